@@ -1,0 +1,112 @@
+#pragma once
+
+/// @file error.hpp
+/// Exceptions thrown by the spaceuse engine. The engine never prints and never exits:
+/// every failure is one of these, carrying the context a user needs to find the cause.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace spaceuse {
+
+/// Base class of every engine error. The message is one line; context (source, layer,
+/// feature id, metric) can be added while the error propagates and is prepended to it.
+class Error : public std::runtime_error {
+public:
+    explicit Error(const std::string& message) : std::runtime_error(message), m_message(message) {}
+
+    /// The full one-line message: "source: layer 'L': feature 12: what went wrong".
+    const char* what() const noexcept override { return m_full.empty() ? m_message.c_str() : m_full.c_str(); }
+
+    /// Sets the data source (file path or connection string) the error relates to.
+    Error& set_source(const std::string& source) {
+        if (m_source.empty()) {
+            m_source = source;
+        }
+        rebuild();
+        return *this;
+    }
+    /// Sets the layer name the error relates to.
+    Error& set_layer(const std::string& layer) {
+        if (m_layer.empty()) {
+            m_layer = layer;
+        }
+        rebuild();
+        return *this;
+    }
+    /// Sets the source feature id the error relates to.
+    Error& set_feature(std::int64_t fid) {
+        if (!m_feature) {
+            m_feature = fid;
+        }
+        rebuild();
+        return *this;
+    }
+
+    const std::string& source() const noexcept { return m_source; }
+    const std::string& layer() const noexcept { return m_layer; }
+    std::optional<std::int64_t> feature() const noexcept { return m_feature; }
+    /// The bare message without context.
+    const std::string& message() const noexcept { return m_message; }
+
+private:
+    void rebuild() {
+        m_full.clear();
+        if (!m_source.empty()) {
+            m_full += m_source + ": ";
+        }
+        if (!m_layer.empty()) {
+            m_full += "layer '" + m_layer + "': ";
+        }
+        if (m_feature) {
+            m_full += "feature " + std::to_string(*m_feature) + ": ";
+        }
+        m_full += m_message;
+    }
+
+    std::string m_message;
+    std::string m_full;
+    std::string m_source;
+    std::string m_layer;
+    std::optional<std::int64_t> m_feature;
+};
+
+/// Unreadable or unusable input data (missing file, no CRS, wrong geometry type...).
+class InputError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Invalid configuration: bad option value, unknown key in a project file.
+class ConfigError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A geometry operation failed in a way that cannot be repaired.
+class GeometryError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A metric plugin could not be loaded or registered.
+class PluginError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Output could not be written.
+class OutputError : public Error {
+public:
+    using Error::Error;
+};
+
+/// The progress callback asked to stop.
+class CancelledError : public Error {
+public:
+    CancelledError() : Error("cancelled") {}
+};
+
+}  // namespace spaceuse

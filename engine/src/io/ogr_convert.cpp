@@ -1,0 +1,223 @@
+#include "ogr_convert.hpp"
+
+#include <boost/geometry/algorithms/correct.hpp>
+#include <boost/geometry/algorithms/for_each.hpp>
+
+#include <vector>
+
+namespace spaceuse::detail {
+
+namespace {
+
+void read_ring(const OGRLinearRing& ring, std::vector<Point>& out) {
+    const int n = ring.getNumPoints();
+    out.clear();
+    out.reserve(static_cast<std::size_t>(n) + 1);
+    for (int i = 0; i < n; ++i) {
+        out.emplace_back(ring.getX(i), ring.getY(i));
+    }
+}
+
+/// Rings need 4 points once closed; fewer is a collapsed ring.
+bool close_ring(std::vector<Point>& ring) {
+    if (ring.empty()) {
+        return false;
+    }
+    if (ring.front().x() != ring.back().x() || ring.front().y() != ring.back().y()) {
+        ring.push_back(ring.front());
+    }
+    return ring.size() >= 4;
+}
+
+template <typename G>
+bool transform_points(G& geometry, Transformer* transformer) {
+    if (transformer == nullptr) {
+        return true;
+    }
+    std::vector<double> xy;
+    boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
+        xy.push_back(p.x());
+        xy.push_back(p.y());
+    });
+    if (!transformer->transform(xy.data(), xy.size() / 2)) {
+        return false;
+    }
+    std::size_t i = 0;
+    boost::geometry::for_each_point(geometry, [&xy, &i](Point& p) {
+        p.x(xy[i]);
+        p.y(xy[i + 1]);
+        i += 2;
+    });
+    return true;
+}
+
+ConvertResult reject(IssueKind kind, std::string detail) {
+    ConvertResult r;
+    r.reject_kind = kind;
+    r.detail = std::move(detail);
+    return r;
+}
+
+}  // namespace
+
+std::optional<GeometryFamily> family_of(OGRwkbGeometryType type) {
+    switch (wkbFlatten(type)) {
+    case wkbPoint:
+    case wkbMultiPoint:
+        return GeometryFamily::point;
+    case wkbLineString:
+    case wkbMultiLineString:
+    case wkbCircularString:
+    case wkbCompoundCurve:
+    case wkbMultiCurve:
+        return GeometryFamily::line;
+    case wkbPolygon:
+    case wkbMultiPolygon:
+    case wkbCurvePolygon:
+    case wkbMultiSurface:
+    case wkbTriangle:
+    case wkbTIN:
+    case wkbPolyhedralSurface:
+        return GeometryFamily::polygon;
+    default:
+        return std::nullopt;
+    }
+}
+
+ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFamily family,
+                               Transformer* transformer, const GeosContext& geos) {
+    if (!geometry) {
+        return reject(IssueKind::null_geometry, "no geometry");
+    }
+    if (geometry->IsEmpty()) {
+        return reject(IssueKind::empty_geometry, "empty geometry");
+    }
+    ConvertResult result;
+    if (geometry->Is3D() || geometry->IsMeasured()) {
+        geometry->flattenTo2D();
+        geometry->setMeasured(FALSE);
+        result.dimension_dropped = true;
+    }
+    if (geometry->hasCurveGeometry()) {
+        std::unique_ptr<OGRGeometry> linear(geometry->getLinearGeometry());
+        if (!linear) {
+            return reject(IssueKind::wrong_type, "curve geometry could not be linearised");
+        }
+        geometry = std::move(linear);
+        result.linearised = true;
+    }
+    const auto actual = family_of(geometry->getGeometryType());
+    const OGRwkbGeometryType flat = wkbFlatten(geometry->getGeometryType());
+    const bool is_collection = flat == wkbGeometryCollection;
+    if (!is_collection && actual != family) {
+        return reject(IssueKind::wrong_type,
+                      std::string(OGRGeometryTypeToName(geometry->getGeometryType())) +
+                          " in a " + family_name(family) + " layer");
+    }
+
+    if (family == GeometryFamily::point) {
+        std::unique_ptr<OGRGeometry> multi(
+            OGRGeometryFactory::forceToMultiPoint(geometry.release()));
+        MultiPoint points;
+        if (multi && wkbFlatten(multi->getGeometryType()) == wkbMultiPoint) {
+            for (const auto* p : *multi->toMultiPoint()) {
+                if (!p->IsEmpty()) {
+                    points.emplace_back(p->getX(), p->getY());
+                }
+            }
+        }
+        if (points.empty()) {
+            return reject(IssueKind::wrong_type, "no point in the geometry");
+        }
+        if (!transform_points(points, transformer)) {
+            return reject(IssueKind::not_transformable,
+                          "coordinates cannot be transformed to the analysis CRS");
+        }
+        result.geometry = std::move(points);
+        return result;
+    }
+
+    if (family == GeometryFamily::line) {
+        std::unique_ptr<OGRGeometry> multi(
+            OGRGeometryFactory::forceToMultiLineString(geometry.release()));
+        MultiLineString lines;
+        if (multi && wkbFlatten(multi->getGeometryType()) == wkbMultiLineString) {
+            for (const auto* l : *multi->toMultiLineString()) {
+                LineString line;
+                for (int i = 0; i < l->getNumPoints(); ++i) {
+                    line.emplace_back(l->getX(i), l->getY(i));
+                }
+                if (line.size() >= 2) {
+                    lines.push_back(std::move(line));
+                }
+            }
+        }
+        if (lines.empty()) {
+            return reject(IssueKind::wrong_type, "no line with two or more points");
+        }
+        if (!transform_points(lines, transformer)) {
+            return reject(IssueKind::not_transformable,
+                          "coordinates cannot be transformed to the analysis CRS");
+        }
+        result.geometry = std::move(lines);
+        return result;
+    }
+
+    std::unique_ptr<OGRGeometry> multi(
+        OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
+    if (!multi || wkbFlatten(multi->getGeometryType()) != wkbMultiPolygon) {
+        return reject(IssueKind::wrong_type, "no polygon in the geometry");
+    }
+    MultiPolygon polygons;
+    bool collapsed = false;
+    std::vector<Point> ring;
+    for (const auto* poly : *multi->toMultiPolygon()) {
+        if (poly->IsEmpty() || poly->getExteriorRing() == nullptr) {
+            continue;
+        }
+        read_ring(*poly->getExteriorRing(), ring);
+        if (!close_ring(ring)) {
+            collapsed = true;
+            continue;
+        }
+        Polygon p;
+        p.outer().assign(ring.begin(), ring.end());
+        for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
+            read_ring(*poly->getInteriorRing(i), ring);
+            if (!close_ring(ring)) {
+                collapsed = true;
+                continue;
+            }
+            p.inners().emplace_back(ring.begin(), ring.end());
+        }
+        polygons.push_back(std::move(p));
+    }
+    if (polygons.empty()) {
+        return reject(IssueKind::unrepairable, "every ring has fewer than 4 points");
+    }
+    if (!transform_points(polygons, transformer)) {
+        return reject(IssueKind::not_transformable,
+                      "coordinates cannot be transformed to the analysis CRS");
+    }
+    auto g = geos.from(polygons);
+    std::string reason;
+    if (!geos.is_valid(g.get(), reason) || collapsed) {
+        if (reason.empty()) {
+            reason = "ring with fewer than 4 points removed";
+        }
+        auto fixed = geos.make_valid(g.get());
+        MultiPolygon repaired = geos.to_multipolygon(fixed.get());
+        if (repaired.empty()) {
+            return reject(IssueKind::unrepairable, reason + "; nothing polygonal left after repair");
+        }
+        result.repaired = true;
+        result.detail = reason;
+        result.geometry = std::move(repaired);
+        return result;
+    }
+    boost::geometry::correct(polygons);
+    result.geometry = std::move(polygons);
+    return result;
+}
+
+}  // namespace spaceuse::detail

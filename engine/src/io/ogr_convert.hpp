@@ -1,0 +1,36 @@
+#pragma once
+
+// Conversion of one OGR geometry into a model geometry of a given family: drop Z/M,
+// linearise curves, transform coordinates, close rings, repair invalid polygons.
+
+#include "../geos/geos.hpp"
+#include "proj_util.hpp"
+
+#include <spaceuse/model.hpp>
+
+#include <ogr_geometry.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace spaceuse::detail {
+
+struct ConvertResult {
+    std::optional<Geometry> geometry;  ///< empty when rejected
+    IssueKind reject_kind = IssueKind::null_geometry;
+    std::string detail;                 ///< reason for rejection or repair
+    bool repaired = false;
+    bool linearised = false;
+    bool dimension_dropped = false;
+};
+
+/// Converts `geometry` (owned, may be null) into `family`, transforming with `transformer`
+/// (null for no transformation) and repairing polygons with `geos`.
+ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFamily family,
+                               Transformer* transformer, const GeosContext& geos);
+
+/// Family a layer geometry type maps to, or nullopt for none/unknown.
+std::optional<GeometryFamily> family_of(OGRwkbGeometryType type);
+
+}  // namespace spaceuse::detail

@@ -1,0 +1,56 @@
+#pragma once
+
+// PROJ handles behind RAII, and a batch coordinate transformer from a layer's CRS to the
+// analysis CRS. Each Transformer owns its own PROJ context, so one per thread is safe.
+
+#include <spaceuse/crs.hpp>
+
+#include <proj.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spaceuse::detail {
+
+struct ProjContextDeleter {
+    void operator()(PJ_CONTEXT* ctx) const noexcept { proj_context_destroy(ctx); }
+};
+using ProjContextPtr = std::unique_ptr<PJ_CONTEXT, ProjContextDeleter>;
+
+struct PjDeleter {
+    void operator()(PJ* pj) const noexcept { proj_destroy(pj); }
+};
+using PjPtr = std::unique_ptr<PJ, PjDeleter>;
+
+/// A fresh PROJ context whose log output is captured (PROJ would print to stderr otherwise).
+ProjContextPtr make_proj_context();
+
+/// Definition to hand to PROJ for a CRS: its authority code when known, else its WKT.
+std::string crs_definition(const CrsInfo& crs);
+
+/// Transforms coordinates from one CRS to another with PROJ's best available operation, in
+/// traditional GIS order (x = easting/longitude).
+class Transformer {
+public:
+    /// @param swap_xy the source data has northing/latitude first (authority axis order).
+    Transformer(const std::string& source, const std::string& target, bool swap_xy = false);
+
+    /// Transforms in place `n` points of interleaved x,y. Returns false when any point could
+    /// not be transformed (its coordinates then are HUGE_VAL).
+    bool transform(double* xy, std::size_t n);
+
+    /// The operation PROJ used for the last transformed point (or the one it would use for
+    /// a point near the source area's centre when none was transformed).
+    OperationInfo last_operation() const;
+
+    bool identity() const noexcept { return m_identity; }
+
+private:
+    ProjContextPtr m_ctx;
+    PjPtr m_pj;
+    bool m_identity = false;
+    bool m_swap = false;
+};
+
+}  // namespace spaceuse::detail

@@ -1,0 +1,164 @@
+#include <spaceuse/error.hpp>
+#include <spaceuse/model.hpp>
+#include <spaceuse/progress.hpp>
+
+#include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
+
+#include <algorithm>
+#include <limits>
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+
+namespace spaceuse {
+
+class SpatialIndex {
+public:
+    using value_type = std::pair<Box, std::size_t>;
+    // rstar parameters only matter for later insertions; the range constructor packs the tree.
+    bgi::rtree<value_type, bgi::rstar<16>> tree;
+};
+
+const char* family_name(GeometryFamily family) noexcept {
+    switch (family) {
+    case GeometryFamily::point:
+        return "point";
+    case GeometryFamily::line:
+        return "line";
+    case GeometryFamily::polygon:
+        return "polygon";
+    }
+    return "?";
+}
+
+double area(const MultiPolygon& geometry) { return bg::area(geometry); }
+
+Box envelope(const Geometry& geometry) {
+    return std::visit([](const auto& g) { return bg::return_envelope<Box>(g); }, geometry);
+}
+
+const char* field_type_name(FieldType type) noexcept {
+    switch (type) {
+    case FieldType::integer:
+        return "integer";
+    case FieldType::real:
+        return "real";
+    case FieldType::string:
+        return "string";
+    case FieldType::date:
+        return "date";
+    }
+    return "?";
+}
+
+const char* issue_kind_name(IssueKind kind) noexcept {
+    switch (kind) {
+    case IssueKind::null_geometry:
+        return "null_geometry";
+    case IssueKind::empty_geometry:
+        return "empty_geometry";
+    case IssueKind::wrong_type:
+        return "wrong_type";
+    case IssueKind::not_transformable:
+        return "not_transformable";
+    case IssueKind::unrepairable:
+        return "unrepairable";
+    case IssueKind::repaired:
+        return "repaired";
+    case IssueKind::curve_linearised:
+        return "curve_linearised";
+    case IssueKind::dimension_dropped:
+        return "dimension_dropped";
+    }
+    return "?";
+}
+
+bool issue_rejects(IssueKind kind) noexcept {
+    switch (kind) {
+    case IssueKind::null_geometry:
+    case IssueKind::empty_geometry:
+    case IssueKind::wrong_type:
+    case IssueKind::not_transformable:
+    case IssueKind::unrepairable:
+        return true;
+    default:
+        return false;
+    }
+}
+
+Layer::Layer() = default;
+Layer::~Layer() = default;
+Layer::Layer(Layer&&) noexcept = default;
+Layer& Layer::operator=(Layer&&) noexcept = default;
+
+std::optional<std::size_t> Layer::field_index(const std::string& field_name) const {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i].name == field_name) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+void Layer::build_index() {
+    std::vector<SpatialIndex::value_type> values;
+    values.reserve(features.size());
+    for (std::size_t i = 0; i < features.size(); ++i) {
+        values.emplace_back(envelope(features[i].geometry), i);
+    }
+    m_index = std::make_unique<SpatialIndex>();
+    m_index->tree = decltype(m_index->tree)(values.begin(), values.end());
+}
+
+std::vector<std::size_t> Layer::query(const Box& box) const {
+    std::vector<std::size_t> result;
+    if (!m_index) {
+        throw Error("layer '" + name + "' has no spatial index (build_index not called)");
+    }
+    m_index->tree.query(bgi::intersects(box),
+                        boost::make_function_output_iterator(
+                            [&result](const SpatialIndex::value_type& v) { result.push_back(v.second); }));
+    std::sort(result.begin(), result.end());
+    return result;
+}
+
+Box Layer::extent() const {
+    Box box;
+    bg::assign_inverse(box);
+    for (const auto& f : features) {
+        bg::expand(box, envelope(f.geometry));
+    }
+    return box;
+}
+
+const Layer* Model::find(const std::string& layer_name) const {
+    for (const auto& layer : layers) {
+        if (layer.name == layer_name) {
+            return &layer;
+        }
+    }
+    return nullptr;
+}
+
+Layer* Model::find(const std::string& layer_name) {
+    for (auto& layer : layers) {
+        if (layer.name == layer_name) {
+            return &layer;
+        }
+    }
+    return nullptr;
+}
+
+void Progress::report(double fraction, std::string_view message) const {
+    if (!m_fn) {
+        return;
+    }
+    const double f = std::clamp(fraction, 0.0, 1.0);
+    if (!m_fn(m_begin + (m_end - m_begin) * f, message)) {
+        throw CancelledError();
+    }
+}
+
+}  // namespace spaceuse

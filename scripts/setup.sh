@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian bookworm packages spaceuse needs (idempotent, non-interactive).
+#   scripts/setup.sh            build dependencies
+#   scripts/setup.sh --tests    build dependencies plus what the test suite uses
+set -eu
+
+want_tests=0
+for arg in "$@"; do
+    case "$arg" in
+        --tests) want_tests=1 ;;
+        *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+    esac
+done
+
+pkgs="build-essential cmake pkg-config ca-certificates
+      libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
+      libboost-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev"
+if [ "$want_tests" = 1 ]; then
+    pkgs="$pkgs python3"
+fi
+
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup.sh: missing packages:$missing (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "setup.sh: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi
