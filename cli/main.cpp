@@ -2,6 +2,9 @@
 
 #include "command.hpp"
 #include "command_info.hpp"
+#include "command_metrics.hpp"
+#include "command_occupancy.hpp"
+#include "command_run.hpp"
 #include "progress_bar.hpp"
 
 #include <spaceuse/error.hpp>
@@ -32,7 +35,10 @@ int main(int argc, char** argv) {
     app.add_flag("--no-progress", global.no_progress, "Never draw a progress bar");
 
     std::vector<std::unique_ptr<Command>> commands;
+    commands.push_back(std::make_unique<CommandRun>(global));
     commands.push_back(std::make_unique<CommandInfo>(global));
+    commands.push_back(std::make_unique<CommandOccupancy>(global));
+    commands.push_back(std::make_unique<CommandMetrics>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;
     for (auto& c : commands) {

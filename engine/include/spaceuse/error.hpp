@@ -73,40 +73,60 @@ private:
     std::optional<std::int64_t> m_feature;
 };
 
-/// Unreadable or unusable input data (missing file, no CRS, wrong geometry type...).
-class InputError : public Error {
+/// Base of the error kinds: the context setters return the derived type, so
+/// `throw InputError("...").set_source(path)` throws an InputError, not a sliced Error.
+template <typename Derived>
+class ErrorKind : public Error {
 public:
     using Error::Error;
+    Derived& set_source(const std::string& source) {
+        Error::set_source(source);
+        return static_cast<Derived&>(*this);
+    }
+    Derived& set_layer(const std::string& layer) {
+        Error::set_layer(layer);
+        return static_cast<Derived&>(*this);
+    }
+    Derived& set_feature(std::int64_t fid) {
+        Error::set_feature(fid);
+        return static_cast<Derived&>(*this);
+    }
+};
+
+/// Unreadable or unusable input data (missing file, no CRS, wrong geometry type...).
+class InputError : public ErrorKind<InputError> {
+public:
+    using ErrorKind::ErrorKind;
 };
 
 /// Invalid configuration: bad option value, unknown key in a project file.
-class ConfigError : public Error {
+class ConfigError : public ErrorKind<ConfigError> {
 public:
-    using Error::Error;
+    using ErrorKind::ErrorKind;
 };
 
 /// A geometry operation failed in a way that cannot be repaired.
-class GeometryError : public Error {
+class GeometryError : public ErrorKind<GeometryError> {
 public:
-    using Error::Error;
+    using ErrorKind::ErrorKind;
 };
 
 /// A metric plugin could not be loaded or registered.
-class PluginError : public Error {
+class PluginError : public ErrorKind<PluginError> {
 public:
-    using Error::Error;
+    using ErrorKind::ErrorKind;
 };
 
 /// Output could not be written.
-class OutputError : public Error {
+class OutputError : public ErrorKind<OutputError> {
 public:
-    using Error::Error;
+    using ErrorKind::ErrorKind;
 };
 
 /// The progress callback asked to stop.
-class CancelledError : public Error {
+class CancelledError : public ErrorKind<CancelledError> {
 public:
-    CancelledError() : Error("cancelled") {}
+    CancelledError() : ErrorKind("cancelled") {}
 };
 
 }  // namespace spaceuse

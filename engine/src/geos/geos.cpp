@@ -278,6 +278,12 @@ GeomPtr GeosContext::buffer(const GEOSGeometry* geometry, double distance,
     return own(GEOSBuffer_r(m_handle, geometry, distance, quadrant_segments), "buffer");
 }
 
+GeomPtr GeosContext::buffer_mitre(const GEOSGeometry* geometry, double distance) const {
+    return own(GEOSBufferWithStyle_r(m_handle, geometry, distance, 8, GEOSBUF_CAP_FLAT,
+                                     GEOSBUF_JOIN_MITRE, 5.0),
+               "buffer");
+}
+
 GeomPtr GeosContext::make_valid(const GEOSGeometry* geometry) const {
     return own(GEOSMakeValid_r(m_handle, geometry), "MakeValid");
 }

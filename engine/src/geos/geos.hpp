@@ -62,6 +62,8 @@ public:
     GeomPtr difference(const GEOSGeometry* a, const GEOSGeometry* b) const;
     GeomPtr unary_union(const GEOSGeometry* geometry) const;
     GeomPtr buffer(const GEOSGeometry* geometry, double distance, int quadrant_segments = 8) const;
+    /// Buffer with mitred joins (square corners stay square).
+    GeomPtr buffer_mitre(const GEOSGeometry* geometry, double distance) const;
     GeomPtr make_valid(const GEOSGeometry* geometry) const;
     /// Collection that takes ownership of `parts`.
     GeomPtr collection(int type, std::vector<GeomPtr> parts) const;

@@ -1,0 +1,50 @@
+#include "command_run.hpp"
+
+#include "progress_bar.hpp"
+#include "study_output.hpp"
+
+#include <spaceuse/study.hpp>
+
+#include <cstdio>
+
+namespace spaceuse::cli {
+
+CLI::App* CommandRun::setup(CLI::App& app) {
+    auto* sub = app.add_subcommand("run", "Run a whole study from a project file (TOML); without "
+                                          "one, the bundled Heverlee sample");
+    sub->add_option("project", m_project, "Project file (.toml)");
+    sub->add_option("-o,--output", m_output, "Output folder (overrides the project's)");
+    sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
+    sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
+    return sub;
+}
+
+int CommandRun::run() {
+    const std::string path = m_project.empty() ? default_project_path() : m_project;
+    Study study = load_project(path);
+    if (!m_output.empty()) {
+        study.output_dir = m_output;
+    }
+    if (m_overwrite) {
+        study.write.overwrite = true;
+    }
+    if (m_threads >= 0) {
+        study.threads = static_cast<unsigned>(m_threads);
+    }
+    if (!m_global.quiet) {
+        std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
+    }
+    ProgressBar bar(m_global.show_progress());
+    const StudyReport report = run_study(study, bar.callback());
+    bar.finish();
+    if (!m_global.quiet) {
+        print_load_summary(report);
+    }
+    print_zone_table(report);
+    if (!m_global.quiet) {
+        print_outputs(report);
+    }
+    return exit_ok;
+}
+
+}  // namespace spaceuse::cli

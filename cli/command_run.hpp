@@ -1,0 +1,22 @@
+#pragma once
+
+#include "command.hpp"
+
+namespace spaceuse::cli {
+
+/// `spaceuse run [PROJECT.toml]`: runs a whole study from a project file (default: the bundled
+/// Heverlee sample).
+class CommandRun : public Command {
+public:
+    using Command::Command;
+    CLI::App* setup(CLI::App& app) override;
+    int run() override;
+
+private:
+    std::string m_project;
+    std::string m_output;
+    bool m_overwrite = false;
+    int m_threads = -1;
+};
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,76 @@
+#include "study_output.hpp"
+
+#include <cstdio>
+#include <map>
+
+namespace spaceuse::cli {
+
+void print_load_summary(const StudyReport& report) {
+    std::fprintf(stderr, "analysis CRS: %s%s%s (%s)\n", report.crs.name.c_str(),
+                 report.crs.code.empty() ? "" : ", ", report.crs.code.c_str(),
+                 report.crs_reason.c_str());
+    for (const auto& l : report.layers) {
+        const auto& r = l.report;
+        std::fprintf(stderr, "%-10s %s: read %lld = kept %lld + rejected %lld; repaired %lld\n",
+                     l.role.c_str(), l.source.c_str(), static_cast<long long>(r.read),
+                     static_cast<long long>(r.kept), static_cast<long long>(r.rejected),
+                     static_cast<long long>(r.repaired));
+        if (!l.operation.identity) {
+            std::fprintf(stderr, "           transformed with: %s (accuracy %s)\n",
+                         l.operation.name.c_str(),
+                         l.operation.accuracy_m < 0
+                             ? "unknown"
+                             : (std::to_string(l.operation.accuracy_m) + " m").c_str());
+        }
+        std::size_t shown = 0;
+        for (const auto& issue : r.issues) {
+            if (shown++ == 10) {
+                std::fprintf(stderr, "           ... %zu more (see run.json)\n",
+                             r.issues.size() - 10);
+                break;
+            }
+            std::fprintf(stderr, "           fid %lld %s: %s\n", static_cast<long long>(issue.fid),
+                         issue_kind_name(issue.kind), issue.detail.c_str());
+        }
+    }
+}
+
+void print_zone_table(const StudyReport& report) {
+    if (!report.zone_table) {
+        return;
+    }
+    const auto& t = *report.zone_table;
+    std::printf("%-8s %-34s %12s %12s %11s %11s %6s %6s %11s %11s %5s %4s %4s %4s\n", "zone",
+                "name", "gross_m2", "net_m2", "infra_m2", "built_m2", "cover", "occup",
+                "vacant_m2", "free_m2", "parc", "occ", "und", "vac");
+    for (const auto& row : t.rows) {
+        auto s = [&row](std::size_t i) {
+            const auto* v = std::get_if<std::string>(&row[i]);
+            return v ? *v : std::string();
+        };
+        auto d = [&row](std::size_t i) {
+            const auto* v = std::get_if<double>(&row[i]);
+            return v ? *v : 0.0;
+        };
+        auto n = [&row](std::size_t i) {
+            const auto* v = std::get_if<std::int64_t>(&row[i]);
+            return v ? static_cast<long long>(*v) : 0LL;
+        };
+        std::printf("%-8s %-34.34s %12.1f %12.1f %11.1f %11.1f %6.3f %6.3f %11.1f %11.1f %5lld "
+                    "%4lld %4lld %4lld\n",
+                    s(0).c_str(), s(1).c_str(), d(2), d(3), d(4), d(5), d(6), d(7), d(8), d(10),
+                    n(11), n(12), n(13), n(14));
+    }
+    if (report.occupancy && report.occupancy->n_outside > 0) {
+        std::printf("parcels outside every zone: %d\n", report.occupancy->n_outside);
+    }
+}
+
+void print_outputs(const StudyReport& report) {
+    for (const auto& o : report.outputs) {
+        std::fprintf(stderr, "wrote %s (%zu features)\n", o.path.c_str(), o.features);
+    }
+    std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
+}
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,106 @@
+#pragma once
+
+/// @file occupancy.hpp
+/// Occupancy and available space per parcel and per zone. All areas are planar, in m², in the
+/// model's analysis CRS.
+
+#include <spaceuse/model.hpp>
+#include <spaceuse/profile.hpp>
+#include <spaceuse/progress.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spaceuse {
+
+/// Options of the occupancy metric (layer roles and attribute mapping).
+struct OccupancyOptions {
+    std::string zones_layer = "zones";
+    std::string parcels_layer = "parcels";
+    std::string buildings_layer = "buildings";
+    /// Zone name field; empty for none.
+    std::string zone_name_field;
+    /// Building floors field (integer count); empty for none.
+    std::string floors_field;
+    /// Building height field (m); used when floors_field is empty.
+    std::string height_field;
+    /// Parcel status field whose values (profile.status_values) override the computed status.
+    std::string status_field;
+    Profile profile;
+    /// Worker threads (0: hardware concurrency). Results do not depend on it.
+    unsigned threads = 0;
+};
+
+/// Figures of one parcel.
+struct ParcelResult {
+    /// Index of the parcel in the parcels layer.
+    std::size_t parcel = 0;
+    /// Index of the zone holding the largest part of the parcel, or nullopt.
+    std::optional<std::size_t> zone;
+    double zone_share = 0.0;
+    double area_m2 = 0.0;
+    double built_m2 = 0.0;
+    double coverage = 0.0;
+    /// Floor area, when the floors of every building on the parcel are known.
+    std::optional<double> floor_m2;
+    std::optional<double> far;
+    ParcelStatus status = ParcelStatus::vacant;
+    /// True when the status came from the status field.
+    bool status_from_attribute = false;
+    double free_m2 = 0.0;
+    double largest_free_m2 = 0.0;
+    /// Number of buildings touching the parcel.
+    int n_buildings = 0;
+};
+
+/// One usable free piece of land.
+struct FreePiece {
+    std::size_t parcel = 0;
+    MultiPolygon geometry;
+    double area_m2 = 0.0;
+};
+
+/// Figures of one zone.
+struct ZoneResult {
+    std::size_t zone = 0;
+    std::string name;
+    double gross_m2 = 0.0;
+    /// Σ area of all parcels' parts inside the zone.
+    double net_m2 = 0.0;
+    double infra_m2 = 0.0;
+    /// Σ over the parcels assigned to the zone.
+    double built_m2 = 0.0;
+    double coverage = 0.0;
+    double occupancy = 0.0;
+    double vacant_m2 = 0.0;
+    double underused_m2 = 0.0;
+    double occupied_m2 = 0.0;
+    double free_m2 = 0.0;
+    int n_parcels = 0;
+    int n_occupied = 0;
+    int n_underused = 0;
+    int n_vacant = 0;
+    std::optional<double> floor_m2;
+    std::optional<double> far;
+};
+
+/// Everything the occupancy metric computes.
+struct OccupancyResult {
+    std::vector<ParcelResult> parcels;  ///< one per parcel, in layer order
+    std::vector<ZoneResult> zones;      ///< one per zone, in layer order
+    std::vector<FreePiece> free_pieces; ///< ordered by parcel, then by area descending
+    /// Totals over all zones (zone = layer size; name "TOTAL").
+    ZoneResult total;
+    /// Parcels outside every zone.
+    int n_outside = 0;
+    /// Buildings whose floors were unknown (floors/height field empty or null).
+    int n_buildings_floors_unknown = 0;
+};
+
+/// Computes occupancy and free space.
+/// @throws ConfigError when a layer or field named in the options is missing.
+OccupancyResult compute_occupancy(const Model& model, const OccupancyOptions& options,
+                                  const ProgressFn& progress = {});
+
+}  // namespace spaceuse

@@ -1,0 +1,68 @@
+#pragma once
+
+/// @file output.hpp
+/// Result tables with geometry, and the writers that serialise them. Every writer writes to a
+/// temporary file beside the target and renames it into place, so a crash never leaves a
+/// half-written output.
+
+#include <spaceuse/crs.hpp>
+#include <spaceuse/model.hpp>
+
+#include <string>
+#include <vector>
+
+namespace spaceuse {
+
+/// A column of an output layer.
+struct OutputField {
+    std::string name;
+    FieldType type = FieldType::real;
+    /// Fixed decimals of a real in CSV output; -1 for the writer's default.
+    int decimals = -1;
+};
+
+/// A layer of results: fields, one row of values per feature and (optionally) its geometry in
+/// the analysis CRS.
+struct OutputLayer {
+    std::string name;
+    std::vector<OutputField> fields;
+    /// Empty, or one geometry per row.
+    std::vector<Geometry> geometries;
+    std::vector<std::vector<Value>> rows;
+};
+
+/// How files are written.
+struct WriteOptions {
+    /// Decimals of WGS84 coordinates in GeoJSON (7 ≈ 1 cm). A feature whose rounded geometry
+    /// would be invalid keeps full precision.
+    int precision = 7;
+    /// Replace existing files; without it an existing target is an error.
+    bool overwrite = false;
+};
+
+/// Counts from writing one GeoJSON file.
+struct GeoJsonStats {
+    std::size_t features = 0;
+    /// Features kept at full precision because rounding made them invalid.
+    std::size_t full_precision = 0;
+};
+
+/// Writes an RFC 7946 GeoJSON file: WGS84 lon/lat (transformed from `crs`), counter-clockwise
+/// exterior rings, no `crs` member, properties in field order.
+/// @throws OutputError when the file exists (and overwrite is off) or cannot be written.
+GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
+                           const WriteOptions& options);
+
+/// Writes a UTF-8 CSV with a header; reals with `decimals` fixed decimals, nulls empty.
+/// @throws OutputError as write_geojson.
+void write_csv(const OutputLayer& layer, const std::string& path, const WriteOptions& options,
+               int decimals = 2);
+
+/// Writes text to `path` atomically (temporary file, then rename).
+/// @throws OutputError as write_geojson.
+void write_text_file(const std::string& path, const std::string& text, const WriteOptions& options);
+
+/// Creates `dir` (and parents) when missing. @throws OutputError.
+void ensure_directory(const std::string& dir);
+
+}  // namespace spaceuse

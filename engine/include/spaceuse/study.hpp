@@ -1,0 +1,101 @@
+#pragma once
+
+/// @file study.hpp
+/// Whole studies: load the layers, run the analyses, write the outputs and the run manifest.
+/// `spaceuse occupancy` and `spaceuse run` are thin wrappers over these calls.
+
+#include <spaceuse/io.hpp>
+#include <spaceuse/occupancy.hpp>
+#include <spaceuse/output.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spaceuse {
+
+/// Occupancy settings as given by a user (the profile by name, plus overrides).
+struct OccupancySettings {
+    std::string zone_name_field;
+    std::string floors_field;
+    std::string height_field;
+    std::string status_field;
+    /// Profile name or path to a profile .toml.
+    std::string profile = "default";
+    /// Overrides of the profile's values (unset: the profile's).
+    std::optional<double> storey_height_m;
+    std::optional<double> setback_m;
+    std::optional<double> min_free_area_m2;
+    std::optional<double> min_free_width_m;
+    std::optional<double> vacant_below;
+    std::optional<double> underused_below;
+    /// "value=status,..." added to the profile's status values.
+    std::string status_map;
+};
+
+/// One study: named input layers, analyses to run, where to write.
+struct Study {
+    /// Title used in manifests and reports.
+    std::string name = "spaceuse study";
+    /// Layers by role: "zones", "parcels", "buildings", "roads", "facilities".
+    std::vector<std::pair<std::string, LayerSource>> layers;
+    LoadOptions load;
+    /// Run the occupancy analysis (needs zones, parcels, buildings).
+    std::optional<OccupancySettings> occupancy;
+    std::string output_dir;
+    WriteOptions write;
+    unsigned threads = 0;
+    /// Free text stored in the manifest (e.g. the command line or project file path).
+    std::string invoked_as;
+};
+
+/// One written file.
+struct WrittenFile {
+    std::string path;
+    std::string layer;
+    std::size_t features = 0;
+};
+
+/// What a study run produced.
+struct StudyReport {
+    CrsInfo crs;
+    std::string crs_reason;
+    /// Per loaded layer: role, source, counts.
+    struct LayerSummary {
+        std::string role;
+        std::string source;
+        CrsInfo source_crs;
+        OperationInfo operation;
+        LoadReport report;
+    };
+    std::vector<LayerSummary> layers;
+    std::optional<OccupancyResult> occupancy;
+    /// Zone table as written to summary.csv (rows: zones then TOTAL).
+    std::optional<OutputLayer> zone_table;
+    Profile profile;
+    std::vector<WrittenFile> outputs;
+    std::string manifest_path;
+};
+
+/// Resolves the occupancy settings to a profile (profile file + overrides).
+/// @throws ConfigError on unknown profiles or bad values.
+Profile resolve_profile(const OccupancySettings& settings);
+
+/// Loads the layers, runs the analyses, writes outputs and `run.json` in output_dir.
+/// @throws InputError, ConfigError, OutputError.
+StudyReport run_study(const Study& study, const ProgressFn& progress = {});
+
+/// Reads a project file (TOML). Relative input paths are relative to the file's folder; the
+/// output folder is relative to the current directory.
+/// @throws ConfigError naming the file and the key on unknown keys or bad values, InputError
+///         when the file is missing.
+Study load_project(const std::string& path);
+
+/// The bundled sample's project file (data/heverlee.toml in the source tree, or installed).
+std::string default_project_path();
+
+/// Builds the result layers of the occupancy analysis (parcels, zones, free_space).
+std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,
+                                          const OccupancyResult& result);
+
+}  // namespace spaceuse

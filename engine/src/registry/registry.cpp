@@ -1,0 +1,175 @@
+#include <spaceuse/error.hpp>
+#include <spaceuse/metrics.hpp>
+#include <spaceuse/occupancy.hpp>
+#include <spaceuse/study.hpp>
+
+#include <cstdlib>
+
+namespace spaceuse {
+
+std::string MetricOptions::text(const std::string& name, const std::string& fallback) const {
+    const auto it = m_values.find(name);
+    return it == m_values.end() ? fallback : it->second;
+}
+
+double MetricOptions::number(const std::string& name, double fallback) const {
+    const auto it = m_values.find(name);
+    if (it == m_values.end() || it->second.empty()) {
+        return fallback;
+    }
+    char* end = nullptr;
+    const double v = std::strtod(it->second.c_str(), &end);
+    if (end == it->second.c_str() || *end != '\0') {
+        throw ConfigError("option '" + name + "' must be a number, not '" + it->second + "'");
+    }
+    return v;
+}
+
+bool MetricRegistry::add(MetricInfo info) {
+    if (info.name.empty() || !info.factory) {
+        throw PluginError("a metric needs a name and a factory");
+    }
+    for (const auto& m : m_metrics) {
+        if (m.name == info.name) {
+            if (m.origin == info.origin) {
+                return false;
+            }
+            throw PluginError("metric '" + info.name + "' is already registered by " + m.origin +
+                              "; " + info.origin + " registers it again");
+        }
+    }
+    m_metrics.push_back(std::move(info));
+    return true;
+}
+
+const MetricInfo* MetricRegistry::find(const std::string& name) const {
+    for (const auto& m : m_metrics) {
+        if (m.name == name) {
+            return &m;
+        }
+    }
+    return nullptr;
+}
+
+namespace {
+
+std::vector<MetricOption> occupancy_options() {
+    const Profile d;
+    return {
+        {"profile", "Profile with thresholds and definitions (name or .toml path)", "default", ""},
+        {"zone_name_field", "Zone name field", "", ""},
+        {"floors_field", "Building floors field", "", "floors"},
+        {"height_field", "Building height field (used when no floors field)", "", "m"},
+        {"storey_height_m", "Storey height to turn heights into floors", std::to_string(d.storey_height_m), "m"},
+        {"status_field", "Parcel status field overriding the computed status", "", ""},
+        {"vacant_below", "Vacant when coverage is below", std::to_string(d.vacant_below), "fraction"},
+        {"underused_below", "Underused when coverage is below", std::to_string(d.underused_below), "fraction"},
+        {"setback_m", "Free distance kept around buildings", std::to_string(d.setback_m), "m"},
+        {"min_free_area_m2", "Smallest usable free piece", std::to_string(d.min_free_area_m2), "m2"},
+        {"min_free_width_m", "Narrowest usable free piece", std::to_string(d.min_free_width_m), "m"},
+    };
+}
+
+OccupancyOptions to_occupancy_options(const MetricOptions& o) {
+    OccupancySettings s;
+    s.profile = o.text("profile", "default");
+    s.zone_name_field = o.text("zone_name_field");
+    s.floors_field = o.text("floors_field");
+    s.height_field = o.text("height_field");
+    s.status_field = o.text("status_field");
+    auto num = [&o](const char* name) -> std::optional<double> {
+        if (o.text(name).empty()) {
+            return std::nullopt;
+        }
+        return o.number(name, 0.0);
+    };
+    s.storey_height_m = num("storey_height_m");
+    s.vacant_below = num("vacant_below");
+    s.underused_below = num("underused_below");
+    s.setback_m = num("setback_m");
+    s.min_free_area_m2 = num("min_free_area_m2");
+    s.min_free_width_m = num("min_free_width_m");
+    OccupancyOptions options;
+    options.zone_name_field = s.zone_name_field;
+    options.floors_field = s.floors_field;
+    options.height_field = s.height_field;
+    options.status_field = s.status_field;
+    options.profile = resolve_profile(s);
+    options.threads = static_cast<unsigned>(o.number("threads", 0));
+    return options;
+}
+
+class OccupancyMetric : public Metric {
+public:
+    explicit OccupancyMetric(bool free_space) : m_free_space(free_space) {}
+    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& options,
+                                     const ProgressFn& progress) const override {
+        const OccupancyOptions occ = to_occupancy_options(options);
+        const auto result = compute_occupancy(model, occ, progress);
+        auto layers = occupancy_layers(model, occ, result);
+        std::vector<OutputLayer> out;
+        for (auto& l : layers) {
+            if ((l.name == "free_space") == m_free_space) {
+                out.push_back(std::move(l));
+            }
+        }
+        return out;
+    }
+
+private:
+    bool m_free_space;
+};
+
+}  // namespace
+
+void register_builtin_metrics(MetricRegistry& registry) {
+    MetricInfo occupancy;
+    occupancy.name = "occupancy";
+    occupancy.description = "Built area, coverage, floor area, status per parcel; occupancy per zone";
+    occupancy.layers = {"zones", "parcels", "buildings"};
+    occupancy.options = occupancy_options();
+    occupancy.outputs = {
+        {"parcels", "parcel_id", FieldType::string, "", "--parcel-id value, else source FID"},
+        {"parcels", "zone_id", FieldType::string, "", "zone holding the largest part"},
+        {"parcels", "zone_share", FieldType::real, "fraction", "part inside that zone"},
+        {"parcels", "area_m2", FieldType::real, "m2", "parcel area"},
+        {"parcels", "built_m2", FieldType::real, "m2", "union of footprints inside the parcel"},
+        {"parcels", "coverage", FieldType::real, "fraction", "built_m2 / area_m2 (B/T)"},
+        {"parcels", "floor_m2", FieldType::real, "m2", "footprint part x floors; null if unknown"},
+        {"parcels", "far", FieldType::real, "ratio", "floor_m2 / area_m2 (V/T)"},
+        {"parcels", "status", FieldType::string, "", "occupied | underused | vacant"},
+        {"parcels", "status_source", FieldType::string, "", "computed | attribute"},
+        {"parcels", "free_m2", FieldType::real, "m2", "usable free land"},
+        {"parcels", "largest_free_m2", FieldType::real, "m2", "largest usable free piece"},
+        {"zones", "gross_m2", FieldType::real, "m2", "zone area"},
+        {"zones", "net_m2", FieldType::real, "m2", "parcel area inside the zone"},
+        {"zones", "infra_m2", FieldType::real, "m2", "gross - net"},
+        {"zones", "built_m2", FieldType::real, "m2", "built area of the zone's parcels"},
+        {"zones", "coverage", FieldType::real, "fraction", "built / net"},
+        {"zones", "occupancy", FieldType::real, "fraction", "occupied parcel area / net"},
+        {"zones", "vacant_m2", FieldType::real, "m2", "vacant parcel area"},
+        {"zones", "underused_m2", FieldType::real, "m2", "underused parcel area"},
+        {"zones", "free_m2", FieldType::real, "m2", "usable free land"},
+        {"zones", "n_parcels", FieldType::integer, "", "parcels assigned to the zone"},
+        {"zones", "far", FieldType::real, "ratio", "floor area / net, when known"},
+    };
+    occupancy.factory = [] { return std::make_unique<OccupancyMetric>(false); };
+    registry.add(std::move(occupancy));
+
+    MetricInfo free_space;
+    free_space.name = "free_space";
+    free_space.description = "Usable free land: parcel minus buildings grown by a setback, "
+                             "opened by a minimum width, pieces above a minimum area";
+    free_space.layers = {"zones", "parcels", "buildings"};
+    free_space.options = occupancy_options();
+    free_space.outputs = {
+        {"free_space", "piece_id", FieldType::integer, "", "running number"},
+        {"free_space", "parcel_id", FieldType::string, "", "parcel of the piece"},
+        {"free_space", "zone_id", FieldType::string, "", "zone of that parcel"},
+        {"free_space", "area_m2", FieldType::real, "m2", "piece area"},
+    };
+    free_space.factory = [] { return std::make_unique<OccupancyMetric>(true); };
+    registry.add(std::move(free_space));
+}
+
+}  // namespace spaceuse

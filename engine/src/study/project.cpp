@@ -1,0 +1,222 @@
+#include <spaceuse/error.hpp>
+#include <spaceuse/study.hpp>
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#ifndef SPACEUSE_SOURCE_DATA_DIR
+#define SPACEUSE_SOURCE_DATA_DIR ""
+#endif
+#ifndef SPACEUSE_INSTALL_DATA_DIR
+#define SPACEUSE_INSTALL_DATA_DIR ""
+#endif
+
+namespace spaceuse {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class TableReader {
+public:
+    TableReader(const toml::table& table, std::string file, std::string section)
+        : m_table(table), m_file(std::move(file)), m_section(std::move(section)) {}
+
+    std::string where(const std::string& key) const {
+        return m_file + ": [" + m_section + "] key '" + key + "'";
+    }
+
+    void check_keys(const std::set<std::string>& known) const {
+        for (const auto& [key, node] : m_table) {
+            const std::string k(key.str());
+            if (known.count(k) == 0) {
+                std::string list;
+                for (const auto& n : known) {
+                    list += (list.empty() ? "" : ", ") + n;
+                }
+                throw ConfigError(where(k) + " is unknown (known: " + list + ")");
+            }
+        }
+    }
+
+    std::string text(const std::string& key, const std::string& fallback = {}) const {
+        const auto* node = m_table.get(key);
+        if (node == nullptr) {
+            return fallback;
+        }
+        if (auto v = node->value<std::string>()) {
+            return *v;
+        }
+        throw ConfigError(where(key) + " must be a string");
+    }
+
+    std::optional<double> number(const std::string& key) const {
+        const auto* node = m_table.get(key);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        if (auto v = node->value<double>()) {
+            return *v;
+        }
+        throw ConfigError(where(key) + " must be a number");
+    }
+
+    bool boolean(const std::string& key, bool fallback) const {
+        const auto* node = m_table.get(key);
+        if (node == nullptr) {
+            return fallback;
+        }
+        if (auto v = node->value<bool>()) {
+            return *v;
+        }
+        throw ConfigError(where(key) + " must be true or false");
+    }
+
+private:
+    const toml::table& m_table;
+    std::string m_file;
+    std::string m_section;
+};
+
+const toml::table& section(const toml::table& root, const std::string& name,
+                           const std::string& file) {
+    static const toml::table empty;
+    const auto* node = root.get(name);
+    if (node == nullptr) {
+        return empty;
+    }
+    const auto* table = node->as_table();
+    if (table == nullptr) {
+        throw ConfigError(file + ": '" + name + "' must be a table ([" + name + "])");
+    }
+    return *table;
+}
+
+std::string resolve_input(const std::string& spec, const fs::path& base) {
+    if (spec.empty() || spec.rfind("PG:", 0) == 0 || spec.rfind("/vsi", 0) == 0 ||
+        fs::path(spec).is_absolute()) {
+        return spec;
+    }
+    return (base / spec).lexically_normal().string();
+}
+
+}  // namespace
+
+std::string default_project_path() {
+    for (const char* dir : {SPACEUSE_SOURCE_DATA_DIR, SPACEUSE_INSTALL_DATA_DIR}) {
+        if (*dir != '\0') {
+            const fs::path p = fs::path(dir) / "heverlee.toml";
+            if (fs::exists(p)) {
+                return p.string();
+            }
+        }
+    }
+    throw ConfigError("no project file given and the bundled sample project (heverlee.toml) "
+                      "was not found");
+}
+
+Study load_project(const std::string& path) {
+    if (!fs::exists(path)) {
+        throw InputError("project file not found").set_source(path);
+    }
+    toml::table root;
+    try {
+        root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream os;
+        os << path << ":" << e.source().begin.line << ": " << e.description();
+        throw ConfigError(os.str());
+    }
+    for (const auto& [key, node] : root) {
+        const std::string k(key.str());
+        if (k != "project" && k != "layers" && k != "occupancy") {
+            throw ConfigError(path + ": section [" + k +
+                              "] is unknown (known: project, layers, occupancy)");
+        }
+    }
+    const fs::path base = fs::path(path).parent_path();
+    Study study;
+    study.invoked_as = "spaceuse run " + path;
+
+    TableReader project(section(root, "project", path), path, "project");
+    project.check_keys({"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision"});
+    study.name = project.text("name", fs::path(path).stem().string());
+    study.output_dir = project.text("output");
+    if (study.output_dir.empty()) {
+        throw ConfigError(path + ": [project] key 'output' (the output folder) is required");
+    }
+    study.load.crs = project.text("crs");
+    study.load.assume_crs = project.text("assume_crs");
+    study.write.overwrite = project.boolean("overwrite", false);
+    if (auto t = project.number("threads")) {
+        if (*t < 0) {
+            throw ConfigError(project.where("threads") + " must be >= 0");
+        }
+        study.threads = static_cast<unsigned>(*t);
+    }
+    if (auto p = project.number("precision")) {
+        if (*p < 0 || *p > 15) {
+            throw ConfigError(project.where("precision") + " must be 0..15");
+        }
+        study.write.precision = static_cast<int>(*p);
+    }
+
+    const toml::table& layers = section(root, "layers", path);
+    const std::set<std::string> roles = {"zones", "parcels", "buildings", "roads", "facilities"};
+    for (const auto& [key, node] : layers) {
+        const std::string role(key.str());
+        if (roles.count(role) == 0) {
+            throw ConfigError(path + ": [layers." + role +
+                              "] is unknown (known: zones, parcels, buildings, roads, facilities)");
+        }
+        const auto* table = node.as_table();
+        if (table == nullptr) {
+            throw ConfigError(path + ": layers." + role + " must be a table");
+        }
+        TableReader lr(*table, path, "layers." + role);
+        lr.check_keys({"source", "layer", "id_field", "where"});
+        const std::string source = lr.text("source");
+        if (source.empty()) {
+            throw ConfigError(lr.where("source") + " is required");
+        }
+        LayerSource ls = parse_layer_source(resolve_input(source, base));
+        const std::string layer = lr.text("layer");
+        if (!layer.empty()) {
+            ls.layer = layer;
+        }
+        ls.id_field = lr.text("id_field");
+        ls.where = lr.text("where");
+        study.layers.emplace_back(role, ls);
+    }
+
+    if (root.get("occupancy") != nullptr) {
+        TableReader occ(section(root, "occupancy", path), path, "occupancy");
+        occ.check_keys({"profile", "zone_name_field", "floors_field", "height_field",
+                        "status_field", "status_map", "storey_height_m", "setback_m",
+                        "min_free_area_m2", "min_free_width_m", "vacant_below",
+                        "underused_below"});
+        OccupancySettings s;
+        s.profile = occ.text("profile", "default");
+        if (s.profile.size() > 5 && s.profile.substr(s.profile.size() - 5) == ".toml") {
+            s.profile = resolve_input(s.profile, base);
+        }
+        s.zone_name_field = occ.text("zone_name_field");
+        s.floors_field = occ.text("floors_field");
+        s.height_field = occ.text("height_field");
+        s.status_field = occ.text("status_field");
+        s.status_map = occ.text("status_map");
+        s.storey_height_m = occ.number("storey_height_m");
+        s.setback_m = occ.number("setback_m");
+        s.min_free_area_m2 = occ.number("min_free_area_m2");
+        s.min_free_width_m = occ.number("min_free_width_m");
+        s.vacant_below = occ.number("vacant_below");
+        s.underused_below = occ.number("underused_below");
+        study.occupancy = s;
+    }
+    return study;
+}
+
+}  // namespace spaceuse

@@ -1,0 +1,315 @@
+#include <spaceuse/error.hpp>
+#include <spaceuse/study.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#ifndef SPACEUSE_VERSION
+#define SPACEUSE_VERSION "0.0.0"
+#endif
+
+namespace spaceuse {
+
+namespace {
+
+Value opt(const std::optional<double>& v) {
+    return v ? Value(*v) : Value(std::monostate{});
+}
+
+GeometryFamily family_for_role(const std::string& role) {
+    if (role == "roads") {
+        return GeometryFamily::line;
+    }
+    if (role == "facilities") {
+        return GeometryFamily::point;
+    }
+    return GeometryFamily::polygon;
+}
+
+nlohmann::json crs_json(const CrsInfo& crs) {
+    return {{"name", crs.name}, {"code", crs.code}, {"metric", crs.metric}};
+}
+
+nlohmann::json value_json(const Value& v) {
+    return std::visit(
+        [](const auto& x) -> nlohmann::json {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                return nullptr;
+            } else {
+                return x;
+            }
+        },
+        v);
+}
+
+OutputLayer zone_table(const Model& model, const OccupancyOptions& options,
+                       const OccupancyResult& result) {
+    const Layer& zones = *model.find(options.zones_layer);
+    OutputLayer t;
+    t.name = "summary";
+    t.fields = {{"zone_id", FieldType::string},   {"name", FieldType::string},
+                {"gross_m2", FieldType::real, 2},  {"net_m2", FieldType::real, 2},
+                {"infra_m2", FieldType::real, 2},  {"built_m2", FieldType::real, 2},
+                {"coverage", FieldType::real, 4},  {"occupancy", FieldType::real, 4},
+                {"vacant_m2", FieldType::real, 2}, {"underused_m2", FieldType::real, 2},
+                {"free_m2", FieldType::real, 2},   {"n_parcels", FieldType::integer},
+                {"n_occupied", FieldType::integer}, {"n_underused", FieldType::integer},
+                {"n_vacant", FieldType::integer},  {"far", FieldType::real, 4}};
+    auto row = [](const std::string& id, const ZoneResult& z) {
+        return std::vector<Value>{id,
+                                  z.name,
+                                  z.gross_m2,
+                                  z.net_m2,
+                                  z.infra_m2,
+                                  z.built_m2,
+                                  z.coverage,
+                                  z.occupancy,
+                                  z.vacant_m2,
+                                  z.underused_m2,
+                                  z.free_m2,
+                                  std::int64_t{z.n_parcels},
+                                  std::int64_t{z.n_occupied},
+                                  std::int64_t{z.n_underused},
+                                  std::int64_t{z.n_vacant},
+                                  opt(z.far)};
+    };
+    for (const auto& z : result.zones) {
+        t.rows.push_back(row(zones.features[z.zone].id, z));
+    }
+    t.rows.push_back(row("TOTAL", result.total));
+    return t;
+}
+
+}  // namespace
+
+std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,
+                                          const OccupancyResult& result) {
+    const Layer& parcels = *model.find(options.parcels_layer);
+    const Layer& zones = *model.find(options.zones_layer);
+    std::vector<OutputLayer> layers;
+
+    OutputLayer p;
+    p.name = "parcels";
+    p.fields = {{"parcel_id", FieldType::string},     {"source_fid", FieldType::integer},
+                {"zone_id", FieldType::string},       {"zone_share", FieldType::real},
+                {"area_m2", FieldType::real},         {"built_m2", FieldType::real},
+                {"coverage", FieldType::real},        {"floor_m2", FieldType::real},
+                {"far", FieldType::real},             {"status", FieldType::string},
+                {"status_source", FieldType::string}, {"free_m2", FieldType::real},
+                {"largest_free_m2", FieldType::real}, {"n_buildings", FieldType::integer}};
+    for (const auto& r : result.parcels) {
+        const Feature& f = parcels.features[r.parcel];
+        p.rows.push_back({f.id, f.fid,
+                          r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}),
+                          r.zone_share, r.area_m2, r.built_m2, r.coverage, opt(r.floor_m2),
+                          opt(r.far), std::string(status_name(r.status)),
+                          std::string(r.status_from_attribute ? "attribute" : "computed"),
+                          r.free_m2, r.largest_free_m2, std::int64_t{r.n_buildings}});
+        p.geometries.push_back(f.geometry);
+    }
+    layers.push_back(std::move(p));
+
+    OutputLayer z;
+    z.name = "zones";
+    z.fields = {{"zone_id", FieldType::string},     {"name", FieldType::string},
+                {"gross_m2", FieldType::real},      {"net_m2", FieldType::real},
+                {"infra_m2", FieldType::real},      {"built_m2", FieldType::real},
+                {"coverage", FieldType::real},      {"occupancy", FieldType::real},
+                {"vacant_m2", FieldType::real},     {"underused_m2", FieldType::real},
+                {"free_m2", FieldType::real},       {"n_parcels", FieldType::integer},
+                {"n_occupied", FieldType::integer}, {"n_underused", FieldType::integer},
+                {"n_vacant", FieldType::integer},   {"floor_m2", FieldType::real},
+                {"far", FieldType::real}};
+    for (const auto& r : result.zones) {
+        const Feature& f = zones.features[r.zone];
+        z.rows.push_back({f.id, r.name, r.gross_m2, r.net_m2, r.infra_m2, r.built_m2, r.coverage,
+                          r.occupancy, r.vacant_m2, r.underused_m2, r.free_m2,
+                          std::int64_t{r.n_parcels}, std::int64_t{r.n_occupied},
+                          std::int64_t{r.n_underused}, std::int64_t{r.n_vacant}, opt(r.floor_m2),
+                          opt(r.far)});
+        z.geometries.push_back(f.geometry);
+    }
+    layers.push_back(std::move(z));
+
+    OutputLayer fs;
+    fs.name = "free_space";
+    fs.fields = {{"piece_id", FieldType::integer},
+                 {"parcel_id", FieldType::string},
+                 {"zone_id", FieldType::string},
+                 {"area_m2", FieldType::real}};
+    std::int64_t piece_id = 0;
+    for (const auto& piece : result.free_pieces) {
+        const auto& r = result.parcels[piece.parcel];
+        fs.rows.push_back({++piece_id, parcels.features[piece.parcel].id,
+                           r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}),
+                           piece.area_m2});
+        fs.geometries.emplace_back(piece.geometry);
+    }
+    layers.push_back(std::move(fs));
+    return layers;
+}
+
+Profile resolve_profile(const OccupancySettings& s) {
+    Profile p = find_profile(s.profile, default_profile_dirs());
+    auto set = [](double& target, const std::optional<double>& v) {
+        if (v) {
+            target = *v;
+        }
+    };
+    set(p.storey_height_m, s.storey_height_m);
+    set(p.setback_m, s.setback_m);
+    set(p.min_free_area_m2, s.min_free_area_m2);
+    set(p.min_free_width_m, s.min_free_width_m);
+    set(p.vacant_below, s.vacant_below);
+    set(p.underused_below, s.underused_below);
+    for (const auto& [k, v] : parse_status_map(s.status_map)) {
+        p.status_values[k] = v;
+    }
+    if (!(p.vacant_below >= 0 && p.vacant_below <= p.underused_below && p.underused_below <= 1)) {
+        throw ConfigError("need 0 <= vacant threshold <= underused threshold <= 1");
+    }
+    if (p.setback_m < 0 || p.min_free_area_m2 < 0 || p.min_free_width_m < 0 ||
+        p.storey_height_m <= 0) {
+        throw ConfigError("setback, min free area and min free width must be >= 0 and the "
+                          "storey height > 0");
+    }
+    return p;
+}
+
+StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
+    Progress progress(progress_fn);
+    StudyReport report;
+    if (study.output_dir.empty()) {
+        throw ConfigError("no output folder given");
+    }
+    std::optional<OccupancyOptions> occ;
+    if (study.occupancy) {
+        for (const char* role : {"zones", "parcels", "buildings"}) {
+            bool found = false;
+            for (const auto& [r, s] : study.layers) {
+                found = found || r == role;
+            }
+            if (!found) {
+                throw ConfigError(std::string("occupancy needs a '") + role + "' layer");
+            }
+        }
+        report.profile = resolve_profile(*study.occupancy);
+        occ.emplace();
+        occ->zone_name_field = study.occupancy->zone_name_field;
+        occ->floors_field = study.occupancy->floors_field;
+        occ->height_field = study.occupancy->height_field;
+        occ->status_field = study.occupancy->status_field;
+        occ->profile = report.profile;
+        occ->threads = study.threads;
+    }
+
+    std::vector<LayerRequest> requests;
+    for (const auto& [role, source] : study.layers) {
+        requests.push_back({role, source, family_for_role(role)});
+    }
+    Model model = load_model(requests, study.load, scaled_progress(progress_fn, 0.0, 0.3));
+    report.crs = model.crs;
+    report.crs_reason = model.crs_reason;
+    for (const auto& layer : model.layers) {
+        report.layers.push_back(
+            {layer.name, layer.source + (layer.source_layer.empty() ? "" : ":" + layer.source_layer),
+             layer.source_crs, layer.operation, layer.report});
+    }
+
+    ensure_directory(study.output_dir);
+    namespace fs = std::filesystem;
+    auto out_path = [&study](const std::string& file) {
+        return (fs::path(study.output_dir) / file).string();
+    };
+
+    if (occ) {
+        OccupancyResult result =
+            compute_occupancy(model, *occ, scaled_progress(progress_fn, 0.3, 0.8));
+        progress.report(0.8, "writing outputs");
+        const auto layers = occupancy_layers(model, *occ, result);
+        for (const auto& layer : layers) {
+            const std::string path = out_path(layer.name + ".geojson");
+            const auto stats = write_geojson(layer, model.crs, path, study.write);
+            report.outputs.push_back({path, layer.name, stats.features});
+        }
+        OutputLayer table = zone_table(model, *occ, result);
+        const std::string csv = out_path("summary.csv");
+        write_csv(table, csv, study.write);
+        report.outputs.push_back({csv, "summary", table.rows.size()});
+        report.zone_table = std::move(table);
+        report.occupancy = std::move(result);
+    }
+
+    // The manifest: inputs, CRS, profile, options, outputs, counts. No timestamps, so the same
+    // inputs give the same bytes.
+    nlohmann::json m;
+    m["tool"] = std::string("spaceuse ") + SPACEUSE_VERSION;
+    m["study"] = study.name;
+    m["invoked_as"] = study.invoked_as;
+    m["analysis_crs"] = crs_json(model.crs);
+    m["analysis_crs_reason"] = model.crs_reason;
+    m["inputs"] = nlohmann::json::array();
+    for (const auto& l : report.layers) {
+        nlohmann::json j;
+        j["role"] = l.role;
+        j["source"] = l.source;
+        j["source_crs"] = crs_json(l.source_crs);
+        j["operation"] = {{"name", l.operation.name},
+                          {"accuracy_m", l.operation.accuracy_m < 0 ? nlohmann::json(nullptr)
+                                                                    : nlohmann::json(l.operation.accuracy_m)}};
+        j["read"] = l.report.read;
+        j["kept"] = l.report.kept;
+        j["rejected"] = l.report.rejected;
+        j["repaired"] = l.report.repaired;
+        j["issues"] = nlohmann::json::array();
+        for (const auto& issue : l.report.issues) {
+            j["issues"].push_back(
+                {{"fid", issue.fid}, {"kind", issue_kind_name(issue.kind)}, {"detail", issue.detail}});
+        }
+        m["inputs"].push_back(j);
+    }
+    if (occ) {
+        const Profile& p = report.profile;
+        nlohmann::json prof = {{"name", p.name},
+                               {"origin", p.origin},
+                               {"description", p.description},
+                               {"vacant_below", p.vacant_below},
+                               {"underused_below", p.underused_below},
+                               {"setback_m", p.setback_m},
+                               {"min_free_area_m2", p.min_free_area_m2},
+                               {"min_free_width_m", p.min_free_width_m},
+                               {"storey_height_m", p.storey_height_m}};
+        nlohmann::json sv = nlohmann::json::object();
+        for (const auto& [k, v] : p.status_values) {
+            sv[k] = status_name(v);
+        }
+        prof["status_values"] = sv;
+        m["occupancy"] = {{"profile", prof},
+                          {"zone_name_field", occ->zone_name_field},
+                          {"floors_field", occ->floors_field},
+                          {"height_field", occ->height_field},
+                          {"status_field", occ->status_field},
+                          {"parcels_outside_zones", report.occupancy->n_outside},
+                          {"buildings_floors_unknown", report.occupancy->n_buildings_floors_unknown}};
+        nlohmann::json total = nlohmann::json::object();
+        const auto& t = report.zone_table->rows.back();
+        for (std::size_t i = 0; i < report.zone_table->fields.size(); ++i) {
+            total[report.zone_table->fields[i].name] = value_json(t[i]);
+        }
+        m["occupancy"]["total"] = total;
+    }
+    m["outputs"] = nlohmann::json::array();
+    for (const auto& o : report.outputs) {
+        m["outputs"].push_back({{"file", fs::path(o.path).filename().string()},
+                                {"layer", o.layer},
+                                {"features", o.features}});
+    }
+    report.manifest_path = out_path("run.json");
+    write_text_file(report.manifest_path, m.dump(2) + "\n", study.write);
+    progress.report(1.0, "done");
+    return report;
+}
+
+}  // namespace spaceuse

@@ -1,0 +1,221 @@
+#include "test_support.hpp"
+
+#include <spaceuse/error.hpp>
+#include <spaceuse/io.hpp>
+
+#include <catch2/catch.hpp>
+#include <ogr_spatialref.h>
+
+#include <cmath>
+
+using namespace spaceuse;
+using namespace spaceuse::test;
+
+namespace {
+
+const MultiPolygon& polygons(const Model& model, const std::string& layer, std::size_t i = 0) {
+    return std::get<MultiPolygon>(model.find(layer)->features.at(i).geometry);
+}
+
+/// Corners of a 100 m x 100 m square at (x0, y0) in EPSG:31370, transformed by OGR (a code
+/// path independent of the engine's PROJ use) into `epsg`, as a GeoJSON polygon. The edges
+/// are densified so the square's straight sides stay straight in the target CRS.
+std::string square_in(int epsg, double x0, double y0, double size) {
+    OGRSpatialReference src;
+    OGRSpatialReference dst;
+    src.importFromEPSG(31370);
+    dst.importFromEPSG(epsg);
+    src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    auto ct = std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&src, &dst));
+    std::vector<std::pair<double, double>> pts;
+    const int steps = 10;
+    const double corners[5][2] = {{x0, y0}, {x0 + size, y0}, {x0 + size, y0 + size}, {x0, y0 + size}, {x0, y0}};
+    for (int c = 0; c < 4; ++c) {
+        for (int s = 0; s < steps; ++s) {
+            const double t = static_cast<double>(s) / steps;
+            pts.emplace_back(corners[c][0] + t * (corners[c + 1][0] - corners[c][0]),
+                             corners[c][1] + t * (corners[c + 1][1] - corners[c][1]));
+        }
+    }
+    pts.push_back(pts.front());
+    std::string ring;
+    for (auto& [x, y] : pts) {
+        double tx = x;
+        double ty = y;
+        ct->Transform(1, &tx, &ty);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "[%.12f,%.12f]", tx, ty);
+        ring += (ring.empty() ? "" : ",") + std::string(buf);
+    }
+    return R"({"type":"Polygon","coordinates":[[)" + ring + "]]}";
+}
+
+}  // namespace
+
+TEST_CASE("parse_layer_source splits path:layer only when the path exists", "[io]") {
+    const std::string path = vsimem("src.geojson", feature_collection(31370, ""));
+    CHECK(parse_layer_source(path).path == path);
+    CHECK(parse_layer_source(path).layer.empty());
+    const auto s = parse_layer_source(path + ":parcels");
+    CHECK(s.path == path);
+    CHECK(s.layer == "parcels");
+    CHECK(parse_layer_source("PG:dbname=gis host=localhost").path == "PG:dbname=gis host=localhost");
+    CHECK(parse_layer_source("missing.zip").path == "/vsizip/missing.zip");
+}
+
+TEST_CASE("a 100 m square has the same area from EPSG:31370, 4326 and 3857", "[io][crs]") {
+    const double x0 = 173500.0;
+    const double y0 = 174000.0;
+    const auto sq31370 = vsimem("sq31370.geojson",
+                                feature_collection(31370, feature("{}", square_in(31370, x0, y0, 100))));
+    const auto sq4326 = vsimem("sq4326.geojson",
+                               feature_collection(4326, feature("{}", square_in(4326, x0, y0, 100))));
+    const auto sq3857 = vsimem("sq3857.geojson",
+                               feature_collection(3857, feature("{}", square_in(3857, x0, y0, 100))));
+    LoadOptions options;
+    options.crs = "EPSG:31370";
+    const Model model = load_model({{"a", parse_layer_source(sq31370), GeometryFamily::polygon},
+                                    {"b", parse_layer_source(sq4326), GeometryFamily::polygon},
+                                    {"c", parse_layer_source(sq3857), GeometryFamily::polygon}},
+                                   options);
+    const double a = area(polygons(model, "a"));
+    CHECK(a == Approx(10000.0).epsilon(1e-9));
+    CHECK(area(polygons(model, "b")) == Approx(a).epsilon(1e-6));
+    CHECK(area(polygons(model, "c")) == Approx(a).epsilon(1e-6));
+    CHECK(model.find("b")->source_crs.geographic);
+    CHECK_FALSE(model.find("c")->source_crs.metric);  // Web Mercator is not for areas
+}
+
+TEST_CASE("analysis CRS: first metric input, else UTM from the data centre", "[io][crs]") {
+    const auto geo = vsimem("geo.geojson",
+                            feature_collection(4326, feature("{}", square_in(4326, 173500, 174000, 100))));
+    const auto merc = vsimem("merc.geojson",
+                             feature_collection(3857, feature("{}", square_in(3857, 173500, 174000, 100))));
+    const auto lambert = vsimem("lam.geojson",
+                                feature_collection(3812, feature("{}", R"({"type":"Point","coordinates":[673000,671500]})")));
+    LoadOptions options;
+    // Only geographic / Web Mercator inputs: UTM 31N for Leuven (4.7 E).
+    Model m1 = load_model({{"g", parse_layer_source(geo), GeometryFamily::polygon},
+                           {"m", parse_layer_source(merc), GeometryFamily::polygon}},
+                          options);
+    CHECK(m1.crs.code == "EPSG:32631");
+    CHECK(area(polygons(m1, "g")) == Approx(area(polygons(m1, "m"))).epsilon(1e-6));
+    // The square is 100 m x 100 m in Lambert 72; UTM's scale error there is < 0.1 %.
+    CHECK(area(polygons(m1, "g")) == Approx(10000.0).epsilon(2e-3));
+    // A metric input wins, whatever its position.
+    Model m2 = load_model({{"g", parse_layer_source(geo), GeometryFamily::polygon},
+                           {"l", parse_layer_source(lambert), GeometryFamily::point}},
+                          options);
+    CHECK(m2.crs.code == "EPSG:3812");
+    CHECK(utm_crs_for(-70.0, -33.0) == "EPSG:32719");
+    CHECK(utm_crs_for(4.7, 50.9) == "EPSG:32631");
+}
+
+TEST_CASE("a layer without CRS is an error unless --assume-crs is given", "[io][crs]") {
+    const auto csv = vsimem("nocrs.csv", "WKT,name\n\"POLYGON((0 0,10 0,10 10,0 10,0 0))\",a\n");
+    LoadOptions options;
+    try {
+        load_model({{"p", parse_layer_source(csv), GeometryFamily::polygon}}, options);
+        FAIL("no error");
+    } catch (const InputError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("has no CRS; pass --assume-crs"));
+        CHECK_THAT(e.what(), Catch::Contains("nocrs.csv"));
+    }
+    options.assume_crs = "EPSG:31370";
+    const Model m = load_model({{"p", parse_layer_source(csv), GeometryFamily::polygon}}, options);
+    CHECK(area(polygons(m, "p")) == Approx(100.0));
+    CHECK(m.crs.code == "EPSG:31370");
+}
+
+TEST_CASE("projected coordinates declared as WGS84 are detected", "[io][crs]") {
+    // GeoJSON without a crs member is WGS84 by definition; these are Lambert 72 numbers.
+    const auto path = vsimem("lambert_as_wgs.geojson",
+                             R"({"type":"FeatureCollection","features":[)" +
+                                 feature("{}", rect(174000, 179000, 174010, 179010)) + "]}");
+    LoadOptions options;
+    try {
+        load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, options);
+        FAIL("no error");
+    } catch (const InputError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("projected coordinates declared as lon/lat"));
+    }
+    options.assume_crs = "EPSG:31370";
+    const Model m = load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, options);
+    CHECK(area(polygons(m, "p")) == Approx(100.0));
+}
+
+TEST_CASE("invalid polygons are repaired, null and empty geometries rejected and counted", "[io][repair]") {
+    const std::string features =
+        feature(R"({"id":1})", R"({"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]})") + "," +
+        feature(R"({"id":2})", "null") + "," +
+        feature(R"({"id":3})", R"({"type":"GeometryCollection","geometries":[]})") + "," +
+        feature(R"({"id":4})", rect(10, 10, 20, 20)) + "," +
+        feature(R"({"id":5})", R"({"type":"Point","coordinates":[1,1]})") + "," +
+        feature(R"({"id":6})", R"({"type":"Polygon","coordinates":[[[30,30,5],[40,30,5],[40,40,5],[30,40,5],[30,30,5]]]})");
+    const auto path = vsimem("repair.geojson", feature_collection(31370, features));
+    const Model m = load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, {});
+    const Layer& layer = *m.find("p");
+    const LoadReport& r = layer.report;
+    CHECK(r.read == 6);
+    CHECK(r.kept == 3);
+    CHECK(r.rejected == 3);
+    CHECK(r.read == r.kept + r.rejected);
+    CHECK(r.repaired == 1);
+    CHECK(r.dimension_dropped == 1);
+    // The bow-tie becomes its two triangles of 1 m² each.
+    CHECK(area(std::get<MultiPolygon>(layer.features[0].geometry)) == Approx(2.0));
+    CHECK(std::get<MultiPolygon>(layer.features[0].geometry).size() == 2);
+    CHECK(area(std::get<MultiPolygon>(layer.features[2].geometry)) == Approx(100.0));
+    std::vector<std::string> kinds;
+    for (const auto& issue : r.issues) {
+        kinds.push_back(std::string(issue_kind_name(issue.kind)));
+    }
+    CHECK(kinds == std::vector<std::string>{"repaired", "null_geometry", "empty_geometry", "wrong_type"});
+    CHECK_THAT(r.issues[0].detail, Catch::Contains("Self-intersection"));
+}
+
+TEST_CASE("the id field becomes the feature id; a missing id field is an error", "[io]") {
+    const auto path = vsimem("ids.geojson",
+                             feature_collection(31370, feature(R"({"code":"A-1"})", rect(0, 0, 1, 1)) + "," +
+                                                           feature(R"({"code":null})", rect(1, 0, 2, 1))));
+    LayerSource s = parse_layer_source(path);
+    s.id_field = "code";
+    const Model m = load_model({{"p", s, GeometryFamily::polygon}}, {});
+    CHECK(m.find("p")->features[0].id == "A-1");
+    CHECK(m.find("p")->features[1].id == std::to_string(m.find("p")->features[1].fid));
+    s.id_field = "nope";
+    CHECK_THROWS_WITH(load_model({{"p", s, GeometryFamily::polygon}}, {}),
+                      Catch::Contains("no id field 'nope'"));
+}
+
+TEST_CASE("spatial index returns the features whose boxes meet the query", "[model]") {
+    std::string features;
+    for (int i = 0; i < 100; ++i) {
+        features += (i ? "," : "") + feature("{}", rect(i * 10, 0, i * 10 + 5, 5));
+    }
+    const auto path = vsimem("grid.geojson", feature_collection(31370, features));
+    const Model m = load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, {});
+    const auto hits = m.find("p")->query(Box(Point(12, 1), Point(33, 2)));
+    CHECK(hits == std::vector<std::size_t>{1, 2, 3});  // boxes 10..15, 20..25, 30..35
+}
+
+TEST_CASE("GRB parcels: computed area matches the official OPPERVL within 0.01 m2", "[io][real]") {
+    const std::string path = shared_data("flanders_grb/examples_input_topo_parcels.geojson");
+    if (path.empty()) {
+        WARN("skipped: ../shared/data/flanders_grb not found");
+        return;
+    }
+    LoadOptions options;
+    options.assume_crs = "EPSG:31370";  // the file has Lambert 72 numbers and no crs member
+    const Model m = load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, options);
+    const Layer& layer = *m.find("p");
+    const auto oppervl = layer.field_index("OPPERVL");
+    REQUIRE(oppervl);
+    REQUIRE(layer.features.size() == 10);
+    for (const auto& f : layer.features) {
+        const double official = std::get<double>(f.attributes[*oppervl]);
+        INFO("fid " << f.fid);
+        CHECK(std::fabs(area(std::get<MultiPolygon>(f.geometry)) - official) <= 0.01);
+    }
+}

@@ -1,0 +1,231 @@
+#include "test_support.hpp"
+
+#include <spaceuse/error.hpp>
+#include <spaceuse/io.hpp>
+#include <spaceuse/occupancy.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace spaceuse;
+using namespace spaceuse::test;
+
+namespace {
+
+// Hand-checkable fixture in EPSG:31370 (metres). Z1 = 0..100 x 0..100, Z2 = 200..300 x 0..100.
+//   A  0..50 x 0..50     two overlapping buildings 10..30² (2 floors) and 20..40² (3 floors)
+//   B  50..100 x 0..50   half of building S 60..80 x 40..60 (1 floor)
+//   C  50..100 x 50..100 other half of S
+//   D  0..50 x 50..100 with a hole 10..20 x 60..70; building 30..40 x 80..90 (floors unknown)
+//   E  multipart 200..220 x 50..70 + 230..250 x 50..70; building 205..215 x 55..65 (1 floor)
+//   F  250..350 x 0..20, half outside Z2, no building
+//   G  400..450 x 0..50, outside every zone, status "not_issued"
+//   H  bow-tie 0,110 / 20,130 / 20,110 / 0,130: invalid, repaired into two triangles (200 m²)
+Model fixture() {
+    const std::string zones = feature_collection(
+        31370, feature(R"({"zid":"Z1","name":"Craft zone"})", rect(0, 0, 100, 100)) + "," +
+                   feature(R"({"zid":"Z2","name":"Mixed zone"})", rect(200, 0, 300, 100)));
+    const std::string parcels = feature_collection(
+        31370,
+        feature(R"({"pid":"A","st":null})", rect(0, 0, 50, 50)) + "," +
+            feature(R"({"pid":"B","st":null})", rect(50, 0, 100, 50)) + "," +
+            feature(R"({"pid":"C","st":null})", rect(50, 50, 100, 100)) + "," +
+            feature(R"({"pid":"D","st":null})",
+                    R"({"type":"Polygon","coordinates":[[[0,50],[50,50],[50,100],[0,100],[0,50]],[[10,60],[10,70],[20,70],[20,60],[10,60]]]})") +
+            "," +
+            feature(R"({"pid":"E","st":null})",
+                    R"({"type":"MultiPolygon","coordinates":[[[[200,50],[220,50],[220,70],[200,70],[200,50]]],[[[230,50],[250,50],[250,70],[230,70],[230,50]]]]})") +
+            "," + feature(R"({"pid":"F","st":null})", rect(250, 0, 350, 20)) + "," +
+            feature(R"({"pid":"G","st":"not_issued"})", rect(400, 0, 450, 50)) + "," +
+            feature(R"({"pid":"H","st":null})",
+                    R"({"type":"Polygon","coordinates":[[[0,110],[20,130],[20,110],[0,130],[0,110]]]})"));
+    const std::string buildings = feature_collection(
+        31370, feature(R"({"floors":2})", rect(10, 10, 30, 30)) + "," +
+                   feature(R"({"floors":3})", rect(20, 20, 40, 40)) + "," +
+                   feature(R"({"floors":1})", rect(60, 40, 80, 60)) + "," +
+                   feature(R"({"floors":null})", rect(30, 80, 40, 90)) + "," +
+                   feature(R"({"floors":1})", rect(205, 55, 215, 65)));
+    LayerSource z = parse_layer_source(vsimem("occ_zones.geojson", zones));
+    z.id_field = "zid";
+    LayerSource p = parse_layer_source(vsimem("occ_parcels.geojson", parcels));
+    p.id_field = "pid";
+    LayerSource b = parse_layer_source(vsimem("occ_buildings.geojson", buildings));
+    return load_model({{"zones", z, GeometryFamily::polygon},
+                       {"parcels", p, GeometryFamily::polygon},
+                       {"buildings", b, GeometryFamily::polygon}},
+                      {});
+}
+
+OccupancyOptions simple_options() {
+    OccupancyOptions o;
+    o.zone_name_field = "name";
+    o.floors_field = "floors";
+    o.status_field = "st";
+    o.profile.status_values["not_issued"] = ParcelStatus::vacant;
+    return o;
+}
+
+const ParcelResult& parcel(const Model& m, const OccupancyResult& r, const std::string& id) {
+    const Layer& layer = *m.find("parcels");
+    for (const auto& p : r.parcels) {
+        if (layer.features[p.parcel].id == id) {
+            return p;
+        }
+    }
+    throw std::runtime_error("no parcel " + id);
+}
+
+}  // namespace
+
+TEST_CASE("occupancy per parcel on the hand-computed fixture", "[metrics][occupancy]") {
+    const Model m = fixture();
+    REQUIRE(m.find("parcels")->report.repaired == 1);
+    const OccupancyResult r = compute_occupancy(m, simple_options());
+    REQUIRE(r.parcels.size() == 8);  // the invalid parcel is repaired, not dropped
+
+    SECTION("two overlapping buildings are not counted twice") {
+        const auto& a = parcel(m, r, "A");
+        CHECK(a.area_m2 == Approx(2500));
+        CHECK(a.built_m2 == Approx(700));  // 400 + 400 - 100 overlap
+        CHECK(a.coverage == Approx(0.28));
+        CHECK(a.status == ParcelStatus::underused);
+        REQUIRE(a.floor_m2);
+        CHECK(*a.floor_m2 == Approx(400 * 2 + 400 * 3));
+        CHECK(*a.far == Approx(0.8));
+        CHECK(a.zone == std::optional<std::size_t>(0));
+        CHECK(a.zone_share == Approx(1.0));
+        CHECK(a.n_buildings == 2);
+    }
+    SECTION("a building across two parcels is split by the boundary") {
+        const auto& b = parcel(m, r, "B");
+        const auto& c = parcel(m, r, "C");
+        CHECK(b.built_m2 == Approx(200));
+        CHECK(c.built_m2 == Approx(200));
+        CHECK(*b.floor_m2 == Approx(200));
+        CHECK(b.coverage == Approx(0.08));
+    }
+    SECTION("a parcel with a hole: the hole is not parcel area") {
+        const auto& d = parcel(m, r, "D");
+        CHECK(d.area_m2 == Approx(2400));
+        CHECK(d.built_m2 == Approx(100));
+        CHECK_FALSE(d.floor_m2);  // one building without floors: unknown, never guessed
+        CHECK_FALSE(d.far);
+    }
+    SECTION("a multipart parcel") {
+        const auto& e = parcel(m, r, "E");
+        CHECK(e.area_m2 == Approx(800));
+        CHECK(e.built_m2 == Approx(100));
+        CHECK(e.coverage == Approx(0.125));
+        CHECK(e.zone == std::optional<std::size_t>(1));
+    }
+    SECTION("a parcel half outside its zone") {
+        const auto& f = parcel(m, r, "F");
+        CHECK(f.zone == std::optional<std::size_t>(1));
+        CHECK(f.zone_share == Approx(0.5));
+        CHECK(f.status == ParcelStatus::vacant);
+        CHECK(f.status_from_attribute == false);
+        // 100 x 20, no building: all free (20 m wide >= 15 m, 2000 m² >= 500 m²).
+        CHECK(f.free_m2 == Approx(2000));
+        CHECK(f.largest_free_m2 == Approx(2000));
+    }
+    SECTION("a parcel outside every zone is reported with no zone; the status field wins") {
+        const auto& g = parcel(m, r, "G");
+        CHECK_FALSE(g.zone);
+        CHECK(g.status == ParcelStatus::vacant);
+        CHECK(g.status_from_attribute);
+        CHECK(r.n_outside == 2);  // G and the repaired bow-tie H
+    }
+    SECTION("the repaired invalid parcel keeps its area") {
+        CHECK(parcel(m, r, "H").area_m2 == Approx(200));
+    }
+    SECTION("coverage stays within [0, 1]") {
+        for (const auto& p : r.parcels) {
+            CHECK(p.coverage >= 0.0);
+            CHECK(p.coverage <= 1.0);
+        }
+    }
+}
+
+TEST_CASE("occupancy per zone reconciles gross = net + infra", "[metrics][occupancy]") {
+    const Model m = fixture();
+    const OccupancyResult r = compute_occupancy(m, simple_options());
+    REQUIRE(r.zones.size() == 2);
+    const auto& z1 = r.zones[0];
+    CHECK(z1.name == "Craft zone");
+    CHECK(z1.gross_m2 == Approx(10000));
+    CHECK(z1.net_m2 == Approx(2500 * 3 + 2400));
+    CHECK(z1.infra_m2 == Approx(100));  // the hole of D
+    CHECK(z1.built_m2 == Approx(700 + 200 + 200 + 100));
+    CHECK(z1.coverage == Approx(1200.0 / 9900.0));
+    CHECK(z1.n_parcels == 4);
+    CHECK(z1.n_underused == 3);  // A, B, C
+    CHECK(z1.n_vacant == 1);     // D: 100 / 2400 < 5 %
+    CHECK(z1.occupancy == Approx(0.0));
+    CHECK_FALSE(z1.far);  // D's floors unknown
+    const auto& z2 = r.zones[1];
+    CHECK(z2.net_m2 == Approx(800 + 1000));
+    CHECK(z2.infra_m2 == Approx(10000 - 1800));
+    CHECK(z2.n_parcels == 2);
+    CHECK(z2.vacant_m2 == Approx(1000));   // F's part inside Z2
+    CHECK(z2.underused_m2 == Approx(800)); // E: 12.5 %
+    REQUIRE(z2.far);
+    CHECK(*z2.far == Approx(100.0 / 1800.0));
+    for (const auto& z : r.zones) {
+        CHECK(z.net_m2 + z.infra_m2 == Approx(z.gross_m2));
+    }
+    CHECK(r.total.gross_m2 == Approx(20000));
+    CHECK(r.total.n_parcels == 6);
+}
+
+TEST_CASE("free space: setback and minimum width", "[metrics][free_space]") {
+    const std::string zones = feature_collection(31370, feature("{}", rect(-10, -10, 400, 100)));
+    const std::string parcels = feature_collection(
+        31370, feature(R"({"pid":"wide"})", rect(0, 0, 100, 40)) + "," +
+                   feature(R"({"pid":"strips"})", rect(200, 0, 300, 40)));
+    const std::string buildings = feature_collection(
+        31370, feature("{}", rect(0, 0, 20, 40)) + "," + feature("{}", rect(210, 0, 290, 30)));
+    LayerSource p = parse_layer_source(vsimem("fs_parcels.geojson", parcels));
+    p.id_field = "pid";
+    const Model m = load_model({{"zones", parse_layer_source(vsimem("fs_zones.geojson", zones)), GeometryFamily::polygon},
+                                {"parcels", p, GeometryFamily::polygon},
+                                {"buildings", parse_layer_source(vsimem("fs_buildings.geojson", buildings)), GeometryFamily::polygon}},
+                               {});
+    OccupancyOptions o;  // default profile: setback 5 m, 500 m², 15 m
+    const OccupancyResult r = compute_occupancy(m, o);
+    // Building fills x 0..20; 5 m setback leaves 25..100 x 0..40 = 3000 m², 40 m wide.
+    CHECK(parcel(m, r, "wide").free_m2 == Approx(3000).margin(0.01));
+    REQUIRE(r.free_pieces.size() == 1);
+    CHECK(r.free_pieces[0].area_m2 == Approx(3000).margin(0.01));
+    // Building 210..290 x 0..30: only 5 m strips remain around it; none is 15 m wide.
+    CHECK(parcel(m, r, "strips").free_m2 == 0.0);
+    o.profile.min_free_width_m = 0;
+    o.profile.min_free_area_m2 = 0;
+    const OccupancyResult loose = compute_occupancy(m, o);
+    CHECK(parcel(m, loose, "strips").free_m2 > 0.0);
+}
+
+TEST_CASE("results do not depend on the thread count", "[metrics][occupancy]") {
+    const Model m = fixture();
+    OccupancyOptions one = simple_options();
+    one.threads = 1;
+    OccupancyOptions four = simple_options();
+    four.threads = 4;
+    const auto a = compute_occupancy(m, one);
+    const auto b = compute_occupancy(m, four);
+    REQUIRE(a.parcels.size() == b.parcels.size());
+    for (std::size_t i = 0; i < a.parcels.size(); ++i) {
+        CHECK(a.parcels[i].built_m2 == b.parcels[i].built_m2);
+        CHECK(a.parcels[i].free_m2 == b.parcels[i].free_m2);
+        CHECK(a.parcels[i].zone == b.parcels[i].zone);
+    }
+    CHECK(a.total.net_m2 == b.total.net_m2);
+}
+
+TEST_CASE("a missing field or layer is a clear configuration error", "[metrics][occupancy]") {
+    const Model m = fixture();
+    OccupancyOptions o = simple_options();
+    o.floors_field = "levels";
+    CHECK_THROWS_WITH(compute_occupancy(m, o), Catch::Contains("has no field 'levels'"));
+    o = simple_options();
+    o.buildings_layer = "houses";
+    CHECK_THROWS_AS(compute_occupancy(m, o), ConfigError);
+}

@@ -1,0 +1,77 @@
+#include "test_support.hpp"
+
+#include <spaceuse/error.hpp>
+#include <spaceuse/profile.hpp>
+#include <spaceuse/study.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace spaceuse;
+
+namespace {
+
+std::string write_file(const std::string& dir, const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("project files: inputs relative to the file, unknown keys are errors", "[project]") {
+    const std::string dir = test::temp_dir("project");
+    const std::string ok = write_file(dir, "p.toml", R"(
+[project]
+name = "t"
+output = "out"
+crs = "EPSG:31370"
+[layers.parcels]
+source = "parcels.gpkg:parcels"
+id_field = "capakey"
+[occupancy]
+profile = "default"
+setback_m = 3
+)");
+    const Study s = load_project(ok);
+    CHECK(s.name == "t");
+    CHECK(s.output_dir == "out");
+    CHECK(s.load.crs == "EPSG:31370");
+    REQUIRE(s.layers.size() == 1);
+    CHECK(s.layers[0].first == "parcels");
+    CHECK(s.layers[0].second.path == dir + "/parcels.gpkg:parcels");  // file absent: no split
+    CHECK(s.layers[0].second.id_field == "capakey");
+    REQUIRE(s.occupancy);
+    CHECK(*s.occupancy->setback_m == 3.0);
+
+    const std::string bad_key = write_file(dir, "bad.toml", "[project]\noutput = \"o\"\ncolour = 1\n");
+    CHECK_THROWS_WITH(load_project(bad_key), Catch::Contains("key 'colour' is unknown"));
+    const std::string bad_section = write_file(dir, "bad2.toml", "[project]\noutput = \"o\"\n[stuff]\n");
+    CHECK_THROWS_WITH(load_project(bad_section), Catch::Contains("section [stuff] is unknown"));
+    const std::string bad_role = write_file(dir, "bad3.toml", "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\n");
+    CHECK_THROWS_WITH(load_project(bad_role), Catch::Contains("[layers.lakes] is unknown"));
+    CHECK_THROWS_AS(load_project(dir + "/missing.toml"), InputError);
+}
+
+TEST_CASE("profiles are data: files, overrides and validation", "[project][profile]") {
+    const std::string dir = test::temp_dir("profiles");
+    write_file(dir, "strict.toml", "vacant_below = 0.1\nunderused_below = 0.5\n[status_values]\nreserved = \"occupied\"\n");
+    const Profile p = find_profile("strict", {dir});
+    CHECK(p.vacant_below == 0.1);
+    CHECK(p.underused_below == 0.5);
+    CHECK(p.setback_m == 5.0);
+    CHECK(p.status_values.at("reserved") == ParcelStatus::occupied);
+    write_file(dir, "typo.toml", "vacant_bellow = 0.1\n");
+    CHECK_THROWS_WITH(find_profile("typo", {dir}), Catch::Contains("vacant_bellow"));
+    write_file(dir, "inverted.toml", "vacant_below = 0.5\nunderused_below = 0.1\n");
+    CHECK_THROWS_AS(find_profile("inverted", {dir}), ConfigError);
+    CHECK_THROWS_AS(find_profile("nope", {dir}), ConfigError);
+    CHECK(find_profile("default", {}).vacant_below == 0.05);
+    // The bundled profiles load.
+    const Profile vlaio = find_profile("vlaio", default_profile_dirs());
+    CHECK(vlaio.min_free_area_m2 == 1000.0);
+    CHECK(parse_status_map("a=vacant,b=occupied").size() == 2);
+    CHECK_THROWS_AS(parse_status_map("a=empty"), ConfigError);
+}
