@@ -43,6 +43,14 @@ GDALDatasetUniquePtr open_vector(const std::string& path) {
     if (!is_connection) {
         VSIStatBufL stat;
         if (VSIStatL(path.c_str(), &stat) != 0) {
+            for (const char* prefix : {"/vsizip/", "/vsigzip/"}) {
+                const std::string p(prefix);
+                if (path.rfind(p, 0) == 0 && VSIStatL(path.substr(p.size()).c_str(), &stat) == 0) {
+                    throw InputError(std::string("cannot open: not a readable ") +
+                                     (p == "/vsizip/" ? "zip" : "gzip") + " archive")
+                        .set_source(path.substr(p.size()));
+                }
+            }
             throw InputError("file not found").set_source(path);
         }
     }

@@ -78,6 +78,7 @@ void scan_geometries(OGRLayer& layer, LayerInfo& info, const detail::GeosContext
 }  // namespace
 
 std::vector<LayerInfo> inspect_source(const LayerSource& source, const ProgressFn& progress_fn) {
+    detail::GdalErrorCapture quiet;  // GDAL reports through exceptions here, never on stderr
     Progress progress(progress_fn);
     std::vector<std::string> names;
     {

@@ -33,8 +33,14 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
 }
 
 std::string with_vsizip(const std::string& path) {
-    if (ends_with_ci(path, ".zip") && path.rfind("/vsi", 0) != 0) {
+    if (path.rfind("/vsi", 0) == 0) {
+        return path;
+    }
+    if (ends_with_ci(path, ".zip")) {
         return "/vsizip/" + path;
+    }
+    if (ends_with_ci(path, ".gz") && !ends_with_ci(path, ".tar.gz")) {
+        return "/vsigzip/" + path;
     }
     return path;
 }
@@ -187,6 +193,7 @@ LayerSource parse_layer_source(const std::string& spec) {
 }
 
 LayerCrsProbe probe_layer_crs(const LayerSource& source, const LoadOptions& options) {
+    detail::GdalErrorCapture quiet;  // GDAL reports through exceptions here, never on stderr
     return open_layer(source, options).probe;
 }
 
@@ -237,6 +244,7 @@ CrsInfo choose_analysis_crs(const std::vector<LayerCrsProbe>& probes, const Load
 
 Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& options,
                  const ProgressFn& progress_fn) {
+    detail::GdalErrorCapture quiet;  // GDAL reports through exceptions here, never on stderr
     Progress progress(progress_fn);
     progress.report(0.0, "opening layers");
     std::vector<OpenLayer> open;

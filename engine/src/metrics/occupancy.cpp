@@ -419,7 +419,7 @@ private:
         }
         ZoneResult& total = result.total;
         total.zone = m_zones.features.size();
-        total.name = "TOTAL";
+        total.name = "All zones";
         bool total_floors = m_floors_known;
         double total_floor_sum = 0.0;
         for (std::size_t z = 0; z < result.zones.size(); ++z) {

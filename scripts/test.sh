@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what is missing, builds spaceuse with warnings as errors and runs the whole test
+# suite; then builds again with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+# and runs the suite there. Exits non-zero on any failure.
+#   scripts/test.sh             both builds
+#   SPACEUSE_NO_SANITIZE=1 scripts/test.sh   skip the sanitizer build (quick local runs)
+set -eu
+cd "$(dirname "$0")/.."
+scripts/setup.sh --tests
+jobs="$(nproc)"
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSPACEUSE_BUILD_TESTS=ON -DSPACEUSE_WERROR=ON
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+if [ "${SPACEUSE_NO_SANITIZE:-0}" != 1 ]; then
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSPACEUSE_BUILD_TESTS=ON \
+          -DSPACEUSE_WERROR=ON -DSPACEUSE_SANITIZE=ON
+    cmake --build build-asan -j"$jobs"
+    # Leaks inside GDAL/PROJ/GEOS's own one-time caches are theirs, not ours.
+    export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    (cd build-asan && ctest --output-on-failure -j"$jobs")
+fi

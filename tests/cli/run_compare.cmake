@@ -1,0 +1,21 @@
+# Runs a command, requires exit code 0 and an empty stderr (unless ALLOW_STDERR), then
+# compares the file OUTPUT with the golden file GOLDEN byte for byte.
+#   cmake -DCMD="a;b;c" -DOUTPUT=... -DGOLDEN=... [-DCLEAN=dir] -P run_compare.cmake
+if(CLEAN)
+    file(REMOVE_RECURSE "${CLEAN}")
+endif()
+execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command failed (${rc}):\n${out}\n${err}")
+endif()
+if(NOT ALLOW_STDERR AND NOT "${err}" STREQUAL "")
+    message(FATAL_ERROR "unexpected stderr:\n${err}")
+endif()
+if(GOLDEN)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${OUTPUT}" "${GOLDEN}" RESULT_VARIABLE diff)
+    if(NOT diff EQUAL 0)
+        file(READ "${OUTPUT}" got)
+        message(FATAL_ERROR "${OUTPUT} differs from ${GOLDEN}; got:\n${got}\n"
+                            "(review, then copy it over the golden file to accept)")
+    endif()
+endif()
