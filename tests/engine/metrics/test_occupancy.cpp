@@ -229,3 +229,34 @@ TEST_CASE("a missing field or layer is a clear configuration error", "[metrics][
     o.buildings_layer = "houses";
     CHECK_THROWS_AS(compute_occupancy(m, o), ConfigError);
 }
+
+TEST_CASE("bundled sample: the zone figures of data/README.md (independent SpatiaLite SQL)", "[metrics][sample]") {
+    const std::string gpkg = std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.gpkg";
+    LayerSource z = parse_layer_source(gpkg + ":zones");
+    z.id_field = "zone_id";
+    LayerSource p = parse_layer_source(gpkg + ":parcels");
+    p.id_field = "parcel_id";
+    const Model m = load_model({{"zones", z, GeometryFamily::polygon},
+                                {"parcels", p, GeometryFamily::polygon},
+                                {"buildings", parse_layer_source(gpkg + ":buildings"), GeometryFamily::polygon}},
+                               {});
+    CHECK(m.find("parcels")->report.read == 43);
+    CHECK(m.find("parcels")->report.repaired == 1);
+    const OccupancyResult r = compute_occupancy(m, {});
+    struct Expected {
+        double gross, net, built;
+        int parcels;
+    };
+    const Expected expected[] = {{113373.25, 82620.54, 11959.68, 20},
+                                 {21383.18, 13632.11, 3184.91, 12},
+                                 {22717.00, 20405.22, 7123.06, 8}};
+    REQUIRE(r.zones.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        INFO("zone " << i + 1);
+        CHECK(r.zones[i].gross_m2 == Approx(expected[i].gross).margin(0.01));
+        CHECK(r.zones[i].net_m2 == Approx(expected[i].net).margin(0.01));
+        CHECK(r.zones[i].built_m2 == Approx(expected[i].built).margin(0.01));
+        CHECK(r.zones[i].n_parcels == expected[i].parcels);
+    }
+    CHECK(r.n_outside == 3);
+}
