@@ -119,7 +119,16 @@ struct Worker {
 
 struct ParcelWork {
     ParcelResult result;
-    std::vector<std::pair<std::size_t, double>> zone_parts;
+    /// The parcel's figures inside one zone (all zones it meets, not only its own).
+    struct ZonePart {
+        std::size_t zone = 0;
+        double area_m2 = 0.0;
+        double built_m2 = 0.0;
+        double free_m2 = 0.0;
+        double floor_m2 = 0.0;
+        bool partial = false;
+    };
+    std::vector<ZonePart> zone_parts;
     std::vector<FreePiece> free;
 };
 
@@ -256,7 +265,11 @@ private:
                 inside = geos.area(geos.intersection(zg.geometry.get(), parcel.get()).get());
             }
             if (inside > 0.0) {
-                out.zone_parts.emplace_back(z, inside);
+                ParcelWork::ZonePart part;
+                part.zone = z;
+                part.area_m2 = inside;
+                part.partial = inside < r.area_m2;
+                out.zone_parts.push_back(part);
                 if (inside > best) {
                     best = inside;
                     r.zone = z;
@@ -268,6 +281,7 @@ private:
         // Buildings: footprint parts inside the parcel, unioned before measuring.
         std::vector<GeomPtr> owned;
         std::vector<const GEOSGeometry*> pieces;
+        std::vector<double> piece_floors;  // floors per piece, NaN when unknown
         std::vector<const GEOSGeometry*> nearby;
         double floor_sum = 0.0;
         bool floors_complete = true;
@@ -293,16 +307,19 @@ private:
                 pieces.push_back(owned.back().get());
             }
             ++r.n_buildings;
+            piece_floors.push_back(m_floors[b] ? *m_floors[b] : std::nan(""));
             if (m_floors[b]) {
                 floor_sum += piece_area * *m_floors[b];
             } else {
                 floors_complete = false;
             }
         }
+        GeomPtr built_union;
         if (pieces.size() == 1) {
             r.built_m2 = geos.area(pieces.front());
         } else if (pieces.size() > 1) {
-            r.built_m2 = geos.area(w.union_of(pieces).get());
+            built_union = w.union_of(pieces);
+            r.built_m2 = geos.area(built_union.get());
         }
         r.coverage = r.area_m2 > 0 ? std::min(1.0, r.built_m2 / r.area_m2) : 0.0;
         if (m_floors_known && floors_complete) {
@@ -364,6 +381,33 @@ private:
             r.free_m2 += piece.area_m2;
             r.largest_free_m2 = std::max(r.largest_free_m2, piece.area_m2);
         }
+
+        // Zone figures count only what lies inside each zone. A parcel inside its zone gives its
+        // own figures; a parcel across a zone edge is clipped (rare, so the extra overlays are
+        // cheap).
+        for (auto& part : out.zone_parts) {
+            if (!part.partial) {
+                part.built_m2 = r.built_m2;
+                part.free_m2 = r.free_m2;
+                part.floor_m2 = r.floor_m2.value_or(0.0);
+                continue;
+            }
+            const auto& zg = w.zone(m_zones, part.zone);
+            if (!pieces.empty()) {
+                const GEOSGeometry* built = built_union ? built_union.get() : pieces.front();
+                part.built_m2 = geos.area(geos.intersection(built, zg.geometry.get()).get());
+            }
+            for (std::size_t k = 0; k < pieces.size(); ++k) {
+                if (!std::isnan(piece_floors[k])) {
+                    part.floor_m2 += piece_floors[k] *
+                                     geos.area(geos.intersection(pieces[k], zg.geometry.get()).get());
+                }
+            }
+            for (const auto& piece : out.free) {
+                auto g = geos.from(piece.geometry);
+                part.free_m2 += geos.area(geos.intersection(g.get(), zg.geometry.get()).get());
+            }
+        }
         return out;
     }
 
@@ -380,36 +424,44 @@ private:
             zr.gross_m2 = bg::area(std::get<MultiPolygon>(m_zones.features[z].geometry));
         }
         for (auto& w : work) {
-            for (const auto& [z, a] : w.zone_parts) {
-                result.zones[z].net_m2 += a;
-            }
             const ParcelResult& p = w.result;
+            for (const auto& part : w.zone_parts) {
+                auto& zr = result.zones[part.zone];
+                zr.net_m2 += part.area_m2;
+                zr.built_m2 += part.built_m2;
+                zr.free_m2 += part.free_m2;
+                switch (p.status) {
+                case ParcelStatus::occupied:
+                    zr.occupied_m2 += part.area_m2;
+                    break;
+                case ParcelStatus::underused:
+                    zr.underused_m2 += part.area_m2;
+                    break;
+                case ParcelStatus::vacant:
+                    zr.vacant_m2 += part.area_m2;
+                    break;
+                }
+                if (p.floor_m2) {
+                    zr.floor_m2 = zr.floor_m2.value_or(0.0) + part.floor_m2;
+                } else {
+                    floors_complete[part.zone] = false;
+                }
+            }
             if (!p.zone) {
                 ++result.n_outside;
             } else {
                 auto& zr = result.zones[*p.zone];
-                const double inside = p.zone_share * p.area_m2;
                 ++zr.n_parcels;
-                zr.built_m2 += p.built_m2;
-                zr.free_m2 += p.free_m2;
                 switch (p.status) {
                 case ParcelStatus::occupied:
                     ++zr.n_occupied;
-                    zr.occupied_m2 += inside;
                     break;
                 case ParcelStatus::underused:
                     ++zr.n_underused;
-                    zr.underused_m2 += inside;
                     break;
                 case ParcelStatus::vacant:
                     ++zr.n_vacant;
-                    zr.vacant_m2 += inside;
                     break;
-                }
-                if (p.floor_m2) {
-                    zr.floor_m2 = zr.floor_m2.value_or(0.0) + *p.floor_m2;
-                } else {
-                    floors_complete[*p.zone] = false;
                 }
             }
             result.parcels.push_back(p);
@@ -438,7 +490,7 @@ private:
             total.n_vacant += zr.n_vacant;
             if (zr.floor_m2) {
                 total_floor_sum += *zr.floor_m2;
-            } else if (zr.n_parcels > 0) {
+            } else if (zr.net_m2 > 0) {
                 total_floors = false;
             }
         }
@@ -451,7 +503,7 @@ private:
         zr.infra_m2 = zr.gross_m2 - zr.net_m2;
         zr.coverage = zr.net_m2 > 0 ? zr.built_m2 / zr.net_m2 : 0.0;
         zr.occupancy = zr.net_m2 > 0 ? zr.occupied_m2 / zr.net_m2 : 0.0;
-        if (floors_complete && zr.n_parcels > 0) {
+        if (floors_complete && zr.net_m2 > 0) {
             zr.floor_m2 = zr.floor_m2.value_or(0.0);
             zr.far = zr.net_m2 > 0 ? *zr.floor_m2 / zr.net_m2 : 0.0;
         } else {

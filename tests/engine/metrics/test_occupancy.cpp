@@ -166,11 +166,16 @@ TEST_CASE("occupancy per zone reconciles gross = net + infra", "[metrics][occupa
     CHECK(z2.infra_m2 == Approx(10000 - 1800));
     CHECK(z2.n_parcels == 2);
     CHECK(z2.vacant_m2 == Approx(1000));   // F's part inside Z2
+    CHECK(z2.free_m2 == Approx(1000));     // F's free land inside Z2 only
     CHECK(z2.underused_m2 == Approx(800)); // E: 12.5 %
     REQUIRE(z2.far);
     CHECK(*z2.far == Approx(100.0 / 1800.0));
     for (const auto& z : r.zones) {
         CHECK(z.net_m2 + z.infra_m2 == Approx(z.gross_m2));
+        // Every zone area figure counts what lies inside the zone only.
+        CHECK(z.vacant_m2 + z.underused_m2 + z.occupied_m2 == Approx(z.net_m2));
+        CHECK(z.coverage <= 1.0);
+        CHECK(z.occupancy <= 1.0);
     }
     CHECK(r.total.gross_m2 == Approx(20000));
     CHECK(r.total.n_parcels == 6);
