@@ -41,6 +41,7 @@ int CommandRun::run() {
         print_load_summary(report);
     }
     print_zone_table(report);
+    print_access_table(report);
     if (!m_global.quiet) {
         print_outputs(report);
     }

@@ -1,6 +1,7 @@
 // spaceuse command-line tool: parses options, calls the engine, maps errors to exit codes.
 
 #include "command.hpp"
+#include "command_access.hpp"
 #include "command_info.hpp"
 #include "command_metrics.hpp"
 #include "command_occupancy.hpp"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandRun>(global));
     commands.push_back(std::make_unique<CommandInfo>(global));
     commands.push_back(std::make_unique<CommandOccupancy>(global));
+    commands.push_back(std::make_unique<CommandAccess>(global));
     commands.push_back(std::make_unique<CommandMetrics>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;

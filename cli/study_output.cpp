@@ -66,6 +66,44 @@ void print_zone_table(const StudyReport& report) {
     }
 }
 
+void print_access_table(const StudyReport& report) {
+    if (!report.access || !report.access_table) {
+        return;
+    }
+    const auto& n = report.access->network;
+    std::printf("network: %zu lines, %zu nodes, %zu edges (%zu excluded by the profile), %zu "
+                "components, largest %zu nodes, %.1f km\n",
+                n.lines, n.nodes, n.edges, n.excluded_edges, n.components,
+                n.largest_component_nodes, n.total_length_m / 1000.0);
+    for (const auto& w : report.access->warnings) {
+        std::printf("warning: %s\n", w.c_str());
+    }
+    const auto& t = *report.access_table;
+    std::printf("%-8s %-16s %7s %9s %12s %10s %-22s %12s\n", "zone", "kind", "origins", "reachable",
+                "mean_dist_m", "mean_min", "worst_origin", "worst_dist_m");
+    for (const auto& row : t.rows) {
+        auto s = [&row](std::size_t i) {
+            const auto* v = std::get_if<std::string>(&row[i]);
+            return v ? *v : std::string("-");
+        };
+        auto d = [&row](std::size_t i) {
+            const auto* v = std::get_if<double>(&row[i]);
+            char buf[32];
+            if (v == nullptr) {
+                return std::string("-");
+            }
+            std::snprintf(buf, sizeof buf, "%.1f", *v);
+            return std::string(buf);
+        };
+        auto n2 = [&row](std::size_t i) {
+            const auto* v = std::get_if<std::int64_t>(&row[i]);
+            return v ? static_cast<long long>(*v) : 0LL;
+        };
+        std::printf("%-8s %-16.16s %7lld %9lld %12s %10s %-22.22s %12s\n", s(0).c_str(), s(1).c_str(),
+                    n2(2), n2(3), d(4).c_str(), d(5).c_str(), s(6).c_str(), d(7).c_str());
+    }
+}
+
 void print_outputs(const StudyReport& report) {
     for (const auto& o : report.outputs) {
         std::fprintf(stderr, "wrote %s (%zu features)\n", o.path.c_str(), o.features);

@@ -4,6 +4,7 @@
 /// Whole studies: load the layers, run the analyses, write the outputs and the run manifest.
 /// `spaceuse occupancy` and `spaceuse run` are thin wrappers over these calls.
 
+#include <spaceuse/access.hpp>
 #include <spaceuse/io.hpp>
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
@@ -33,6 +34,30 @@ struct OccupancySettings {
     std::string status_map;
 };
 
+/// Accessibility settings as given by a user.
+struct AccessSettings {
+    /// Role of the origins layer ("parcels" or "zones").
+    std::string origins = "parcels";
+    /// Kind field of the facility layers (one for all, or one per facility layer).
+    std::vector<std::string> facility_fields;
+    /// Fixed kinds (one per facility layer, for layers without a kind field).
+    std::vector<std::string> facility_kinds;
+    /// Keep only these kinds (empty: all).
+    std::vector<std::string> kinds;
+    std::string profile = "car";
+    std::string access_point = "centroid";
+    double max_snap_m = 500.0;
+    double snap_tolerance_m = 0.0;
+    std::string speeds_file;
+    std::string speed_field;
+    std::string class_field = "highway";
+    std::string oneway_field = "oneway";
+    std::vector<double> isochrones_min;
+    double isochrone_buffer_m = 50.0;
+    std::string opportunities_weight;
+    double opportunities_min = 15.0;
+};
+
 /// One study: named input layers, analyses to run, where to write.
 struct Study {
     /// Title used in manifests and reports.
@@ -42,6 +67,10 @@ struct Study {
     LoadOptions load;
     /// Run the occupancy analysis (needs zones, parcels, buildings).
     std::optional<OccupancySettings> occupancy;
+    /// Run the accessibility analysis (needs roads, facilities and the origins layer; roles
+    /// "facilities", "facilities_2"... for several facility layers; an "opportunities" layer
+    /// for cumulative opportunities).
+    std::optional<AccessSettings> access;
     std::string output_dir;
     WriteOptions write;
     unsigned threads = 0;
@@ -70,6 +99,9 @@ struct StudyReport {
     };
     std::vector<LayerSummary> layers;
     std::optional<OccupancyResult> occupancy;
+    std::optional<AccessResult> access;
+    /// Access summary table (zones x kinds, or one row per kind without zones).
+    std::optional<OutputLayer> access_table;
     /// Zone table as written to summary.csv (rows: zones then TOTAL).
     std::optional<OutputLayer> zone_table;
     Profile profile;
@@ -93,6 +125,14 @@ Study load_project(const std::string& path);
 
 /// The bundled sample's project file (data/heverlee.toml in the source tree, or installed).
 std::string default_project_path();
+
+/// Builds the accessibility options for a study's settings. @throws ConfigError.
+AccessOptions make_access_options(const Study& study, const AccessSettings& settings);
+
+/// Builds the result layers of the accessibility analysis (access, isochrones) and the summary
+/// table (last element, named "access_summary", without geometry).
+std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& options,
+                                       const AccessResult& result);
 
 /// Builds the result layers of the occupancy analysis (parcels, zones, free_space).
 std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,

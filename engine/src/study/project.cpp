@@ -132,9 +132,9 @@ Study load_project(const std::string& path) {
     }
     for (const auto& [key, node] : root) {
         const std::string k(key.str());
-        if (k != "project" && k != "layers" && k != "occupancy") {
+        if (k != "project" && k != "layers" && k != "occupancy" && k != "access") {
             throw ConfigError(path + ": section [" + k +
-                              "] is unknown (known: project, layers, occupancy)");
+                              "] is unknown (known: project, layers, occupancy, access)");
         }
     }
     const fs::path base = fs::path(path).parent_path();
@@ -165,12 +165,15 @@ Study load_project(const std::string& path) {
     }
 
     const toml::table& layers = section(root, "layers", path);
-    const std::set<std::string> roles = {"zones", "parcels", "buildings", "roads", "facilities"};
+    const std::set<std::string> roles = {"zones",        "parcels",      "buildings",
+                                         "roads",        "facilities",   "facilities_2",
+                                         "facilities_3", "facilities_4", "opportunities"};
     for (const auto& [key, node] : layers) {
         const std::string role(key.str());
         if (roles.count(role) == 0) {
             throw ConfigError(path + ": [layers." + role +
-                              "] is unknown (known: zones, parcels, buildings, roads, facilities)");
+                              "] is unknown (known: zones, parcels, buildings, roads, facilities, "
+                              "facilities_2..4, opportunities)");
         }
         const auto* table = node.as_table();
         if (table == nullptr) {
@@ -215,6 +218,66 @@ Study load_project(const std::string& path) {
         s.vacant_below = occ.number("vacant_below");
         s.underused_below = occ.number("underused_below");
         study.occupancy = s;
+    }
+    if (root.get("access") != nullptr) {
+        const toml::table& table = section(root, "access", path);
+        TableReader acc(table, path, "access");
+        acc.check_keys({"origins", "facility_field", "facility_kind", "kinds", "profile",
+                        "access_point", "max_snap_m", "snap_tolerance_m", "speeds", "speed_field",
+                        "class_field", "oneway_field", "isochrones", "isochrone_buffer_m",
+                        "opportunities_weight", "opportunities_min"});
+        AccessSettings a;
+        a.origins = acc.text("origins", "parcels");
+        auto list = [&](const std::string& key) {
+            std::vector<std::string> out;
+            const auto* node = table.get(key);
+            if (node == nullptr) {
+                return out;
+            }
+            if (auto v = node->value<std::string>()) {
+                out.push_back(*v);
+            } else if (const auto* arr = node->as_array()) {
+                for (const auto& item : *arr) {
+                    auto v2 = item.value<std::string>();
+                    if (!v2) {
+                        throw ConfigError(acc.where(key) + " must hold strings");
+                    }
+                    out.push_back(*v2);
+                }
+            } else {
+                throw ConfigError(acc.where(key) + " must be a string or a list of strings");
+            }
+            return out;
+        };
+        a.facility_fields = list("facility_field");
+        a.facility_kinds = list("facility_kind");
+        a.kinds = list("kinds");
+        a.profile = acc.text("profile", "car");
+        a.access_point = acc.text("access_point", "centroid");
+        a.max_snap_m = acc.number("max_snap_m").value_or(500.0);
+        a.snap_tolerance_m = acc.number("snap_tolerance_m").value_or(0.0);
+        const std::string speeds = acc.text("speeds");
+        a.speeds_file = speeds.empty() ? speeds : resolve_input(speeds, base);
+        a.speed_field = acc.text("speed_field");
+        a.class_field = acc.text("class_field", "highway");
+        a.oneway_field = acc.text("oneway_field", "oneway");
+        if (const auto* node = table.get("isochrones")) {
+            const auto* arr = node->as_array();
+            if (arr == nullptr) {
+                throw ConfigError(acc.where("isochrones") + " must be a list of minutes");
+            }
+            for (const auto& item : *arr) {
+                auto v = item.value<double>();
+                if (!v) {
+                    throw ConfigError(acc.where("isochrones") + " must hold numbers");
+                }
+                a.isochrones_min.push_back(*v);
+            }
+        }
+        a.isochrone_buffer_m = acc.number("isochrone_buffer_m").value_or(50.0);
+        a.opportunities_weight = acc.text("opportunities_weight");
+        a.opportunities_min = acc.number("opportunities_min").value_or(15.0);
+        study.access = a;
     }
     return study;
 }

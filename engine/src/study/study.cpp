@@ -21,7 +21,7 @@ GeometryFamily family_for_role(const std::string& role) {
     if (role == "roads") {
         return GeometryFamily::line;
     }
-    if (role == "facilities") {
+    if (role.rfind("facilities", 0) == 0 || role == "opportunities") {
         return GeometryFamily::point;
     }
     return GeometryFamily::polygon;
@@ -82,7 +82,201 @@ OutputLayer zone_table(const Model& model, const OccupancyOptions& options,
     return t;
 }
 
+std::string minutes_label(double m) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", m);
+    std::string s = buf;
+    for (auto& c : s) {
+        if (c == '.') {
+            c = '_';
+        }
+    }
+    return s;
+}
+
 }  // namespace
+
+AccessOptions make_access_options(const Study& study, const AccessSettings& s) {
+    AccessOptions o;
+    o.network_layer = "roads";
+    o.origins_layer = s.origins;
+    o.profile = parse_travel_profile(s.profile);
+    if (s.access_point == "centroid") {
+        o.access_point = AccessPoint::centroid;
+    } else if (s.access_point == "boundary") {
+        o.access_point = AccessPoint::boundary;
+    } else {
+        throw ConfigError("access point '" + s.access_point + "' is not centroid or boundary");
+    }
+    if (s.max_snap_m <= 0 || s.snap_tolerance_m < 0) {
+        throw ConfigError("max-snap must be > 0 and snap-tolerance >= 0");
+    }
+    o.max_snap_m = s.max_snap_m;
+    o.snap_tolerance_m = s.snap_tolerance_m;
+    o.class_field = s.class_field;
+    o.oneway_field = s.oneway_field;
+    o.speed_field = s.speed_field;
+    if (!s.speeds_file.empty()) {
+        o.speeds_kmh = load_speed_table(s.speeds_file);
+    }
+    for (const double t : s.isochrones_min) {
+        if (!(t > 0)) {
+            throw ConfigError("isochrone times must be > 0 minutes");
+        }
+    }
+    o.isochrones_min = s.isochrones_min;
+    o.kinds = s.kinds;
+    o.isochrone_buffer_m = s.isochrone_buffer_m;
+    std::vector<std::string> facility_roles;
+    bool has_zones = false;
+    bool has_opportunities = false;
+    for (const auto& [role, src] : study.layers) {
+        if (role.rfind("facilities", 0) == 0) {
+            facility_roles.push_back(role);
+        }
+        has_zones = has_zones || role == "zones";
+        has_opportunities = has_opportunities || role == "opportunities";
+    }
+    if (facility_roles.empty()) {
+        throw ConfigError("accessibility needs a facilities layer");
+    }
+    const auto pick = [](const std::vector<std::string>& v, std::size_t i) -> std::string {
+        if (v.empty()) {
+            return {};
+        }
+        return v.size() == 1 ? v[0] : (i < v.size() ? v[i] : std::string());
+    };
+    if (s.facility_fields.size() > 1 && s.facility_fields.size() != facility_roles.size()) {
+        throw ConfigError("give one facility field for all facility layers or one per layer");
+    }
+    for (std::size_t i = 0; i < facility_roles.size(); ++i) {
+        FacilitySource f;
+        f.layer = facility_roles[i];
+        f.kind_field = pick(s.facility_fields, i);
+        f.kind = pick(s.facility_kinds, i);
+        if (f.kind_field.empty() && f.kind.empty()) {
+            throw ConfigError("facility layer '" + f.layer +
+                              "' needs a kind field (--facility-field) or a kind (--facility-kind)");
+        }
+        o.facilities.push_back(f);
+    }
+    if (has_zones && s.origins != "zones") {
+        o.zones_layer = "zones";
+    }
+    if (has_opportunities) {
+        o.opportunities_layer = "opportunities";
+        o.opportunities_weight = s.opportunities_weight;
+        o.opportunities_min = s.opportunities_min;
+    }
+    return o;
+}
+
+std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& options,
+                                       const AccessResult& result) {
+    const Layer& origins = *model.find(options.origins_layer);
+    std::vector<OutputLayer> layers;
+    OutputLayer a;
+    a.name = "access";
+    a.fields = {{"origin_id", FieldType::string}, {"snap_m", FieldType::real},
+                {"reason", FieldType::string}};
+    for (const auto& k : result.kinds) {
+        const std::string p = k.field_prefix;
+        for (const auto& f : {p + "_dist_m", p + "_time_min", p + "_eucl_m", p + "_snap_m"}) {
+            a.fields.push_back({f, FieldType::real});
+        }
+        a.fields.push_back({p + "_id", FieldType::string});
+        a.fields.push_back({p + "_snap_note", FieldType::string});
+        a.fields.push_back({p + "_reason", FieldType::string});
+    }
+    if (!result.opportunities.empty()) {
+        a.fields.push_back({"opportunities", FieldType::real});
+    }
+    auto text_or_null = [](const std::string& t) { return t.empty() ? Value(std::monostate{}) : Value(t); };
+    for (std::size_t i = 0; i < origins.features.size(); ++i) {
+        std::vector<Value> row{origins.features[i].id, opt(result.snap_m[i]), Value(std::monostate{})};
+        std::string reason;
+        for (const auto& k : result.kinds) {
+            row.push_back(opt(k.dist_m[i]));
+            row.push_back(opt(k.time_min[i]));
+            row.push_back(opt(k.eucl_m[i]));
+            row.push_back(opt(k.facility_snap_m[i]));
+            row.push_back(text_or_null(k.facility_id[i]));
+            row.push_back(text_or_null(k.snap_note[i]));
+            row.push_back(text_or_null(k.reason[i]));
+            if (!result.snap_m[i] && reason.empty()) {
+                reason = k.reason[i];
+            }
+        }
+        row[2] = text_or_null(reason);
+        if (!result.opportunities.empty()) {
+            row.push_back(opt(result.opportunities[i]));
+        }
+        a.rows.push_back(std::move(row));
+        a.geometries.push_back(origins.features[i].geometry);
+    }
+    layers.push_back(std::move(a));
+
+    OutputLayer iso;
+    iso.name = "isochrones";
+    iso.fields = {{"kind", FieldType::string}, {"minutes", FieldType::real}, {"area_m2", FieldType::real}};
+    for (const auto& i : result.isochrones) {
+        iso.rows.push_back({i.kind, i.minutes, area(i.geometry)});
+        iso.geometries.emplace_back(i.geometry);
+    }
+    layers.push_back(std::move(iso));
+
+    OutputLayer t;
+    t.name = "access_summary";
+    t.fields = {{"zone_id", FieldType::string},      {"kind", FieldType::string},
+                {"origins", FieldType::integer},     {"reachable", FieldType::integer},
+                {"mean_dist_m", FieldType::real, 1}, {"mean_time_min", FieldType::real, 2},
+                {"worst_origin", FieldType::string}, {"worst_dist_m", FieldType::real, 1}};
+    for (const double m : options.isochrones_min) {
+        t.fields.push_back({"share_" + minutes_label(m) + "min", FieldType::real, 4});
+    }
+    if (!result.zones.empty()) {
+        const Layer& zones = *model.find(options.zones_layer);
+        for (const auto& z : result.zones) {
+            std::vector<Value> row{zones.features[z.zone].id, z.kind, static_cast<std::int64_t>(z.origins),
+                                   static_cast<std::int64_t>(z.reachable), opt(z.mean_dist_m), opt(z.mean_time_min),
+                                   z.worst_origin.empty() ? Value(std::monostate{}) : Value(z.worst_origin),
+                                   opt(z.worst_dist_m)};
+            for (const double share : z.band_share) {
+                row.push_back(share);
+            }
+            t.rows.push_back(std::move(row));
+        }
+    }
+    // One row per kind over all origins (plain means).
+    for (const auto& k : result.kinds) {
+        double sum = 0;
+        std::int64_t reachable = 0;
+        std::optional<double> worst;
+        std::string worst_id;
+        std::optional<double> tsum;
+        for (std::size_t i = 0; i < k.dist_m.size(); ++i) {
+            if (k.dist_m[i]) {
+                ++reachable;
+                sum += *k.dist_m[i];
+                tsum = tsum.value_or(0.0) + *k.time_min[i];
+                if (!worst || *k.dist_m[i] > *worst) {
+                    worst = k.dist_m[i];
+                    worst_id = origins.features[i].id;
+                }
+            }
+        }
+        std::vector<Value> row{std::string("ALL"), k.kind, static_cast<std::int64_t>(k.dist_m.size()), reachable,
+                               reachable ? Value(sum / static_cast<double>(reachable)) : Value(std::monostate{}),
+                               reachable ? Value(*tsum / static_cast<double>(reachable)) : Value(std::monostate{}),
+                               worst_id.empty() ? Value(std::monostate{}) : Value(worst_id), opt(worst)};
+        for (std::size_t b = 0; b < options.isochrones_min.size(); ++b) {
+            row.push_back(std::monostate{});
+        }
+        t.rows.push_back(std::move(row));
+    }
+    layers.push_back(std::move(t));
+    return layers;
+}
 
 std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,
                                           const OccupancyResult& result) {
@@ -205,6 +399,23 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         occ->threads = study.threads;
     }
 
+    std::optional<AccessOptions> acc;
+    if (study.access) {
+        acc = make_access_options(study, *study.access);
+        bool has_roads = false;
+        bool has_origins = false;
+        for (const auto& [r, src] : study.layers) {
+            has_roads = has_roads || r == "roads";
+            has_origins = has_origins || r == study.access->origins;
+        }
+        if (!has_roads) {
+            throw ConfigError("accessibility needs a 'roads' layer");
+        }
+        if (!has_origins) {
+            throw ConfigError("accessibility needs the origins layer '" + study.access->origins + "'");
+        }
+    }
+
     std::vector<LayerRequest> requests;
     for (const auto& [role, source] : study.layers) {
         requests.push_back({role, source, family_for_role(role)});
@@ -240,6 +451,21 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         report.outputs.push_back({csv, "summary", table.rows.size()});
         report.zone_table = std::move(table);
         report.occupancy = std::move(result);
+    }
+
+    if (acc) {
+        AccessResult result = compute_access(model, *acc, scaled_progress(progress_fn, 0.8, 0.95));
+        const auto layers = access_layers(model, *acc, result);
+        for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
+            const std::string path = out_path(layers[i].name + ".geojson");
+            const auto stats = write_geojson(layers[i], model.crs, path, study.write);
+            report.outputs.push_back({path, layers[i].name, stats.features});
+        }
+        const std::string csv = out_path("access_summary.csv");
+        write_csv(layers.back(), csv, study.write);
+        report.outputs.push_back({csv, "access_summary", layers.back().rows.size()});
+        report.access_table = layers.back();
+        report.access = std::move(result);
     }
 
     // The manifest: inputs, CRS, profile, options, outputs, counts. No timestamps, so the same
@@ -299,6 +525,38 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
             total[report.zone_table->fields[i].name] = value_json(t[i]);
         }
         m["occupancy"]["total"] = total;
+    }
+    if (acc) {
+        const auto& net = report.access->network;
+        const auto& a = *study.access;
+        m["access"] = {{"profile", a.profile},
+                       {"origins", a.origins},
+                       {"access_point", a.access_point},
+                       {"max_snap_m", a.max_snap_m},
+                       {"snap_tolerance_m", a.snap_tolerance_m},
+                       {"isochrones_min", a.isochrones_min},
+                       {"isochrone_buffer_m", a.isochrone_buffer_m},
+                       {"network", {{"lines", net.lines},
+                                    {"nodes", net.nodes},
+                                    {"edges", net.edges},
+                                    {"excluded_edges", net.excluded_edges},
+                                    {"components", net.components},
+                                    {"largest_component_nodes", net.largest_component_nodes},
+                                    {"length_m", net.total_length_m}}},
+                       {"warnings", report.access->warnings}};
+        nlohmann::json kinds = nlohmann::json::array();
+        for (const auto& k : report.access->kinds) {
+            std::size_t reachable = 0;
+            for (const auto& d : k.dist_m) {
+                reachable += d ? 1 : 0;
+            }
+            kinds.push_back({{"kind", k.kind},
+                             {"field_prefix", k.field_prefix},
+                             {"facilities", k.facilities},
+                             {"facilities_unsnapped", k.facilities_unsnapped},
+                             {"origins_reached", reachable}});
+        }
+        m["access"]["kinds"] = kinds;
     }
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {

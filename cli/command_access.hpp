@@ -1,0 +1,33 @@
+#pragma once
+
+#include "command.hpp"
+
+#include <spaceuse/study.hpp>
+
+#include <vector>
+
+namespace spaceuse::cli {
+
+/// `spaceuse access`: network distance and time from origins to the nearest facility per kind.
+class CommandAccess : public Command {
+public:
+    using Command::Command;
+    CLI::App* setup(CLI::App& app) override;
+    int run() override;
+
+private:
+    std::string m_origins, m_origins_layer, m_origin_id, m_origins_where;
+    std::string m_network, m_network_layer, m_network_where;
+    std::vector<std::string> m_facilities;
+    std::vector<std::string> m_facilities_where;
+    std::string m_zones, m_zone_id;
+    std::string m_targets, m_target_weight;
+    std::string m_isochrones;
+    std::string m_crs, m_assume_crs, m_output;
+    AccessSettings m_settings;
+    unsigned m_threads = 0;
+    int m_precision = 7;
+    bool m_overwrite = false;
+};
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,158 @@
+#pragma once
+
+/// @file access.hpp
+/// Accessibility over a road network built from a line layer: nearest facility per kind by
+/// network distance and travel time, isochrones, cumulative opportunities and zone aggregates.
+/// All distances in metres in the analysis CRS, times in minutes.
+
+#include <spaceuse/model.hpp>
+#include <spaceuse/progress.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spaceuse {
+
+/// Travel profile. `walk` and `bike` use fixed speeds, ignore one-way rules and exclude
+/// motorways; `car` uses the speed table and honours one-way rules.
+enum class TravelProfile { car, walk, bike };
+
+/// Parses "car", "walk" or "bike". @throws ConfigError.
+TravelProfile parse_travel_profile(const std::string& text);
+
+/// Where a polygon origin enters the network.
+enum class AccessPoint { centroid, boundary };
+
+/// One facility source: a point layer and how to get each feature's kind.
+struct FacilitySource {
+    /// Model layer name.
+    std::string layer = "facilities";
+    /// Field whose value is the kind (e.g. "kind", "highway"); empty to use `kind`.
+    std::string kind_field;
+    /// Kind of every feature when `kind_field` is empty.
+    std::string kind;
+};
+
+/// Options of the accessibility analysis.
+struct AccessOptions {
+    std::string network_layer = "roads";
+    std::string origins_layer = "parcels";
+    std::vector<FacilitySource> facilities;
+    /// Keep only facilities of these kinds (empty: all kinds).
+    std::vector<std::string> kinds;
+    TravelProfile profile = TravelProfile::car;
+    AccessPoint access_point = AccessPoint::centroid;
+    /// Line ends and vertices closer than this are joined (0: exact coordinates only).
+    double snap_tolerance_m = 0.0;
+    /// Points farther than this from the network get no result.
+    double max_snap_m = 500.0;
+    /// Road class field (OSM "highway").
+    std::string class_field = "highway";
+    /// One-way field (OSM "oneway": yes/true/1 forward, -1/reverse backward).
+    std::string oneway_field = "oneway";
+    /// Speed field (km/h); when empty or null the class table is used.
+    std::string speed_field;
+    /// Car speeds by road class (km/h); defaults for OSM highway values when empty.
+    std::map<std::string, double> speeds_kmh;
+    /// Isochrone bands (minutes), e.g. {5, 10, 15}.
+    std::vector<double> isochrones_min;
+    /// Half-width of the corridor drawn around reached road pieces for isochrones (m).
+    double isochrone_buffer_m = 50.0;
+    /// Optional cumulative opportunities: target layer, weight field, time limit.
+    std::string opportunities_layer;
+    std::string opportunities_weight;
+    double opportunities_min = 15.0;
+    /// Optional zones layer for zone aggregates.
+    std::string zones_layer;
+};
+
+/// Default car speeds (km/h) by OSM highway class.
+std::map<std::string, double> default_car_speeds();
+
+/// Reads a speed table: lines "class,kmh" (a header line is allowed). @throws ConfigError.
+std::map<std::string, double> load_speed_table(const std::string& path);
+
+/// Figures of the road graph.
+struct NetworkStats {
+    std::size_t lines = 0;
+    std::size_t nodes = 0;
+    std::size_t edges = 0;
+    /// Edges left out by the profile (e.g. motorways for walk).
+    std::size_t excluded_edges = 0;
+    /// Connected components (strongly connected for one-way profiles).
+    std::size_t components = 0;
+    std::size_t largest_component_nodes = 0;
+    double total_length_m = 0.0;
+};
+
+/// Results for one facility kind.
+struct KindAccess {
+    std::string kind;
+    /// Kind made safe for field names ("motorway_exit").
+    std::string field_prefix;
+    std::size_t facilities = 0;
+    /// Facilities that could not be attached (farther than max_snap).
+    std::size_t facilities_unsnapped = 0;
+    /// Per origin (nullopt: unreachable or unsnapped).
+    std::vector<std::optional<double>> dist_m;
+    std::vector<std::optional<double>> time_min;
+    std::vector<std::optional<double>> eucl_m;
+    std::vector<std::string> facility_id;
+    /// Per origin: connector length on the facility side (of the facility in facility_id).
+    std::vector<std::optional<double>> facility_snap_m;
+    /// Per origin: note when a nearer edge of a smaller component was passed over.
+    std::vector<std::string> snap_note;
+    /// Per origin: why there is no result ("" when there is one).
+    std::vector<std::string> reason;
+};
+
+/// An isochrone polygon: the area within `minutes` of the nearest facility of `kind`.
+struct Isochrone {
+    std::string kind;
+    double minutes = 0.0;
+    MultiPolygon geometry;
+};
+
+/// Zone aggregate for one kind.
+struct ZoneAccess {
+    std::size_t zone = 0;
+    std::string kind;
+    std::size_t origins = 0;
+    /// Origins with a result.
+    std::size_t reachable = 0;
+    /// Area-weighted means over the zone's reachable origins.
+    std::optional<double> mean_dist_m;
+    std::optional<double> mean_time_min;
+    /// The origin with the largest distance, and that distance.
+    std::string worst_origin;
+    std::optional<double> worst_dist_m;
+    /// Share of the zone's origin area within each isochrone band (same order as the bands).
+    std::vector<double> band_share;
+};
+
+/// Everything the accessibility analysis computes.
+struct AccessResult {
+    NetworkStats network;
+    /// Per origin: length of the connector to the network (nullopt when unsnapped).
+    std::vector<std::optional<double>> snap_m;
+    /// Per origin: the access point used.
+    std::vector<Point> access_points;
+    std::vector<KindAccess> kinds;
+    std::vector<Isochrone> isochrones;
+    /// Per origin: Σ weight of targets reachable within opportunities_min (when configured).
+    std::vector<std::optional<double>> opportunities;
+    std::vector<ZoneAccess> zones;
+    /// Warnings (points attached to a small component, unsnapped facilities...).
+    std::vector<std::string> warnings;
+};
+
+/// Computes accessibility. @throws ConfigError on missing layers or fields.
+AccessResult compute_access(const Model& model, const AccessOptions& options,
+                            const ProgressFn& progress = {});
+
+/// A field-name-safe form of a kind: lower case, [a-z0-9_], not starting with a digit.
+std::string safe_field_name(const std::string& kind);
+
+}  // namespace spaceuse

@@ -1,0 +1,1082 @@
+// Accessibility over a road graph built from line features.
+//
+// Graph semantics: every line end and every vertex shared by two or more lines (same
+// coordinates in the analysis CRS, or the same cell of the snapping grid when a tolerance is
+// set) is a node; an edge is the piece of a line between two consecutive nodes, with its planar
+// length. Points (origins, facilities, targets) attach to the nearest point of the nearest edge
+// of the largest connected component (strongly connected for car), by projection onto the
+// segment. Distances are from origin to facility: one multi-source Dijkstra per facility kind
+// (Boost.Graph, on a compressed sparse row graph with reversed edges), seeded at both ends of
+// each facility's edge with the partial edge length plus the facility's connector.
+
+#include "../geos/geos.hpp"
+
+#include <spaceuse/access.hpp>
+#include <spaceuse/error.hpp>
+
+#include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <boost/graph/dijkstra_shortest_paths.hpp>
+#include <boost/graph/strong_components.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+
+namespace spaceuse {
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+
+using Segment = bg::model::segment<Point>;
+using SegmentValue = std::pair<Segment, std::pair<std::uint32_t, std::uint32_t>>;
+using SegmentTree = bgi::rtree<SegmentValue, bgi::rstar<16>>;
+
+struct Edge {
+    std::uint32_t u = 0;
+    std::uint32_t v = 0;
+    std::vector<Point> points;
+    std::vector<double> cumulative;  // length from u at each point
+    double length = 0.0;
+    double speed_kmh = 0.0;
+    bool forward = true;   // u -> v allowed
+    bool backward = true;  // v -> u allowed
+
+    double minutes(double metres) const { return metres / (speed_kmh * 1000.0 / 60.0); }
+};
+
+struct Attachment {
+    bool ok = false;
+    std::uint32_t edge = 0;
+    double offset = 0.0;     // along the edge from u
+    double connector = 0.0;  // straight line from the point to the edge
+    Point at;
+    std::string note;
+    std::string reason;
+};
+
+struct KeyHash {
+    std::size_t operator()(const std::pair<std::uint64_t, std::uint64_t>& k) const noexcept {
+        return std::hash<std::uint64_t>()(k.first * 0x9E3779B97F4A7C15ULL ^ k.second);
+    }
+};
+using Key = std::pair<std::uint64_t, std::uint64_t>;
+
+std::string text_of(const Value& v) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        return *s;
+    }
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        return std::to_string(*i);
+    }
+    if (const auto* d = std::get_if<double>(&v)) {
+        std::ostringstream os;
+        os << *d;
+        return os.str();
+    }
+    return {};
+}
+
+std::optional<double> number_of(const Value& v) {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        return static_cast<double>(*i);
+    }
+    if (const auto* d = std::get_if<double>(&v)) {
+        return *d;
+    }
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        char* end = nullptr;
+        const double x = std::strtod(s->c_str(), &end);
+        if (end != s->c_str()) {
+            return x;
+        }
+    }
+    return std::nullopt;
+}
+
+const Layer& require_layer(const Model& model, const std::string& name, const char* what) {
+    const Layer* layer = model.find(name);
+    if (layer == nullptr) {
+        throw ConfigError(std::string("accessibility needs a ") + what + " layer '" + name + "'");
+    }
+    return *layer;
+}
+
+std::optional<std::size_t> field(const Layer& layer, const std::string& name, bool required) {
+    if (name.empty()) {
+        return std::nullopt;
+    }
+    auto index = layer.field_index(name);
+    if (!index && required) {
+        std::string names;
+        for (const auto& f : layer.fields) {
+            names += (names.empty() ? "" : ", ") + f.name;
+        }
+        throw ConfigError("layer '" + layer.name + "' has no field '" + name + "' (fields: " +
+                          names + ")");
+    }
+    return index;
+}
+
+/// A representative point of a feature: centroid for polygons, the first point otherwise.
+Point representative_point(const Geometry& g) {
+    if (const auto* mp = std::get_if<MultiPolygon>(&g)) {
+        Point c;
+        bg::centroid(*mp, c);
+        return c;
+    }
+    if (const auto* ml = std::get_if<MultiLineString>(&g)) {
+        Point c;
+        bg::centroid(*ml, c);
+        return c;
+    }
+    return std::get<MultiPoint>(g).front();
+}
+
+class Network {
+public:
+    Network(const Layer& roads, const AccessOptions& options) : m_options(options) {
+        const auto cls = field(roads, options.class_field, false);
+        const auto oneway = field(roads, options.oneway_field, false);
+        const auto speed = field(roads, options.speed_field, true);
+        const auto table = options.speeds_kmh.empty() ? default_car_speeds() : options.speeds_kmh;
+        const double default_speed = table.count("default") ? table.at("default") : 30.0;
+        static const std::set<std::string> no_cars = {"footway", "path", "pedestrian", "steps",
+                                                      "cycleway", "bridleway", "corridor",
+                                                      "platform", "elevator", "proposed",
+                                                      "construction", "abandoned", "bus_guideway"};
+        static const std::set<std::string> no_walk = {"motorway", "motorway_link", "proposed",
+                                                      "construction", "abandoned"};
+
+        struct Line {
+            const LineString* line;
+            double speed;
+            bool forward;
+            bool backward;
+        };
+        std::vector<Line> lines;
+        for (const auto& f : roads.features) {
+            const auto& ml = std::get<MultiLineString>(f.geometry);
+            const std::string c = cls ? text_of(f.attributes[*cls]) : std::string();
+            const bool car = options.profile == TravelProfile::car;
+            if ((car && no_cars.count(c)) || (!car && no_walk.count(c))) {
+                m_stats.excluded_edges += ml.size();
+                continue;
+            }
+            double kmh = 0.0;
+            bool fw = true;
+            bool bw = true;
+            if (options.profile == TravelProfile::walk) {
+                kmh = 5.0;
+            } else if (options.profile == TravelProfile::bike) {
+                kmh = 15.0;
+            } else {
+                if (speed) {
+                    kmh = number_of(f.attributes[*speed]).value_or(0.0);
+                }
+                if (!(kmh > 0)) {
+                    const auto it = table.find(c);
+                    kmh = it != table.end() ? it->second : default_speed;
+                }
+                std::string ow = oneway ? text_of(f.attributes[*oneway]) : std::string();
+                std::transform(ow.begin(), ow.end(), ow.begin(),
+                               [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+                if (ow == "yes" || ow == "true" || ow == "1") {
+                    bw = false;
+                } else if (ow == "-1" || ow == "reverse") {
+                    fw = false;
+                } else if (ow.empty() && (c == "motorway" || c == "motorway_link")) {
+                    bw = false;  // OSM: motorways are one-way unless tagged otherwise
+                }
+            }
+            for (const auto& l : ml) {
+                lines.push_back({&l, kmh, fw, bw});
+            }
+        }
+        m_stats.lines = lines.size();
+
+        // Pass 1: how often each vertex occurs (line ends count twice: always nodes).
+        std::unordered_map<Key, std::uint32_t, KeyHash> count;
+        for (const auto& l : lines) {
+            const auto& pts = *l.line;
+            for (std::size_t i = 0; i < pts.size(); ++i) {
+                count[key(pts[i])] += (i == 0 || i + 1 == pts.size()) ? 2 : 1;
+            }
+        }
+        // Pass 2: cut lines at nodes.
+        std::unordered_map<Key, std::uint32_t, KeyHash> node_of;
+        auto node = [&](const Point& p) {
+            const Key k = key(p);
+            auto it = node_of.find(k);
+            if (it == node_of.end()) {
+                it = node_of.emplace(k, static_cast<std::uint32_t>(m_nodes.size())).first;
+                m_nodes.push_back(p);
+            }
+            return it->second;
+        };
+        for (const auto& l : lines) {
+            const auto& pts = *l.line;
+            Edge e;
+            e.u = node(pts.front());
+            e.points.push_back(m_nodes[e.u]);
+            for (std::size_t i = 1; i < pts.size(); ++i) {
+                const bool is_node = count[key(pts[i])] >= 2;
+                const Point p = is_node ? m_nodes[node(pts[i])] : pts[i];
+                if (bg::equals(p, e.points.back())) {
+                    continue;  // repeated vertex
+                }
+                e.points.push_back(p);
+                if (is_node) {
+                    e.v = node(pts[i]);
+                    finish_edge(e, l.speed, l.forward, l.backward);
+                    e = Edge{};
+                    e.u = node(pts[i]);
+                    e.points.push_back(m_nodes[e.u]);
+                }
+            }
+        }
+        m_stats.nodes = m_nodes.size();
+        m_stats.edges = m_edges.size();
+        find_components();
+        build_trees();
+    }
+
+    const NetworkStats& stats() const noexcept { return m_stats; }
+    const std::vector<Edge>& edges() const noexcept { return m_edges; }
+    std::size_t node_count() const noexcept { return m_nodes.size(); }
+
+    /// Attaches a point to the largest component.
+    Attachment attach(const Point& p) const {
+        Attachment a;
+        if (m_lc_tree.empty()) {
+            a.reason = "the network has no usable road";
+            return a;
+        }
+        const auto best = nearest(m_lc_tree, p);
+        a.edge = best.edge;
+        a.offset = best.offset;
+        a.connector = best.distance;
+        a.at = best.at;
+        if (best.distance > m_options.max_snap_m) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "no road of the main network within %.0f m (nearest %.1f m)",
+                          m_options.max_snap_m, best.distance);
+            a.reason = buf;
+            return a;
+        }
+        const auto any = nearest(m_all_tree, p);
+        if (any.distance + 1e-9 < best.distance &&
+            m_component[m_edges[any.edge].u] != m_largest) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf,
+                          "nearer road %.1f m away is in a small component (%zu nodes); attached to the "
+                          "main network at %.1f m",
+                          any.distance, m_component_size[m_component[m_edges[any.edge].u]],
+                          best.distance);
+            a.note = buf;
+        }
+        a.ok = true;
+        return a;
+    }
+
+    std::uint32_t largest() const noexcept { return m_largest; }
+    bool in_largest(std::uint32_t node) const { return m_component[node] == m_largest; }
+
+private:
+    struct Nearest {
+        std::uint32_t edge = 0;
+        double offset = 0.0;
+        double distance = inf;
+        Point at;
+    };
+
+    Key key(const Point& p) const {
+        if (m_options.snap_tolerance_m > 0) {
+            const double t = m_options.snap_tolerance_m;
+            return {static_cast<std::uint64_t>(std::llround(p.x() / t)),
+                    static_cast<std::uint64_t>(std::llround(p.y() / t))};
+        }
+        return {std::bit_cast<std::uint64_t>(p.x() + 0.0), std::bit_cast<std::uint64_t>(p.y() + 0.0)};
+    }
+
+    void finish_edge(Edge& e, double speed, bool fw, bool bw) {
+        e.cumulative.resize(e.points.size());
+        e.cumulative[0] = 0.0;
+        for (std::size_t i = 1; i < e.points.size(); ++i) {
+            e.cumulative[i] = e.cumulative[i - 1] + bg::distance(e.points[i - 1], e.points[i]);
+        }
+        e.length = e.cumulative.back();
+        if (e.length <= 0.0) {
+            return;
+        }
+        e.speed_kmh = speed;
+        e.forward = fw;
+        e.backward = bw;
+        m_stats.total_length_m += e.length;
+        m_edges.push_back(std::move(e));
+    }
+
+    void find_components() {
+        const std::size_t n = m_nodes.size();
+        m_component.assign(n, 0);
+        if (n == 0) {
+            return;
+        }
+        if (m_options.profile == TravelProfile::car) {
+            boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS> g(n);
+            for (const auto& e : m_edges) {
+                if (e.forward) {
+                    boost::add_edge(e.u, e.v, g);
+                }
+                if (e.backward) {
+                    boost::add_edge(e.v, e.u, g);
+                }
+            }
+            std::vector<int> comp(n);
+            const int k = boost::strong_components(
+                g, boost::make_iterator_property_map(comp.begin(), boost::get(boost::vertex_index, g)));
+            m_stats.components = static_cast<std::size_t>(k);
+            for (std::size_t i = 0; i < n; ++i) {
+                m_component[i] = static_cast<std::uint32_t>(comp[i]);
+            }
+        } else {
+            std::vector<std::uint32_t> parent(n);
+            std::iota(parent.begin(), parent.end(), 0U);
+            auto find = [&parent](std::uint32_t x) {
+                while (parent[x] != x) {
+                    parent[x] = parent[parent[x]];
+                    x = parent[x];
+                }
+                return x;
+            };
+            for (const auto& e : m_edges) {
+                const auto a = find(e.u);
+                const auto b = find(e.v);
+                if (a != b) {
+                    parent[std::max(a, b)] = std::min(a, b);
+                }
+            }
+            std::unordered_map<std::uint32_t, std::uint32_t> ids;
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto r = find(static_cast<std::uint32_t>(i));
+                auto it = ids.emplace(r, static_cast<std::uint32_t>(ids.size())).first;
+                m_component[i] = it->second;
+            }
+            m_stats.components = ids.size();
+        }
+        m_component_size.assign(m_stats.components, 0);
+        for (const auto c : m_component) {
+            ++m_component_size[c];
+        }
+        m_largest = 0;
+        for (std::uint32_t c = 0; c < m_component_size.size(); ++c) {
+            if (m_component_size[c] > m_component_size[m_largest]) {
+                m_largest = c;
+            }
+        }
+        m_stats.largest_component_nodes = m_component_size.empty() ? 0 : m_component_size[m_largest];
+    }
+
+    void build_trees() {
+        std::vector<SegmentValue> all;
+        std::vector<SegmentValue> lc;
+        for (std::uint32_t ei = 0; ei < m_edges.size(); ++ei) {
+            const auto& e = m_edges[ei];
+            const bool main = m_component[e.u] == m_largest && m_component[e.v] == m_largest;
+            for (std::uint32_t s = 0; s + 1 < e.points.size(); ++s) {
+                SegmentValue v{Segment(e.points[s], e.points[s + 1]), {ei, s}};
+                all.push_back(v);
+                if (main) {
+                    lc.push_back(v);
+                }
+            }
+        }
+        m_all_tree = SegmentTree(all.begin(), all.end());
+        m_lc_tree = SegmentTree(lc.begin(), lc.end());
+    }
+
+    Nearest nearest(const SegmentTree& tree, const Point& p) const {
+        Nearest best;
+        // The tree orders candidates by the distance to the segment itself; ask a few so that
+        // exact ties resolve to the lowest edge index (deterministic whatever the tree shape).
+        std::vector<SegmentValue> hits;
+        tree.query(bgi::nearest(p, 4), std::back_inserter(hits));
+        for (const auto& [seg, ids] : hits) {
+            const Point& a = seg.first;
+            const Point& b = seg.second;
+            const double dx = b.x() - a.x();
+            const double dy = b.y() - a.y();
+            const double len2 = dx * dx + dy * dy;
+            double t = len2 > 0 ? ((p.x() - a.x()) * dx + (p.y() - a.y()) * dy) / len2 : 0.0;
+            t = std::clamp(t, 0.0, 1.0);
+            const Point at(a.x() + t * dx, a.y() + t * dy);
+            const double d = bg::distance(p, at);
+            const auto& e = m_edges[ids.first];
+            if (d < best.distance - 1e-9 ||
+                (std::fabs(d - best.distance) <= 1e-9 && ids.first < best.edge)) {
+                best.distance = d;
+                best.edge = ids.first;
+                best.at = at;
+                best.offset = e.cumulative[ids.second] + t * std::sqrt(len2);
+            }
+        }
+        return best;
+    }
+
+    const AccessOptions& m_options;
+    NetworkStats m_stats;
+    std::vector<Point> m_nodes;
+    std::vector<Edge> m_edges;
+    std::vector<std::uint32_t> m_component;
+    std::vector<std::size_t> m_component_size;
+    std::uint32_t m_largest = 0;
+    SegmentTree m_all_tree;
+    SegmentTree m_lc_tree;
+};
+
+struct EdgeWeight {
+    double length = 0.0;
+    double minutes = 0.0;
+};
+using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeWeight>;
+
+/// Compressed sparse row graph in one direction ("towards": edges reversed, for distances to
+/// facilities; else as travelled).
+Csr make_graph(const Network& net, bool reversed) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+    std::vector<EdgeWeight> weights;
+    for (const auto& e : net.edges()) {
+        const EdgeWeight w{e.length, e.minutes(e.length)};
+        if (e.forward) {
+            pairs.emplace_back(reversed ? e.v : e.u, reversed ? e.u : e.v);
+            weights.push_back(w);
+        }
+        if (e.backward) {
+            pairs.emplace_back(reversed ? e.u : e.v, reversed ? e.v : e.u);
+            weights.push_back(w);
+        }
+    }
+    return Csr(boost::edges_are_unsorted_multi_pass, pairs.begin(), pairs.end(), weights.begin(),
+               net.node_count());
+}
+
+class LabelVisitor : public boost::default_dijkstra_visitor {
+public:
+    explicit LabelVisitor(std::vector<std::uint32_t>& label) : m_label(&label) {}
+    template <typename E, typename G>
+    void edge_relaxed(E e, const G& g) {
+        (*m_label)[boost::target(e, g)] = (*m_label)[boost::source(e, g)];
+    }
+
+private:
+    std::vector<std::uint32_t>* m_label;
+};
+
+struct StopSearch {};
+
+class CutoffVisitor : public boost::default_dijkstra_visitor {
+public:
+    CutoffVisitor(const std::vector<double>& dist, double cutoff, std::vector<std::uint32_t>& seen)
+        : m_dist(&dist), m_cutoff(cutoff), m_seen(&seen) {}
+    template <typename V, typename G>
+    void examine_vertex(V v, const G&) {
+        if ((*m_dist)[v] > m_cutoff) {
+            throw StopSearch{};
+        }
+        m_seen->push_back(static_cast<std::uint32_t>(v));
+    }
+
+private:
+    const std::vector<double>* m_dist;
+    double m_cutoff;
+    std::vector<std::uint32_t>* m_seen;
+};
+
+/// Multi-source Dijkstra with initial distances: dist and label per node.
+template <typename WeightMember>
+void multi_source(const Csr& g, WeightMember member, std::vector<double>& dist,
+                  std::vector<std::uint32_t>& label) {
+    std::vector<std::uint32_t> sources;
+    for (std::uint32_t n = 0; n < dist.size(); ++n) {
+        if (dist[n] < inf) {
+            sources.push_back(n);
+        }
+    }
+    if (sources.empty()) {
+        return;
+    }
+    std::vector<boost::default_color_type> color(dist.size(), boost::white_color);
+    const auto index = boost::get(boost::vertex_index, g);
+    boost::dijkstra_shortest_paths_no_init(
+        g, sources.begin(), sources.end(), boost::dummy_property_map(),
+        boost::make_iterator_property_map(dist.begin(), index), boost::get(member, g), index,
+        std::less<double>(), boost::closed_plus<double>(inf), 0.0, LabelVisitor(label),
+        boost::make_iterator_property_map(color.begin(), index));
+}
+
+/// Polyline of an edge between two offsets from u.
+LineString substring(const Edge& e, double from, double to) {
+    LineString out;
+    from = std::clamp(from, 0.0, e.length);
+    to = std::clamp(to, 0.0, e.length);
+    if (to <= from) {
+        return out;
+    }
+    auto at = [&e](double s) {
+        const auto it = std::upper_bound(e.cumulative.begin(), e.cumulative.end(), s);
+        std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(it - e.cumulative.begin()),
+                                              e.points.size() - 1);
+        i = std::max<std::size_t>(i, 1);
+        const double seg = e.cumulative[i] - e.cumulative[i - 1];
+        const double t = seg > 0 ? (s - e.cumulative[i - 1]) / seg : 0.0;
+        return Point(e.points[i - 1].x() + t * (e.points[i].x() - e.points[i - 1].x()),
+                     e.points[i - 1].y() + t * (e.points[i].y() - e.points[i - 1].y()));
+    };
+    out.push_back(at(from));
+    for (std::size_t i = 0; i < e.points.size(); ++i) {
+        if (e.cumulative[i] > from && e.cumulative[i] < to) {
+            out.push_back(e.points[i]);
+        }
+    }
+    out.push_back(at(to));
+    return out;
+}
+
+struct Facility {
+    std::size_t feature = 0;
+    Point point;
+    Attachment attachment;
+};
+
+}  // namespace
+
+TravelProfile parse_travel_profile(const std::string& text) {
+    if (text == "car") {
+        return TravelProfile::car;
+    }
+    if (text == "walk") {
+        return TravelProfile::walk;
+    }
+    if (text == "bike") {
+        return TravelProfile::bike;
+    }
+    throw ConfigError("travel profile '" + text + "' is not car, walk or bike");
+}
+
+std::map<std::string, double> default_car_speeds() {
+    return {{"motorway", 120},    {"motorway_link", 60}, {"trunk", 90},        {"trunk_link", 50},
+            {"primary", 70},      {"primary_link", 50},  {"secondary", 50},    {"secondary_link", 40},
+            {"tertiary", 50},     {"tertiary_link", 40}, {"unclassified", 40}, {"residential", 30},
+            {"living_street", 10}, {"service", 20},      {"track", 15},        {"road", 30},
+            {"default", 30}};
+}
+
+std::map<std::string, double> load_speed_table(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        throw ConfigError("speed table not found: " + path);
+    }
+    std::map<std::string, double> table;
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        const auto comma = line.find(',');
+        if (comma == std::string::npos) {
+            throw ConfigError(path + ":" + std::to_string(number) + ": expected CLASS,KMH");
+        }
+        const std::string cls = line.substr(0, comma);
+        char* end = nullptr;
+        const std::string v = line.substr(comma + 1);
+        const double kmh = std::strtod(v.c_str(), &end);
+        if (end == v.c_str()) {
+            if (number == 1) {
+                continue;  // header
+            }
+            throw ConfigError(path + ":" + std::to_string(number) + ": speed is not a number");
+        }
+        if (!(kmh > 0)) {
+            throw ConfigError(path + ":" + std::to_string(number) + ": speed must be > 0");
+        }
+        table[cls] = kmh;
+    }
+    return table;
+}
+
+std::string safe_field_name(const std::string& kind) {
+    std::string out;
+    for (unsigned char c : kind) {
+        if (std::isalnum(c)) {
+            out += static_cast<char>(std::tolower(c));
+        } else if (!out.empty() && out.back() != '_') {
+            out += '_';
+        }
+    }
+    while (!out.empty() && out.back() == '_') {
+        out.pop_back();
+    }
+    if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) {
+        out = "k_" + out;
+    }
+    return out;
+}
+
+AccessResult compute_access(const Model& model, const AccessOptions& options,
+                            const ProgressFn& progress_fn) {
+    Progress progress(progress_fn);
+    progress.report(0.0, "building the road graph");
+    const Layer& roads = require_layer(model, options.network_layer, "network");
+    if (roads.family != GeometryFamily::line) {
+        throw ConfigError("accessibility: layer '" + roads.name + "' must hold lines");
+    }
+    const Layer& origins = require_layer(model, options.origins_layer, "origins");
+    if (options.facilities.empty()) {
+        throw ConfigError("accessibility needs at least one facility layer");
+    }
+
+    const Network net(roads, options);
+    AccessResult result;
+    result.network = net.stats();
+    const Csr towards = make_graph(net, true);
+    progress.report(0.2, "attaching origins");
+
+    // Origins.
+    const std::size_t n = origins.features.size();
+    std::vector<Attachment> origin_at(n);
+    detail::GeosContext geos;
+    for (std::size_t i = 0; i < n; ++i) {
+        Point p = representative_point(origins.features[i].geometry);
+        if (options.access_point == AccessPoint::boundary) {
+            if (const auto* mp = std::get_if<MultiPolygon>(&origins.features[i].geometry)) {
+                const Attachment first = net.attach(p);
+                if (first.ok) {
+                    auto poly = geos.from(*mp);
+                    auto boundary = geos.own(GEOSBoundary_r(geos.handle(), poly.get()), "boundary");
+                    auto target = geos.from(first.at);
+                    GEOSCoordSequence* seq = GEOSNearestPoints_r(geos.handle(), boundary.get(), target.get());
+                    if (seq != nullptr) {
+                        double x = 0;
+                        double y = 0;
+                        GEOSCoordSeq_getXY_r(geos.handle(), seq, 0, &x, &y);
+                        p = Point(x, y);
+                        GEOSCoordSeq_destroy_r(geos.handle(), seq);
+                    }
+                }
+            }
+        }
+        result.access_points.push_back(p);
+        origin_at[i] = net.attach(p);
+        result.snap_m.push_back(origin_at[i].ok ? std::optional<double>(origin_at[i].connector)
+                                                : std::nullopt);
+    }
+
+    // Facilities by kind, in first-seen order of kinds.
+    std::vector<std::string> kind_names;
+    std::map<std::string, std::vector<Facility>> by_kind;
+    std::map<std::string, const Layer*> kind_layer;
+    for (const auto& source : options.facilities) {
+        const Layer& layer = require_layer(model, source.layer, "facilities");
+        const auto kind_field = field(layer, source.kind_field, true);
+        for (std::size_t i = 0; i < layer.features.size(); ++i) {
+            const std::string kind = kind_field ? text_of(layer.features[i].attributes[*kind_field])
+                                                : source.kind;
+            if (kind.empty() || (!options.kinds.empty() &&
+                                 std::find(options.kinds.begin(), options.kinds.end(), kind) ==
+                                     options.kinds.end())) {
+                continue;
+            }
+            if (!by_kind.count(kind)) {
+                kind_names.push_back(kind);
+                kind_layer[kind] = &layer;
+            }
+            Facility f;
+            f.feature = i;
+            f.point = representative_point(layer.features[i].geometry);
+            f.attachment = net.attach(f.point);
+            by_kind[kind].push_back(f);
+        }
+    }
+
+    const double span = 0.6 / std::max<std::size_t>(1, kind_names.size());
+    for (std::size_t k = 0; k < kind_names.size(); ++k) {
+        const std::string& kind = kind_names[k];
+        progress.report(0.25 + span * static_cast<double>(k), "nearest " + kind);
+        const Layer& flayer = *kind_layer[kind];
+        const auto& facilities = by_kind[kind];
+        KindAccess ka;
+        ka.kind = kind;
+        ka.field_prefix = safe_field_name(kind);
+        ka.facilities = facilities.size();
+
+        std::vector<double> dist(net.node_count(), inf);
+        std::vector<double> time(net.node_count(), inf);
+        std::vector<std::uint32_t> dlabel(net.node_count(), none);
+        std::vector<std::uint32_t> tlabel(net.node_count(), none);
+        std::map<std::uint32_t, std::vector<std::uint32_t>> on_edge;
+        auto seed = [](std::vector<double>& d, std::vector<std::uint32_t>& l, std::uint32_t node,
+                       double value, std::uint32_t label) {
+            if (value < d[node]) {
+                d[node] = value;
+                l[node] = label;
+            }
+        };
+        for (std::uint32_t fi = 0; fi < facilities.size(); ++fi) {
+            const auto& a = facilities[fi].attachment;
+            if (!a.ok) {
+                ++ka.facilities_unsnapped;
+                continue;
+            }
+            const Edge& e = net.edges()[a.edge];
+            on_edge[a.edge].push_back(fi);
+            // Reversed search: an origin reaches the facility through u going forward, or
+            // through v going backward.
+            if (e.forward) {
+                seed(dist, dlabel, e.u, a.offset + a.connector, fi);
+                seed(time, tlabel, e.u, e.minutes(a.offset + a.connector), fi);
+            }
+            if (e.backward) {
+                seed(dist, dlabel, e.v, e.length - a.offset + a.connector, fi);
+                seed(time, tlabel, e.v, e.minutes(e.length - a.offset + a.connector), fi);
+            }
+        }
+        if (ka.facilities_unsnapped > 0) {
+            result.warnings.push_back(std::to_string(ka.facilities_unsnapped) + " of " +
+                                      std::to_string(facilities.size()) + " '" + kind +
+                                      "' facilities are farther than max-snap from the network");
+        }
+        multi_source(towards, &EdgeWeight::length, dist, dlabel);
+        multi_source(towards, &EdgeWeight::minutes, time, tlabel);
+
+        // Straight-line nearest facility.
+        using PointValue = std::pair<Point, std::uint32_t>;
+        std::vector<PointValue> pv;
+        for (std::uint32_t fi = 0; fi < facilities.size(); ++fi) {
+            pv.emplace_back(facilities[fi].point, fi);
+        }
+        const bgi::rtree<PointValue, bgi::rstar<16>> ftree(pv.begin(), pv.end());
+
+        for (std::size_t i = 0; i < n; ++i) {
+            const Point& p = result.access_points[i];
+            std::vector<PointValue> near;
+            ftree.query(bgi::nearest(p, 1), std::back_inserter(near));
+            ka.eucl_m.push_back(near.empty() ? std::nullopt
+                                             : std::optional<double>(bg::distance(p, near[0].first)));
+            const auto& a = origin_at[i];
+            ka.snap_note.push_back(a.note);
+            if (!a.ok) {
+                ka.dist_m.push_back(std::nullopt);
+                ka.time_min.push_back(std::nullopt);
+                ka.facility_id.emplace_back();
+                ka.facility_snap_m.push_back(std::nullopt);
+                ka.reason.push_back(a.reason);
+                continue;
+            }
+            const Edge& e = net.edges()[a.edge];
+            double best_d = inf;
+            double best_t = inf;
+            std::uint32_t best_f = none;
+            if (e.forward && dist[e.v] < inf) {
+                best_d = e.length - a.offset + dist[e.v];
+                best_f = dlabel[e.v];
+            }
+            if (e.backward && dist[e.u] < inf && a.offset + dist[e.u] < best_d) {
+                best_d = a.offset + dist[e.u];
+                best_f = dlabel[e.u];
+            }
+            if (e.forward && time[e.v] < inf) {
+                best_t = e.minutes(e.length - a.offset) + time[e.v];
+            }
+            if (e.backward && time[e.u] < inf) {
+                best_t = std::min(best_t, e.minutes(a.offset) + time[e.u]);
+            }
+            // A facility on the same edge, reachable directly.
+            if (const auto it = on_edge.find(a.edge); it != on_edge.end()) {
+                for (const auto fi : it->second) {
+                    const auto& fa = facilities[fi].attachment;
+                    double along = inf;
+                    if (e.forward && fa.offset >= a.offset) {
+                        along = fa.offset - a.offset;
+                    }
+                    if (e.backward && fa.offset <= a.offset) {
+                        along = std::min(along, a.offset - fa.offset);
+                    }
+                    if (along < inf) {
+                        if (along + fa.connector < best_d) {
+                            best_d = along + fa.connector;
+                            best_f = fi;
+                        }
+                        best_t = std::min(best_t, e.minutes(along + fa.connector));
+                    }
+                }
+            }
+            if (best_d == inf) {
+                ka.dist_m.push_back(std::nullopt);
+                ka.time_min.push_back(std::nullopt);
+                ka.facility_id.emplace_back();
+                ka.facility_snap_m.push_back(std::nullopt);
+                ka.reason.push_back("no '" + kind + "' reachable over the network");
+                continue;
+            }
+            ka.dist_m.push_back(best_d + a.connector);
+            ka.time_min.push_back(best_t + e.minutes(a.connector));
+            ka.facility_id.push_back(flayer.features[facilities[best_f].feature].id);
+            ka.facility_snap_m.push_back(facilities[best_f].attachment.connector);
+            ka.reason.emplace_back();
+        }
+
+        // Isochrones: road pieces from which the nearest facility is within T minutes, drawn as
+        // a corridor of isochrone_buffer_m around them.
+        for (const double minutes : options.isochrones_min) {
+            MultiLineString pieces;
+            for (const auto& e : net.edges()) {
+                if (!net.in_largest(e.u) || !net.in_largest(e.v)) {
+                    continue;
+                }
+                const double metres_per_min = e.speed_kmh * 1000.0 / 60.0;
+                double from_u = 0.0;  // reachable stretch starting at u
+                double from_v = 0.0;  // reachable stretch ending at v
+                if (e.backward && time[e.u] < minutes) {
+                    from_u = (minutes - time[e.u]) * metres_per_min;
+                }
+                if (e.forward && time[e.v] < minutes) {
+                    from_v = (minutes - time[e.v]) * metres_per_min;
+                }
+                if (from_u + from_v >= e.length) {
+                    pieces.emplace_back(e.points.begin(), e.points.end());
+                } else {
+                    if (from_u > 0) {
+                        pieces.push_back(substring(e, 0.0, from_u));
+                    }
+                    if (from_v > 0) {
+                        pieces.push_back(substring(e, e.length - from_v, e.length));
+                    }
+                }
+            }
+            // The stretch of each facility's own edge around it.
+            for (const auto& f : facilities) {
+                if (!f.attachment.ok) {
+                    continue;
+                }
+                const Edge& e = net.edges()[f.attachment.edge];
+                const double reach = (minutes - e.minutes(f.attachment.connector)) * e.speed_kmh * 1000.0 / 60.0;
+                if (reach <= 0) {
+                    continue;
+                }
+                const double a = f.attachment.offset;
+                if (e.forward && a > 0) {
+                    pieces.push_back(substring(e, a - reach, a));
+                }
+                if (e.backward && a < e.length) {
+                    pieces.push_back(substring(e, a, a + reach));
+                }
+            }
+            pieces.erase(std::remove_if(pieces.begin(), pieces.end(),
+                                        [](const LineString& l) { return l.size() < 2; }),
+                         pieces.end());
+            Isochrone iso;
+            iso.kind = kind;
+            iso.minutes = minutes;
+            if (!pieces.empty()) {
+                // Buffer each piece on its own and union the results (cascaded): much faster than
+                // buffering one large MultiLineString, whose offset curves all get noded together.
+                std::vector<detail::GeomPtr> parts;
+                parts.reserve(pieces.size());
+                for (const auto& piece : pieces) {
+                    auto line = geos.from(piece);
+                    parts.push_back(geos.buffer(line.get(), options.isochrone_buffer_m, 4));
+                }
+                auto all = geos.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts));
+                auto area = geos.unary_union(all.get());
+                iso.geometry = geos.to_multipolygon(area.get());
+            }
+            result.isochrones.push_back(std::move(iso));
+        }
+        result.kinds.push_back(std::move(ka));
+    }
+
+    // Cumulative opportunities: Σ weight of targets reachable within the limit, one bounded
+    // search per origin on the graph as travelled.
+    if (!options.opportunities_layer.empty()) {
+        progress.report(0.85, "cumulative opportunities");
+        const Layer& targets = require_layer(model, options.opportunities_layer, "opportunities");
+        const auto weight = field(targets, options.opportunities_weight, true);
+        struct Target {
+            Attachment a;
+            double w = 0.0;
+        };
+        std::vector<Target> tlist;
+        for (const auto& f : targets.features) {
+            Target t;
+            t.a = net.attach(representative_point(f.geometry));
+            t.w = weight ? number_of(f.attributes[*weight]).value_or(0.0) : 1.0;
+            if (t.a.ok) {
+                tlist.push_back(t);
+            }
+        }
+        const Csr forward = make_graph(net, false);
+        std::vector<double> d(net.node_count(), inf);
+        std::vector<std::uint32_t> seen;
+        std::vector<boost::default_color_type> color(net.node_count(), boost::white_color);
+        const auto index = boost::get(boost::vertex_index, forward);
+        const double limit = options.opportunities_min;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& a = origin_at[i];
+            if (!a.ok) {
+                result.opportunities.push_back(std::nullopt);
+                continue;
+            }
+            const Edge& e = net.edges()[a.edge];
+            const double c = e.minutes(a.connector);
+            std::vector<std::uint32_t> sources;
+            if (e.forward) {
+                d[e.v] = std::min(d[e.v], c + e.minutes(e.length - a.offset));
+                sources.push_back(e.v);
+            }
+            if (e.backward) {
+                d[e.u] = std::min(d[e.u], c + e.minutes(a.offset));
+                sources.push_back(e.u);
+            }
+            seen.clear();
+            try {
+                boost::dijkstra_shortest_paths_no_init(
+                    forward, sources.begin(), sources.end(), boost::dummy_property_map(),
+                    boost::make_iterator_property_map(d.begin(), index),
+                    boost::get(&EdgeWeight::minutes, forward), index, std::less<double>(),
+                    boost::closed_plus<double>(inf), 0.0, CutoffVisitor(d, limit, seen),
+                    boost::make_iterator_property_map(color.begin(), index));
+            } catch (const StopSearch&) {
+                // the rest is beyond the limit
+            }
+            double sum = 0.0;
+            for (const auto& t : tlist) {
+                const Edge& te = net.edges()[t.a.edge];
+                double best = inf;
+                if (te.forward && d[te.u] <= limit) {
+                    best = d[te.u] + te.minutes(t.a.offset);
+                }
+                if (te.backward && d[te.v] <= limit) {
+                    best = std::min(best, d[te.v] + te.minutes(te.length - t.a.offset));
+                }
+                if (t.a.edge == a.edge) {
+                    if ((e.forward && t.a.offset >= a.offset) || (e.backward && t.a.offset <= a.offset)) {
+                        best = std::min(best, c + e.minutes(std::fabs(t.a.offset - a.offset)));
+                    }
+                }
+                if (best + te.minutes(t.a.connector) <= limit) {
+                    sum += t.w;
+                }
+            }
+            result.opportunities.push_back(sum);
+            // Reset only what this search touched.
+            for (std::size_t v = 0; v < d.size(); ++v) {
+                if (d[v] < inf || color[v] != boost::white_color) {
+                    d[v] = inf;
+                    color[v] = boost::white_color;
+                }
+            }
+        }
+    }
+
+    // Zone aggregates: origins belong to the zone holding the largest part of them (polygon
+    // origins) or containing them (points).
+    if (!options.zones_layer.empty()) {
+        progress.report(0.95, "zone aggregates");
+        const Layer& zones = require_layer(model, options.zones_layer, "zones");
+        std::vector<std::optional<std::size_t>> zone_of(n);
+        std::vector<double> weight(n, 1.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& g = origins.features[i].geometry;
+            auto og = geos.from(g);
+            const bool polygonal = std::holds_alternative<MultiPolygon>(g);
+            if (polygonal) {
+                weight[i] = area(std::get<MultiPolygon>(g));
+            }
+            double best = 0.0;
+            for (const auto z : zones.query(envelope(g))) {
+                auto zg = geos.from(zones.features[z].geometry);
+                double share = 0.0;
+                if (polygonal) {
+                    share = geos.area(geos.intersection(zg.get(), og.get()).get());
+                } else {
+                    auto prepared = geos.prepare(zg.get());
+                    share = geos.prepared_intersects(prepared.get(), og.get()) ? 1.0 : 0.0;
+                }
+                if (share > best) {
+                    best = share;
+                    zone_of[i] = z;
+                }
+            }
+        }
+        std::size_t iso_index = 0;
+        for (const auto& ka : result.kinds) {
+            const std::size_t bands = options.isochrones_min.size();
+            std::vector<detail::GeomPtr> band_geoms;
+            for (std::size_t b = 0; b < bands; ++b) {
+                band_geoms.push_back(geos.from(result.isochrones[iso_index + b].geometry));
+            }
+            for (std::size_t z = 0; z < zones.features.size(); ++z) {
+                ZoneAccess za;
+                za.zone = z;
+                za.kind = ka.kind;
+                za.band_share.assign(bands, 0.0);
+                double wsum = 0.0;
+                double dsum = 0.0;
+                double tsum = 0.0;
+                double total_w = 0.0;
+                for (std::size_t i = 0; i < n; ++i) {
+                    if (zone_of[i] != z) {
+                        continue;
+                    }
+                    ++za.origins;
+                    total_w += weight[i];
+                    const auto& g = origins.features[i].geometry;
+                    if (std::holds_alternative<MultiPolygon>(g)) {
+                        auto og = geos.from(g);
+                        for (std::size_t b = 0; b < bands; ++b) {
+                            za.band_share[b] += geos.area(geos.intersection(og.get(), band_geoms[b].get()).get());
+                        }
+                    }
+                    if (ka.dist_m[i]) {
+                        ++za.reachable;
+                        wsum += weight[i];
+                        dsum += weight[i] * *ka.dist_m[i];
+                        tsum += weight[i] * *ka.time_min[i];
+                        if (!za.worst_dist_m || *ka.dist_m[i] > *za.worst_dist_m) {
+                            za.worst_dist_m = ka.dist_m[i];
+                            za.worst_origin = origins.features[i].id;
+                        }
+                    }
+                }
+                if (wsum > 0) {
+                    za.mean_dist_m = dsum / wsum;
+                    za.mean_time_min = tsum / wsum;
+                }
+                for (auto& s : za.band_share) {
+                    s = total_w > 0 ? s / total_w : 0.0;
+                }
+                result.zones.push_back(std::move(za));
+            }
+            iso_index += bands;
+        }
+    }
+    progress.report(1.0, "accessibility done");
+    return result;
+}
+
+}  // namespace spaceuse
