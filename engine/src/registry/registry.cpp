@@ -1,4 +1,5 @@
 #include <spaceuse/error.hpp>
+#include <spaceuse/access.hpp>
 #include <spaceuse/metrics.hpp>
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/study.hpp>
@@ -120,6 +121,34 @@ private:
     bool m_free_space;
 };
 
+class AccessMetric : public Metric {
+public:
+    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& o,
+                                     const ProgressFn& progress) const override {
+        AccessOptions options;
+        options.origins_layer = o.text("origins", "parcels");
+        FacilitySource f;
+        f.layer = o.text("facilities", "facilities");
+        f.kind_field = o.text("facility_field");
+        f.kind = o.text("facility_kind");
+        if (f.kind_field.empty() && f.kind.empty()) {
+            throw ConfigError("access: set facility_field or facility_kind");
+        }
+        options.facilities = {f};
+        options.profile = parse_travel_profile(o.text("profile", "car"));
+        options.max_snap_m = o.number("max_snap_m", 500.0);
+        options.snap_tolerance_m = o.number("snap_tolerance_m", 0.0);
+        options.speed_field = o.text("speed_field");
+        if (model.find("zones") != nullptr && options.origins_layer != "zones") {
+            options.zones_layer = "zones";
+        }
+        const AccessResult result = compute_access(model, options, progress);
+        auto layers = access_layers(model, options, result);
+        layers.pop_back();  // the summary table is for files, not a layer
+        return layers;
+    }
+};
+
 }  // namespace
 
 void register_builtin_metrics(MetricRegistry& registry) {
@@ -170,6 +199,35 @@ void register_builtin_metrics(MetricRegistry& registry) {
     };
     free_space.factory = [] { return std::make_unique<OccupancyMetric>(true); };
     registry.add(std::move(free_space));
+
+    MetricInfo access;
+    access.name = "access";
+    access.description = "Network distance and time from each origin to the nearest facility "
+                         "per kind, straight-line distance, isochrones";
+    access.layers = {"roads", "facilities", "parcels"};
+    access.options = {
+        {"origins", "Origins layer role", "parcels", ""},
+        {"facilities", "Facilities layer role", "facilities", ""},
+        {"facility_field", "Field holding the facility kind", "", ""},
+        {"facility_kind", "Kind of every facility (without a kind field)", "", ""},
+        {"profile", "car, walk or bike", "car", ""},
+        {"max_snap_m", "Largest connector to the network", "500", "m"},
+        {"snap_tolerance_m", "Join line ends closer than this", "0", "m"},
+        {"speed_field", "Road speed field", "", "km/h"},
+    };
+    access.outputs = {
+        {"access", "origin_id", FieldType::string, "", "--origin-id value, else source FID"},
+        {"access", "snap_m", FieldType::real, "m", "origin connector to the network"},
+        {"access", "K_dist_m", FieldType::real, "m", "network distance to the nearest K"},
+        {"access", "K_time_min", FieldType::real, "min", "travel time to the nearest K"},
+        {"access", "K_eucl_m", FieldType::real, "m", "straight line to the nearest K"},
+        {"access", "K_snap_m", FieldType::real, "m", "facility-side connector"},
+        {"access", "K_id", FieldType::string, "", "nearest K by network distance"},
+        {"access", "K_snap_note", FieldType::string, "", "nearer road of a small component passed over"},
+        {"isochrones", "minutes", FieldType::real, "min", "band"},
+    };
+    access.factory = [] { return std::make_unique<AccessMetric>(); };
+    registry.add(std::move(access));
 }
 
 }  // namespace spaceuse
