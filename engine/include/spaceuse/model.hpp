@@ -19,6 +19,12 @@ namespace spaceuse {
 /// Attribute value: null, integer, real or string (dates are kept as ISO 8601 strings).
 using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
 
+/// A value as a number: integers and reals as they are, strings parsed; nullopt otherwise.
+std::optional<double> value_as_number(const Value& value);
+
+/// A value as text: strings as they are, numbers formatted; empty for null.
+std::string value_as_text(const Value& value);
+
 /// Attribute type of a field.
 enum class FieldType { integer, real, string, date };
 
@@ -112,6 +118,10 @@ public:
 
     /// Index of the field named `name`, or nullopt.
     std::optional<std::size_t> field_index(const std::string& field_name) const;
+
+    /// Index of the field named `name`; nullopt when `name` is empty.
+    /// @throws ConfigError listing the layer's fields when there is no such field.
+    std::optional<std::size_t> require_field(const std::string& field_name) const;
 
     /// (Re)builds the spatial index with the packing (STR-like) algorithm. O(n log n).
     void build_index();

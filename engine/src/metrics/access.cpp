@@ -75,60 +75,12 @@ struct KeyHash {
 };
 using Key = std::pair<std::uint64_t, std::uint64_t>;
 
-std::string text_of(const Value& v) {
-    if (const auto* s = std::get_if<std::string>(&v)) {
-        return *s;
-    }
-    if (const auto* i = std::get_if<std::int64_t>(&v)) {
-        return std::to_string(*i);
-    }
-    if (const auto* d = std::get_if<double>(&v)) {
-        std::ostringstream os;
-        os << *d;
-        return os.str();
-    }
-    return {};
-}
-
-std::optional<double> number_of(const Value& v) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) {
-        return static_cast<double>(*i);
-    }
-    if (const auto* d = std::get_if<double>(&v)) {
-        return *d;
-    }
-    if (const auto* s = std::get_if<std::string>(&v)) {
-        char* end = nullptr;
-        const double x = std::strtod(s->c_str(), &end);
-        if (end != s->c_str()) {
-            return x;
-        }
-    }
-    return std::nullopt;
-}
-
 const Layer& require_layer(const Model& model, const std::string& name, const char* what) {
     const Layer* layer = model.find(name);
     if (layer == nullptr) {
         throw ConfigError(std::string("accessibility needs a ") + what + " layer '" + name + "'");
     }
     return *layer;
-}
-
-std::optional<std::size_t> field(const Layer& layer, const std::string& name, bool required) {
-    if (name.empty()) {
-        return std::nullopt;
-    }
-    auto index = layer.field_index(name);
-    if (!index && required) {
-        std::string names;
-        for (const auto& f : layer.fields) {
-            names += (names.empty() ? "" : ", ") + f.name;
-        }
-        throw ConfigError("layer '" + layer.name + "' has no field '" + name + "' (fields: " +
-                          names + ")");
-    }
-    return index;
 }
 
 /// A representative point of a feature: centroid for polygons, the first point otherwise.
@@ -149,9 +101,10 @@ Point representative_point(const Geometry& g) {
 class Network {
 public:
     Network(const Layer& roads, const AccessOptions& options) : m_options(options) {
-        const auto cls = field(roads, options.class_field, false);
-        const auto oneway = field(roads, options.oneway_field, false);
-        const auto speed = field(roads, options.speed_field, true);
+        // Class and one-way fields are used when the layer has them (OSM names by default).
+        const auto cls = roads.field_index(options.class_field);
+        const auto oneway = roads.field_index(options.oneway_field);
+        const auto speed = roads.require_field(options.speed_field);
         const auto table = options.speeds_kmh.empty() ? default_car_speeds() : options.speeds_kmh;
         const double default_speed = table.count("default") ? table.at("default") : 30.0;
         static const std::set<std::string> no_cars = {"footway", "path", "pedestrian", "steps",
@@ -170,7 +123,7 @@ public:
         std::vector<Line> lines;
         for (const auto& f : roads.features) {
             const auto& ml = std::get<MultiLineString>(f.geometry);
-            const std::string c = cls ? text_of(f.attributes[*cls]) : std::string();
+            const std::string c = cls ? value_as_text(f.attributes[*cls]) : std::string();
             const bool car = options.profile == TravelProfile::car;
             if ((car && no_cars.count(c)) || (!car && no_walk.count(c))) {
                 m_stats.excluded_edges += ml.size();
@@ -185,13 +138,13 @@ public:
                 kmh = 15.0;
             } else {
                 if (speed) {
-                    kmh = number_of(f.attributes[*speed]).value_or(0.0);
+                    kmh = value_as_number(f.attributes[*speed]).value_or(0.0);
                 }
                 if (!(kmh > 0)) {
                     const auto it = table.find(c);
                     kmh = it != table.end() ? it->second : default_speed;
                 }
-                std::string ow = oneway ? text_of(f.attributes[*oneway]) : std::string();
+                std::string ow = oneway ? value_as_text(f.attributes[*oneway]) : std::string();
                 std::transform(ow.begin(), ow.end(), ow.begin(),
                                [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
                 if (ow == "yes" || ow == "true" || ow == "1") {
@@ -692,9 +645,9 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
     std::map<std::string, const Layer*> kind_layer;
     for (const auto& source : options.facilities) {
         const Layer& layer = require_layer(model, source.layer, "facilities");
-        const auto kind_field = field(layer, source.kind_field, true);
+        const auto kind_field = layer.require_field(source.kind_field);
         for (std::size_t i = 0; i < layer.features.size(); ++i) {
-            const std::string kind = kind_field ? text_of(layer.features[i].attributes[*kind_field])
+            const std::string kind = kind_field ? value_as_text(layer.features[i].attributes[*kind_field])
                                                 : source.kind;
             if (kind.empty() || (!options.kinds.empty() &&
                                  std::find(options.kinds.begin(), options.kinds.end(), kind) ==
@@ -915,7 +868,7 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
     if (!options.opportunities_layer.empty()) {
         progress.report(0.85, "cumulative opportunities");
         const Layer& targets = require_layer(model, options.opportunities_layer, "opportunities");
-        const auto weight = field(targets, options.opportunities_weight, true);
+        const auto weight = targets.require_field(options.opportunities_weight);
         struct Target {
             Attachment a;
             double w = 0.0;
@@ -924,7 +877,7 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
         for (const auto& f : targets.features) {
             Target t;
             t.a = net.attach(representative_point(f.geometry));
-            t.w = weight ? number_of(f.attributes[*weight]).value_or(0.0) : 1.0;
+            t.w = weight ? value_as_number(f.attributes[*weight]).value_or(0.0) : 1.0;
             if (t.a.ok) {
                 tlist.push_back(t);
             }

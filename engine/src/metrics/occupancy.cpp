@@ -34,49 +34,6 @@ const Layer& require_polygon_layer(const Model& model, const std::string& name) 
     return *layer;
 }
 
-std::optional<std::size_t> require_field(const Layer& layer, const std::string& field) {
-    if (field.empty()) {
-        return std::nullopt;
-    }
-    auto index = layer.field_index(field);
-    if (!index) {
-        std::string names;
-        for (const auto& f : layer.fields) {
-            names += (names.empty() ? "" : ", ") + f.name;
-        }
-        throw ConfigError("layer '" + layer.name + "' has no field '" + field + "' (fields: " +
-                          names + ")");
-    }
-    return index;
-}
-
-std::optional<double> as_number(const Value& value) {
-    if (const auto* i = std::get_if<std::int64_t>(&value)) {
-        return static_cast<double>(*i);
-    }
-    if (const auto* d = std::get_if<double>(&value)) {
-        return *d;
-    }
-    if (const auto* s = std::get_if<std::string>(&value)) {
-        char* end = nullptr;
-        const double v = std::strtod(s->c_str(), &end);
-        if (end != s->c_str() && std::isfinite(v)) {
-            return v;
-        }
-    }
-    return std::nullopt;
-}
-
-std::string as_text(const Value& value) {
-    if (const auto* s = std::get_if<std::string>(&value)) {
-        return *s;
-    }
-    if (const auto* i = std::get_if<std::int64_t>(&value)) {
-        return std::to_string(*i);
-    }
-    return {};
-}
-
 Box expanded(const Box& box, double d) {
     return Box(Point(box.min_corner().x() - d, box.min_corner().y() - d),
                Point(box.max_corner().x() + d, box.max_corner().y() + d));
@@ -139,23 +96,23 @@ public:
           m_zones(require_polygon_layer(model, options.zones_layer)),
           m_parcels(require_polygon_layer(model, options.parcels_layer)),
           m_buildings(require_polygon_layer(model, options.buildings_layer)) {
-        m_zone_name = require_field(m_zones, options.zone_name_field);
-        m_status = require_field(m_parcels, options.status_field);
-        const auto floors = require_field(m_buildings, options.floors_field);
+        m_zone_name = m_zones.require_field(options.zone_name_field);
+        m_status = m_parcels.require_field(options.status_field);
+        const auto floors = m_buildings.require_field(options.floors_field);
         const auto height = options.floors_field.empty()
-                                ? require_field(m_buildings, options.height_field)
+                                ? m_buildings.require_field(options.height_field)
                                 : std::nullopt;
         m_floors_known = floors.has_value() || height.has_value();
         m_floors.resize(m_buildings.features.size());
         for (std::size_t b = 0; b < m_buildings.features.size(); ++b) {
             const auto& attrs = m_buildings.features[b].attributes;
             if (floors) {
-                const auto v = as_number(attrs[*floors]);
+                const auto v = value_as_number(attrs[*floors]);
                 if (v && *v > 0) {
                     m_floors[b] = *v;
                 }
             } else if (height) {
-                const auto v = as_number(attrs[*height]);
+                const auto v = value_as_number(attrs[*height]);
                 if (v && *v > 0) {
                     m_floors[b] = std::max(1.0, std::round(*v / m_profile.storey_height_m));
                 }
@@ -331,7 +288,7 @@ private:
                    : r.coverage < m_profile.underused_below ? ParcelStatus::underused
                                                             : ParcelStatus::occupied;
         if (m_status) {
-            const std::string value = as_text(m_parcels.features[i].attributes[*m_status]);
+            const std::string value = value_as_text(m_parcels.features[i].attributes[*m_status]);
             const auto it = m_profile.status_values.find(value);
             if (it != m_profile.status_values.end()) {
                 r.status = it->second;
@@ -419,7 +376,7 @@ private:
         for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
             auto& zr = result.zones[z];
             zr.zone = z;
-            zr.name = m_zone_name ? as_text(m_zones.features[z].attributes[*m_zone_name])
+            zr.name = m_zone_name ? value_as_text(m_zones.features[z].attributes[*m_zone_name])
                                   : m_zones.features[z].id;
             zr.gross_m2 = bg::area(std::get<MultiPolygon>(m_zones.features[z].geometry));
         }

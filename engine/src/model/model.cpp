@@ -7,6 +7,9 @@
 #include <boost/iterator/function_output_iterator.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 namespace bg = boost::geometry;
@@ -100,6 +103,54 @@ std::optional<std::size_t> Layer::field_index(const std::string& field_name) con
         }
     }
     return std::nullopt;
+}
+
+std::optional<std::size_t> Layer::require_field(const std::string& field_name) const {
+    if (field_name.empty()) {
+        return std::nullopt;
+    }
+    auto index = field_index(field_name);
+    if (!index) {
+        std::string names;
+        for (const auto& f : fields) {
+            names += (names.empty() ? "" : ", ") + f.name;
+        }
+        throw ConfigError("layer '" + name + "' has no field '" + field_name + "' (fields: " +
+                          names + ")");
+    }
+    return index;
+}
+
+std::optional<double> value_as_number(const Value& value) {
+    if (const auto* i = std::get_if<std::int64_t>(&value)) {
+        return static_cast<double>(*i);
+    }
+    if (const auto* d = std::get_if<double>(&value)) {
+        return *d;
+    }
+    if (const auto* s = std::get_if<std::string>(&value)) {
+        char* end = nullptr;
+        const double v = std::strtod(s->c_str(), &end);
+        if (end != s->c_str() && std::isfinite(v)) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string value_as_text(const Value& value) {
+    if (const auto* s = std::get_if<std::string>(&value)) {
+        return *s;
+    }
+    if (const auto* i = std::get_if<std::int64_t>(&value)) {
+        return std::to_string(*i);
+    }
+    if (const auto* d = std::get_if<double>(&value)) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", *d);
+        return buf;
+    }
+    return {};
 }
 
 void Layer::build_index() {
