@@ -298,3 +298,40 @@ TEST_CASE("bundled sample: network distances agree with a textbook Dijkstra", "[
         }
     }
 }
+
+TEST_CASE("cumulative opportunities and zone aggregates on the loop", "[metrics][access]") {
+    // Targets on A: (300,-10) weight 5 and (900,-10) weight 7; on E: (-10,500) weight 100.
+    // Walking from O1 (attached at (200,0), 50 m connector) within 2 min = 166.7 m: only the
+    // first target (50 + 100 + 10 = 160 m). Within 15 min = 1250 m: the second too
+    // (50 + 700 + 10 = 760 m) and the third (50 + 200 + 500 + 10 = 760 m).
+    Model m = loop_model();
+    const std::string targets = feature_collection(
+        31370, point(R"({"jobs":5})", 300, -10) + "," + point(R"({"jobs":7})", 900, -10) + "," +
+                   point(R"({"jobs":100})", -10, 500));
+    const std::string zones = feature_collection(31370, feature(R"({"zid":"Z"})", rect(0, 0, 1100, 1100)));
+    Model extra = load_model({{"opportunities", parse_layer_source(vsimem("op_t.geojson", targets)), GeometryFamily::point},
+                              {"zones", parse_layer_source(vsimem("op_z.geojson", zones)), GeometryFamily::polygon}},
+                             {});
+    for (auto& l : extra.layers) {
+        m.layers.push_back(std::move(l));
+    }
+    AccessOptions o = loop_options(TravelProfile::walk);
+    o.opportunities_layer = "opportunities";
+    o.opportunities_weight = "jobs";
+    o.opportunities_min = 2.0;
+    o.zones_layer = "zones";
+    const AccessResult near = compute_access(m, o);
+    CHECK(*near.opportunities[0] == Approx(5));
+    CHECK_FALSE(near.opportunities[3]);  // unsnapped origin
+    o.opportunities_min = 15.0;
+    const AccessResult far = compute_access(m, o);
+    CHECK(*far.opportunities[0] == Approx(112));
+    // Zone aggregates: O1, O2, O3 lie in Z (equal areas), O4 outside.
+    REQUIRE(far.zones.size() == 1);
+    const ZoneAccess& z = far.zones[0];
+    CHECK(z.origins == 3);
+    CHECK(z.reachable == 3);
+    const auto& k = far.kinds[0];
+    CHECK(*z.mean_dist_m == Approx((*k.dist_m[0] + *k.dist_m[1] + *k.dist_m[2]) / 3.0));
+    CHECK(*z.worst_dist_m == Approx(std::max({*k.dist_m[0], *k.dist_m[1], *k.dist_m[2]})));
+}
