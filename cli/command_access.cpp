@@ -1,6 +1,5 @@
 #include "command_access.hpp"
 
-#include "progress_bar.hpp"
 #include "study_output.hpp"
 
 #include <spaceuse/error.hpp>
@@ -55,18 +54,8 @@ int CommandAccess::run() {
     Study study;
     study.name = "access";
     study.invoked_as = "spaceuse access";
-    auto source = [](const std::string& spec, const std::string& layer, const std::string& where,
-                     const std::string& id) {
-        LayerSource s = parse_layer_source(spec);
-        if (!layer.empty()) {
-            s.layer = layer;
-        }
-        s.where = where;
-        s.id_field = id;
-        return s;
-    };
-    study.layers.emplace_back("parcels", source(m_origins, m_origins_layer, m_origins_where, m_origin_id));
-    study.layers.emplace_back("roads", source(m_network, m_network_layer, m_network_where, ""));
+    study.layers.emplace_back("parcels", make_layer_source(m_origins, m_origins_layer, m_origins_where, m_origin_id));
+    study.layers.emplace_back("roads", make_layer_source(m_network, m_network_layer, m_network_where, ""));
     if (m_facilities.size() > 4) {
         throw ConfigError("at most 4 --facilities layers");
     }
@@ -78,13 +67,13 @@ int CommandAccess::run() {
                                   : m_facilities_where.size() == 1 ? m_facilities_where[0]
                                                                    : m_facilities_where[i];
         study.layers.emplace_back(i == 0 ? "facilities" : "facilities_" + std::to_string(i + 1),
-                                  source(m_facilities[i], "", where, ""));
+                                  make_layer_source(m_facilities[i], "", where, ""));
     }
     if (!m_zones.empty()) {
-        study.layers.emplace_back("zones", source(m_zones, "", "", m_zone_id));
+        study.layers.emplace_back("zones", make_layer_source(m_zones, "", "", m_zone_id));
     }
     if (!m_targets.empty()) {
-        study.layers.emplace_back("opportunities", source(m_targets, "", "", ""));
+        study.layers.emplace_back("opportunities", make_layer_source(m_targets, "", "", ""));
         m_settings.opportunities_weight = m_target_weight;
     }
     if (!m_isochrones.empty()) {
@@ -107,17 +96,7 @@ int CommandAccess::run() {
     study.write.precision = m_precision;
     study.threads = m_threads;
 
-    ProgressBar bar(m_global.show_progress());
-    const StudyReport report = run_study(study, bar.callback());
-    bar.finish();
-    if (!m_global.quiet) {
-        print_load_summary(report);
-    }
-    print_access_table(report);
-    if (!m_global.quiet) {
-        print_outputs(report);
-    }
-    return exit_ok;
+    return run_and_print(study, m_global);
 }
 
 }  // namespace spaceuse::cli

@@ -1,24 +1,8 @@
 #include "command_occupancy.hpp"
 
-#include "progress_bar.hpp"
 #include "study_output.hpp"
 
 namespace spaceuse::cli {
-
-namespace {
-
-LayerSource make_source(const std::string& spec, const std::string& layer, const std::string& where,
-                        const std::string& id_field) {
-    LayerSource s = parse_layer_source(spec);
-    if (!layer.empty()) {
-        s.layer = layer;
-    }
-    s.where = where;
-    s.id_field = id_field;
-    return s;
-}
-
-}  // namespace
 
 CLI::App* CommandOccupancy::setup(CLI::App& app) {
     auto* sub = app.add_subcommand("occupancy", "Occupancy and available space per parcel and zone");
@@ -60,9 +44,9 @@ Study CommandOccupancy::study() const {
     Study study;
     study.name = "occupancy";
     study.layers = {
-        {"zones", make_source(m_zones, m_zones_layer, m_where_zones, m_zone_id)},
-        {"parcels", make_source(m_parcels, m_parcels_layer, m_where_parcels, m_parcel_id)},
-        {"buildings", make_source(m_buildings, m_buildings_layer, m_where_buildings, "")},
+        {"zones", make_layer_source(m_zones, m_zones_layer, m_where_zones, m_zone_id)},
+        {"parcels", make_layer_source(m_parcels, m_parcels_layer, m_where_parcels, m_parcel_id)},
+        {"buildings", make_layer_source(m_buildings, m_buildings_layer, m_where_buildings, "")},
     };
     study.load.crs = m_crs;
     study.load.assume_crs = m_assume_crs;
@@ -88,17 +72,7 @@ Study CommandOccupancy::study() const {
 }
 
 int CommandOccupancy::run() {
-    ProgressBar bar(m_global.show_progress());
-    const StudyReport report = run_study(study(), bar.callback());
-    bar.finish();
-    if (!m_global.quiet) {
-        print_load_summary(report);
-    }
-    print_zone_table(report);
-    if (!m_global.quiet) {
-        print_outputs(report);
-    }
-    return exit_ok;
+    return run_and_print(study(), m_global);
 }
 
 }  // namespace spaceuse::cli

@@ -1,6 +1,5 @@
 #include "command_run.hpp"
 
-#include "progress_bar.hpp"
 #include "study_output.hpp"
 
 #include <spaceuse/study.hpp>
@@ -34,18 +33,7 @@ int CommandRun::run() {
     if (!m_global.quiet) {
         std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
     }
-    ProgressBar bar(m_global.show_progress());
-    const StudyReport report = run_study(study, bar.callback());
-    bar.finish();
-    if (!m_global.quiet) {
-        print_load_summary(report);
-    }
-    print_zone_table(report);
-    print_access_table(report);
-    if (!m_global.quiet) {
-        print_outputs(report);
-    }
-    return exit_ok;
+    return run_and_print(study, m_global);
 }
 
 }  // namespace spaceuse::cli

@@ -1,5 +1,7 @@
 #include "study_output.hpp"
 
+#include "progress_bar.hpp"
+
 #include <cstdio>
 #include <map>
 
@@ -109,6 +111,32 @@ void print_outputs(const StudyReport& report) {
         std::fprintf(stderr, "wrote %s (%zu features)\n", o.path.c_str(), o.features);
     }
     std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
+}
+
+int run_and_print(const Study& study, const GlobalOptions& global) {
+    ProgressBar bar(global.show_progress());
+    const StudyReport report = run_study(study, bar.callback());
+    bar.finish();
+    if (!global.quiet) {
+        print_load_summary(report);
+    }
+    print_zone_table(report);
+    print_access_table(report);
+    if (!global.quiet) {
+        print_outputs(report);
+    }
+    return exit_ok;
+}
+
+LayerSource make_layer_source(const std::string& spec, const std::string& layer,
+                              const std::string& where, const std::string& id_field) {
+    LayerSource s = parse_layer_source(spec);
+    if (!layer.empty()) {
+        s.layer = layer;
+    }
+    s.where = where;
+    s.id_field = id_field;
+    return s;
 }
 
 }  // namespace spaceuse::cli

@@ -3,6 +3,8 @@
 // Printing of a study's results: load summaries (stderr, for people) and the zone table
 // (stdout, data).
 
+#include "command.hpp"
+
 #include <spaceuse/study.hpp>
 
 namespace spaceuse::cli {
@@ -18,5 +20,13 @@ void print_access_table(const StudyReport& report);
 
 /// Prints the list of written files to stderr.
 void print_outputs(const StudyReport& report);
+
+/// Runs a study with a progress bar, then prints load summaries and outputs (stderr, unless
+/// quiet) and the result tables (stdout). Returns the exit code.
+int run_and_print(const Study& study, const GlobalOptions& global);
+
+/// A layer source from a command-line spec, with optional layer name, filter and id field.
+LayerSource make_layer_source(const std::string& spec, const std::string& layer,
+                              const std::string& where, const std::string& id_field);
 
 }  // namespace spaceuse::cli

@@ -38,6 +38,10 @@ struct Profile {
     std::string origin = "built-in";
 };
 
+/// Checks 0 <= vacant_below <= underused_below <= 1, non-negative setback and free-land
+/// limits, and a positive storey height. @throws ConfigError prefixed with `where`.
+void validate_profile(const Profile& profile, const std::string& where);
+
 /// Reads a profile file (TOML). Unknown keys and out-of-range values are errors.
 /// @throws ConfigError naming the file and key.
 Profile load_profile_file(const std::string& path);

@@ -113,6 +113,10 @@ struct StudyReport {
 /// @throws ConfigError on unknown profiles or bad values.
 Profile resolve_profile(const OccupancySettings& settings);
 
+/// Builds the occupancy options for settings (resolving the profile).
+/// @throws ConfigError on unknown profiles or bad values.
+OccupancyOptions make_occupancy_options(const OccupancySettings& settings, unsigned threads);
+
 /// Loads the layers, runs the analyses, writes outputs and `run.json` in output_dir.
 /// @throws InputError, ConfigError, OutputError.
 StudyReport run_study(const Study& study, const ProgressFn& progress = {});

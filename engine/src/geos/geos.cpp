@@ -4,7 +4,6 @@
 
 #include <boost/geometry/algorithms/correct.hpp>
 
-#include <cstdarg>
 #include <cstdio>
 
 namespace spaceuse::detail {

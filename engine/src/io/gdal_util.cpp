@@ -1,10 +1,13 @@
 #include "gdal_util.hpp"
 
+#include "proj_util.hpp"
+
 #include <spaceuse/error.hpp>
 
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace spaceuse::detail {
@@ -122,6 +125,31 @@ CrsInfo layer_crs(OGRLayer& layer) {
         return describe_crs(text);
     } catch (const Error&) {
         return {};
+    }
+}
+
+bool wgs84_extent(const CrsInfo& crs, const OGREnvelope& env, double out[4]) {
+    try {
+        Transformer t(crs_definition(crs), "EPSG:4326");
+        const double mx = (env.MinX + env.MaxX) / 2;
+        const double my = (env.MinY + env.MaxY) / 2;
+        double pts[16] = {env.MinX, env.MinY, env.MaxX, env.MinY, env.MaxX, env.MaxY,
+                          env.MinX, env.MaxY, mx,       env.MinY, mx,       env.MaxY,
+                          env.MinX, my,       env.MaxX, my};
+        if (!t.transform(pts, 8)) {
+            return false;
+        }
+        double b[4] = {1e300, 1e300, -1e300, -1e300};
+        for (int i = 0; i < 8; ++i) {
+            b[0] = std::min(b[0], pts[2 * i]);
+            b[1] = std::min(b[1], pts[2 * i + 1]);
+            b[2] = std::max(b[2], pts[2 * i]);
+            b[3] = std::max(b[3], pts[2 * i + 1]);
+        }
+        std::copy(b, b + 4, out);
+        return true;
+    } catch (const Error&) {
+        return false;  // no operation to WGS84: the extent stays unknown
     }
 }
 

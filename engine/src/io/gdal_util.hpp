@@ -48,6 +48,10 @@ OGRLayer* select_layer(GDALDataset& dataset, const LayerSource& source);
 /// CRS of a layer, or an empty CrsInfo (wkt empty) when the layer has none.
 CrsInfo layer_crs(OGRLayer& layer);
 
+/// The WGS84 lon/lat bounding box of `env` (in `crs`), from its corners and edge midpoints
+/// (enough for study areas). Returns false when it cannot be transformed.
+bool wgs84_extent(const CrsInfo& crs, const OGREnvelope& env, double out[4]);
+
 /// True when the data's first coordinate is northing/latitude (authority axis order kept).
 bool layer_data_is_north_first(OGRLayer& layer);
 

@@ -147,15 +147,7 @@ std::vector<LayerInfo> inspect_source(const LayerSource& source, const ProgressF
                     "declared as lon/lat (GeoJSON without a crs member is read as WGS84); pass "
                     "--assume-crs EPSG:xxxx");
             } else if (!info.crs_missing) {
-                LoadOptions none;
-                LayerSource probe_source = one;
-                try {
-                    auto probe = probe_layer_crs(probe_source, none);
-                    info.has_wgs84_extent = probe.has_wgs84_extent;
-                    std::copy(probe.wgs84_extent, probe.wgs84_extent + 4, info.wgs84_extent);
-                } catch (const Error&) {
-                    // extent in WGS84 stays unknown
-                }
+                info.has_wgs84_extent = detail::wgs84_extent(info.crs, env, info.wgs84_extent);
             }
         }
         if (info.crs_missing) {

@@ -1,7 +1,6 @@
 #include "ogr_convert.hpp"
 
 #include <boost/geometry/algorithms/correct.hpp>
-#include <boost/geometry/algorithms/for_each.hpp>
 
 #include <vector>
 
@@ -31,24 +30,7 @@ bool close_ring(std::vector<Point>& ring) {
 
 template <typename G>
 bool transform_points(G& geometry, Transformer* transformer) {
-    if (transformer == nullptr) {
-        return true;
-    }
-    std::vector<double> xy;
-    boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
-        xy.push_back(p.x());
-        xy.push_back(p.y());
-    });
-    if (!transformer->transform(xy.data(), xy.size() / 2)) {
-        return false;
-    }
-    std::size_t i = 0;
-    boost::geometry::for_each_point(geometry, [&xy, &i](Point& p) {
-        p.x(xy[i]);
-        p.y(xy[i + 1]);
-        i += 2;
-    });
-    return true;
+    return transformer == nullptr || transform_geometry(geometry, *transformer);
 }
 
 ConvertResult reject(IssueKind kind, std::string detail) {

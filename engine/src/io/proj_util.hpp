@@ -4,6 +4,9 @@
 // analysis CRS. Each Transformer owns its own PROJ context, so one per thread is safe.
 
 #include <spaceuse/crs.hpp>
+#include <spaceuse/geometry.hpp>
+
+#include <boost/geometry/algorithms/for_each.hpp>
 
 #include <proj.h>
 
@@ -52,5 +55,26 @@ private:
     bool m_identity = false;
     bool m_swap = false;
 };
+
+/// Transforms every point of a Boost.Geometry geometry in place (one batch call to PROJ).
+/// Returns false when a point could not be transformed.
+template <typename G>
+bool transform_geometry(G& geometry, Transformer& transformer) {
+    std::vector<double> xy;
+    boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
+        xy.push_back(p.x());
+        xy.push_back(p.y());
+    });
+    if (!transformer.transform(xy.data(), xy.size() / 2)) {
+        return false;
+    }
+    std::size_t i = 0;
+    boost::geometry::for_each_point(geometry, [&xy, &i](Point& p) {
+        p.x(xy[i]);
+        p.y(xy[i + 1]);
+        i += 2;
+    });
+    return true;
+}
 
 }  // namespace spaceuse::detail

@@ -119,27 +119,7 @@ void fill_extents(OGRLayer& layer, const CrsInfo& crs, LayerCrsProbe& probe) {
     probe.extent[1] = env.MinY;
     probe.extent[2] = env.MaxX;
     probe.extent[3] = env.MaxY;
-    try {
-        detail::Transformer t(detail::crs_definition(crs), "EPSG:4326");
-        // Corners and edge midpoints: enough for the bounding box of small study areas.
-        double pts[16] = {env.MinX, env.MinY, env.MaxX, env.MinY, env.MaxX, env.MaxY,
-                          env.MinX, env.MaxY, (env.MinX + env.MaxX) / 2, env.MinY,
-                          (env.MinX + env.MaxX) / 2, env.MaxY, env.MinX, (env.MinY + env.MaxY) / 2,
-                          env.MaxX, (env.MinY + env.MaxY) / 2};
-        if (t.transform(pts, 8)) {
-            double b[4] = {1e300, 1e300, -1e300, -1e300};
-            for (int i = 0; i < 8; ++i) {
-                b[0] = std::min(b[0], pts[2 * i]);
-                b[1] = std::min(b[1], pts[2 * i + 1]);
-                b[2] = std::max(b[2], pts[2 * i]);
-                b[3] = std::max(b[3], pts[2 * i + 1]);
-            }
-            std::copy(b, b + 4, probe.wgs84_extent);
-            probe.has_wgs84_extent = true;
-        }
-    } catch (const Error&) {
-        // no WGS84 extent: fine for info, the analysis CRS choice reports it if needed
-    }
+    probe.has_wgs84_extent = detail::wgs84_extent(crs, env, probe.wgs84_extent);
 }
 
 struct OpenLayer {

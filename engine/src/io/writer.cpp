@@ -135,25 +135,6 @@ void round_points(G& g, double scale) {
     });
 }
 
-template <typename G>
-bool transform_to_wgs84(G& g, detail::Transformer& t) {
-    std::vector<double> xy;
-    boost::geometry::for_each_point(g, [&xy](const Point& p) {
-        xy.push_back(p.x());
-        xy.push_back(p.y());
-    });
-    if (!t.transform(xy.data(), xy.size() / 2)) {
-        return false;
-    }
-    std::size_t i = 0;
-    boost::geometry::for_each_point(g, [&xy, &i](Point& p) {
-        p.x(xy[i]);
-        p.y(xy[i + 1]);
-        i += 2;
-    });
-    return true;
-}
-
 class CoordinateWriter {
 public:
     CoordinateWriter(std::string& out, int decimals) : m_out(out), m_decimals(decimals) {}
@@ -279,7 +260,7 @@ GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
             out += "null";
         } else {
             Geometry g = layer.geometries[row];
-            const bool ok = std::visit([&to_wgs84](auto& x) { return transform_to_wgs84(x, to_wgs84); }, g);
+            const bool ok = std::visit([&to_wgs84](auto& x) { return detail::transform_geometry(x, to_wgs84); }, g);
             if (!ok) {
                 throw OutputError("geometry cannot be transformed to WGS84 (row " +
                                   std::to_string(row + 1) + ")")
@@ -291,9 +272,6 @@ GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
                 MultiPolygon rounded = *polys;
                 round_points(rounded, scale);
                 std::string reason;
-                auto before = geos.from(*polys);
-                std::string before_reason;
-                const bool valid_before = geos.is_valid(before.get(), before_reason);
                 bool valid_after = false;
                 try {
                     auto after = geos.from(rounded);
@@ -301,9 +279,14 @@ GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
                 } catch (const GeometryError&) {
                     valid_after = false;
                 }
-                if (valid_before && !valid_after) {
-                    decimals = -1;
-                    ++stats.full_precision;
+                // Only a feature that rounding broke keeps full precision; one that was already
+                // invalid is written rounded like the rest.
+                if (!valid_after) {
+                    auto before = geos.from(*polys);
+                    if (geos.is_valid(before.get(), reason)) {
+                        decimals = -1;
+                        ++stats.full_precision;
+                    }
                 }
             }
             write_geometry(out, g, decimals);

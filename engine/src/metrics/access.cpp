@@ -440,22 +440,27 @@ private:
 
 struct StopSearch {};
 
+/// Stops a search beyond `cutoff` and records every vertex it touched (sources included), so
+/// the caller resets only those.
 class CutoffVisitor : public boost::default_dijkstra_visitor {
 public:
-    CutoffVisitor(const std::vector<double>& dist, double cutoff, std::vector<std::uint32_t>& seen)
-        : m_dist(&dist), m_cutoff(cutoff), m_seen(&seen) {}
+    CutoffVisitor(const std::vector<double>& dist, double cutoff, std::vector<std::uint32_t>& touched)
+        : m_dist(&dist), m_cutoff(cutoff), m_touched(&touched) {}
+    template <typename V, typename G>
+    void discover_vertex(V v, const G&) {
+        m_touched->push_back(static_cast<std::uint32_t>(v));
+    }
     template <typename V, typename G>
     void examine_vertex(V v, const G&) {
         if ((*m_dist)[v] > m_cutoff) {
             throw StopSearch{};
         }
-        m_seen->push_back(static_cast<std::uint32_t>(v));
     }
 
 private:
     const std::vector<double>* m_dist;
     double m_cutoff;
-    std::vector<std::uint32_t>* m_seen;
+    std::vector<std::uint32_t>* m_touched;
 };
 
 /// Multi-source Dijkstra with initial distances: dist and label per node.
@@ -884,7 +889,7 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
         }
         const Csr forward = make_graph(net, false);
         std::vector<double> d(net.node_count(), inf);
-        std::vector<std::uint32_t> seen;
+        std::vector<std::uint32_t> touched;
         std::vector<boost::default_color_type> color(net.node_count(), boost::white_color);
         const auto index = boost::get(boost::vertex_index, forward);
         const double limit = options.opportunities_min;
@@ -905,13 +910,13 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 d[e.u] = std::min(d[e.u], c + e.minutes(a.offset));
                 sources.push_back(e.u);
             }
-            seen.clear();
+            touched.clear();
             try {
                 boost::dijkstra_shortest_paths_no_init(
                     forward, sources.begin(), sources.end(), boost::dummy_property_map(),
                     boost::make_iterator_property_map(d.begin(), index),
                     boost::get(&EdgeWeight::minutes, forward), index, std::less<double>(),
-                    boost::closed_plus<double>(inf), 0.0, CutoffVisitor(d, limit, seen),
+                    boost::closed_plus<double>(inf), 0.0, CutoffVisitor(d, limit, touched),
                     boost::make_iterator_property_map(color.begin(), index));
             } catch (const StopSearch&) {
                 // the rest is beyond the limit
@@ -936,12 +941,10 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 }
             }
             result.opportunities.push_back(sum);
-            // Reset only what this search touched.
-            for (std::size_t v = 0; v < d.size(); ++v) {
-                if (d[v] < inf || color[v] != boost::white_color) {
-                    d[v] = inf;
-                    color[v] = boost::white_color;
-                }
+            // Reset only what this search touched (not the whole graph per origin).
+            for (const auto v : touched) {
+                d[v] = inf;
+                color[v] = boost::white_color;
             }
         }
     }
@@ -976,9 +979,25 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 }
             }
         }
+        // Origins per zone, and their GEOS geometries for the band shares, built once for
+        // all kinds.
+        std::vector<std::vector<std::size_t>> members(zones.features.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            if (zone_of[i]) {
+                members[*zone_of[i]].push_back(i);
+            }
+        }
+        const std::size_t bands = options.isochrones_min.size();
+        std::vector<detail::GeomPtr> origin_geoms(n);
+        if (bands > 0) {
+            for (std::size_t i = 0; i < n; ++i) {
+                if (zone_of[i] && std::holds_alternative<MultiPolygon>(origins.features[i].geometry)) {
+                    origin_geoms[i] = geos.from(origins.features[i].geometry);
+                }
+            }
+        }
         std::size_t iso_index = 0;
         for (const auto& ka : result.kinds) {
-            const std::size_t bands = options.isochrones_min.size();
             std::vector<detail::GeomPtr> band_geoms;
             for (std::size_t b = 0; b < bands; ++b) {
                 band_geoms.push_back(geos.from(result.isochrones[iso_index + b].geometry));
@@ -992,17 +1011,13 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 double dsum = 0.0;
                 double tsum = 0.0;
                 double total_w = 0.0;
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (zone_of[i] != z) {
-                        continue;
-                    }
+                for (const std::size_t i : members[z]) {
                     ++za.origins;
                     total_w += weight[i];
-                    const auto& g = origins.features[i].geometry;
-                    if (std::holds_alternative<MultiPolygon>(g)) {
-                        auto og = geos.from(g);
+                    if (origin_geoms[i]) {
                         for (std::size_t b = 0; b < bands; ++b) {
-                            za.band_share[b] += geos.area(geos.intersection(og.get(), band_geoms[b].get()).get());
+                            za.band_share[b] += geos.area(
+                                geos.intersection(origin_geoms[i].get(), band_geoms[b].get()).get());
                         }
                     }
                     if (ka.dist_m[i]) {
@@ -1020,8 +1035,8 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                     za.mean_dist_m = dsum / wsum;
                     za.mean_time_min = tsum / wsum;
                 }
-                for (auto& s : za.band_share) {
-                    s = total_w > 0 ? s / total_w : 0.0;
+                for (auto& share : za.band_share) {
+                    share = total_w > 0 ? share / total_w : 0.0;
                 }
                 result.zones.push_back(std::move(za));
             }

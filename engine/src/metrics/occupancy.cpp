@@ -139,6 +139,14 @@ public:
         std::mutex failure_mutex;
         std::atomic<bool> stop{false};
 
+        // Keeps the first failure of any worker and stops the others.
+        auto fail = [&] {
+            std::lock_guard lock(failure_mutex);
+            if (!failure) {
+                failure = std::current_exception();
+            }
+            stop = true;
+        };
         auto body = [&](bool report) {
             Worker worker;
             while (!stop.load()) {
@@ -147,39 +155,23 @@ public:
                     break;
                 }
                 const std::size_t end = std::min(n, begin + chunk);
-                for (std::size_t i = begin; i < end; ++i) {
-                    try {
-                        work[i] = process(worker, i);
-                    } catch (Error& e) {
-                        e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
-                        std::lock_guard lock(failure_mutex);
-                        if (!failure) {
-                            failure = std::current_exception();
+                try {
+                    for (std::size_t i = begin; i < end; ++i) {
+                        try {
+                            work[i] = process(worker, i);
+                        } catch (Error& e) {
+                            e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
+                            throw;
                         }
-                        stop = true;
-                        return;
-                    } catch (...) {
-                        std::lock_guard lock(failure_mutex);
-                        if (!failure) {
-                            failure = std::current_exception();
-                        }
-                        stop = true;
-                        return;
                     }
-                }
-                done += end - begin;
-                if (report) {
-                    try {
+                    done += end - begin;
+                    if (report) {
                         progress.report(0.95 * static_cast<double>(done) / static_cast<double>(n),
                                         "occupancy: parcels");
-                    } catch (...) {
-                        std::lock_guard lock(failure_mutex);
-                        if (!failure) {
-                            failure = std::current_exception();
-                        }
-                        stop = true;
-                        return;
                     }
+                } catch (...) {
+                    fail();
+                    return;
                 }
             }
         };

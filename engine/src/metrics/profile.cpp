@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <sstream>
 
 #ifndef SPACEUSE_SOURCE_PROFILE_DIR
@@ -102,15 +101,19 @@ Profile load_profile_file(const std::string& path) {
                                       "min_free_width_m, storey_height_m, status_values)");
         }
     }
+    validate_profile(p, path);
+    return p;
+}
+
+void validate_profile(const Profile& p, const std::string& where) {
     if (!(p.vacant_below >= 0 && p.vacant_below <= p.underused_below && p.underused_below <= 1)) {
-        throw ConfigError(path + ": need 0 <= vacant_below <= underused_below <= 1");
+        throw ConfigError(where + ": need 0 <= vacant_below <= underused_below <= 1");
     }
     if (p.setback_m < 0 || p.min_free_area_m2 < 0 || p.min_free_width_m < 0 ||
         p.storey_height_m <= 0) {
-        throw ConfigError(path + ": setback, free-area and free-width must be >= 0, storey "
-                                 "height > 0");
+        throw ConfigError(where + ": setback, free-area and free-width must be >= 0, storey "
+                                  "height > 0");
     }
-    return p;
 }
 
 std::vector<std::string> default_profile_dirs() {

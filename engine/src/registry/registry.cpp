@@ -90,14 +90,7 @@ OccupancyOptions to_occupancy_options(const MetricOptions& o) {
     s.setback_m = num("setback_m");
     s.min_free_area_m2 = num("min_free_area_m2");
     s.min_free_width_m = num("min_free_width_m");
-    OccupancyOptions options;
-    options.zone_name_field = s.zone_name_field;
-    options.floors_field = s.floors_field;
-    options.height_field = s.height_field;
-    options.status_field = s.status_field;
-    options.profile = resolve_profile(s);
-    options.threads = static_cast<unsigned>(o.number("threads", 0));
-    return options;
+    return make_occupancy_options(s, static_cast<unsigned>(o.number("threads", 0)));
 }
 
 class OccupancyMetric : public Metric {

@@ -361,15 +361,19 @@ Profile resolve_profile(const OccupancySettings& s) {
     for (const auto& [k, v] : parse_status_map(s.status_map)) {
         p.status_values[k] = v;
     }
-    if (!(p.vacant_below >= 0 && p.vacant_below <= p.underused_below && p.underused_below <= 1)) {
-        throw ConfigError("need 0 <= vacant threshold <= underused threshold <= 1");
-    }
-    if (p.setback_m < 0 || p.min_free_area_m2 < 0 || p.min_free_width_m < 0 ||
-        p.storey_height_m <= 0) {
-        throw ConfigError("setback, min free area and min free width must be >= 0 and the "
-                          "storey height > 0");
-    }
+    validate_profile(p, "occupancy settings (profile '" + p.name + "' with overrides)");
     return p;
+}
+
+OccupancyOptions make_occupancy_options(const OccupancySettings& settings, unsigned threads) {
+    OccupancyOptions options;
+    options.zone_name_field = settings.zone_name_field;
+    options.floors_field = settings.floors_field;
+    options.height_field = settings.height_field;
+    options.status_field = settings.status_field;
+    options.profile = resolve_profile(settings);
+    options.threads = threads;
+    return options;
 }
 
 StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
@@ -389,14 +393,8 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
                 throw ConfigError(std::string("occupancy needs a '") + role + "' layer");
             }
         }
-        report.profile = resolve_profile(*study.occupancy);
-        occ.emplace();
-        occ->zone_name_field = study.occupancy->zone_name_field;
-        occ->floors_field = study.occupancy->floors_field;
-        occ->height_field = study.occupancy->height_field;
-        occ->status_field = study.occupancy->status_field;
-        occ->profile = report.profile;
-        occ->threads = study.threads;
+        occ = make_occupancy_options(*study.occupancy, study.threads);
+        report.profile = occ->profile;
     }
 
     std::optional<AccessOptions> acc;
