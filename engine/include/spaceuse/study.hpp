@@ -9,6 +9,7 @@
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,6 +106,11 @@ struct StudyReport {
     /// Zone table as written to summary.csv (rows: zones then TOTAL).
     std::optional<OutputLayer> zone_table;
     Profile profile;
+    /// The loaded model (analysis CRS), for renderers and exporters that run after the metrics.
+    std::shared_ptr<const Model> model;
+    /// Every result layer with geometry, in the analysis CRS, in output order
+    /// (parcels, zones, free_space, access, isochrones...).
+    std::vector<OutputLayer> results;
     std::vector<WrittenFile> outputs;
     std::string manifest_path;
 };

@@ -418,7 +418,10 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     for (const auto& [role, source] : study.layers) {
         requests.push_back({role, source, family_for_role(role)});
     }
-    Model model = load_model(requests, study.load, scaled_progress(progress_fn, 0.0, 0.3));
+    auto model_ptr = std::make_shared<Model>(
+        load_model(requests, study.load, scaled_progress(progress_fn, 0.0, 0.3)));
+    const Model& model = *model_ptr;
+    report.model = model_ptr;
     report.crs = model.crs;
     report.crs_reason = model.crs_reason;
     for (const auto& layer : model.layers) {
@@ -437,11 +440,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         OccupancyResult result =
             compute_occupancy(model, *occ, scaled_progress(progress_fn, 0.3, 0.8));
         progress.report(0.8, "writing outputs");
-        const auto layers = occupancy_layers(model, *occ, result);
-        for (const auto& layer : layers) {
+        auto layers = occupancy_layers(model, *occ, result);
+        for (auto& layer : layers) {
             const std::string path = out_path(layer.name + ".geojson");
             const auto stats = write_geojson(layer, model.crs, path, study.write);
             report.outputs.push_back({path, layer.name, stats.features});
+            report.results.push_back(std::move(layer));
         }
         OutputLayer table = zone_table(model, *occ, result);
         const std::string csv = out_path("summary.csv");
@@ -453,11 +457,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
 
     if (acc) {
         AccessResult result = compute_access(model, *acc, scaled_progress(progress_fn, 0.8, 0.95));
-        const auto layers = access_layers(model, *acc, result);
+        auto layers = access_layers(model, *acc, result);
         for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
             const std::string path = out_path(layers[i].name + ".geojson");
             const auto stats = write_geojson(layers[i], model.crs, path, study.write);
             report.outputs.push_back({path, layers[i].name, stats.features});
+            report.results.push_back(layers[i]);
         }
         const std::string csv = out_path("access_summary.csv");
         write_csv(layers.back(), csv, study.write);
