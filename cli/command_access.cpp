@@ -47,6 +47,7 @@ CLI::App* CommandAccess::setup(CLI::App& app) {
     sub->add_option("--precision", m_precision, "GeoJSON coordinate decimals")->default_val(7)->check(CLI::Range(0, 15));
     sub->add_option("-o,--output", m_output, "Output folder")->required();
     sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
+    add_export_flags(*sub, m_export);
     return sub;
 }
 
@@ -93,6 +94,7 @@ int CommandAccess::run() {
     study.load.assume_crs = m_assume_crs;
     study.output_dir = m_output;
     study.write.overwrite = m_overwrite;
+    apply_export_flags(m_export, study.exports);
     study.write.precision = m_precision;
     study.threads = m_threads;
 

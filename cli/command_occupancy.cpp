@@ -37,6 +37,7 @@ CLI::App* CommandOccupancy::setup(CLI::App& app) {
     sub->add_option("--precision", m_precision, "GeoJSON coordinate decimals")->default_val(7)->check(CLI::Range(0, 15));
     sub->add_option("-o,--output", m_output, "Output folder")->required();
     sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
+    add_export_flags(*sub, m_export);
     return sub;
 }
 
@@ -65,6 +66,7 @@ Study CommandOccupancy::study() const {
     study.occupancy = s;
     study.output_dir = m_output;
     study.write.overwrite = m_overwrite;
+    apply_export_flags(m_export, study.exports);
     study.write.precision = m_precision;
     study.threads = m_threads;
     study.invoked_as = "spaceuse occupancy";

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "study_output.hpp"
 
 #include <spaceuse/study.hpp>
 
@@ -35,6 +36,7 @@ private:
     unsigned m_threads = 0;
     int m_precision = 7;
     bool m_overwrite = false;
+    ExportFlags m_export;
     std::string m_argv;
 };
 

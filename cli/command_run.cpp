@@ -15,6 +15,7 @@ CLI::App* CommandRun::setup(CLI::App& app) {
     sub->add_option("-o,--output", m_output, "Output folder (overrides the project's)");
     sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
     sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
+    add_export_flags(*sub, m_export);
     return sub;
 }
 
@@ -27,6 +28,7 @@ int CommandRun::run() {
     if (m_overwrite) {
         study.write.overwrite = true;
     }
+    apply_export_flags(m_export, study.exports);
     if (m_threads >= 0) {
         study.threads = static_cast<unsigned>(m_threads);
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "study_output.hpp"
 
 namespace spaceuse::cli {
 
@@ -16,6 +17,7 @@ private:
     std::string m_project;
     std::string m_output;
     bool m_overwrite = false;
+    ExportFlags m_export;
     int m_threads = -1;
 };
 

@@ -108,7 +108,12 @@ void print_access_table(const StudyReport& report) {
 
 void print_outputs(const StudyReport& report) {
     for (const auto& o : report.outputs) {
-        std::fprintf(stderr, "wrote %s (%zu features)\n", o.path.c_str(), o.features);
+        if (o.data) {
+            std::fprintf(stderr, "wrote %s: %s, %zu features\n", o.path.c_str(), o.layer.c_str(),
+                         o.features);
+        } else {
+            std::fprintf(stderr, "wrote %s: %s\n", o.path.c_str(), o.layer.c_str());
+        }
     }
     std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
 }
@@ -126,6 +131,33 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
         print_outputs(report);
     }
     return exit_ok;
+}
+
+void add_export_flags(CLI::App& sub, ExportFlags& flags) {
+    sub.add_option("--format", flags.formats,
+                   "Output format, repeatable: geojson, gpkg, shapefile, flatgeobuf "
+                   "(default: the project's, else geojson)")
+        ->check(CLI::IsMember({"geojson", "gpkg", "geopackage", "shapefile", "shp", "flatgeobuf", "fgb"},
+                              CLI::ignore_case));
+    sub.add_option("--geojson-crs", flags.geojson_crs,
+                   "wgs84: RFC 7946 (default); native: the analysis CRS with a crs member")
+        ->check(CLI::IsMember({"wgs84", "native"}));
+    sub.add_flag("--no-styles", flags.no_styles, "No .qml/.sld sidecars and no GeoPackage styles");
+}
+
+void apply_export_flags(const ExportFlags& flags, ExportOptions& options) {
+    if (!flags.formats.empty()) {
+        options.formats.clear();
+        for (const auto& f : flags.formats) {
+            options.formats.push_back(parse_export_format(f));
+        }
+    }
+    if (!flags.geojson_crs.empty()) {
+        options.geojson_native_crs = flags.geojson_crs == "native";
+    }
+    if (flags.no_styles) {
+        options.styles = false;
+    }
 }
 
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,

@@ -25,6 +25,20 @@ void print_outputs(const StudyReport& report);
 /// quiet) and the result tables (stdout). Returns the exit code.
 int run_and_print(const Study& study, const GlobalOptions& global);
 
+/// Export options as given on the command line.
+struct ExportFlags {
+    std::vector<std::string> formats;
+    std::string geojson_crs;
+    bool no_styles = false;
+};
+
+/// Adds --format (repeatable), --geojson-crs and --no-styles to a subcommand.
+void add_export_flags(CLI::App& sub, ExportFlags& flags);
+
+/// Applies the flags that were given over `options` (the project's or the defaults).
+/// @throws ConfigError on an unknown format.
+void apply_export_flags(const ExportFlags& flags, ExportOptions& options);
+
 /// A layer source from a command-line spec, with optional layer name, filter and id field.
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,
                               const std::string& where, const std::string& id_field);

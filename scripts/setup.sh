@@ -16,7 +16,8 @@ pkgs="build-essential cmake pkg-config ca-certificates
       libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
       libboost-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev"
 if [ "$want_tests" = 1 ]; then
-    pkgs="$pkgs python3"
+    # QGIS (headless) checks the exported layers and their styles.
+    pkgs="$pkgs python3 python3-qgis qgis-providers"
 fi
 
 missing=""

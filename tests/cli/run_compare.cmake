@@ -1,6 +1,8 @@
 # Runs a command, requires exit code 0 and an empty stderr (unless ALLOW_STDERR), then
 # compares the file OUTPUT with the golden file GOLDEN byte for byte.
 #   cmake -DCMD="a;b;c" -DOUTPUT=... -DGOLDEN=... [-DCLEAN=dir] -P run_compare.cmake
+# With -DSAME_AS=dir instead of GOLDEN, OUTPUT is a folder that must hold the same files with
+# the same bytes as dir (PNG files in dir are ignored).
 if(CLEAN)
     file(REMOVE_RECURSE "${CLEAN}")
 endif()
@@ -18,4 +20,21 @@ if(GOLDEN)
         message(FATAL_ERROR "${OUTPUT} differs from ${GOLDEN}; got:\n${got}\n"
                             "(review, then copy it over the golden file to accept)")
     endif()
+endif()
+if(SAME_AS)
+    file(GLOB_RECURSE ref RELATIVE "${SAME_AS}" "${SAME_AS}/*")
+    file(GLOB_RECURSE got RELATIVE "${OUTPUT}" "${OUTPUT}/*")
+    list(FILTER ref EXCLUDE REGEX "\\.png$")
+    list(SORT ref)
+    list(SORT got)
+    if(NOT ref STREQUAL got)
+        message(FATAL_ERROR "${OUTPUT} holds other files than ${SAME_AS}:\n${got}\n${ref}")
+    endif()
+    foreach(f IN LISTS ref)
+        execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${OUTPUT}/${f}" "${SAME_AS}/${f}"
+                        RESULT_VARIABLE diff)
+        if(NOT diff EQUAL 0)
+            message(FATAL_ERROR "${OUTPUT}/${f} differs from ${SAME_AS}/${f}")
+        endif()
+    endforeach()
 endif()

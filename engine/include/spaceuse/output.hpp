@@ -53,6 +53,13 @@ struct GeoJsonStats {
 GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
                            const WriteOptions& options);
 
+/// Writes GeoJSON in the analysis CRS `crs` (coordinates to 1 mm) with a GeoJSON 2008 `crs`
+/// member naming its authority code, which QGIS and GDAL read. Not RFC 7946: for users who want
+/// the projected coordinates.
+/// @throws ConfigError when `crs` has no authority code; OutputError as write_geojson.
+GeoJsonStats write_geojson_native(const OutputLayer& layer, const CrsInfo& crs,
+                                  const std::string& path, const WriteOptions& options);
+
 /// Writes a UTF-8 CSV with a header; reals with `decimals` fixed decimals, nulls empty.
 /// @throws OutputError as write_geojson.
 void write_csv(const OutputLayer& layer, const std::string& path, const WriteOptions& options,

@@ -5,6 +5,7 @@
 /// `spaceuse occupancy` and `spaceuse run` are thin wrappers over these calls.
 
 #include <spaceuse/access.hpp>
+#include <spaceuse/export.hpp>
 #include <spaceuse/io.hpp>
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
@@ -73,17 +74,12 @@ struct Study {
     /// for cumulative opportunities).
     std::optional<AccessSettings> access;
     std::string output_dir;
+    /// Formats and styles of the result layers.
+    ExportOptions exports;
     WriteOptions write;
     unsigned threads = 0;
     /// Free text stored in the manifest (e.g. the command line or project file path).
     std::string invoked_as;
-};
-
-/// One written file.
-struct WrittenFile {
-    std::string path;
-    std::string layer;
-    std::size_t features = 0;
 };
 
 /// What a study run produced.

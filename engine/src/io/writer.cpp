@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 namespace spaceuse {
@@ -26,6 +27,9 @@ namespace spaceuse {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// Decimals of projected (metre) coordinates in GeoJSON written in the analysis CRS: 1 mm.
+constexpr int kNativeDecimals = 3;
 
 /// A file written under a temporary name and renamed into place by commit().
 class AtomicFile {
@@ -119,7 +123,13 @@ void append_value(std::string& out, const Value& value) {
             } else if constexpr (std::is_same_v<T, std::int64_t>) {
                 out += std::to_string(v);
             } else if constexpr (std::is_same_v<T, double>) {
+                // A real attribute always carries a decimal point ("400.0"), so readers that
+                // infer types (GDAL, QGIS) see a real field even when every value is whole.
+                const std::size_t start = out.size();
                 append_double(out, v);
+                if (std::isfinite(v) && out.find_first_of(".e", start) == std::string::npos) {
+                    out += ".0";
+                }
             } else {
                 out += nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             }
@@ -229,18 +239,37 @@ void write_text_file(const std::string& path, const std::string& text, const Wri
     file.commit();
 }
 
-GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
-                           const WriteOptions& options) {
+namespace {
+
+/// The GeoJSON writer behind write_geojson (RFC 7946, WGS84) and write_geojson_native.
+GeoJsonStats write_geojson_impl(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
+                                const WriteOptions& options, bool native) {
+    std::string crs_member;
+    if (native) {
+        const auto colon = crs.code.find(':');
+        if (colon == std::string::npos) {
+            throw ConfigError("GeoJSON in the analysis CRS needs a CRS with an authority code; '" +
+                              crs.name + "' has none (use RFC 7946 GeoJSON or --crs EPSG:...)");
+        }
+        crs_member = R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:)" +
+                     crs.code.substr(0, colon) + "::" + crs.code.substr(colon + 1) + "\"}},\n";
+    }
     AtomicFile file(path, options);
     GeoJsonStats stats;
-    detail::Transformer to_wgs84(detail::crs_definition(crs), "EPSG:4326");
+    std::optional<detail::Transformer> to_wgs84;
+    if (!native) {
+        to_wgs84.emplace(detail::crs_definition(crs), "EPSG:4326");
+    }
     detail::GeosContext geos;
-    const double scale = std::pow(10.0, options.precision);
+    const int precision = native ? kNativeDecimals : options.precision;
+    const double scale = std::pow(10.0, precision);
     std::string out;
     out.reserve(1 << 16);
     out += R"({"type":"FeatureCollection","name":)";
     out += nlohmann::json(layer.name).dump();
-    out += ",\n\"features\":[\n";
+    out += ",\n";
+    out += crs_member;
+    out += "\"features\":[\n";
     for (std::size_t row = 0; row < layer.rows.size(); ++row) {
         if (row) {
             out += ",\n";
@@ -260,13 +289,15 @@ GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
             out += "null";
         } else {
             Geometry g = layer.geometries[row];
-            const bool ok = std::visit([&to_wgs84](auto& x) { return detail::transform_geometry(x, to_wgs84); }, g);
+            const bool ok = !to_wgs84 || std::visit([&to_wgs84](auto& x) {
+                return detail::transform_geometry(x, *to_wgs84);
+            }, g);
             if (!ok) {
                 throw OutputError("geometry cannot be transformed to WGS84 (row " +
                                   std::to_string(row + 1) + ")")
                     .set_source(path);
             }
-            int decimals = options.precision;
+            int decimals = precision;
             if (auto* polys = std::get_if<MultiPolygon>(&g)) {
                 boost::geometry::correct(*polys);
                 MultiPolygon rounded = *polys;
@@ -302,6 +333,18 @@ GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
     file.stream() << out;
     file.commit();
     return stats;
+}
+
+}  // namespace
+
+GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
+                           const WriteOptions& options) {
+    return write_geojson_impl(layer, crs, path, options, false);
+}
+
+GeoJsonStats write_geojson_native(const OutputLayer& layer, const CrsInfo& crs,
+                                  const std::string& path, const WriteOptions& options) {
+    return write_geojson_impl(layer, crs, path, options, true);
 }
 
 void write_csv(const OutputLayer& layer, const std::string& path, const WriteOptions& options,

@@ -132,9 +132,9 @@ Study load_project(const std::string& path) {
     }
     for (const auto& [key, node] : root) {
         const std::string k(key.str());
-        if (k != "project" && k != "layers" && k != "occupancy" && k != "access") {
+        if (k != "project" && k != "layers" && k != "occupancy" && k != "access" && k != "export") {
             throw ConfigError(path + ": section [" + k +
-                              "] is unknown (known: project, layers, occupancy, access)");
+                              "] is unknown (known: project, layers, occupancy, access, export)");
         }
     }
     const fs::path base = fs::path(path).parent_path();
@@ -218,6 +218,46 @@ Study load_project(const std::string& path) {
         s.vacant_below = occ.number("vacant_below");
         s.underused_below = occ.number("underused_below");
         study.occupancy = s;
+    }
+    if (root.get("export") != nullptr) {
+        const toml::table& table = section(root, "export", path);
+        TableReader exp(table, path, "export");
+        exp.check_keys({"formats", "geojson_crs", "styles", "gpkg"});
+        if (const auto* node = table.get("formats")) {
+            study.exports.formats.clear();
+            auto add = [&](const toml::node& item) {
+                auto v = item.value<std::string>();
+                if (!v) {
+                    throw ConfigError(exp.where("formats") + " must hold format names");
+                }
+                try {
+                    study.exports.formats.push_back(parse_export_format(*v));
+                } catch (const ConfigError& e) {
+                    throw ConfigError(exp.where("formats") + ": " + e.what());
+                }
+            };
+            if (const auto* arr = node->as_array()) {
+                for (const auto& item : *arr) {
+                    add(item);
+                }
+            } else {
+                add(*node);
+            }
+            if (study.exports.formats.empty()) {
+                throw ConfigError(exp.where("formats") + " must name at least one format");
+            }
+        }
+        const std::string crs = exp.text("geojson_crs", "wgs84");
+        if (crs != "wgs84" && crs != "native") {
+            throw ConfigError(exp.where("geojson_crs") + " must be \"wgs84\" or \"native\"");
+        }
+        study.exports.geojson_native_crs = crs == "native";
+        study.exports.styles = exp.boolean("styles", true);
+        study.exports.gpkg_name = exp.text("gpkg", "spaceuse.gpkg");
+        if (study.exports.gpkg_name.empty() ||
+            fs::path(study.exports.gpkg_name).filename() != study.exports.gpkg_name) {
+            throw ConfigError(exp.where("gpkg") + " must be a plain file name");
+        }
     }
     if (root.get("access") != nullptr) {
         const toml::table& table = section(root, "access", path);

@@ -440,11 +440,7 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         OccupancyResult result =
             compute_occupancy(model, *occ, scaled_progress(progress_fn, 0.3, 0.8));
         progress.report(0.8, "writing outputs");
-        auto layers = occupancy_layers(model, *occ, result);
-        for (auto& layer : layers) {
-            const std::string path = out_path(layer.name + ".geojson");
-            const auto stats = write_geojson(layer, model.crs, path, study.write);
-            report.outputs.push_back({path, layer.name, stats.features});
+        for (auto& layer : occupancy_layers(model, *occ, result)) {
             report.results.push_back(std::move(layer));
         }
         OutputLayer table = zone_table(model, *occ, result);
@@ -459,9 +455,6 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         AccessResult result = compute_access(model, *acc, scaled_progress(progress_fn, 0.8, 0.95));
         auto layers = access_layers(model, *acc, result);
         for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
-            const std::string path = out_path(layers[i].name + ".geojson");
-            const auto stats = write_geojson(layers[i], model.crs, path, study.write);
-            report.outputs.push_back({path, layers[i].name, stats.features});
             report.results.push_back(layers[i]);
         }
         const std::string csv = out_path("access_summary.csv");
@@ -469,6 +462,14 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         report.outputs.push_back({csv, "access_summary", layers.back().rows.size()});
         report.access_table = layers.back();
         report.access = std::move(result);
+    }
+
+    if (!report.results.empty()) {
+        progress.report(0.95, "exporting layers");
+        for (auto& file : export_layers(report.results, model.crs, study.output_dir, study.exports,
+                                        study.write)) {
+            report.outputs.push_back(std::move(file));
+        }
     }
 
     // The manifest: inputs, CRS, profile, options, outputs, counts. No timestamps, so the same
@@ -561,11 +562,19 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         }
         m["access"]["kinds"] = kinds;
     }
+    m["export"] = {{"geojson_crs", study.exports.geojson_native_crs ? "native" : "wgs84"},
+                   {"styles", study.exports.styles}};
+    for (auto f : study.exports.formats) {
+        m["export"]["formats"].push_back(export_format_name(f));
+    }
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {
-        m["outputs"].push_back({{"file", fs::path(o.path).filename().string()},
-                                {"layer", o.layer},
-                                {"features", o.features}});
+        nlohmann::json j = {{"file", fs::relative(o.path, study.output_dir).generic_string()},
+                            {"layer", o.layer}};
+        if (o.data) {
+            j["features"] = o.features;
+        }
+        m["outputs"].push_back(j);
     }
     report.manifest_path = out_path("run.json");
     write_text_file(report.manifest_path, m.dump(2) + "\n", study.write);

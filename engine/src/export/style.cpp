@@ -1,0 +1,450 @@
+// Styles of the exported result layers, and their QML and SLD serialisations. The documents are
+// small, fixed-shape XML written with an escaping helper; a DOM library would add a dependency
+// for no gain. The QGIS test suite (tests/qgis) loads every document in QGIS and checks the
+// renderer it builds.
+
+#include "style.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+namespace spaceuse::detail {
+
+namespace {
+
+// Okabe & Ito (2008) colour-blind-safe palette.
+constexpr Rgba kBlue{0, 114, 178, 255};
+constexpr Rgba kOrange{230, 159, 0, 255};
+constexpr Rgba kVermillion{213, 94, 0, 255};
+constexpr Rgba kGreen{0, 158, 115, 255};
+constexpr Rgba kGrey{153, 153, 153, 255};
+// ColorBrewer YlGnBu, 5 classes (light to dark).
+constexpr Rgba kYlGnBu[5] = {{255, 255, 204, 255}, {161, 218, 180, 255}, {65, 182, 196, 255},
+                             {44, 127, 184, 255},  {37, 52, 148, 255}};
+
+std::string xml(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&apos;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string rgba(const Rgba& c) {
+    return std::to_string(c.r) + "," + std::to_string(c.g) + "," + std::to_string(c.b) + "," +
+           std::to_string(c.a);
+}
+
+std::string hex(const Rgba& c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r, c.g, c.b);
+    return buf;
+}
+
+std::string num(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    return buf;
+}
+
+bool has_field(const OutputLayer& layer, const std::string& name) {
+    return std::any_of(layer.fields.begin(), layer.fields.end(),
+                       [&](const OutputField& f) { return f.name == name; });
+}
+
+FillSymbol solid(Rgba fill, double outline_mm = 0.26, Rgba outline = {35, 35, 35, 255}) {
+    FillSymbol s;
+    s.fill = fill;
+    s.outline = outline;
+    s.outline_mm = outline_mm;
+    return s;
+}
+
+std::string percent_label(double lo, double hi) {
+    return std::to_string(static_cast<int>(std::lround(lo * 100))) + "–" +
+           std::to_string(static_cast<int>(std::lround(hi * 100))) + " %";
+}
+
+/// Graduated classes over fractions [0, 1] with the given inner breaks.
+std::vector<Range> fraction_ranges(const std::vector<double>& breaks) {
+    std::vector<double> b{0.0};
+    b.insert(b.end(), breaks.begin(), breaks.end());
+    b.push_back(1.0);
+    std::vector<Range> out;
+    const std::size_t n = b.size() - 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t c = n == 5 ? i : (i * 4) / (n - 1);
+        out.push_back({b[i], b[i + 1], percent_label(b[i], b[i + 1]), solid(kYlGnBu[c])});
+    }
+    return out;
+}
+
+std::vector<LayerStyle> parcel_styles(const OutputLayer& layer) {
+    std::vector<LayerStyle> styles;
+    if (has_field(layer, "status")) {
+        LayerStyle s;
+        s.name = "status";
+        s.description = "Parcels by occupancy status (occupied, underused, vacant)";
+        s.kind = RendererKind::categorized;
+        s.field = "status";
+        s.categories = {{"occupied", "Occupied", solid(kBlue)},
+                        {"underused", "Underused", solid(kOrange)},
+                        // Vacant land is what the committee looks for: strong colour, heavy edge.
+                        {"vacant", "Vacant", solid(kVermillion, 0.7, {0, 0, 0, 255})}};
+        styles.push_back(std::move(s));
+    }
+    if (has_field(layer, "coverage")) {
+        LayerStyle s;
+        s.name = "coverage";
+        s.description = "Parcels by building coverage (built area / parcel area)";
+        s.kind = RendererKind::graduated;
+        s.field = "coverage";
+        s.ranges = fraction_ranges({0.1, 0.2, 0.4, 0.6});
+        styles.push_back(std::move(s));
+    }
+    return styles;
+}
+
+std::vector<LayerStyle> zone_styles(const OutputLayer& layer) {
+    std::vector<LayerStyle> styles;
+    const std::string label = has_field(layer, "name") ? "name" : "zone_id";
+    if (has_field(layer, "occupancy")) {
+        LayerStyle s;
+        s.name = "occupancy";
+        s.description = "Zones by occupancy (area of occupied parcels / net area), labelled";
+        s.kind = RendererKind::graduated;
+        s.field = "occupancy";
+        s.ranges = fraction_ranges({0.25, 0.5, 0.75});
+        for (auto& r : s.ranges) {
+            r.symbol.outline = {0, 0, 0, 255};
+            r.symbol.outline_mm = 0.8;
+        }
+        s.label_field = label;
+        s.opacity = 0.7;
+        styles.push_back(std::move(s));
+    }
+    LayerStyle outline;
+    outline.name = "outline";
+    outline.description = "Zone outlines with names, to lay over the parcels";
+    outline.single = solid({255, 255, 255, 0}, 0.8, {0, 0, 0, 255});
+    outline.single.brush = "no";
+    outline.label_field = label;
+    styles.push_back(std::move(outline));
+    return styles;
+}
+
+std::vector<LayerStyle> access_styles(const OutputLayer& layer) {
+    // The time to the nearest motorway exit when computed, else the first time field.
+    std::string field;
+    for (const auto& f : layer.fields) {
+        const std::string& n = f.name;
+        if (n.size() > 9 && n.compare(n.size() - 9, 9, "_time_min") == 0) {
+            if (field.empty() || n == "motorway_exit_time_min") {
+                field = n;
+            }
+        }
+    }
+    if (field.empty()) {
+        return {};
+    }
+    double max_value = 0.0;
+    std::size_t col = 0;
+    while (layer.fields[col].name != field) {
+        ++col;
+    }
+    for (const auto& row : layer.rows) {
+        if (const auto* d = std::get_if<double>(&row[col])) {
+            max_value = std::max(max_value, *d);
+        }
+    }
+    LayerStyle s;
+    s.name = field;
+    s.description = "Origins by travel time over the road network (" + field + ")";
+    s.kind = RendererKind::graduated;
+    s.field = field;
+    const double breaks[] = {0, 5, 10, 15, 20};
+    for (int i = 0; i < 5; ++i) {
+        const double lo = breaks[i];
+        const double hi = i < 4 ? breaks[i + 1] : std::max(30.0, std::ceil(max_value));
+        const std::string label = i < 4 ? num(lo) + "–" + num(hi) + " min" : "≥ " + num(lo) + " min";
+        s.ranges.push_back({lo, hi, label, solid(kYlGnBu[4 - i])});
+    }
+    return {s};
+}
+
+std::vector<LayerStyle> isochrone_styles(const OutputLayer& layer) {
+    if (!has_field(layer, "minutes")) {
+        return {};
+    }
+    std::size_t col = 0;
+    while (layer.fields[col].name != "minutes") {
+        ++col;
+    }
+    std::set<double> minutes;
+    for (const auto& row : layer.rows) {
+        if (const auto* i = std::get_if<std::int64_t>(&row[col])) {
+            minutes.insert(static_cast<double>(*i));
+        } else if (const auto* d = std::get_if<double>(&row[col])) {
+            minutes.insert(*d);
+        }
+    }
+    LayerStyle s;
+    s.name = "minutes";
+    s.description = "Isochrones by travel time";
+    s.kind = RendererKind::graduated;
+    s.field = "minutes";
+    s.opacity = 0.5;
+    double lo = 0.0;
+    std::size_t i = 0;
+    for (double m : minutes) {
+        const std::size_t c = minutes.size() == 1 ? 4 : 4 - (i * 4) / (minutes.size() - 1);
+        s.ranges.push_back({lo, m, "≤ " + num(m) + " min", solid(kYlGnBu[c])});
+        lo = m;
+        ++i;
+    }
+    return {s};
+}
+
+std::string qml_symbol(const FillSymbol& sym, const std::string& name, double opacity) {
+    const std::pair<const char*, std::string> props[] = {
+        {"border_width_map_unit_scale", "3x:0,0,0,0,0,0"},
+        {"color", rgba(sym.fill)},
+        {"joinstyle", "bevel"},
+        {"offset", "0,0"},
+        {"offset_unit", "MM"},
+        {"outline_color", rgba(sym.outline)},
+        {"outline_style", "solid"},
+        {"outline_width", num(sym.outline_mm)},
+        {"outline_width_unit", "MM"},
+        {"style", sym.brush},
+    };
+    std::ostringstream o;
+    o << "      <symbol type=\"fill\" name=\"" << name << "\" alpha=\"" << num(opacity)
+      << "\" clip_to_extent=\"1\" force_rhr=\"0\">\n"
+      << "        <layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">\n"
+      << "          <Option type=\"Map\">\n";
+    for (const auto& [k, v] : props) {
+        o << "            <Option type=\"QString\" name=\"" << k << "\" value=\"" << xml(v) << "\"/>\n";
+    }
+    o << "          </Option>\n";
+    for (const auto& [k, v] : props) {
+        o << "          <prop k=\"" << k << "\" v=\"" << xml(v) << "\"/>\n";
+    }
+    o << "        </layer>\n      </symbol>\n";
+    return o.str();
+}
+
+const std::string& written_name(const OutputLayer& layer, const std::vector<std::string>& names,
+                                const std::string& field) {
+    if (!names.empty()) {
+        for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+            if (layer.fields[i].name == field) {
+                return names[i];
+            }
+        }
+    }
+    return field;
+}
+
+}  // namespace
+
+std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
+    if (layer.geometries.empty()) {
+        return {};
+    }
+    std::vector<LayerStyle> styles;
+    if (layer.name == "parcels") {
+        styles = parcel_styles(layer);
+    } else if (layer.name == "zones") {
+        styles = zone_styles(layer);
+    } else if (layer.name == "free_space") {
+        LayerStyle s;
+        s.name = "free_space";
+        s.description = "Usable free land (hatched)";
+        s.single = solid(kGreen, 0.4, {0, 110, 80, 255});
+        s.single.brush = "b_diagonal";
+        styles.push_back(std::move(s));
+    } else if (layer.name == "access") {
+        styles = access_styles(layer);
+    } else if (layer.name == "isochrones") {
+        styles = isochrone_styles(layer);
+    }
+    if (styles.empty()) {
+        LayerStyle s;
+        s.name = "default";
+        s.description = "Single symbol";
+        s.single = solid(kGrey);
+        s.opacity = 0.8;
+        styles.push_back(std::move(s));
+    }
+    return styles;
+}
+
+std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
+                   const std::vector<std::string>& field_names) {
+    std::ostringstream o;
+    const bool labels = !style.label_field.empty();
+    o << "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+      << "<qgis version=\"3.22.0\" styleCategories=\"Symbology|Labeling|Fields\" labelsEnabled=\""
+      << (labels ? 1 : 0) << "\">\n";
+    switch (style.kind) {
+    case RendererKind::single:
+        o << "  <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" forceraster=\"0\" "
+             "enableorderby=\"0\">\n    <symbols>\n"
+          << qml_symbol(style.single, "0", style.opacity) << "    </symbols>\n";
+        break;
+    case RendererKind::categorized:
+        o << "  <renderer-v2 type=\"categorizedSymbol\" attr=\""
+          << xml(written_name(layer, field_names, style.field))
+          << "\" symbollevels=\"0\" forceraster=\"0\" enableorderby=\"0\">\n    <categories>\n";
+        for (std::size_t i = 0; i < style.categories.size(); ++i) {
+            const auto& c = style.categories[i];
+            o << "      <category render=\"true\" value=\"" << xml(c.value) << "\" label=\""
+              << xml(c.label) << "\" symbol=\"" << i << "\"/>\n";
+        }
+        o << "    </categories>\n    <symbols>\n";
+        for (std::size_t i = 0; i < style.categories.size(); ++i) {
+            o << qml_symbol(style.categories[i].symbol, std::to_string(i), style.opacity);
+        }
+        o << "    </symbols>\n";
+        break;
+    case RendererKind::graduated:
+        o << "  <renderer-v2 type=\"graduatedSymbol\" attr=\""
+          << xml(written_name(layer, field_names, style.field))
+          << "\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" forceraster=\"0\" "
+             "enableorderby=\"0\">\n    <ranges>\n";
+        for (std::size_t i = 0; i < style.ranges.size(); ++i) {
+            const auto& r = style.ranges[i];
+            o << "      <range render=\"true\" lower=\"" << num(r.lower) << "\" upper=\""
+              << num(r.upper) << "\" label=\"" << xml(r.label) << "\" symbol=\"" << i << "\"/>\n";
+        }
+        o << "    </ranges>\n    <symbols>\n";
+        for (std::size_t i = 0; i < style.ranges.size(); ++i) {
+            o << qml_symbol(style.ranges[i].symbol, std::to_string(i), style.opacity);
+        }
+        o << "    </symbols>\n    <mode name=\"fixed\"/>\n";
+        break;
+    }
+    o << "  </renderer-v2>\n";
+    if (labels) {
+        o << "  <labeling type=\"simple\">\n    <settings calloutType=\"simple\">\n"
+          << "      <text-style fieldName=\""
+          << xml(written_name(layer, field_names, style.label_field))
+          << "\" isExpression=\"0\" fontFamily=\"Sans Serif\" fontSize=\"10\" "
+             "fontSizeUnit=\"Point\" fontWeight=\"75\" textColor=\"0,0,0,255\" textOpacity=\"1\">\n"
+          << "        <text-buffer bufferDraw=\"1\" bufferSize=\"1\" bufferSizeUnits=\"MM\" "
+             "bufferColor=\"255,255,255,255\" bufferOpacity=\"1\"/>\n"
+          << "      </text-style>\n"
+          << "      <placement placement=\"1\" centroidInside=\"1\" centroidWhole=\"0\"/>\n"
+          << "      <rendering obstacle=\"1\" displayAll=\"0\" upsidedownLabels=\"0\"/>\n"
+          << "    </settings>\n  </labeling>\n";
+    }
+    if (!field_names.empty()) {
+        o << "  <aliases>\n";
+        for (std::size_t i = 0; i < layer.fields.size() && i < field_names.size(); ++i) {
+            o << "    <alias field=\"" << xml(field_names[i]) << "\" index=\"" << i
+              << "\" name=\"" << xml(layer.fields[i].name) << "\"/>\n";
+        }
+        o << "  </aliases>\n";
+    }
+    o << "  <layerGeometryType>2</layerGeometryType>\n</qgis>\n";
+    return o.str();
+}
+
+namespace {
+
+std::string sld_polygon(const FillSymbol& sym, double opacity) {
+    std::ostringstream o;
+    const double fill_opacity = sym.brush == "no" ? 0.0 : (sym.brush == "solid" ? opacity : 0.35);
+    o << "          <se:PolygonSymbolizer>\n"
+      << "            <se:Fill>\n"
+      << "              <se:SvgParameter name=\"fill\">" << hex(sym.fill) << "</se:SvgParameter>\n"
+      << "              <se:SvgParameter name=\"fill-opacity\">" << num(fill_opacity)
+      << "</se:SvgParameter>\n"
+      << "            </se:Fill>\n"
+      << "            <se:Stroke>\n"
+      << "              <se:SvgParameter name=\"stroke\">" << hex(sym.outline) << "</se:SvgParameter>\n"
+      << "              <se:SvgParameter name=\"stroke-width\">" << num(sym.outline_mm * 3.78)
+      << "</se:SvgParameter>\n"
+      << "            </se:Stroke>\n"
+      << "          </se:PolygonSymbolizer>\n";
+    return o.str();
+}
+
+}  // namespace
+
+std::string to_sld(const LayerStyle& style, const OutputLayer& layer,
+                   const std::vector<std::string>& field_names) {
+    std::ostringstream o;
+    o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<StyledLayerDescriptor version=\"1.1.0\" xmlns=\"http://www.opengis.net/sld\" "
+         "xmlns:se=\"http://www.opengis.net/se\" xmlns:ogc=\"http://www.opengis.net/ogc\" "
+         "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+         "xsi:schemaLocation=\"http://www.opengis.net/sld "
+         "http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd\">\n"
+      << "  <NamedLayer>\n    <se:Name>" << xml(layer.name) << "</se:Name>\n"
+      << "    <UserStyle>\n      <se:Name>" << xml(style.name) << "</se:Name>\n"
+      << "      <se:FeatureTypeStyle>\n";
+    const std::string field = xml(written_name(layer, field_names, style.field));
+    auto rule_open = [&o](const std::string& label) {
+        o << "        <se:Rule>\n          <se:Name>" << xml(label) << "</se:Name>\n"
+          << "          <se:Description><se:Title>" << xml(label) << "</se:Title></se:Description>\n";
+    };
+    switch (style.kind) {
+    case RendererKind::single:
+        rule_open(style.description);
+        o << sld_polygon(style.single, style.opacity) << "        </se:Rule>\n";
+        break;
+    case RendererKind::categorized:
+        for (const auto& c : style.categories) {
+            rule_open(c.label);
+            o << "          <ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>" << field
+              << "</ogc:PropertyName><ogc:Literal>" << xml(c.value)
+              << "</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>\n"
+              << sld_polygon(c.symbol, style.opacity) << "        </se:Rule>\n";
+        }
+        break;
+    case RendererKind::graduated:
+        for (std::size_t i = 0; i < style.ranges.size(); ++i) {
+            const auto& r = style.ranges[i];
+            rule_open(r.label);
+            // Ranges are (lower, upper], the first one closed: QGIS's convention.
+            o << "          <ogc:Filter><ogc:And>"
+              << (i == 0 ? "<ogc:PropertyIsGreaterThanOrEqualTo>" : "<ogc:PropertyIsGreaterThan>")
+              << "<ogc:PropertyName>" << field << "</ogc:PropertyName><ogc:Literal>" << num(r.lower)
+              << "</ogc:Literal>"
+              << (i == 0 ? "</ogc:PropertyIsGreaterThanOrEqualTo>" : "</ogc:PropertyIsGreaterThan>")
+              << "<ogc:PropertyIsLessThanOrEqualTo><ogc:PropertyName>" << field
+              << "</ogc:PropertyName><ogc:Literal>" << num(r.upper)
+              << "</ogc:Literal></ogc:PropertyIsLessThanOrEqualTo></ogc:And></ogc:Filter>\n"
+              << sld_polygon(r.symbol, style.opacity) << "        </se:Rule>\n";
+        }
+        break;
+    }
+    if (!style.label_field.empty()) {
+        o << "        <se:Rule>\n          <se:TextSymbolizer>\n            <se:Label><ogc:PropertyName>"
+          << xml(written_name(layer, field_names, style.label_field))
+          << "</ogc:PropertyName></se:Label>\n"
+          << "            <se:Font><se:SvgParameter name=\"font-size\">13</se:SvgParameter>"
+             "<se:SvgParameter name=\"font-weight\">bold</se:SvgParameter></se:Font>\n"
+          << "            <se:Halo><se:Radius>2</se:Radius><se:Fill><se:SvgParameter "
+             "name=\"fill\">#ffffff</se:SvgParameter></se:Fill></se:Halo>\n"
+          << "          </se:TextSymbolizer>\n        </se:Rule>\n";
+    }
+    o << "      </se:FeatureTypeStyle>\n    </UserStyle>\n  </NamedLayer>\n"
+      << "</StyledLayerDescriptor>\n";
+    return o.str();
+}
+
+}  // namespace spaceuse::detail
