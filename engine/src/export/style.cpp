@@ -90,14 +90,21 @@ std::vector<Range> fraction_ranges(const std::vector<double>& breaks) {
     return out;
 }
 
+/// A style classifying on `field` (also the style's name).
+LayerStyle classified(const std::string& field, RendererKind kind, std::string description) {
+    LayerStyle s;
+    s.name = field;
+    s.field = field;
+    s.kind = kind;
+    s.description = std::move(description);
+    return s;
+}
+
 std::vector<LayerStyle> parcel_styles(const OutputLayer& layer) {
     std::vector<LayerStyle> styles;
     if (has_field(layer, "status")) {
-        LayerStyle s;
-        s.name = "status";
-        s.description = "Parcels by occupancy status (occupied, underused, vacant)";
-        s.kind = RendererKind::categorized;
-        s.field = "status";
+        LayerStyle s = classified("status", RendererKind::categorized,
+                                  "Parcels by occupancy status (occupied, underused, vacant)");
         s.categories = {{"occupied", "Occupied", solid(kBlue)},
                         {"underused", "Underused", solid(kOrange)},
                         // Vacant land is what the committee looks for: strong colour, heavy edge.
@@ -105,11 +112,8 @@ std::vector<LayerStyle> parcel_styles(const OutputLayer& layer) {
         styles.push_back(std::move(s));
     }
     if (has_field(layer, "coverage")) {
-        LayerStyle s;
-        s.name = "coverage";
-        s.description = "Parcels by building coverage (built area / parcel area)";
-        s.kind = RendererKind::graduated;
-        s.field = "coverage";
+        LayerStyle s = classified("coverage", RendererKind::graduated,
+                                  "Parcels by building coverage (built area / parcel area)");
         s.ranges = fraction_ranges({0.1, 0.2, 0.4, 0.6});
         styles.push_back(std::move(s));
     }
@@ -120,11 +124,8 @@ std::vector<LayerStyle> zone_styles(const OutputLayer& layer) {
     std::vector<LayerStyle> styles;
     const std::string label = has_field(layer, "name") ? "name" : "zone_id";
     if (has_field(layer, "occupancy")) {
-        LayerStyle s;
-        s.name = "occupancy";
-        s.description = "Zones by occupancy (area of occupied parcels / net area), labelled";
-        s.kind = RendererKind::graduated;
-        s.field = "occupancy";
+        LayerStyle s = classified("occupancy", RendererKind::graduated,
+                                  "Zones by occupancy (area of occupied parcels / net area), labelled");
         s.ranges = fraction_ranges({0.25, 0.5, 0.75});
         for (auto& r : s.ranges) {
             r.symbol.outline = {0, 0, 0, 255};
@@ -168,11 +169,8 @@ std::vector<LayerStyle> access_styles(const OutputLayer& layer) {
             max_value = std::max(max_value, *d);
         }
     }
-    LayerStyle s;
-    s.name = field;
-    s.description = "Origins by travel time over the road network (" + field + ")";
-    s.kind = RendererKind::graduated;
-    s.field = field;
+    LayerStyle s = classified(field, RendererKind::graduated,
+                              "Origins by travel time over the road network (" + field + ")");
     const double breaks[] = {0, 5, 10, 15, 20};
     for (int i = 0; i < 5; ++i) {
         const double lo = breaks[i];
@@ -199,11 +197,7 @@ std::vector<LayerStyle> isochrone_styles(const OutputLayer& layer) {
             minutes.insert(*d);
         }
     }
-    LayerStyle s;
-    s.name = "minutes";
-    s.description = "Isochrones by travel time";
-    s.kind = RendererKind::graduated;
-    s.field = "minutes";
+    LayerStyle s = classified("minutes", RendererKind::graduated, "Isochrones by travel time");
     s.opacity = 0.5;
     double lo = 0.0;
     std::size_t i = 0;
