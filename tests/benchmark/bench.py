@@ -139,11 +139,11 @@ def median_run(fn, repeat):
 # spaceuse
 
 
-def spaceuse_occupancy(exe, src, out, threads):
+def spaceuse_occupancy(exe, src, out, threads, extra=()):
     cmd = [exe, "--quiet", "--timings", "occupancy", "--zones", src["zones"], "--parcels",
            src["parcels"], "--buildings", src["buildings"], "--zone-id", "zone_id",
            "--parcel-id", "parcel_id", "--zone-name", "name", "--floors-field", "floors",
-           "--crs", "EPSG:31370", "--overwrite", "-o", out]
+           "--crs", "EPSG:31370", "--overwrite", "-o", out] + list(extra)
     if threads is not None:
         cmd += ["--threads", str(threads)]
     r = run(cmd)
@@ -293,6 +293,19 @@ class Postgres:
     def sql(self, sql):
         return run(self.psql(sql))
 
+    def server_cpu(self):
+        """CPU seconds of the server so far: the postmaster and its finished children (the
+        backends of earlier connections, parallel workers), read from /proc."""
+        try:
+            with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
+                pid = int(f.readline())
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+            return ticks / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            return 0.0
+
     def stop(self):
         if self.proc is not None:
             # SIGINT to the postmaster (its pid from postmaster.pid; runuser does not pass
@@ -312,14 +325,18 @@ class Postgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def timed_steps(steps):
-    """Runs a list of commands as one timed job (wall summed; CPU of the clients only)."""
+def timed_steps(steps, pg=None):
+    """Runs a list of commands as one timed job: wall summed, CPU of the clients plus, with pg,
+    of the database server; peak RSS of the clients."""
     total = {"wall": 0.0, "cpu": 0.0, "rss_mb": 0.0}
+    server0 = pg.server_cpu() if pg else 0.0
     for cmd in steps:
         r = run(cmd)
         total["wall"] += r["wall"]
         total["cpu"] += r["cpu"]
         total["rss_mb"] = max(total["rss_mb"], r["rss_mb"])
+    if pg:
+        total["cpu"] += pg.server_cpu() - server0
     return total
 
 
@@ -369,7 +386,7 @@ def postgis_occupancy(pg, region, out):
          "SELECT zone_id, name, gross_m2, net_m2, infra_m2, built_m2, coverage, n_parcels "
          "FROM result_zones ORDER BY zone_id"],
     ]
-    return timed_steps(steps)
+    return timed_steps(steps, pg)
 
 
 def postgis_built(pg):
@@ -428,7 +445,7 @@ def pgrouting_access(pg, region, out):
         pg.psql(pgrouting_sql()),
         ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES", target, pg.conn, "r_result"],
     ]
-    return timed_steps(steps)
+    return timed_steps(steps, pg)
 
 
 def pgrouting_dist(pg):
@@ -533,6 +550,16 @@ def main():
                 r1["wall"], "byte-identical" if same else "DIFFER"))
             if not same:
                 failures.append("%d: output bytes differ between --threads 1 and default" % n)
+
+            # The peers compute no usable free space (setback, minimum width opening): the same
+            # run without it shows what that part costs.
+            out_nf = os.path.join(work, "spaceuse-occ-nofree")
+            r = median_run(lambda: spaceuse_occupancy(
+                exe, src, out_nf, args.threads, ["--setback", "0", "--min-free-width", "0"]),
+                args.repeat)
+            row["spaceuse_occupancy_nofree"] = r
+            log("  spaceuse occupancy, no setback/opening: %.2f s wall, %.2f s CPU %s" % (
+                r["wall"], r["cpu"], r["walls"]))
 
             out_acc = os.path.join(work, "spaceuse-access")
             r = median_run(lambda: spaceuse_access(exe, src, out_acc, args.threads), args.repeat)
@@ -644,27 +671,32 @@ def main():
 
 def print_table(results, formats):
     fmt0 = formats[0]
-    print("\nwall seconds, median; ratio = peer / spaceuse (occupancy: %s input, GeoJSON out)" % fmt0)
-    print("%-44s %s" % ("", " ".join("%18d" % r["parcels"] for r in results)))
+    print("\nwall s (ratio) | CPU s (ratio), median run; ratio = peer / spaceuse; CPU counts all "
+          "threads and, for PostGIS/pgRouting, the server (occupancy: %s in, GeoJSON out)" % fmt0)
+    print("%-44s %s" % ("parcels", " ".join("%30d" % r["parcels"] for r in results)))
 
     def line(label, key, ref_key=None, rss=False):
         cells = []
         for r in results:
             v = r.get(key)
             if v is None:
-                cells.append("%18s" % "-")
+                cells.append("%30s" % "-")
                 continue
             cell = fmt_s(v["wall"])
             if ref_key and r.get(ref_key):
                 cell += " (%.1fx)" % (v["wall"] / r[ref_key]["wall"])
+            cell += " | " + fmt_s(v["cpu"])
+            if ref_key and r.get(ref_key) and r[ref_key]["cpu"] > 0:
+                cell += " (%.1fx)" % (v["cpu"] / r[ref_key]["cpu"])
             if rss:
                 cell += " %dM" % v["rss_mb"]
-            cells.append("%18s" % cell)
+            cells.append("%30s" % cell)
         print("%-44s %s" % (label, " ".join(cells)))
 
     for f in formats:
         line("spaceuse occupancy (%s) [wall, peak RSS]" % f, "spaceuse_occupancy_" + f, rss=True)
     line("spaceuse occupancy --threads 1", "spaceuse_occupancy_1thread", "spaceuse_occupancy_" + fmt0)
+    line("spaceuse occupancy, no free space", "spaceuse_occupancy_nofree", "spaceuse_occupancy_" + fmt0)
     line("PostGIS occupancy (load+GiST+query+export)", "postgis_occupancy", "spaceuse_occupancy_" + fmt0)
     line("GeoPandas occupancy (overlay+dissolve)", "geopandas_occupancy", "spaceuse_occupancy_" + fmt0)
     line("I/O floor: ogr2ogr parcels+zones->GeoJSON", "floor_ogr2ogr", "spaceuse_occupancy_" + fmt0)
@@ -674,8 +706,8 @@ def print_table(results, formats):
     line("networkx nearest facility, 3 kinds", "networkx_access", "spaceuse_access")
     print("\nspaceuse phases (median run; wall s / CPU s / peak RSS MiB at phase end)")
     for r in results:
-        for key in ["spaceuse_occupancy_" + f for f in formats] + ["spaceuse_occupancy_1thread",
-                                                                   "spaceuse_access"]:
+        for key in ["spaceuse_occupancy_" + f for f in formats] + [
+                "spaceuse_occupancy_1thread", "spaceuse_occupancy_nofree", "spaceuse_access"]:
             ph = r.get(key, {}).get("phases")
             if ph:
                 print("%9d %-30s %s" % (r["parcels"], key.replace("spaceuse_", ""), "  ".join(
