@@ -476,6 +476,8 @@ def main():
                     "networkx,floor")
     ap.add_argument("--formats", default="gpkg,shp", help="spaceuse input formats")
     ap.add_argument("--threads", type=int, default=None, help="spaceuse --threads (default all)")
+    ap.add_argument("--no-extra-runs", action="store_true",
+                    help="leave out the --threads 1 and the no-free-space runs")
     ap.add_argument("--verify", action="store_true",
                     help="recompute built area per parcel with OGR/GEOS (small sizes)")
     ap.add_argument("--data", default=None, help="region cache (default WORK/data)")
@@ -538,28 +540,8 @@ def main():
             if len(built) != n and n % 100 == 0:
                 raise Failure("spaceuse wrote %d parcels, the region has %d" % (len(built), n))
 
-            # one thread: same bytes, and the scaling of the compute phase
-            out1 = os.path.join(work, "spaceuse-occ-1thread")
-            r1 = spaceuse_occupancy(exe, src, out1, 1)
-            row["spaceuse_occupancy_1thread"] = r1
-            same = all(sha256(os.path.join(out_occ, f)) == sha256(os.path.join(out1, f))
-                       for f in ("parcels.geojson", "zones.geojson", "free_space.geojson",
-                                 "summary.csv"))
-            row["checks"]["threads_identical_bytes"] = same
-            log("  spaceuse occupancy --threads 1: %.2f s wall; outputs %s" % (
-                r1["wall"], "byte-identical" if same else "DIFFER"))
-            if not same:
-                failures.append("%d: output bytes differ between --threads 1 and default" % n)
-
-            # The peers compute no usable free space (setback, minimum width opening): the same
-            # run without it shows what that part costs.
-            out_nf = os.path.join(work, "spaceuse-occ-nofree")
-            r = median_run(lambda: spaceuse_occupancy(
-                exe, src, out_nf, args.threads, ["--setback", "0", "--min-free-width", "0"]),
-                args.repeat)
-            row["spaceuse_occupancy_nofree"] = r
-            log("  spaceuse occupancy, no setback/opening: %.2f s wall, %.2f s CPU %s" % (
-                r["wall"], r["cpu"], r["walls"]))
+            if not args.no_extra_runs:
+                extra_runs(exe, src, work, out_occ, row, args, n, failures)
 
             out_acc = os.path.join(work, "spaceuse-access")
             r = median_run(lambda: spaceuse_access(exe, src, out_acc, args.threads), args.repeat)
@@ -568,89 +550,7 @@ def main():
                 r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
             if args.verify:
                 row["checks"]["ogr_recomputation"] = verify_with_ogr(region, built)
-
-            peers = args.peers and (args.peers_max == 0 or n <= args.peers_max)
-            gpkg = os.path.join(region, "region.gpkg")
-            if peers and "floor" not in skip:
-                fl = os.path.join(work, "floor")
-                os.makedirs(fl, exist_ok=True)
-
-                def floor():
-                    for f in ("parcels.geojson", "zones.geojson"):
-                        if os.path.exists(os.path.join(fl, f)):
-                            os.remove(os.path.join(fl, f))
-                    return timed_steps([
-                        ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
-                         os.path.join(fl, "parcels.geojson"), gpkg, "parcels"],
-                        ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
-                         os.path.join(fl, "zones.geojson"), gpkg, "zones"]])
-                row["floor_ogr2ogr"] = r = median_run(floor, args.repeat)
-                log("  I/O floor ogr2ogr parcels+zones -> GeoJSON: %.2f s %s" % (r["wall"], r["walls"]))
-                row["floor_ogrinfo"] = r = median_run(
-                    lambda: run(["ogrinfo", "-ro", "-al", "-q", gpkg, "parcels", "buildings"]),
-                    args.repeat)
-                log("  read floor ogrinfo -al -q parcels+buildings: %.2f s %s" % (r["wall"], r["walls"]))
-            if peers and pg is not None and "postgis" not in skip:
-                o = os.path.join(work, "postgis")
-                row["postgis_occupancy"] = r = median_run(
-                    lambda: postgis_occupancy(pg, region, o), args.repeat)
-                log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
-                row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
-                                                         postgis_built(pg), built, assert_ok=False)
-            if peers and have_gpd and "geopandas" not in skip:
-                o = os.path.join(work, "geopandas")
-                os.makedirs(o, exist_ok=True)
-
-                def gpd_run():
-                    r = run([PY, os.path.join(HERE, "peers.py"), "geopandas-occupancy", gpkg, o])
-                    r["wall_process"] = r["wall"]
-                    r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
-                    return r
-                row["geopandas_occupancy"] = r = median_run(gpd_run, args.repeat)
-                log("  GeoPandas occupancy: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
-                g = {k: v[0] for k, v in read_csv(os.path.join(o, "check.csv"), "parcel_id",
-                                                  ["built_m2"]).items()}
-                row["checks"]["geopandas_built"] = compare("spaceuse vs GeoPandas (built_m2)",
-                                                           g, built, assert_ok=False)
-            pgr = nxd = None
-            if peers and pg is not None and "pgrouting" not in skip:
-                o = os.path.join(work, "pgrouting")
-                row["pgrouting_access"] = r = median_run(
-                    lambda: pgrouting_access(pg, region, o), args.repeat)
-                log("  pgRouting access: %.2f s %s" % (r["wall"], r["walls"]))
-                pgr = pgrouting_dist(pg)
-            if peers and have_nx and "networkx" not in skip:
-                o = os.path.join(work, "networkx")
-                os.makedirs(o, exist_ok=True)
-
-                def nx_run():
-                    r = run([PY, os.path.join(HERE, "peers.py"), "networkx-access", gpkg, o])
-                    r["wall_process"] = r["wall"]
-                    r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
-                    return r
-                row["networkx_access"] = r = median_run(nx_run, args.repeat)
-                log("  networkx access: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
-                nxd = read_csv(os.path.join(o, "check.csv"), "parcel_id",
-                               [k + "_dist_m" for k in KINDS])
-            if pgr is not None and nxd is not None:
-                for i, k in enumerate(KINDS):
-                    row["checks"]["pgrouting_vs_networkx_" + k] = compare(
-                        "pgRouting vs networkx (%s_dist_m)" % k,
-                        {a: v[i] for a, v in pgr.items()}, {a: v[i] for a, v in nxd.items()},
-                        assert_ok=False)
-            ref = nxd or pgr
-            if ref is not None:
-                su = read_fields(os.path.join(out_acc, "access.geojson"), None,
-                                 ["origin_id"] + [k + "_dist_m" for k in KINDS])
-                for i, k in enumerate(KINDS):
-                    diffs = sorted(abs(su[a][i] - v[i]) for a, v in ref.items()
-                                   if a in su and su[a][i] is not None and v[i] is not None)
-                    if diffs:
-                        row["checks"]["access_diff_m_" + k] = {
-                            "median": statistics.median(diffs), "p95": diffs[int(0.95 * (len(diffs) - 1))]}
-                        log("  spaceuse vs node-snapped peer (%s_dist_m): median |diff| %.1f m, "
-                            "p95 %.1f m (edge projection vs nearest node)" % (
-                                k, statistics.median(diffs), diffs[int(0.95 * (len(diffs) - 1))]))
+            run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_acc)
             for name, c in row["checks"].items():
                 if isinstance(c, dict) and c.get("ok") is False:
                     failures.append("%d: %s disagrees" % (n, name))
@@ -667,6 +567,119 @@ def main():
         log("FAILED: " + "; ".join(failures))
         return 1
     return 0
+
+
+def extra_runs(exe, src, work, out_occ, row, args, n, failures):
+    """--threads 1 (same bytes; thread scaling) and the run without free space."""
+    # one thread: same bytes, and the scaling of the compute phase
+    out1 = os.path.join(work, "spaceuse-occ-1thread")
+    r1 = spaceuse_occupancy(exe, src, out1, 1)
+    row["spaceuse_occupancy_1thread"] = r1
+    same = all(sha256(os.path.join(out_occ, f)) == sha256(os.path.join(out1, f))
+               for f in ("parcels.geojson", "zones.geojson", "free_space.geojson",
+                         "summary.csv"))
+    row["checks"]["threads_identical_bytes"] = same
+    log("  spaceuse occupancy --threads 1: %.2f s wall; outputs %s" % (
+        r1["wall"], "byte-identical" if same else "DIFFER"))
+    if not same:
+        failures.append("%d: output bytes differ between --threads 1 and default" % n)
+
+    # The peers compute no usable free space (setback, minimum width opening): the same
+    # run without it shows what that part costs.
+    out_nf = os.path.join(work, "spaceuse-occ-nofree")
+    r = median_run(lambda: spaceuse_occupancy(
+        exe, src, out_nf, args.threads, ["--setback", "0", "--min-free-width", "0"]),
+        args.repeat)
+    row["spaceuse_occupancy_nofree"] = r
+    log("  spaceuse occupancy, no setback/opening: %.2f s wall, %.2f s CPU %s" % (
+        r["wall"], r["cpu"], r["walls"]))
+
+
+def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_acc):
+    """The peers on the GeoPackage of one size, with their agreement checks."""
+    n = row["parcels"]
+    peers = args.peers and (args.peers_max == 0 or n <= args.peers_max)
+    gpkg = os.path.join(region, "region.gpkg")
+    if peers and "floor" not in skip:
+        fl = os.path.join(work, "floor")
+        os.makedirs(fl, exist_ok=True)
+
+        def floor():
+            for f in ("parcels.geojson", "zones.geojson"):
+                if os.path.exists(os.path.join(fl, f)):
+                    os.remove(os.path.join(fl, f))
+            return timed_steps([
+                ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
+                 os.path.join(fl, "parcels.geojson"), gpkg, "parcels"],
+                ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
+                 os.path.join(fl, "zones.geojson"), gpkg, "zones"]])
+        row["floor_ogr2ogr"] = r = median_run(floor, args.repeat)
+        log("  I/O floor ogr2ogr parcels+zones -> GeoJSON: %.2f s %s" % (r["wall"], r["walls"]))
+        row["floor_ogrinfo"] = r = median_run(
+            lambda: run(["ogrinfo", "-ro", "-al", "-q", gpkg, "parcels", "buildings"]),
+            args.repeat)
+        log("  read floor ogrinfo -al -q parcels+buildings: %.2f s %s" % (r["wall"], r["walls"]))
+    if peers and pg is not None and "postgis" not in skip:
+        o = os.path.join(work, "postgis")
+        row["postgis_occupancy"] = r = median_run(
+            lambda: postgis_occupancy(pg, region, o), args.repeat)
+        log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
+        row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
+                                                 postgis_built(pg), built, assert_ok=False)
+    if peers and have_gpd and "geopandas" not in skip:
+        o = os.path.join(work, "geopandas")
+        os.makedirs(o, exist_ok=True)
+
+        def gpd_run():
+            r = run([PY, os.path.join(HERE, "peers.py"), "geopandas-occupancy", gpkg, o])
+            r["wall_process"] = r["wall"]
+            r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
+            return r
+        row["geopandas_occupancy"] = r = median_run(gpd_run, args.repeat)
+        log("  GeoPandas occupancy: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
+        g = {k: v[0] for k, v in read_csv(os.path.join(o, "check.csv"), "parcel_id",
+                                          ["built_m2"]).items()}
+        row["checks"]["geopandas_built"] = compare("spaceuse vs GeoPandas (built_m2)",
+                                                   g, built, assert_ok=False)
+    pgr = nxd = None
+    if peers and pg is not None and "pgrouting" not in skip:
+        o = os.path.join(work, "pgrouting")
+        row["pgrouting_access"] = r = median_run(
+            lambda: pgrouting_access(pg, region, o), args.repeat)
+        log("  pgRouting access: %.2f s %s" % (r["wall"], r["walls"]))
+        pgr = pgrouting_dist(pg)
+    if peers and have_nx and "networkx" not in skip:
+        o = os.path.join(work, "networkx")
+        os.makedirs(o, exist_ok=True)
+
+        def nx_run():
+            r = run([PY, os.path.join(HERE, "peers.py"), "networkx-access", gpkg, o])
+            r["wall_process"] = r["wall"]
+            r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
+            return r
+        row["networkx_access"] = r = median_run(nx_run, args.repeat)
+        log("  networkx access: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
+        nxd = read_csv(os.path.join(o, "check.csv"), "parcel_id",
+                       [k + "_dist_m" for k in KINDS])
+    if pgr is not None and nxd is not None:
+        for i, k in enumerate(KINDS):
+            row["checks"]["pgrouting_vs_networkx_" + k] = compare(
+                "pgRouting vs networkx (%s_dist_m)" % k,
+                {a: v[i] for a, v in pgr.items()}, {a: v[i] for a, v in nxd.items()},
+                assert_ok=False)
+    ref = nxd or pgr
+    if ref is not None:
+        su = read_fields(os.path.join(out_acc, "access.geojson"), None,
+                         ["origin_id"] + [k + "_dist_m" for k in KINDS])
+        for i, k in enumerate(KINDS):
+            diffs = sorted(abs(su[a][i] - v[i]) for a, v in ref.items()
+                           if a in su and su[a][i] is not None and v[i] is not None)
+            if diffs:
+                row["checks"]["access_diff_m_" + k] = {
+                    "median": statistics.median(diffs), "p95": diffs[int(0.95 * (len(diffs) - 1))]}
+                log("  spaceuse vs node-snapped peer (%s_dist_m): median |diff| %.1f m, "
+                    "p95 %.1f m (edge projection vs nearest node)" % (
+                        k, statistics.median(diffs), diffs[int(0.95 * (len(diffs) - 1))]))
 
 
 def print_table(results, formats):
