@@ -14,6 +14,7 @@ struct GlobalOptions {
     bool quiet = false;
     bool progress = false;
     bool no_progress = false;
+    bool timings = false;
 
     /// Whether to draw a progress bar.
     bool show_progress() const;

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
     app.add_flag("-q,--quiet", global.quiet, "No progress and no summaries on stderr");
     app.add_flag("--progress", global.progress, "Draw a progress bar even when not on a terminal");
     app.add_flag("--no-progress", global.no_progress, "Never draw a progress bar");
+    app.add_flag("--timings", global.timings,
+                 "Print wall time, CPU time and peak RSS per phase (read, index, overlay, network, "
+                 "write) on stderr");
 
     std::vector<std::unique_ptr<Command>> commands;
     commands.push_back(std::make_unique<CommandRun>(global));

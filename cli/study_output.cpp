@@ -1,5 +1,6 @@
 #include "study_output.hpp"
 
+#include "phase_timer.hpp"
 #include "progress_bar.hpp"
 
 #include <cstdio>
@@ -120,8 +121,13 @@ void print_outputs(const StudyReport& report) {
 
 int run_and_print(const Study& study, const GlobalOptions& global) {
     ProgressBar bar(global.show_progress());
-    const StudyReport report = run_study(study, bar.callback());
+    PhaseTimer timer;
+    const StudyReport report =
+        run_study(study, global.timings ? timer.wrap(bar.callback()) : bar.callback());
     bar.finish();
+    if (global.timings) {
+        timer.print(stderr);
+    }
     if (!global.quiet) {
         print_load_summary(report);
     }

@@ -2,12 +2,16 @@
 # Installs the Debian bookworm packages spaceuse needs (idempotent, non-interactive).
 #   scripts/setup.sh            build dependencies
 #   scripts/setup.sh --tests    build dependencies plus what the test suite uses
+#   scripts/setup.sh --bench    also the benchmark's peers (PostGIS, pgRouting, GeoPandas,
+#                               networkx) for tests/benchmark/bench.py --peers
 set -eu
 
 want_tests=0
+want_bench=0
 for arg in "$@"; do
     case "$arg" in
         --tests) want_tests=1 ;;
+        --bench) want_bench=1 ;;
         *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
     esac
 done
@@ -16,8 +20,12 @@ pkgs="build-essential cmake pkg-config ca-certificates
       libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
       libboost-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev"
 if [ "$want_tests" = 1 ]; then
-    # QGIS (headless) checks the exported layers and their styles.
-    pkgs="$pkgs python3 python3-qgis qgis-providers"
+    # QGIS (headless) checks the exported layers and their styles; python3-gdal the benchmark.
+    pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers"
+fi
+if [ "$want_bench" = 1 ]; then
+    pkgs="$pkgs python3 python3-gdal postgresql-15-postgis-3 postgresql-15-pgrouting
+          python3-geopandas python3-rtree python3-networkx python3-scipy"
 fi
 
 missing=""

@@ -304,7 +304,12 @@ private:
             free = w.clone(parcel.get());
         }
         const double half_width = m_profile.min_free_width_m / 2.0;
-        if (half_width > 0 && !geos.is_empty(free.get())) {
+        if (half_width > 0 && !geos.is_empty(free.get()) && !could_hold_piece(w, free.get())) {
+            // Every piece the opening could keep lies inside one part of the free land, so
+            // when no part reaches the minimum area there is nothing to keep; skipping the
+            // two buffers and the clip leaves the result unchanged.
+            free = geos.own(GEOSGeom_createEmptyPolygon_r(geos.handle()), "empty");
+        } else if (half_width > 0 && !geos.is_empty(free.get())) {
             GeomPtr eroded = geos.buffer_mitre(free.get(), -half_width);
             if (geos.is_empty(eroded.get())) {
                 free = geos.own(GEOSGeom_createEmptyPolygon_r(geos.handle()), "empty");
@@ -358,6 +363,28 @@ private:
             }
         }
         return out;
+    }
+
+    /// Whether some polygonal part of `free` is large enough to give a piece of at least the
+    /// minimum area (with a margin far above the rounding of the later area computations).
+    bool could_hold_piece(const Worker& w, const GEOSGeometry* free) const {
+        const double min_area = m_profile.min_free_area_m2;
+        if (!(min_area > 0)) {
+            return true;
+        }
+        const double threshold = min_area * (1.0 - 1e-9);
+        const auto h = w.geos.handle();
+        const int type = GEOSGeomTypeId_r(h, free);
+        if (type != GEOS_MULTIPOLYGON && type != GEOS_GEOMETRYCOLLECTION) {
+            return w.geos.area(free) >= threshold;
+        }
+        const int n = GEOSGetNumGeometries_r(h, free);
+        for (int k = 0; k < n; ++k) {
+            if (w.geos.area(GEOSGetGeometryN_r(h, free, k)) >= threshold) {
+                return true;
+            }
+        }
+        return false;
     }
 
     OccupancyResult aggregate(std::vector<ParcelWork>& work) const {

@@ -1,0 +1,741 @@
+#!/usr/bin/python3
+"""spaceuse benchmark on a synthetic region, optionally side by side with its peers.
+
+    bench.py --spaceuse PATH [--sizes 10000,100000] [--repeat 3] [--peers] [--formats gpkg,shp]
+             [--data DIR] [--work DIR] [--threads N] [--verify] [--json FILE]
+
+For each size (parcels) the region is generated on demand (gen_region.py, cached in DATA/<n>),
+then timed, median of REPEAT runs, whole process (wall, CPU of all threads, peak RSS):
+
+- spaceuse occupancy (zones + parcels + buildings -> parcels, zones, free space GeoJSON and
+  summary CSV), per input format, with the per-phase split (read, index, overlay, write) that
+  `spaceuse --timings` prints; once more with --threads 1 for the thread scaling of the
+  compute phase, whose output must be byte-identical;
+- spaceuse access (parcels as origins, nearest bus stop, motorway exit and rail station by
+  network distance on the car profile -> access.geojson);
+- with --peers: the I/O floor (ogr2ogr of the parcel and zone layers to RFC 7946 GeoJSON, and
+  `ogrinfo -al -q` of parcels + buildings), PostGIS (private cluster on loopback: ogr2ogr load
+  with GiST index, MakeValid, ST_Intersection/ST_Union/ST_Area per parcel and zone, ogr2ogr
+  export to GeoJSON), GeoPandas (overlay + dissolve), pgRouting (pgr_createTopology +
+  pgr_drivingDistance from a virtual source per kind) and networkx (Dijkstra from a virtual
+  source per kind). A peer whose packages are missing is skipped with a message.
+
+Agreement: built_m2 per parcel of every occupancy peer (and of an OGR/GEOS recomputation with
+--verify) must match spaceuse within 1e-6 relative (absolute 1e-6 m2 near zero); pgRouting and
+networkx must match each other within 1e-6; spaceuse attaches points to the nearest point of
+an edge while both peers snap to the nearest node, so for access the difference to spaceuse is
+reported, not asserted. Exit status 1 on any disagreement or failed run.
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = sys.executable or "/usr/bin/python3"
+REL_TOL = 1e-6
+ABS_TOL = 1e-6
+KINDS = ("bus_stop", "motorway_exit", "rail_station")
+
+
+class Failure(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, out_dir=None, env=None, check=True):
+    """Runs cmd; returns wall, cpu (user+sys of the process and its children), peak RSS (MiB)
+    of the process and its stdout/stderr."""
+    with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=so, stderr=se, env=env, cwd=out_dir)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        so.seek(0)
+        se.seek(0)
+        stdout = so.read().decode(errors="replace")
+        stderr = se.read().decode(errors="replace")
+    if check and p.returncode != 0:
+        raise Failure("%s failed (%d): %s" % (" ".join(cmd[:3]), p.returncode, stderr.strip()[-2000:]))
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_mb": ru.ru_maxrss / 1024.0,
+            "stdout": stdout, "stderr": stderr, "rc": p.returncode}
+
+
+def have(*modules_or_programs):
+    for m in modules_or_programs:
+        if m.startswith("py:"):
+            r = subprocess.run([PY, "-c", "import " + m[3:]], capture_output=True)
+            if r.returncode != 0:
+                return False
+        elif shutil.which(m) is None and not os.path.exists(m):
+            return False
+    return True
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_region(data_dir, n):
+    d = os.path.join(data_dir, str(n))
+    if not os.path.exists(os.path.join(d, "region.done")):
+        log("generating region of %d parcels in %s" % (n, d))
+        r = run([PY, os.path.join(HERE, "gen_region.py"), str(n), d])
+        log("  %s (%.1f s)" % (r["stdout"].strip(), r["wall"]))
+    return d
+
+
+def sources(region, fmt):
+    if fmt == "gpkg":
+        g = os.path.join(region, "region.gpkg")
+        return {k: g + ":" + k for k in ("zones", "parcels", "buildings", "roads", "facilities")}
+    return {k: os.path.join(region, "shp", k + ".shp")
+            for k in ("zones", "parcels", "buildings", "roads", "facilities")}
+
+
+def parse_phases(stderr):
+    phases = {}
+    for line in stderr.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] in ("read", "index", "overlay", "network", "write",
+                                            "total"):
+            try:
+                phases[parts[0]] = {"wall": float(parts[1]), "cpu": float(parts[2]),
+                                    "rss_mb": float(parts[3])}
+            except ValueError:
+                pass
+    return phases
+
+
+def median_run(fn, repeat):
+    """Runs fn() repeat times; returns the run with the median wall time (its other figures
+    with it) plus the list of walls."""
+    runs = [fn() for _ in range(repeat)]
+    runs.sort(key=lambda r: r["wall"])
+    best = dict(runs[len(runs) // 2])
+    best["walls"] = [round(r["wall"], 3) for r in runs]
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# spaceuse
+
+
+def spaceuse_occupancy(exe, src, out, threads, extra=()):
+    cmd = [exe, "--quiet", "--timings", "occupancy", "--zones", src["zones"], "--parcels",
+           src["parcels"], "--buildings", src["buildings"], "--zone-id", "zone_id",
+           "--parcel-id", "parcel_id", "--zone-name", "name", "--floors-field", "floors",
+           "--crs", "EPSG:31370", "--overwrite", "-o", out] + list(extra)
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    r = run(cmd)
+    r["phases"] = parse_phases(r["stderr"])
+    return r
+
+
+def spaceuse_access(exe, src, out, threads):
+    cmd = [exe, "--quiet", "--timings", "access", "--origins", src["parcels"], "--origin-id",
+           "parcel_id", "--network", src["roads"], "--facilities", src["facilities"],
+           "--facility-field", "kind", "--profile", "car", "--crs", "EPSG:31370",
+           "--overwrite", "-o", out]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    r = run(cmd)
+    r["phases"] = parse_phases(r["stderr"])
+    return r
+
+
+def read_fields(path, layer, fields):
+    """{first field: [other fields]} from an OGR source, without geometry."""
+    from osgeo import ogr
+    ds = ogr.Open(path)
+    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
+    lyr.SetIgnoredFields(["OGR_GEOMETRY"])
+    out = {}
+    for f in lyr:
+        out[f.GetField(fields[0])] = [f.GetField(x) for x in fields[1:]]
+    return out
+
+
+def read_csv(path, key, fields):
+    out = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out[row[key]] = [float(row[x]) if row[x] not in ("", None) else None for x in fields]
+    return out
+
+
+def compare(name, ref, other, rel=REL_TOL, assert_ok=True):
+    """Compares {id: value} maps; returns (ok, n, worst relative difference, ids)."""
+    worst = 0.0
+    bad = []
+    missing = [k for k in ref if k not in other]
+    for k, a in ref.items():
+        b = other.get(k)
+        if b is None or a is None:
+            if (a or 0.0) != (b or 0.0):
+                bad.append(k)
+            continue
+        d = abs(a - b)
+        scale = max(abs(a), abs(b))
+        if d > ABS_TOL and d > rel * scale:
+            bad.append(k)
+        if scale > 0:
+            worst = max(worst, d / scale)
+    ok = not bad and not missing
+    msg = "%s: %d parcels, worst relative difference %.2e, %d beyond tolerance%s" % (
+        name, len(ref), worst, len(bad), (" (e.g. %s)" % ", ".join(map(str, bad[:3]))) if bad else "")
+    if missing:
+        msg += ", %d missing" % len(missing)
+    log(("  agree " if ok else "  DISAGREE ") + msg)
+    if assert_ok and not ok:
+        raise Failure(msg)
+    return {"ok": ok, "n": len(ref), "worst_rel": worst, "bad": len(bad), "missing": len(missing)}
+
+
+def verify_with_ogr(region, built):
+    """Recomputes built area per parcel with OGR's GEOS bindings (small sizes only)."""
+    from osgeo import gdal, ogr
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # IsValid() warns about the invalid parcels
+    ds = ogr.Open(os.path.join(region, "region.gpkg"))
+    parcels = ds.GetLayerByName("parcels")
+    buildings = ds.GetLayerByName("buildings")
+    ref = {}
+    for p in parcels:
+        g = p.GetGeometryRef().Clone()
+        if not g.IsValid():
+            g = g.MakeValid()
+        buildings.SetSpatialFilter(g)
+        union = None
+        for b in buildings:
+            part = b.GetGeometryRef().Intersection(g)
+            union = part if union is None else union.Union(part)
+        ref[p.GetField("parcel_id")] = union.GetArea() if union is not None else 0.0
+    buildings.SetSpatialFilter(None)
+    return compare("spaceuse vs OGR/GEOS recomputation (built_m2)", ref, built)
+
+
+# ---------------------------------------------------------------------------------------------
+# PostGIS / pgRouting
+
+
+class Postgres:
+    """A private PostgreSQL cluster on loopback in a temporary folder, stopped by its pid."""
+
+    BIN = "/usr/lib/postgresql/15/bin"
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="spaceuse-bench-pg-")
+        self.proc = None
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.conn = "PG:host=127.0.0.1 port=%d user=postgres dbname=bench" % self.port
+
+    def as_postgres(self, cmd):
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--"] + cmd
+        return cmd
+
+    def start(self):
+        data = os.path.join(self.dir, "data")
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        subprocess.run(self.as_postgres([self.BIN + "/initdb", "-D", data, "-A", "trust", "-U",
+                                         "postgres", "-E", "UTF8"]),
+                       check=True, capture_output=True)
+        # A throwaway database: durability off, memory for the workload, two parallel workers.
+        settings = ["listen_addresses=127.0.0.1", "port=%d" % self.port,
+                    "unix_socket_directories=", "fsync=off", "synchronous_commit=off",
+                    "full_page_writes=off", "shared_buffers=1GB", "work_mem=256MB",
+                    "maintenance_work_mem=1GB", "max_parallel_workers_per_gather=2",
+                    "max_wal_size=8GB"]
+        cmd = [self.BIN + "/postgres", "-D", data]
+        for s in settings:
+            cmd += ["-c", s]
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.proc = subprocess.Popen(self.as_postgres(cmd), stdout=self.log, stderr=self.log)
+        for _ in range(100):
+            r = subprocess.run([self.BIN + "/pg_isready", "-h", "127.0.0.1", "-p",
+                                str(self.port)], capture_output=True)
+            if r.returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise Failure("PostgreSQL did not start (see %s/server.log)" % self.dir)
+        subprocess.run([self.BIN + "/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                        "postgres", "bench"], check=True, capture_output=True)
+        self.sql("CREATE EXTENSION postgis; CREATE EXTENSION pgrouting;")
+
+    def psql(self, sql):
+        return [self.BIN + "/psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                "-d", "bench", "-v", "ON_ERROR_STOP=1", "-q", "-X", "-At", "-F", ",", "-c", sql]
+
+    def sql(self, sql):
+        return run(self.psql(sql))
+
+    def server_cpu(self):
+        """CPU seconds of the server so far: the postmaster and its finished children (the
+        backends of earlier connections, parallel workers), read from /proc."""
+        try:
+            with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
+                pid = int(f.readline())
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+            return ticks / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            return 0.0
+
+    def stop(self):
+        if self.proc is not None:
+            # SIGINT to the postmaster (its pid from postmaster.pid; runuser does not pass
+            # signals on) is PostgreSQL's fast shutdown.
+            try:
+                with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
+                    os.kill(int(f.readline()), signal.SIGINT)
+            except (OSError, ValueError):
+                self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def timed_steps(steps, pg=None):
+    """Runs a list of commands as one timed job: wall summed, CPU of the clients plus, with pg,
+    of the database server; peak RSS of the clients."""
+    total = {"wall": 0.0, "cpu": 0.0, "rss_mb": 0.0}
+    server0 = pg.server_cpu() if pg else 0.0
+    for cmd in steps:
+        r = run(cmd)
+        total["wall"] += r["wall"]
+        total["cpu"] += r["cpu"]
+        total["rss_mb"] = max(total["rss_mb"], r["rss_mb"])
+    if pg:
+        total["cpu"] += pg.server_cpu() - server0
+    return total
+
+
+POSTGIS_OCCUPANCY_SQL = """
+CREATE TABLE pv AS SELECT parcel_id,
+  CASE WHEN ST_IsValid(geom) THEN geom ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) END AS geom
+  FROM parcels;
+CREATE INDEX pv_gix ON pv USING gist (geom);
+ANALYZE pv; ANALYZE buildings; ANALYZE zones;
+CREATE TABLE pb AS SELECT p.parcel_id, ST_Area(ST_Union(ST_Intersection(p.geom, b.geom))) AS built_m2,
+  count(*) AS n_buildings
+  FROM pv p JOIN buildings b ON ST_Intersects(p.geom, b.geom) GROUP BY p.parcel_id;
+CREATE TABLE pzz AS SELECT p.parcel_id, z.zone_id, ST_Area(ST_Intersection(p.geom, z.geom)) AS part_m2
+  FROM pv p JOIN zones z ON ST_Intersects(p.geom, z.geom);
+CREATE TABLE result_parcels AS SELECT p.parcel_id, ST_Area(p.geom) AS area_m2,
+  coalesce(pb.built_m2, 0) AS built_m2, coalesce(pb.built_m2, 0) / ST_Area(p.geom) AS coverage,
+  coalesce(pb.n_buildings, 0) AS n_buildings, best.zone_id, best.part_m2 / ST_Area(p.geom) AS zone_share, p.geom
+  FROM pv p LEFT JOIN pb USING (parcel_id)
+  LEFT JOIN (SELECT DISTINCT ON (parcel_id) parcel_id, zone_id, part_m2 FROM pzz
+             ORDER BY parcel_id, part_m2 DESC) best USING (parcel_id);
+CREATE TABLE result_zones AS SELECT z.zone_id, z.name, ST_Area(z.geom) AS gross_m2, n.net_m2,
+  ST_Area(z.geom) - n.net_m2 AS infra_m2, r.built_m2, r.built_m2 / n.net_m2 AS coverage, r.n_parcels, z.geom
+  FROM zones z
+  LEFT JOIN (SELECT zone_id, sum(part_m2) AS net_m2 FROM pzz GROUP BY zone_id) n USING (zone_id)
+  LEFT JOIN (SELECT zone_id, sum(built_m2) AS built_m2, count(*) AS n_parcels FROM result_parcels
+             GROUP BY zone_id) r USING (zone_id);
+"""
+
+
+def postgis_occupancy(pg, region, out):
+    pg.sql("DROP TABLE IF EXISTS zones, parcels, buildings, pv, pb, pzz, result_parcels, "
+           "result_zones CASCADE;")
+    gpkg = os.path.join(region, "region.gpkg")
+    os.makedirs(out, exist_ok=True)
+    for f in ("parcels.geojson", "zones.geojson", "summary.csv"):
+        if os.path.exists(os.path.join(out, f)):
+            os.remove(os.path.join(out, f))
+    steps = [
+        ["ogr2ogr", "-f", "PostgreSQL", pg.conn, gpkg, "zones", "parcels", "buildings",
+         "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST", "-nlt", "PROMOTE_TO_MULTI"],
+        pg.psql(POSTGIS_OCCUPANCY_SQL),
+        ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES", os.path.join(out, "parcels.geojson"),
+         pg.conn, "result_parcels"],
+        ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES", os.path.join(out, "zones.geojson"),
+         pg.conn, "result_zones"],
+        ["ogr2ogr", "-f", "CSV", os.path.join(out, "summary.csv"), pg.conn, "-sql",
+         "SELECT zone_id, name, gross_m2, net_m2, infra_m2, built_m2, coverage, n_parcels "
+         "FROM result_zones ORDER BY zone_id"],
+    ]
+    return timed_steps(steps, pg)
+
+
+def postgis_built(pg):
+    r = pg.sql("SELECT parcel_id, built_m2 FROM result_parcels")
+    out = {}
+    for line in r["stdout"].splitlines():
+        k, v = line.split(",")
+        out[k] = float(v)
+    return out
+
+
+def pgrouting_sql():
+    s = ["""
+ALTER TABLE r_roads ADD COLUMN source integer, ADD COLUMN target integer,
+  ADD COLUMN cost float8, ADD COLUMN reverse_cost float8;
+UPDATE r_roads SET cost = ST_Length(geom),
+  reverse_cost = CASE WHEN oneway IN ('yes', 'true', '1') THEN -1 ELSE ST_Length(geom) END;
+SELECT count(*) FROM pgr_createTopology('r_roads', 0.001, 'geom', 'fid');
+CREATE TABLE r_fac_snap AS SELECT f.fid, f.kind, v.id AS node, ST_Distance(f.geom, v.the_geom) AS snap_m
+  FROM r_fac f CROSS JOIN LATERAL
+  (SELECT id, the_geom FROM r_roads_vertices_pgr ORDER BY the_geom <-> f.geom LIMIT 1) v;
+CREATE TABLE r_orig AS SELECT p.parcel_id, v.id AS node, ST_Distance(c.pt, v.the_geom) AS snap_m
+  FROM r_parcels p CROSS JOIN LATERAL (SELECT ST_Centroid(p.geom) AS pt) c CROSS JOIN LATERAL
+  (SELECT id, the_geom FROM r_roads_vertices_pgr ORDER BY the_geom <-> c.pt LIMIT 1) v;
+"""]
+    # Reversed graph (origin -> facility with one-way streets) plus a virtual source joined to
+    # every facility's node by its connector: one search per kind.
+    for k in KINDS:
+        s.append("""
+CREATE TABLE r_dd_{k} AS SELECT node, agg_cost FROM pgr_drivingDistance(
+  'SELECT fid AS id, source, target, reverse_cost AS cost, cost AS reverse_cost FROM r_roads
+   UNION ALL SELECT 2000000000 + fid, 1999999999, node, snap_m, -1 FROM r_fac_snap WHERE kind = ''{k}''',
+  1999999999, 1e12, true);
+""".format(k=k))
+    cols = ", ".join("d_{k}.agg_cost + o.snap_m AS {k}_dist_m".format(k=k) for k in KINDS)
+    joins = " ".join("LEFT JOIN r_dd_{k} d_{k} ON d_{k}.node = o.node".format(k=k) for k in KINDS)
+    s.append("CREATE TABLE r_result AS SELECT o.parcel_id, %s, p.geom FROM r_orig o %s "
+             "JOIN r_parcels p USING (parcel_id);" % (cols, joins))
+    return "".join(s)
+
+
+def pgrouting_access(pg, region, out):
+    pg.sql("DROP TABLE IF EXISTS r_roads, r_roads_vertices_pgr, r_fac, r_parcels, r_fac_snap, "
+           "r_orig, r_result, %s CASCADE;" % ", ".join("r_dd_" + k for k in KINDS))
+    gpkg = os.path.join(region, "region.gpkg")
+    os.makedirs(out, exist_ok=True)
+    target = os.path.join(out, "access.geojson")
+    if os.path.exists(target):
+        os.remove(target)
+    load = ["-lco", "GEOMETRY_NAME=geom", "-lco", "FID=fid"]
+    steps = [
+        ["ogr2ogr", "-f", "PostgreSQL", pg.conn, gpkg, "roads", "-nln", "r_roads"] + load,
+        ["ogr2ogr", "-f", "PostgreSQL", pg.conn, gpkg, "facilities", "-nln", "r_fac"] + load,
+        ["ogr2ogr", "-f", "PostgreSQL", pg.conn, gpkg, "parcels", "-nln", "r_parcels",
+         "-nlt", "PROMOTE_TO_MULTI"] + load,
+        pg.psql(pgrouting_sql()),
+        ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES", target, pg.conn, "r_result"],
+    ]
+    return timed_steps(steps, pg)
+
+
+def pgrouting_dist(pg):
+    r = pg.sql("SELECT parcel_id, %s FROM r_result" % ", ".join(k + "_dist_m" for k in KINDS))
+    out = {}
+    for line in r["stdout"].splitlines():
+        parts = line.split(",")
+        out[parts[0]] = [float(x) if x else None for x in parts[1:]]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def fmt_s(x):
+    return "-" if x is None else ("%.2f" % x if x < 100 else "%.0f" % x)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spaceuse", required=True, help="the spaceuse program")
+    ap.add_argument("--sizes", default="10000,100000", help="parcel counts, comma separated")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    ap.add_argument("--peers", action="store_true", help="also run the peers")
+    ap.add_argument("--peers-max", type=int, default=0,
+                    help="run peers only up to this many parcels (0: all sizes)")
+    ap.add_argument("--skip", default="", help="peers to leave out: postgis,geopandas,pgrouting,"
+                    "networkx,floor")
+    ap.add_argument("--formats", default="gpkg,shp", help="spaceuse input formats")
+    ap.add_argument("--threads", type=int, default=None, help="spaceuse --threads (default all)")
+    ap.add_argument("--no-extra-runs", action="store_true",
+                    help="leave out the --threads 1 and the no-free-space runs")
+    ap.add_argument("--verify", action="store_true",
+                    help="recompute built area per parcel with OGR/GEOS (small sizes)")
+    ap.add_argument("--data", default=None, help="region cache (default WORK/data)")
+    ap.add_argument("--work", default=os.path.join(os.getcwd(), "bench"), help="work folder")
+    ap.add_argument("--json", default=None, help="write all figures to this JSON file")
+    args = ap.parse_args()
+
+    exe = os.path.abspath(args.spaceuse)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    formats = [f for f in args.formats.split(",") if f]
+    skip = set(x for x in args.skip.split(",") if x)
+    data_dir = args.data or os.path.join(args.work, "data")
+    os.makedirs(data_dir, exist_ok=True)
+    results = []
+    failures = []
+
+    pg = None
+    want_pg = args.peers and not {"postgis", "pgrouting"} <= skip
+    if want_pg:
+        if have(Postgres.BIN + "/initdb", "ogr2ogr") and os.path.exists(
+                "/usr/share/postgresql/15/extension/postgis.control"):
+            pg = Postgres()
+            try:
+                pg.start()
+            except Exception as e:  # noqa: BLE001 - report and go on without PostGIS
+                log("PostGIS peers skipped: %s" % e)
+                pg.stop()
+                pg = None
+        else:
+            log("PostGIS/pgRouting peers skipped: postgresql-15-postgis-3 / "
+                "postgresql-15-pgrouting not installed (scripts/setup.sh --bench)")
+    have_gpd = args.peers and have("py:geopandas")
+    have_nx = args.peers and have("py:networkx", "py:geopandas", "py:scipy")
+    if args.peers and not have_gpd:
+        log("GeoPandas peer skipped: python3-geopandas not installed (scripts/setup.sh --bench)")
+    if args.peers and not have_nx:
+        log("networkx peer skipped: python3-networkx/python3-scipy not installed")
+
+    try:
+        for n in sizes:
+            region = ensure_region(data_dir, n)
+            work = os.path.join(args.work, "runs", str(n))
+            row = {"parcels": n, "region": open(os.path.join(region, "region.done")).read().strip()}
+            log("== %d parcels: %s" % (n, row["region"]))
+
+            # spaceuse occupancy per format
+            for fmt in formats:
+                src = sources(region, fmt)
+                out = os.path.join(work, "spaceuse-occ-" + fmt)
+                r = median_run(lambda: spaceuse_occupancy(exe, src, out, args.threads), args.repeat)
+                row["spaceuse_occupancy_" + fmt] = r
+                log("  spaceuse occupancy (%s): %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
+                    fmt, r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
+            fmt0 = formats[0]
+            src = sources(region, fmt0)
+            out_occ = os.path.join(work, "spaceuse-occ-" + fmt0)
+            built = {k: v[0] for k, v in read_fields(os.path.join(out_occ, "parcels.geojson"),
+                                                     None, ["parcel_id", "built_m2"]).items()}
+            row["checks"] = {}
+            if len(built) != n and n % 100 == 0:
+                raise Failure("spaceuse wrote %d parcels, the region has %d" % (len(built), n))
+
+            if not args.no_extra_runs:
+                extra_runs(exe, src, work, out_occ, row, args, n, failures)
+
+            out_acc = os.path.join(work, "spaceuse-access")
+            r = median_run(lambda: spaceuse_access(exe, src, out_acc, args.threads), args.repeat)
+            row["spaceuse_access"] = r
+            log("  spaceuse access: %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
+                r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
+            if args.verify:
+                row["checks"]["ogr_recomputation"] = verify_with_ogr(region, built)
+            run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_acc)
+            for name, c in row["checks"].items():
+                if isinstance(c, dict) and c.get("ok") is False:
+                    failures.append("%d: %s disagrees" % (n, name))
+            results.append(row)
+    finally:
+        if pg is not None:
+            pg.stop()
+
+    print_table(results, formats)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1, default=str)
+    if failures:
+        log("FAILED: " + "; ".join(failures))
+        return 1
+    return 0
+
+
+def extra_runs(exe, src, work, out_occ, row, args, n, failures):
+    """--threads 1 (same bytes; thread scaling) and the run without free space."""
+    # one thread: same bytes, and the scaling of the compute phase
+    out1 = os.path.join(work, "spaceuse-occ-1thread")
+    r1 = spaceuse_occupancy(exe, src, out1, 1)
+    row["spaceuse_occupancy_1thread"] = r1
+    same = all(sha256(os.path.join(out_occ, f)) == sha256(os.path.join(out1, f))
+               for f in ("parcels.geojson", "zones.geojson", "free_space.geojson",
+                         "summary.csv"))
+    row["checks"]["threads_identical_bytes"] = same
+    log("  spaceuse occupancy --threads 1: %.2f s wall; outputs %s" % (
+        r1["wall"], "byte-identical" if same else "DIFFER"))
+    if not same:
+        failures.append("%d: output bytes differ between --threads 1 and default" % n)
+
+    # The peers compute no usable free space (setback, minimum width opening): the same
+    # run without it shows what that part costs.
+    out_nf = os.path.join(work, "spaceuse-occ-nofree")
+    r = median_run(lambda: spaceuse_occupancy(
+        exe, src, out_nf, args.threads, ["--setback", "0", "--min-free-width", "0"]),
+        args.repeat)
+    row["spaceuse_occupancy_nofree"] = r
+    log("  spaceuse occupancy, no setback/opening: %.2f s wall, %.2f s CPU %s" % (
+        r["wall"], r["cpu"], r["walls"]))
+
+
+def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_acc):
+    """The peers on the GeoPackage of one size, with their agreement checks."""
+    n = row["parcels"]
+    peers = args.peers and (args.peers_max == 0 or n <= args.peers_max)
+    gpkg = os.path.join(region, "region.gpkg")
+    if peers and "floor" not in skip:
+        fl = os.path.join(work, "floor")
+        os.makedirs(fl, exist_ok=True)
+
+        def floor():
+            for f in ("parcels.geojson", "zones.geojson"):
+                if os.path.exists(os.path.join(fl, f)):
+                    os.remove(os.path.join(fl, f))
+            return timed_steps([
+                ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
+                 os.path.join(fl, "parcels.geojson"), gpkg, "parcels"],
+                ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
+                 os.path.join(fl, "zones.geojson"), gpkg, "zones"]])
+        row["floor_ogr2ogr"] = r = median_run(floor, args.repeat)
+        log("  I/O floor ogr2ogr parcels+zones -> GeoJSON: %.2f s %s" % (r["wall"], r["walls"]))
+        row["floor_ogrinfo"] = r = median_run(
+            lambda: run(["ogrinfo", "-ro", "-al", "-q", gpkg, "parcels", "buildings"]),
+            args.repeat)
+        log("  read floor ogrinfo -al -q parcels+buildings: %.2f s %s" % (r["wall"], r["walls"]))
+    if peers and pg is not None and "postgis" not in skip:
+        o = os.path.join(work, "postgis")
+        row["postgis_occupancy"] = r = median_run(
+            lambda: postgis_occupancy(pg, region, o), args.repeat)
+        log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
+        row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
+                                                 postgis_built(pg), built, assert_ok=False)
+    if peers and have_gpd and "geopandas" not in skip:
+        o = os.path.join(work, "geopandas")
+        os.makedirs(o, exist_ok=True)
+
+        def gpd_run():
+            r = run([PY, os.path.join(HERE, "peers.py"), "geopandas-occupancy", gpkg, o])
+            r["wall_process"] = r["wall"]
+            r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
+            return r
+        row["geopandas_occupancy"] = r = median_run(gpd_run, args.repeat)
+        log("  GeoPandas occupancy: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
+        g = {k: v[0] for k, v in read_csv(os.path.join(o, "check.csv"), "parcel_id",
+                                          ["built_m2"]).items()}
+        row["checks"]["geopandas_built"] = compare("spaceuse vs GeoPandas (built_m2)",
+                                                   g, built, assert_ok=False)
+    pgr = nxd = None
+    if peers and pg is not None and "pgrouting" not in skip:
+        o = os.path.join(work, "pgrouting")
+        row["pgrouting_access"] = r = median_run(
+            lambda: pgrouting_access(pg, region, o), args.repeat)
+        log("  pgRouting access: %.2f s %s" % (r["wall"], r["walls"]))
+        pgr = pgrouting_dist(pg)
+    if peers and have_nx and "networkx" not in skip:
+        o = os.path.join(work, "networkx")
+        os.makedirs(o, exist_ok=True)
+
+        def nx_run():
+            r = run([PY, os.path.join(HERE, "peers.py"), "networkx-access", gpkg, o])
+            r["wall_process"] = r["wall"]
+            r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
+            return r
+        row["networkx_access"] = r = median_run(nx_run, args.repeat)
+        log("  networkx access: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
+        nxd = read_csv(os.path.join(o, "check.csv"), "parcel_id",
+                       [k + "_dist_m" for k in KINDS])
+    if pgr is not None and nxd is not None:
+        for i, k in enumerate(KINDS):
+            row["checks"]["pgrouting_vs_networkx_" + k] = compare(
+                "pgRouting vs networkx (%s_dist_m)" % k,
+                {a: v[i] for a, v in pgr.items()}, {a: v[i] for a, v in nxd.items()},
+                assert_ok=False)
+    ref = nxd or pgr
+    if ref is not None:
+        su = read_fields(os.path.join(out_acc, "access.geojson"), None,
+                         ["origin_id"] + [k + "_dist_m" for k in KINDS])
+        for i, k in enumerate(KINDS):
+            diffs = sorted(abs(su[a][i] - v[i]) for a, v in ref.items()
+                           if a in su and su[a][i] is not None and v[i] is not None)
+            if diffs:
+                row["checks"]["access_diff_m_" + k] = {
+                    "median": statistics.median(diffs), "p95": diffs[int(0.95 * (len(diffs) - 1))]}
+                log("  spaceuse vs node-snapped peer (%s_dist_m): median |diff| %.1f m, "
+                    "p95 %.1f m (edge projection vs nearest node)" % (
+                        k, statistics.median(diffs), diffs[int(0.95 * (len(diffs) - 1))]))
+
+
+def print_table(results, formats):
+    fmt0 = formats[0]
+    print("\nwall s (ratio) | CPU s (ratio), median run; ratio = peer / spaceuse; CPU counts all "
+          "threads and, for PostGIS/pgRouting, the server (occupancy: %s in, GeoJSON out)" % fmt0)
+    print("%-44s %s" % ("parcels", " ".join("%30d" % r["parcels"] for r in results)))
+
+    def line(label, key, ref_key=None, rss=False):
+        cells = []
+        for r in results:
+            v = r.get(key)
+            if v is None:
+                cells.append("%30s" % "-")
+                continue
+            cell = fmt_s(v["wall"])
+            if ref_key and r.get(ref_key):
+                cell += " (%.1fx)" % (v["wall"] / r[ref_key]["wall"])
+            cell += " | " + fmt_s(v["cpu"])
+            if ref_key and r.get(ref_key) and r[ref_key]["cpu"] > 0:
+                cell += " (%.1fx)" % (v["cpu"] / r[ref_key]["cpu"])
+            if rss:
+                cell += " %dM" % v["rss_mb"]
+            cells.append("%30s" % cell)
+        print("%-44s %s" % (label, " ".join(cells)))
+
+    for f in formats:
+        line("spaceuse occupancy (%s) [wall, peak RSS]" % f, "spaceuse_occupancy_" + f, rss=True)
+    line("spaceuse occupancy --threads 1", "spaceuse_occupancy_1thread", "spaceuse_occupancy_" + fmt0)
+    line("spaceuse occupancy, no free space", "spaceuse_occupancy_nofree", "spaceuse_occupancy_" + fmt0)
+    line("PostGIS occupancy (load+GiST+query+export)", "postgis_occupancy", "spaceuse_occupancy_" + fmt0)
+    line("GeoPandas occupancy (overlay+dissolve)", "geopandas_occupancy", "spaceuse_occupancy_" + fmt0)
+    line("I/O floor: ogr2ogr parcels+zones->GeoJSON", "floor_ogr2ogr", "spaceuse_occupancy_" + fmt0)
+    line("read floor: ogrinfo -al -q parcels+bldgs", "floor_ogrinfo", "spaceuse_occupancy_" + fmt0)
+    line("spaceuse access (3 kinds) [wall, peak RSS]", "spaceuse_access", rss=True)
+    line("pgRouting nearest facility, 3 kinds", "pgrouting_access", "spaceuse_access")
+    line("networkx nearest facility, 3 kinds", "networkx_access", "spaceuse_access")
+    print("\nspaceuse phases (median run; wall s / CPU s / peak RSS MiB at phase end)")
+    for r in results:
+        for key in ["spaceuse_occupancy_" + f for f in formats] + [
+                "spaceuse_occupancy_1thread", "spaceuse_occupancy_nofree", "spaceuse_access"]:
+            ph = r.get(key, {}).get("phases")
+            if ph:
+                print("%9d %-30s %s" % (r["parcels"], key.replace("spaceuse_", ""), "  ".join(
+                    "%s %.2f/%.2f/%d" % (k, v["wall"], v["cpu"], v["rss_mb"]) for k, v in ph.items())))
+    for r in results:
+        o = r.get("spaceuse_occupancy_" + fmt0)
+        o1 = r.get("spaceuse_occupancy_1thread")
+        if o and o1 and "overlay" in o.get("phases", {}) and "overlay" in o1.get("phases", {}):
+            print("%9d overlay phase speed-up, default threads over 1 thread: %.2fx" % (
+                r["parcels"], o1["phases"]["overlay"]["wall"] / max(1e-9, o["phases"]["overlay"]["wall"])))
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Failure as e:
+        log("bench.py: %s" % e)
+        sys.exit(1)
