@@ -15,6 +15,7 @@ CLI::App* CommandRun::setup(CLI::App& app) {
     sub->add_option("-o,--output", m_output, "Output folder (overrides the project's)");
     sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
     sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
+    sub->add_option("--plugin", m_plugins, "Metric plugin module to load (repeatable)");
     return sub;
 }
 
@@ -27,6 +28,7 @@ int CommandRun::run() {
     if (m_overwrite) {
         study.write.overwrite = true;
     }
+    study.plugins.insert(study.plugins.end(), m_plugins.begin(), m_plugins.end());
     if (m_threads >= 0) {
         study.threads = static_cast<unsigned>(m_threads);
     }

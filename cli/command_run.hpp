@@ -2,6 +2,8 @@
 
 #include "command.hpp"
 
+#include <vector>
+
 namespace spaceuse::cli {
 
 /// `spaceuse run [PROJECT.toml]`: runs a whole study from a project file (default: the bundled
@@ -17,6 +19,7 @@ private:
     std::string m_output;
     bool m_overwrite = false;
     int m_threads = -1;
+    std::vector<std::string> m_plugins;
 };
 
 }  // namespace spaceuse::cli

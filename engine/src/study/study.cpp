@@ -1,3 +1,5 @@
+#include "metric_step.hpp"
+
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
 
@@ -414,6 +416,8 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         }
     }
 
+    const detail::MetricStep metric_step(study);
+
     std::vector<LayerRequest> requests;
     for (const auto& [role, source] : study.layers) {
         requests.push_back({role, source, family_for_role(role)});
@@ -469,6 +473,11 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         report.outputs.push_back({csv, "access_summary", layers.back().rows.size()});
         report.access_table = layers.back();
         report.access = std::move(result);
+    }
+
+    nlohmann::json metrics_manifest;
+    if (!metric_step.empty()) {
+        metrics_manifest = metric_step.run(model, report, scaled_progress(progress_fn, 0.95, 0.99));
     }
 
     // The manifest: inputs, CRS, profile, options, outputs, counts. No timestamps, so the same
@@ -560,6 +569,9 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
                              {"origins_reached", reachable}});
         }
         m["access"]["kinds"] = kinds;
+    }
+    if (!metric_step.empty()) {
+        m["metrics"] = metrics_manifest;
     }
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {
