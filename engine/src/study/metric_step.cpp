@@ -21,7 +21,7 @@ std::string join(const std::vector<std::string>& items) {
 }  // namespace
 
 MetricStep::MetricStep(const Study& study) : m_study(study) {
-    if (study.metrics.empty()) {
+    if (study.metrics.empty() && study.plugins.empty()) {
         return;
     }
     register_builtin_metrics(m_registry);
