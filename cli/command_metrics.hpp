@@ -2,9 +2,12 @@
 
 #include "command.hpp"
 
+#include <vector>
+
 namespace spaceuse::cli {
 
-/// `spaceuse metrics [NAME]`: lists the registered metrics, or shows one in full.
+/// `spaceuse metrics [NAME] [--plugin PATH]...`: lists the registered metrics (built-in and
+/// from plugins) with their origin, options and output fields, or shows one in full.
 class CommandMetrics : public Command {
 public:
     using Command::Command;
@@ -13,6 +16,7 @@ public:
 
 private:
     std::string m_name;
+    std::vector<std::string> m_plugins;
 };
 
 }  // namespace spaceuse::cli

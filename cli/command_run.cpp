@@ -16,6 +16,7 @@ CLI::App* CommandRun::setup(CLI::App& app) {
     sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
     sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
     add_export_flags(*sub, m_export);
+    sub->add_option("--plugin", m_plugins, "Metric plugin module to load (repeatable)");
     return sub;
 }
 
@@ -29,6 +30,7 @@ int CommandRun::run() {
         study.write.overwrite = true;
     }
     apply_export_flags(m_export, study.exports);
+    study.plugins.insert(study.plugins.end(), m_plugins.begin(), m_plugins.end());
     if (m_threads >= 0) {
         study.threads = static_cast<unsigned>(m_threads);
     }

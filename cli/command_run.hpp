@@ -3,6 +3,8 @@
 #include "command.hpp"
 #include "study_output.hpp"
 
+#include <vector>
+
 namespace spaceuse::cli {
 
 /// `spaceuse run [PROJECT.toml]`: runs a whole study from a project file (default: the bundled
@@ -19,6 +21,7 @@ private:
     bool m_overwrite = false;
     ExportFlags m_export;
     int m_threads = -1;
+    std::vector<std::string> m_plugins;
 };
 
 }  // namespace spaceuse::cli

@@ -110,8 +110,9 @@ void print_access_table(const StudyReport& report) {
 void print_outputs(const StudyReport& report) {
     for (const auto& o : report.outputs) {
         if (o.data) {
-            std::fprintf(stderr, "wrote %s: %s, %zu features\n", o.path.c_str(), o.layer.c_str(),
-                         o.features);
+            const bool table = o.path.size() > 4 && o.path.compare(o.path.size() - 4, 4, ".csv") == 0;
+            std::fprintf(stderr, "wrote %s: %s, %zu %s\n", o.path.c_str(), o.layer.c_str(),
+                         o.features, table ? "rows" : "features");
         } else {
             std::fprintf(stderr, "wrote %s: %s\n", o.path.c_str(), o.layer.c_str());
         }

@@ -91,7 +91,8 @@ private:
     std::vector<MetricInfo> m_metrics;
 };
 
-/// Registers the built-in metrics (occupancy, free_space) — one explicit list.
+/// Registers the built-in metrics (occupancy, free_space, access) — one explicit list — and the
+/// plugins compiled into the engine (CMake option SPACEUSE_SHARED_PLUGINS=OFF).
 void register_builtin_metrics(MetricRegistry& registry);
 
 }  // namespace spaceuse

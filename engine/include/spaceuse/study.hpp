@@ -10,6 +10,7 @@
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,16 @@ struct AccessSettings {
     double opportunities_min = 15.0;
 };
 
+/// A registered metric to run in a study, with its options ([metrics.<name>] of a project).
+struct MetricRun {
+    /// Metric name in the registry.
+    std::string name;
+    /// Option values as text; each must be an option the metric declares.
+    std::map<std::string, std::string> options;
+    /// Where it was configured, for error messages ("file.toml: [metrics.x]").
+    std::string where;
+};
+
 /// One study: named input layers, analyses to run, where to write.
 struct Study {
     /// Title used in manifests and reports.
@@ -73,6 +84,11 @@ struct Study {
     /// "facilities", "facilities_2"... for several facility layers; an "opportunities" layer
     /// for cumulative opportunities).
     std::optional<AccessSettings> access;
+    /// Registered metrics (built-in or from plugins) to run after the analyses above; each
+    /// writes `<metric>_<layer>.geojson` and `.csv` per output layer.
+    std::vector<MetricRun> metrics;
+    /// Plugin modules to load besides those on the plugin search path (see plugin.hpp).
+    std::vector<std::string> plugins;
     std::string output_dir;
     /// Formats and styles of the result layers.
     ExportOptions exports;
@@ -105,7 +121,8 @@ struct StudyReport {
     /// The loaded model (analysis CRS), for renderers and exporters that run after the metrics.
     std::shared_ptr<const Model> model;
     /// Every result layer with geometry, in the analysis CRS, in output order
-    /// (parcels, zones, free_space, access, isochrones...).
+    /// (parcels, zones, free_space, access, isochrones..., then `<metric>_<layer>` of each
+    /// metric run).
     std::vector<OutputLayer> results;
     std::vector<WrittenFile> outputs;
     std::string manifest_path;
@@ -119,8 +136,10 @@ Profile resolve_profile(const OccupancySettings& settings);
 /// @throws ConfigError on unknown profiles or bad values.
 OccupancyOptions make_occupancy_options(const OccupancySettings& settings, unsigned threads);
 
-/// Loads the layers, runs the analyses, writes outputs and `run.json` in output_dir.
-/// @throws InputError, ConfigError, OutputError.
+/// Loads the layers, runs the analyses and the metrics, writes outputs and `run.json` in
+/// output_dir.
+/// @throws InputError, ConfigError (also for an unknown metric, option or missing layer),
+///         PluginError, OutputError.
 StudyReport run_study(const Study& study, const ProgressFn& progress = {});
 
 /// Reads a project file (TOML). Relative input paths are relative to the file's folder; the

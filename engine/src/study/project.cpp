@@ -132,9 +132,12 @@ Study load_project(const std::string& path) {
     }
     for (const auto& [key, node] : root) {
         const std::string k(key.str());
-        if (k != "project" && k != "layers" && k != "occupancy" && k != "access" && k != "export") {
+        static const std::set<std::string> known = {"project", "layers", "occupancy", "access",
+                                                    "export", "metrics"};
+        if (known.count(k) == 0) {
             throw ConfigError(path + ": section [" + k +
-                              "] is unknown (known: project, layers, occupancy, access, export)");
+                              "] is unknown (known: project, layers, occupancy, access, export, "
+                              "metrics)");
         }
     }
     const fs::path base = fs::path(path).parent_path();
@@ -142,7 +145,8 @@ Study load_project(const std::string& path) {
     study.invoked_as = "spaceuse run " + path;
 
     TableReader project(section(root, "project", path), path, "project");
-    project.check_keys({"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision"});
+    project.check_keys(
+        {"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision", "plugins"});
     study.name = project.text("name", fs::path(path).stem().string());
     study.output_dir = project.text("output");
     if (study.output_dir.empty()) {
@@ -164,16 +168,31 @@ Study load_project(const std::string& path) {
         study.write.precision = static_cast<int>(*p);
     }
 
+    if (const auto* plugins = section(root, "project", path).get("plugins")) {
+        const auto* arr = plugins->as_array();
+        if (arr == nullptr) {
+            throw ConfigError(project.where("plugins") + " must be a list of plugin paths");
+        }
+        for (const auto& item : *arr) {
+            auto v = item.value<std::string>();
+            if (!v) {
+                throw ConfigError(project.where("plugins") + " must hold strings");
+            }
+            study.plugins.push_back(resolve_input(*v, base));
+        }
+    }
+
     const toml::table& layers = section(root, "layers", path);
     const std::set<std::string> roles = {"zones",        "parcels",      "buildings",
                                          "roads",        "facilities",   "facilities_2",
-                                         "facilities_3", "facilities_4", "opportunities"};
+                                         "facilities_3", "facilities_4", "opportunities",
+                                         "constraints"};
     for (const auto& [key, node] : layers) {
         const std::string role(key.str());
         if (roles.count(role) == 0) {
             throw ConfigError(path + ": [layers." + role +
                               "] is unknown (known: zones, parcels, buildings, roads, facilities, "
-                              "facilities_2..4, opportunities)");
+                              "facilities_2..4, opportunities, constraints)");
         }
         const auto* table = node.as_table();
         if (table == nullptr) {
@@ -318,6 +337,48 @@ Study load_project(const std::string& path) {
         a.opportunities_weight = acc.text("opportunities_weight");
         a.opportunities_min = acc.number("opportunities_min").value_or(15.0);
         study.access = a;
+    }
+    // [metrics.<name>]: any registered metric with its options. Option names are checked
+    // against the metric's declared options when the study runs (plugins are loaded then).
+    for (const auto& [key, node] : section(root, "metrics", path)) {
+        const std::string name(key.str());
+        const auto* table = node.as_table();
+        if (table == nullptr) {
+            throw ConfigError(path + ": metrics." + name + " must be a table ([metrics." + name +
+                              "])");
+        }
+        MetricRun run;
+        run.name = name;
+        run.where = path + ": [metrics." + name + "]";
+        for (const auto& [okey, value] : *table) {
+            const std::string option(okey.str());
+            std::string text;
+            if (auto sv = value.value_exact<std::string>()) {
+                text = *sv;
+            } else if (auto iv = value.value_exact<std::int64_t>()) {
+                text = std::to_string(*iv);
+            } else if (auto dv = value.value_exact<double>()) {
+                std::ostringstream os;
+                os.precision(17);
+                os << *dv;
+                text = os.str();
+            } else if (auto bv = value.value_exact<bool>()) {
+                text = *bv ? "true" : "false";
+            } else if (const auto* arr = value.as_array()) {
+                for (const auto& item : *arr) {
+                    auto iv2 = item.value<std::string>();
+                    if (!iv2) {
+                        throw ConfigError(run.where + " key '" + option + "' must hold strings");
+                    }
+                    text += (text.empty() ? "" : ",") + *iv2;
+                }
+            } else {
+                throw ConfigError(run.where + " key '" + option +
+                                  "' must be a string, number, boolean or list of strings");
+            }
+            run.options[option] = text;
+        }
+        study.metrics.push_back(std::move(run));
     }
     return study;
 }

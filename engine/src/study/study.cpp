@@ -1,3 +1,5 @@
+#include "metric_step.hpp"
+
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
 
@@ -414,6 +416,8 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         }
     }
 
+    const detail::MetricStep metric_step(study);
+
     std::vector<LayerRequest> requests;
     for (const auto& [role, source] : study.layers) {
         requests.push_back({role, source, family_for_role(role)});
@@ -462,6 +466,11 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         report.outputs.push_back({csv, "access_summary", layers.back().rows.size()});
         report.access_table = layers.back();
         report.access = std::move(result);
+    }
+
+    nlohmann::json metrics_manifest;
+    if (!metric_step.empty()) {
+        metrics_manifest = metric_step.run(model, report, scaled_progress(progress_fn, 0.9, 0.95));
     }
 
     if (!report.results.empty()) {
@@ -566,6 +575,9 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
                    {"styles", study.exports.styles}};
     for (auto f : study.exports.formats) {
         m["export"]["formats"].push_back(export_format_name(f));
+    }
+    if (!metric_step.empty()) {
+        m["metrics"] = metrics_manifest;
     }
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {

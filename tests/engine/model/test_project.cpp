@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace spaceuse;
 
@@ -74,4 +75,46 @@ TEST_CASE("profiles are data: files, overrides and validation", "[project][profi
     CHECK(vlaio.min_free_area_m2 == 1000.0);
     CHECK(parse_status_map("a=vacant,b=occupied").size() == 2);
     CHECK_THROWS_AS(parse_status_map("a=empty"), ConfigError);
+}
+
+TEST_CASE("project files: [metrics.<name>] sections and plugins", "[project][plugins]") {
+    const std::string dir = test::temp_dir("project_metrics");
+    const std::string fix = std::string(SPACEUSE_SOURCE_DIR) + "/tests/fixtures/occupancy/";
+    const std::string head = "[project]\noutput = \"" + dir + "/out\"\n"
+                             "plugins = [\"mods/spaceuse_metric_x.so\"]\n"
+                             "[layers.parcels]\nsource = \"" + fix + "parcels.geojson\"\n";
+    const std::string path = write_file(dir, "m.toml", head + R"(
+[metrics.frontage]
+tolerance_m = 12.5
+min_side_m = 4
+ignore_classes = ["footway", "path"]
+class_field = "highway"
+)");
+    const Study s = load_project(path);
+    REQUIRE(s.plugins.size() == 1);
+    CHECK(s.plugins[0] == dir + "/mods/spaceuse_metric_x.so");
+    REQUIRE(s.metrics.size() == 1);
+    const MetricRun& run = s.metrics[0];
+    CHECK(run.name == "frontage");
+    CHECK(run.where == path + ": [metrics.frontage]");
+    CHECK(run.options == std::map<std::string, std::string>{{"tolerance_m", "12.5"},
+                                                            {"min_side_m", "4"},
+                                                            {"ignore_classes", "footway,path"},
+                                                            {"class_field", "highway"}});
+
+    // Checked when the study runs: the explicit plugin must exist...
+    CHECK_THROWS_WITH(run_study(s), Catch::Contains("spaceuse_metric_x.so: plugin not found"));
+    // ...the metric must exist, take the option, and find its layers.
+    Study t = s;
+    t.plugins.clear();
+    t.metrics[0].name = "nope";
+    CHECK_THROWS_WITH(run_study(t), Catch::Contains(": [metrics.frontage]: no metric named 'nope'"));
+    t.metrics[0] = {"occupancy", {{"setbak_m", "3"}}, "p.toml: [metrics.occupancy]"};
+    CHECK_THROWS_WITH(run_study(t), Catch::StartsWith("p.toml: [metrics.occupancy] key 'setbak_m' "
+                                                      "is not an option of metric 'occupancy'"));
+    t.metrics[0] = {"occupancy", {{"setback_m", "3"}}, "p.toml: [metrics.occupancy]"};
+    CHECK_THROWS_WITH(run_study(t), Catch::Contains("metric 'occupancy' needs a 'zones' layer"));
+
+    const std::string bad = write_file(dir, "b.toml", head + "[metrics.frontage]\nx = { a = 1 }\n");
+    CHECK_THROWS_AS(load_project(bad), ConfigError);
 }

@@ -1,0 +1,297 @@
+// constraints: how much of each parcel lies under planning constraints (flood-prone areas,
+// protected nature, soil contamination, reserve land) and how much usable free land is left
+// outside them. See README.md beside this file. Uses only the engine's public headers.
+
+#include <spaceuse/error.hpp>
+#include <spaceuse/metrics.hpp>
+#include <spaceuse/occupancy.hpp>
+#include <spaceuse/plugin.hpp>
+#include <spaceuse/study.hpp>
+
+#include <boost/geometry.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace spaceuse::plugins::constraints {
+
+namespace {
+
+namespace bg = boost::geometry;
+
+const char* const default_kinds = "flood,nature,contamination,reserve";
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::string item;
+    for (const char c : text + ",") {
+        if (c == ',') {
+            if (!item.empty()) {
+                out.push_back(item);
+            }
+            item.clear();
+        } else if (c != ' ') {
+            item += c;
+        }
+    }
+    return out;
+}
+
+const MultiPolygon& polygons(const Feature& f) {
+    static const MultiPolygon empty;
+    const auto* p = std::get_if<MultiPolygon>(&f.geometry);
+    return p == nullptr ? empty : *p;
+}
+
+// Boost.Geometry overlays: the model's polygons are valid (the reader repairs them) and already
+// Boost.Geometry models, so no conversion to GEOS is needed for these few operations.
+MultiPolygon intersection(const MultiPolygon& a, const MultiPolygon& b) {
+    MultiPolygon out;
+    bg::intersection(a, b, out);
+    return out;
+}
+
+MultiPolygon unite(const MultiPolygon& a, const MultiPolygon& b) {
+    MultiPolygon out;
+    bg::union_(a, b, out);
+    return out;
+}
+
+MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) {
+    MultiPolygon out;
+    bg::difference(a, b, out);
+    return out;
+}
+
+OccupancyOptions occupancy_options(const MetricOptions& o) {
+    OccupancySettings s;
+    s.profile = o.text("profile", "default");
+    auto num = [&o](const char* name) -> std::optional<double> {
+        if (o.text(name).empty()) {
+            return std::nullopt;
+        }
+        return o.number(name, 0.0);
+    };
+    s.setback_m = num("setback_m");
+    s.min_free_area_m2 = num("min_free_area_m2");
+    s.min_free_width_m = num("min_free_width_m");
+    return make_occupancy_options(s, static_cast<unsigned>(o.number("threads", 0)));
+}
+
+struct ParcelFigures {
+    double constrained_m2 = 0.0;
+    std::vector<double> by_kind_m2;
+    double developable_m2 = 0.0;
+};
+
+class ConstraintsMetric : public Metric {
+public:
+    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& options,
+                                     const ProgressFn& progress_fn) const override {
+        Progress progress(progress_fn);
+        progress.report(0.0, "constraints");
+        const Layer* constraints = model.find("constraints");
+        const Layer* parcels = model.find("parcels");
+        const Layer* zones = model.find("zones");
+        if (constraints == nullptr || parcels == nullptr || zones == nullptr) {
+            throw ConfigError("constraints: needs the layers 'constraints', 'parcels' and 'zones'");
+        }
+        const std::vector<std::string> kinds = split_list(options.text("kinds", default_kinds));
+        if (kinds.empty()) {
+            throw ConfigError("constraints: option 'kinds' lists no kind");
+        }
+        const auto kind_field = constraints->require_field(options.text("kind_field", "kind"));
+        if (!kind_field) {
+            throw ConfigError("constraints: option 'kind_field' is empty");
+        }
+        // Kind of each constraint feature, as an index into `kinds`.
+        std::vector<std::size_t> kind_of(constraints->features.size());
+        for (std::size_t i = 0; i < constraints->features.size(); ++i) {
+            const Feature& f = constraints->features[i];
+            const std::string kind = value_as_text(f.attributes[*kind_field]);
+            const auto it = std::find(kinds.begin(), kinds.end(), kind);
+            if (it == kinds.end()) {
+                throw InputError("constraint kind '" + kind + "' is not one of the option 'kinds' (" +
+                                 options.text("kinds", default_kinds) + ")")
+                    .set_layer(constraints->name)
+                    .set_feature(f.fid);
+            }
+            kind_of[i] = static_cast<std::size_t>(it - kinds.begin());
+        }
+
+        // Usable free land per parcel, exactly as the occupancy metric defines it.
+        const OccupancyOptions occ = occupancy_options(options);
+        const OccupancyResult occupancy =
+            compute_occupancy(model, occ, scaled_progress(progress_fn, 0.0, 0.7));
+        std::vector<MultiPolygon> free_land(parcels->features.size());
+        for (const auto& piece : occupancy.free_pieces) {
+            for (const auto& p : piece.geometry) {
+                free_land[piece.parcel].push_back(p);
+            }
+        }
+
+        std::vector<ParcelFigures> figures(parcels->features.size());
+        for (std::size_t i = 0; i < parcels->features.size(); ++i) {
+            const Feature& parcel = parcels->features[i];
+            ParcelFigures& fig = figures[i];
+            fig.by_kind_m2.assign(kinds.size(), 0.0);
+            const MultiPolygon& shape = polygons(parcel);
+            // Constraint land on the parcel, per kind and in all (overlaps counted once).
+            std::vector<MultiPolygon> by_kind(kinds.size());
+            MultiPolygon all;
+            try {
+                for (const std::size_t c : constraints->query(envelope(parcel.geometry))) {
+                    const MultiPolygon part =
+                        intersection(shape, polygons(constraints->features[c]));
+                    if (part.empty()) {
+                        continue;
+                    }
+                    by_kind[kind_of[c]] = unite(by_kind[kind_of[c]], part);
+                    all = unite(all, part);
+                }
+                for (std::size_t k = 0; k < kinds.size(); ++k) {
+                    fig.by_kind_m2[k] = area(by_kind[k]);
+                }
+                fig.constrained_m2 = area(all);
+                fig.developable_m2 =
+                    all.empty() ? area(free_land[i]) : area(difference(free_land[i], all));
+            } catch (const bg::exception& e) {
+                throw GeometryError(std::string("constraints: overlay failed: ") + e.what())
+                    .set_layer(parcels->name)
+                    .set_feature(parcel.fid);
+            }
+            progress.report(0.7 + 0.3 * static_cast<double>(i + 1) /
+                                      static_cast<double>(parcels->features.size()),
+                            "constraints");
+        }
+
+        std::vector<OutputLayer> layers;
+        OutputLayer p;
+        p.name = "parcels";
+        p.fields = {{"parcel_id", FieldType::string},
+                    {"zone_id", FieldType::string},
+                    {"area_m2", FieldType::real},
+                    {"constrained_m2", FieldType::real}};
+        for (const auto& k : kinds) {
+            p.fields.push_back({"constrained_" + k + "_m2", FieldType::real});
+        }
+        p.fields.push_back({"constrained_share", FieldType::real});
+        p.fields.push_back({"free_m2", FieldType::real});
+        p.fields.push_back({"developable_m2", FieldType::real});
+
+        // Zone totals: sums over the parcels assigned to each zone (the zone holding the
+        // largest part of the parcel, as in the occupancy metric).
+        struct ZoneTotals {
+            std::int64_t n_parcels = 0;
+            double area_m2 = 0.0;
+            double constrained_m2 = 0.0;
+            std::vector<double> by_kind_m2;
+            double free_m2 = 0.0;
+            double developable_m2 = 0.0;
+        };
+        std::vector<ZoneTotals> totals(zones->features.size());
+        for (auto& t : totals) {
+            t.by_kind_m2.assign(kinds.size(), 0.0);
+        }
+        for (std::size_t i = 0; i < parcels->features.size(); ++i) {
+            const ParcelResult& r = occupancy.parcels[i];
+            const ParcelFigures& fig = figures[i];
+            std::vector<Value> row{parcels->features[i].id,
+                                   r.zone ? Value(zones->features[*r.zone].id)
+                                          : Value(std::monostate{}),
+                                   r.area_m2, fig.constrained_m2};
+            for (const double v : fig.by_kind_m2) {
+                row.emplace_back(v);
+            }
+            row.emplace_back(r.area_m2 > 0 ? fig.constrained_m2 / r.area_m2 : 0.0);
+            row.emplace_back(r.free_m2);
+            row.emplace_back(fig.developable_m2);
+            p.rows.push_back(std::move(row));
+            p.geometries.push_back(parcels->features[i].geometry);
+            if (r.zone) {
+                ZoneTotals& t = totals[*r.zone];
+                ++t.n_parcels;
+                t.area_m2 += r.area_m2;
+                t.constrained_m2 += fig.constrained_m2;
+                for (std::size_t k = 0; k < kinds.size(); ++k) {
+                    t.by_kind_m2[k] += fig.by_kind_m2[k];
+                }
+                t.free_m2 += r.free_m2;
+                t.developable_m2 += fig.developable_m2;
+            }
+        }
+        layers.push_back(std::move(p));
+
+        OutputLayer z;
+        z.name = "zones";
+        z.fields = {{"zone_id", FieldType::string},
+                    {"n_parcels", FieldType::integer},
+                    {"area_m2", FieldType::real},
+                    {"constrained_m2", FieldType::real}};
+        for (const auto& k : kinds) {
+            z.fields.push_back({"constrained_" + k + "_m2", FieldType::real});
+        }
+        z.fields.push_back({"free_m2", FieldType::real});
+        z.fields.push_back({"developable_m2", FieldType::real});
+        for (std::size_t i = 0; i < zones->features.size(); ++i) {
+            const ZoneTotals& t = totals[i];
+            std::vector<Value> row{zones->features[i].id, t.n_parcels, t.area_m2,
+                                   t.constrained_m2};
+            for (const double v : t.by_kind_m2) {
+                row.emplace_back(v);
+            }
+            row.emplace_back(t.free_m2);
+            row.emplace_back(t.developable_m2);
+            z.rows.push_back(std::move(row));
+            z.geometries.push_back(zones->features[i].geometry);
+        }
+        layers.push_back(std::move(z));
+        progress.report(1.0, "constraints");
+        return layers;
+    }
+};
+
+}  // namespace
+
+void register_metrics(MetricRegistry& registry) {
+    MetricInfo m;
+    m.name = "constraints";
+    m.description = "Parcel land under planning constraints (flood, nature, contamination, "
+                    "reserve) and usable free land outside them; zone totals";
+    m.layers = {"zones", "parcels", "buildings", "constraints"};
+    m.options = {
+        {"kind_field", "Field of the constraints layer holding the kind", "kind", ""},
+        {"kinds", "Constraint kinds, comma-separated (one output field each)", default_kinds, ""},
+        {"profile", "Occupancy profile defining usable free land (name or .toml path)", "default",
+         ""},
+        {"setback_m", "Override of the profile's setback around buildings", "", "m"},
+        {"min_free_area_m2", "Override of the profile's smallest usable free piece", "", "m2"},
+        {"min_free_width_m", "Override of the profile's narrowest usable free piece", "", "m"},
+    };
+    m.outputs = {
+        {"parcels", "parcel_id", FieldType::string, "", "parcel id"},
+        {"parcels", "zone_id", FieldType::string, "", "zone holding the largest part"},
+        {"parcels", "area_m2", FieldType::real, "m2", "parcel area"},
+        {"parcels", "constrained_m2", FieldType::real, "m2",
+         "area(parcel ∩ union of all constraints)"},
+        {"parcels", "constrained_K_m2", FieldType::real, "m2",
+         "area(parcel ∩ union of constraints of kind K)"},
+        {"parcels", "constrained_share", FieldType::real, "fraction", "constrained_m2 / area_m2"},
+        {"parcels", "free_m2", FieldType::real, "m2", "usable free land (occupancy metric)"},
+        {"parcels", "developable_m2", FieldType::real, "m2",
+         "area(usable free land − union of all constraints)"},
+        {"zones", "n_parcels", FieldType::integer, "", "parcels assigned to the zone"},
+        {"zones", "area_m2", FieldType::real, "m2", "Σ area of those parcels"},
+        {"zones", "constrained_m2", FieldType::real, "m2", "Σ constrained_m2"},
+        {"zones", "constrained_K_m2", FieldType::real, "m2", "Σ constrained_K_m2"},
+        {"zones", "free_m2", FieldType::real, "m2", "Σ free_m2"},
+        {"zones", "developable_m2", FieldType::real, "m2", "Σ developable_m2"},
+    };
+    m.factory = [] { return std::make_unique<ConstraintsMetric>(); };
+    registry.add(std::move(m));
+}
+
+}  // namespace spaceuse::plugins::constraints
+
+SPACEUSE_METRIC_PLUGIN(constraints, spaceuse::plugins::constraints::register_metrics)

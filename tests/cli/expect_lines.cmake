@@ -1,0 +1,15 @@
+# Requires FILE to hold a line matching each regular expression of LINES (anchored at the line
+# start).
+file(STRINGS ${FILE} content)
+foreach(expected IN LISTS LINES)
+    set(found FALSE)
+    foreach(line IN LISTS content)
+        if(line MATCHES "^${expected}")
+            set(found TRUE)
+        endif()
+    endforeach()
+    if(NOT found)
+        string(REPLACE ";" "\n" shown "${content}")
+        message(FATAL_ERROR "${FILE}: no line matches '${expected}':\n${shown}")
+    endif()
+endforeach()
