@@ -53,6 +53,10 @@ struct GeoJsonStats {
 GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
                            const WriteOptions& options);
 
+/// The same GeoJSON text as write_geojson, as a string (for documents that embed the data).
+/// @throws OutputError when a geometry cannot be transformed to WGS84.
+std::string geojson_text(const OutputLayer& layer, const CrsInfo& crs, const WriteOptions& options);
+
 /// Writes GeoJSON in the analysis CRS `crs` (coordinates to 1 mm) with a GeoJSON 2008 `crs`
 /// member naming its authority code, which QGIS and GDAL read. Not RFC 7946: for users who want
 /// the projected coordinates.

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <unistd.h>
 
@@ -241,9 +242,12 @@ void write_text_file(const std::string& path, const std::string& text, const Wri
 
 namespace {
 
-/// The GeoJSON writer behind write_geojson (RFC 7946, WGS84) and write_geojson_native.
-GeoJsonStats write_geojson_impl(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
-                                const WriteOptions& options, bool native) {
+/// Builds the GeoJSON text behind write_geojson (RFC 7946, WGS84), write_geojson_native and
+/// geojson_text, handing it to `flush` in pieces of about 1 MiB. `path` names the target in
+/// errors.
+GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
+                           const WriteOptions& options, bool native,
+                           const std::function<void(std::string&)>& flush) {
     std::string crs_member;
     if (native) {
         const auto colon = crs.code.find(':');
@@ -254,7 +258,6 @@ GeoJsonStats write_geojson_impl(const OutputLayer& layer, const CrsInfo& crs, co
         crs_member = R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:)" +
                      crs.code.substr(0, colon) + "::" + crs.code.substr(colon + 1) + "\"}},\n";
     }
-    AtomicFile file(path, options);
     GeoJsonStats stats;
     std::optional<detail::Transformer> to_wgs84;
     if (!native) {
@@ -325,12 +328,20 @@ GeoJsonStats write_geojson_impl(const OutputLayer& layer, const CrsInfo& crs, co
         out += '}';
         ++stats.features;
         if (out.size() > (1 << 20)) {
-            file.stream() << out;
+            flush(out);
             out.clear();
         }
     }
     out += "\n]}\n";
-    file.stream() << out;
+    flush(out);
+    return stats;
+}
+
+GeoJsonStats write_geojson_file(const OutputLayer& layer, const CrsInfo& crs,
+                                const std::string& path, const WriteOptions& options, bool native) {
+    AtomicFile file(path, options);
+    const auto stats = build_geojson(layer, crs, path, options, native,
+                                     [&file](std::string& piece) { file.stream() << piece; });
     file.commit();
     return stats;
 }
@@ -339,12 +350,19 @@ GeoJsonStats write_geojson_impl(const OutputLayer& layer, const CrsInfo& crs, co
 
 GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
                            const WriteOptions& options) {
-    return write_geojson_impl(layer, crs, path, options, false);
+    return write_geojson_file(layer, crs, path, options, false);
 }
 
 GeoJsonStats write_geojson_native(const OutputLayer& layer, const CrsInfo& crs,
                                   const std::string& path, const WriteOptions& options) {
-    return write_geojson_impl(layer, crs, path, options, true);
+    return write_geojson_file(layer, crs, path, options, true);
+}
+
+std::string geojson_text(const OutputLayer& layer, const CrsInfo& crs, const WriteOptions& options) {
+    std::string text;
+    build_geojson(layer, crs, layer.name, options, false,
+                  [&text](std::string& piece) { text += piece; });
+    return text;
 }
 
 void write_csv(const OutputLayer& layer, const std::string& path, const WriteOptions& options,
