@@ -53,6 +53,10 @@ struct GeoJsonStats {
 GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
                            const WriteOptions& options);
 
+/// The same GeoJSON text as write_geojson, as a string (for documents that embed the data).
+/// @throws OutputError when a geometry cannot be transformed to WGS84.
+std::string geojson_text(const OutputLayer& layer, const CrsInfo& crs, const WriteOptions& options);
+
 /// Writes a UTF-8 CSV with a header; reals with `decimals` fixed decimals, nulls empty.
 /// @throws OutputError as write_geojson.
 void write_csv(const OutputLayer& layer, const std::string& path, const WriteOptions& options,

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <unistd.h>
 
@@ -229,9 +230,11 @@ void write_text_file(const std::string& path, const std::string& text, const Wri
     file.commit();
 }
 
-GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
-                           const WriteOptions& options) {
-    AtomicFile file(path, options);
+namespace {
+
+/// Builds the GeoJSON text, handing it to `flush` in pieces of about 1 MiB.
+GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
+                           const WriteOptions& options, const std::function<void(std::string&)>& flush) {
     GeoJsonStats stats;
     detail::Transformer to_wgs84(detail::crs_definition(crs), "EPSG:4326");
     detail::GeosContext geos;
@@ -294,14 +297,30 @@ GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
         out += '}';
         ++stats.features;
         if (out.size() > (1 << 20)) {
-            file.stream() << out;
+            flush(out);
             out.clear();
         }
     }
     out += "\n]}\n";
-    file.stream() << out;
+    flush(out);
+    return stats;
+}
+
+}  // namespace
+
+GeoJsonStats write_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
+                           const WriteOptions& options) {
+    AtomicFile file(path, options);
+    const auto stats = build_geojson(layer, crs, path, options,
+                                     [&file](std::string& piece) { file.stream() << piece; });
     file.commit();
     return stats;
+}
+
+std::string geojson_text(const OutputLayer& layer, const CrsInfo& crs, const WriteOptions& options) {
+    std::string text;
+    build_geojson(layer, crs, layer.name, options, [&text](std::string& piece) { text += piece; });
+    return text;
 }
 
 void write_csv(const OutputLayer& layer, const std::string& path, const WriteOptions& options,
