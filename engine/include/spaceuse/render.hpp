@@ -38,6 +38,9 @@ struct MapOptions {
     double dpi = 150.0;
     /// Title; empty: the study name (and the zone).
     std::string title;
+    /// Draw labels: zone names, and on a map of one zone the ids of its vacant and underused
+    /// parcels.
+    bool labels = true;
 };
 
 /// Page set-up of the committee report.

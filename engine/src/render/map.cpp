@@ -484,7 +484,8 @@ Box map_world(const DocContext& ctx, std::optional<std::size_t> zone_row, double
 }
 
 void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
-                   std::optional<std::size_t> zone_row, const Rect& area, bool parcel_labels) {
+                   std::optional<std::size_t> zone_row, const Rect& area, bool zone_labels,
+                   bool parcel_labels) {
     Xf xf;
     xf.area = area;
     xf.world = map_world(ctx, zone_row, area.w / area.h);
@@ -601,7 +602,7 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
     const std::size_t id_col = *column(zones, "zone_id");
     set_colour(cr, 0x000000);
     set_font(cr, label_pt, true);
-    for (std::size_t r = 0; r < zones.rows.size(); ++r) {
+    for (std::size_t r = 0; r < zones.rows.size() && zone_labels; ++r) {
         const auto* mp = polygons(zones.geometries[r]);
         if (mp == nullptr) {
             continue;
@@ -850,7 +851,7 @@ void render_map(const Study& study, const StudyReport& report, const MapOptions&
                             : "Parcels by " + style.field + " (" + options.classification + ")";
     draw_text(c, l.margin, l.margin + l.title_pt * 1.3 + l.base_pt * 1.2, subtitle);
 
-    draw_map_body(c, ctx, style, zone, l.body, zone.has_value());
+    draw_map_body(c, ctx, style, zone, l.body, options.labels, zone.has_value() && options.labels);
     draw_legend(c, ctx, style, zone, l.legend.x, l.legend.y, l.legend.w, l.base_pt);
 
     set_font(c, l.base_pt * 0.9);

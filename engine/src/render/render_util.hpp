@@ -116,7 +116,8 @@ Box map_world(const DocContext& ctx, std::optional<std::size_t> zone_row, double
 /// Draws the map body into `area`: zones, parcels, free space, buildings, roads, facilities,
 /// labels, north arrow and scale bar, framed. `zone_row` selects the zone (nullopt: all).
 void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
-                   std::optional<std::size_t> zone_row, const Rect& area, bool parcel_labels);
+                   std::optional<std::size_t> zone_row, const Rect& area, bool zone_labels,
+                   bool parcel_labels);
 
 /// Draws the legend from (x, y) with width w; returns its height.
 double draw_legend(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,

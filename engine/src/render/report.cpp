@@ -395,7 +395,7 @@ void ReportWriter::cover() {
         const double tight_h = body.w * (tight.max_corner().y() - tight.min_corner().y()) /
                                (tight.max_corner().x() - tight.min_corner().x());
         body.h = std::clamp(tight_h, std::min(190.0, body.h), body.h);
-        draw_map_body(m_cr, m_ctx, style, std::nullopt, body, false);
+        draw_map_body(m_cr, m_ctx, style, std::nullopt, body, true, false);
         draw_legend(m_cr, m_ctx, style, std::nullopt, body.x + body.w + 8, body.y, legend_w, 7);
         y = body.y + body.h;
     }
@@ -421,7 +421,7 @@ void ReportWriter::zone_page(std::size_t row) {
     const ParcelStyle style = make_parcel_style(m_ctx, mo);
     const double legend_w = 105;
     const Rect body{m, y, tw - legend_w - 8, m_h * (m_w > m_h ? 0.45 : 0.40)};
-    draw_map_body(m_cr, m_ctx, style, row, body, true);
+    draw_map_body(m_cr, m_ctx, style, row, body, true, true);
     draw_legend(m_cr, m_ctx, style, row, body.x + body.w + 8, body.y, legend_w, 7);
     set_font(m_cr, 6.5);
     set_colour(m_cr, 0x555555);
