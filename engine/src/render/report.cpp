@@ -415,7 +415,8 @@ void ReportWriter::zone_page(std::size_t row) {
     const OutputLayer& z = *m_ctx.zones;
     const std::string id = text_at(z, row, *column(z, "zone_id"));
     const std::string name = text_at(z, row, *column(z, "name"));
-    double y = heading(m, "Zone " + id + (name.empty() ? "" : " — " + name), 16);
+    // Names first: committee members know the zones by name, ids (often OSM numbers) follow.
+    double y = heading(m, name.empty() ? "Zone " + id : name + " (zone " + id + ")", 16);
 
     MapOptions mo;
     const ParcelStyle style = make_parcel_style(m_ctx, mo);

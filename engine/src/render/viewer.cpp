@@ -174,7 +174,7 @@ const char* viewer_js = R"(
     style: { color: '#222222', weight: 2.5, fillColor: '#f0f0f0', fillOpacity: 0.6 },
     onEachFeature: (f, l) => {
       l.bindPopup(zonePopup(f.properties));
-      l.bindTooltip(f.properties.name || f.properties.zone_id, { permanent: true, direction: 'center', className: 'su-label' });
+      l.bindTooltip(f.properties.name || f.properties.zone_id, { permanent: true, direction: 'top', offset: [0, -14], className: 'su-label' });
     } }), true);
   if (D.roads) add('roads', 'Roads', L.geoJSON(D.roads, {
     style: { color: '#9a9a9a', weight: 2 }, interactive: false }), true);

@@ -7,6 +7,7 @@
 #include <boost/geometry.hpp>
 #include <cairo.h>
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -28,7 +29,8 @@ const Sample& sample() {
     static const Sample s = [] {
         Sample x;
         x.study = load_project(std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.toml");
-        x.study.output_dir = test::temp_dir("render_sample");
+        // One folder per process: ctest runs the test cases in parallel processes.
+        x.study.output_dir = test::temp_dir("render_sample_" + std::to_string(::getpid()));
         x.study.documents.map.reset();
         x.study.documents.report.reset();
         x.study.documents.view.reset();
