@@ -108,7 +108,11 @@ void print_access_table(const StudyReport& report) {
 
 void print_outputs(const StudyReport& report) {
     for (const auto& o : report.outputs) {
-        std::fprintf(stderr, "wrote %s (%zu features)\n", o.path.c_str(), o.features);
+        if (o.layer == "map" || o.layer == "report" || o.layer == "view") {
+            std::fprintf(stderr, "wrote %s\n", o.path.c_str());  // a document, not a layer
+        } else {
+            std::fprintf(stderr, "wrote %s (%zu features)\n", o.path.c_str(), o.features);
+        }
     }
     std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
 }

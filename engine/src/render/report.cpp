@@ -547,7 +547,7 @@ void ReportWriter::zone_page(std::size_t row) {
     } else {
         Table t;
         t.header = {"Parcel", "Status", "Area\nm²", "Built\nm²", "Coverage\n%", "Usable free\nm²",
-                    "Largest free piece\nm²"};
+                    "Largest piece\nm²"};
         t.widths = {0.18, 0.14, 0.14, 0.12, 0.12, 0.15, 0.15};
         const double row_h = 7.6 * 1.7;
         const double room = m_h - m * 0.55 - 24 - y - row_h * 1.6;
