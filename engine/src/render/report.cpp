@@ -128,7 +128,8 @@ std::string ReportWriter::access_text(const AccessFigure& a) const {
         return "not reached";
     }
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f km, %.0f min", *a.dist_m / 1000.0, *a.time_min);
+    std::snprintf(buf, sizeof buf, "%.1f km, %.*f min", *a.dist_m / 1000.0, *a.time_min < 10 ? 1 : 0,
+                  *a.time_min);
     return buf;
 }
 
