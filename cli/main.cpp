@@ -3,9 +3,12 @@
 #include "command.hpp"
 #include "command_access.hpp"
 #include "command_info.hpp"
+#include "command_map.hpp"
 #include "command_metrics.hpp"
 #include "command_occupancy.hpp"
+#include "command_report.hpp"
 #include "command_run.hpp"
+#include "command_view.hpp"
 #include "progress_bar.hpp"
 
 #include <spaceuse/error.hpp>
@@ -44,6 +47,9 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandOccupancy>(global));
     commands.push_back(std::make_unique<CommandAccess>(global));
     commands.push_back(std::make_unique<CommandMetrics>(global));
+    commands.push_back(std::make_unique<CommandMap>(global));
+    commands.push_back(std::make_unique<CommandReport>(global));
+    commands.push_back(std::make_unique<CommandView>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;
     for (auto& c : commands) {

@@ -18,10 +18,15 @@ done
 
 pkgs="build-essential cmake pkg-config ca-certificates
       libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
-      libboost-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev"
+      libboost-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+      libcairo2-dev fonts-dejavu-core"
+# The build fetches Leaflet (HTML viewer) with npm; a Node.js that bundles npm is fine too.
+if ! command -v npm >/dev/null 2>&1; then
+    pkgs="$pkgs nodejs npm"
+fi
 if [ "$want_tests" = 1 ]; then
     # QGIS (headless) checks the exported layers and their styles; python3-gdal the benchmark.
-    pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers"
+    pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers poppler-utils chromium"
 fi
 if [ "$want_bench" = 1 ]; then
     pkgs="$pkgs python3 python3-gdal postgresql-15-postgis-3 postgresql-15-pgrouting

@@ -9,6 +9,7 @@
 #include <spaceuse/io.hpp>
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
+#include <spaceuse/render.hpp>
 
 #include <map>
 #include <memory>
@@ -96,6 +97,8 @@ struct Study {
     unsigned threads = 0;
     /// Free text stored in the manifest (e.g. the command line or project file path).
     std::string invoked_as;
+    /// Maps, committee report and HTML viewer written after the analyses.
+    DocumentSettings documents;
 };
 
 /// What a study run produced.

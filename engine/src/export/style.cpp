@@ -5,6 +5,8 @@
 
 #include "style.hpp"
 
+#include <spaceuse/render.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,11 +17,17 @@ namespace spaceuse::detail {
 
 namespace {
 
-// Okabe & Ito (2008) colour-blind-safe palette.
-constexpr Rgba kBlue{0, 114, 178, 255};
-constexpr Rgba kOrange{230, 159, 0, 255};
-constexpr Rgba kVermillion{213, 94, 0, 255};
-constexpr Rgba kGreen{0, 158, 115, 255};
+constexpr Rgba rgb(unsigned hex) {
+    return {static_cast<int>((hex >> 16) & 0xFF), static_cast<int>((hex >> 8) & 0xFF),
+            static_cast<int>(hex & 0xFF), 255};
+}
+
+// The same colours as the maps, report and viewer (render.hpp): Paul Tol's colour-blind-safe
+// "light" scheme for the statuses, his green for free space.
+constexpr Rgba kOccupied = rgb(StatusColours::occupied);
+constexpr Rgba kUnderused = rgb(StatusColours::underused);
+constexpr Rgba kVacant = rgb(StatusColours::vacant);
+constexpr Rgba kGreen = rgb(0x117733);
 constexpr Rgba kGrey{153, 153, 153, 255};
 // ColorBrewer YlGnBu, 5 classes (light to dark).
 constexpr Rgba kYlGnBu[5] = {{255, 255, 204, 255}, {161, 218, 180, 255}, {65, 182, 196, 255},
@@ -105,10 +113,10 @@ std::vector<LayerStyle> parcel_styles(const OutputLayer& layer) {
     if (has_field(layer, "status")) {
         LayerStyle s = classified("status", RendererKind::categorized,
                                   "Parcels by occupancy status (occupied, underused, vacant)");
-        s.categories = {{"occupied", "Occupied", solid(kBlue)},
-                        {"underused", "Underused", solid(kOrange)},
-                        // Vacant land is what the committee looks for: strong colour, heavy edge.
-                        {"vacant", "Vacant", solid(kVermillion, 0.7, {0, 0, 0, 255})}};
+        s.categories = {{"occupied", "Occupied", solid(kOccupied)},
+                        {"underused", "Underused", solid(kUnderused)},
+                        // Vacant land is what the committee looks for: heavy edge.
+                        {"vacant", "Vacant", solid(kVacant, 0.7, {0, 0, 0, 255})}};
         styles.push_back(std::move(s));
     }
     if (has_field(layer, "coverage")) {

@@ -1,7 +1,8 @@
 #pragma once
 // Layer styles for exported result layers: one description per layer, serialised as QGIS QML
 // (sidecars and the GeoPackage layer_styles table) and as OGC SLD 1.0 for other viewers.
-// Colours are from the Okabe–Ito colour-blind-safe palette and ColorBrewer's sequential YlGnBu.
+// Colours are those of the maps and report (Paul Tol's colour-blind-safe "light" scheme for
+// statuses) and ColorBrewer's sequential YlGnBu for classes.
 
 #include <spaceuse/output.hpp>
 

@@ -103,6 +103,73 @@ std::string resolve_input(const std::string& spec, const fs::path& base) {
     return (base / spec).lexically_normal().string();
 }
 
+/// Output file name of a document section: a plain file name with one of the extensions.
+std::string document_file(const TableReader& t, const std::string& fallback,
+                          const std::set<std::string>& extensions) {
+    const std::string file = t.text("file", fallback);
+    const fs::path p(file);
+    if (file.empty() || p.has_parent_path() || extensions.count(p.extension().string()) == 0) {
+        std::string list;
+        for (const auto& e : extensions) {
+            list += (list.empty() ? "" : ", ") + e;
+        }
+        throw ConfigError(t.where("file") + " must be a file name (written in the output folder) "
+                                            "ending in " + list);
+    }
+    return file;
+}
+
+void load_document_sections(const toml::table& root, const std::string& path, DocumentSettings& d) {
+    if (root.get("map") != nullptr) {
+        const toml::table& table = section(root, "map", path);
+        TableReader t(table, path, "map");
+        t.check_keys({"file", "zone", "field", "classification", "classes", "breaks", "width",
+                      "height", "dpi", "title"});
+        MapOptions o;
+        o.zone = t.text("zone");
+        o.field = t.text("field");
+        o.classification = t.text("classification", o.classification);
+        o.classes = static_cast<int>(t.number("classes").value_or(o.classes));
+        if (const auto* b = table.get("breaks")) {
+            const auto* arr = b->as_array();
+            if (arr == nullptr) {
+                throw ConfigError(t.where("breaks") + " must be a list of numbers");
+            }
+            for (const auto& item : *arr) {
+                auto v = item.value<double>();
+                if (!v) {
+                    throw ConfigError(t.where("breaks") + " must hold numbers");
+                }
+                o.breaks.push_back(*v);
+            }
+        }
+        o.width_px = static_cast<int>(t.number("width").value_or(o.width_px));
+        o.height_px = static_cast<int>(t.number("height").value_or(o.height_px));
+        o.dpi = t.number("dpi").value_or(o.dpi);
+        o.title = t.text("title");
+        d.map.emplace(document_file(t, "map.png", {".png", ".svg", ".pdf"}), o);
+    }
+    if (root.get("report") != nullptr) {
+        TableReader t(section(root, "report", path), path, "report");
+        t.check_keys({"file", "paper", "landscape", "title"});
+        ReportOptions o;
+        o.paper = t.text("paper", o.paper);
+        if (o.paper != "A4" && o.paper != "A3") {
+            throw ConfigError(t.where("paper") + " must be \"A4\" or \"A3\"");
+        }
+        o.landscape = t.boolean("landscape", false);
+        o.title = t.text("title");
+        d.report.emplace(document_file(t, "report.pdf", {".pdf"}), o);
+    }
+    if (root.get("view") != nullptr) {
+        TableReader t(section(root, "view", path), path, "view");
+        t.check_keys({"file", "title"});
+        ViewOptions o;
+        o.title = t.text("title");
+        d.view.emplace(document_file(t, "viewer.html", {".html"}), o);
+    }
+}
+
 }  // namespace
 
 std::string default_project_path() {
@@ -133,11 +200,11 @@ Study load_project(const std::string& path) {
     for (const auto& [key, node] : root) {
         const std::string k(key.str());
         static const std::set<std::string> known = {"project", "layers", "occupancy", "access",
-                                                    "export", "metrics"};
+                                                    "export", "metrics", "map", "report", "view"};
         if (known.count(k) == 0) {
             throw ConfigError(path + ": section [" + k +
                               "] is unknown (known: project, layers, occupancy, access, export, "
-                              "metrics)");
+                              "metrics, map, report, view)");
         }
     }
     const fs::path base = fs::path(path).parent_path();
@@ -145,8 +212,11 @@ Study load_project(const std::string& path) {
     study.invoked_as = "spaceuse run " + path;
 
     TableReader project(section(root, "project", path), path, "project");
-    project.check_keys(
-        {"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision", "plugins"});
+    project.check_keys({"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision",
+                        "plugins", "sources", "data_date", "osm"});
+    study.documents.sources = project.text("sources");
+    study.documents.data_date = project.text("data_date");
+    study.documents.osm = project.boolean("osm", false);
     study.name = project.text("name", fs::path(path).stem().string());
     study.output_dir = project.text("output");
     if (study.output_dir.empty()) {
@@ -380,6 +450,7 @@ Study load_project(const std::string& path) {
         }
         study.metrics.push_back(std::move(run));
     }
+    load_document_sections(root, path, study.documents);
     return study;
 }
 

@@ -481,6 +481,8 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         }
     }
 
+    write_documents(study, report);
+
     // The manifest: inputs, CRS, profile, options, outputs, counts. No timestamps, so the same
     // inputs give the same bytes.
     nlohmann::json m;

@@ -1,0 +1,23 @@
+#include "command_report.hpp"
+
+namespace spaceuse::cli {
+
+CLI::App* CommandReport::setup(CLI::App& app) {
+    auto* sub = app.add_subcommand("report", "Run a project and write the committee report (PDF): "
+                                             "overall table, definitions, one page per zone");
+    m_run.add_options(sub, "Report file (.pdf)");
+    sub->add_option("--paper", m_options.paper, "A4 or A3")->check(CLI::IsMember({"A4", "A3"}));
+    sub->add_flag("--landscape", m_options.landscape, "Landscape pages");
+    sub->add_option("--title", m_options.title, "Title (default: the study name)");
+    return sub;
+}
+
+int CommandReport::run() {
+    const Study study = m_run.load();
+    const StudyReport report = m_run.run(study, m_global);
+    render_report(study, report, m_options, m_run.output, study.write);
+    m_run.done(m_global);
+    return exit_ok;
+}
+
+}  // namespace spaceuse::cli

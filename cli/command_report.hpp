@@ -1,0 +1,22 @@
+#pragma once
+
+#include "command.hpp"
+#include "document_run.hpp"
+
+#include <spaceuse/render.hpp>
+
+namespace spaceuse::cli {
+
+/// `spaceuse report [PROJECT] -o FILE.pdf`: runs a project and writes the committee report.
+class CommandReport : public Command {
+public:
+    using Command::Command;
+    CLI::App* setup(CLI::App& app) override;
+    int run() override;
+
+private:
+    DocumentRun m_run;
+    ReportOptions m_options;
+};
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,21 @@
+#include "command_view.hpp"
+
+namespace spaceuse::cli {
+
+CLI::App* CommandView::setup(CLI::App& app) {
+    auto* sub = app.add_subcommand("view", "Run a project and write a single-file offline HTML "
+                                           "viewer (Leaflet and the data embedded)");
+    m_run.add_options(sub, "Viewer file (.html)");
+    sub->add_option("--title", m_options.title, "Title (default: the study name)");
+    return sub;
+}
+
+int CommandView::run() {
+    const Study study = m_run.load();
+    const StudyReport report = m_run.run(study, m_global);
+    write_viewer(study, report, m_options, m_run.output, study.write);
+    m_run.done(m_global);
+    return exit_ok;
+}
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "command.hpp"
+#include "document_run.hpp"
+
+#include <spaceuse/render.hpp>
+
+namespace spaceuse::cli {
+
+/// `spaceuse view [PROJECT] -o FILE.html`: runs a project and writes the offline HTML viewer.
+class CommandView : public Command {
+public:
+    using Command::Command;
+    CLI::App* setup(CLI::App& app) override;
+    int run() override;
+
+private:
+    DocumentRun m_run;
+    ViewOptions m_options;
+};
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,123 @@
+#pragma once
+
+/// @file render.hpp
+/// Documents for people who do not run GIS software: maps (PNG, SVG, PDF), the committee
+/// report (PDF) and an offline HTML viewer. They are drawn from a StudyReport's model and
+/// result layers (analysis CRS, metres); maps and the report with Cairo, the viewer with
+/// Leaflet embedded into one HTML file.
+
+#include <spaceuse/geometry.hpp>
+#include <spaceuse/output.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spaceuse {
+
+struct Study;
+struct StudyReport;
+
+/// What a map shows and how large it is.
+struct MapOptions {
+    /// Zone id or zone name to map; empty: all zones.
+    std::string zone;
+    /// Numeric field of the parcel results (or of the access results when the origins are the
+    /// parcels) for graduated colours; empty: colour by status.
+    std::string field;
+    /// "quantiles" or "breaks" (with `breaks`).
+    std::string classification = "quantiles";
+    /// Number of classes for quantiles (3..7).
+    int classes = 5;
+    /// Upper class limits for "breaks" (ascending; the last class is open-ended).
+    std::vector<double> breaks;
+    /// Output size in pixels (PNG) and resolution; PDF and SVG pages are width × height
+    /// pixels at `dpi` (1754 × 1240 at 150 dpi is A4 landscape).
+    int width_px = 1754;
+    int height_px = 1240;
+    double dpi = 150.0;
+    /// Title; empty: the study name (and the zone).
+    std::string title;
+    /// Draw labels: zone names, and on a map of one zone the ids of its vacant and underused
+    /// parcels.
+    bool labels = true;
+};
+
+/// Page set-up of the committee report.
+struct ReportOptions {
+    /// "A4" or "A3".
+    std::string paper = "A4";
+    bool landscape = false;
+    /// Title; empty: the study name.
+    std::string title;
+};
+
+/// Options of the HTML viewer.
+struct ViewOptions {
+    /// Title; empty: the study name.
+    std::string title;
+};
+
+/// The documents `run_study` writes into the output folder after the analyses (from the
+/// project file's [map], [report] and [view] sections), and the attribution they print.
+struct DocumentSettings {
+    /// Data sources printed on maps and reports; empty: the input files' names. "© OpenStreetMap
+    /// contributors" is added when an input is OSM data (a name containing "osm") or `osm` is set.
+    std::string sources;
+    bool osm = false;
+    /// Date of the data (free text, e.g. "2024-06"); empty: the newest input file's date.
+    std::string data_date;
+    /// File names (in the output folder) and options; unset: not written.
+    std::optional<std::pair<std::string, MapOptions>> map;
+    std::optional<std::pair<std::string, ReportOptions>> report;
+    std::optional<std::pair<std::string, ViewOptions>> view;
+};
+
+/// Status fill colours (colour-blind-safe, Paul Tol's "light" scheme) as 0xRRGGBB.
+struct StatusColours {
+    static constexpr unsigned occupied = 0x77AADD;
+    static constexpr unsigned underused = 0xEEDD88;
+    static constexpr unsigned vacant = 0xEE8866;
+};
+
+/// Where the map's world rectangle lands on the page: page = offset + scale × (x, −y).
+struct MapFrame {
+    /// Visible world rectangle (analysis CRS).
+    Box world;
+    /// Map area on the page, in pixels of the output (PNG) or points × dpi / 72.
+    double left = 0, top = 0, width = 0, height = 0;
+    /// Output pixels per metre.
+    double px_per_m = 1;
+
+    /// Output pixel of a world point.
+    Point to_pixel(const Point& p) const;
+};
+
+/// Computes the frame render_map uses for `options` (for tests and callers that annotate).
+/// @throws ConfigError when the zone is unknown or the report has no occupancy results.
+MapFrame map_frame(const Study& study, const StudyReport& report, const MapOptions& options);
+
+/// Renders a map to `path`; the format follows the extension (.png, .svg, .pdf).
+/// @throws ConfigError on bad options (unknown zone or field, bad classes), OutputError when
+///         the file exists (without overwrite) or cannot be written.
+void render_map(const Study& study, const StudyReport& report, const MapOptions& options,
+                const std::string& path, const WriteOptions& write);
+
+/// Renders the committee report (PDF): a cover with the table of all zones and the definitions
+/// used, then one page per zone (map, key figures, status chart, vacant and underused parcels).
+/// @throws as render_map.
+void render_report(const Study& study, const StudyReport& report, const ReportOptions& options,
+                   const std::string& path, const WriteOptions& write);
+
+/// Writes the single-file offline HTML viewer: Leaflet (embedded), every result layer as
+/// GeoJSON (WGS84), a legend, layer toggles and parcel popups. Leaflet is read from
+/// `$SPACEUSE_LEAFLET_DIR`, the build tree or the install's share/spaceuse/leaflet.
+/// @throws InputError when Leaflet is not found, OutputError as render_map.
+void write_viewer(const Study& study, const StudyReport& report, const ViewOptions& options,
+                  const std::string& path, const WriteOptions& write);
+
+/// Writes the documents of `study.documents` into the output folder and adds them to
+/// `report.outputs`. Called by run_study once the results exist.
+void write_documents(const Study& study, StudyReport& report);
+
+}  // namespace spaceuse

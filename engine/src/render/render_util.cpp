@@ -1,0 +1,296 @@
+#include "render/render_util.hpp"
+
+#include <spaceuse/error.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+namespace spaceuse::detail {
+
+namespace fs = std::filesystem;
+
+cairo_status_t ByteSink::write(void* closure, const unsigned char* data, unsigned int length) {
+    static_cast<ByteSink*>(closure)->bytes.append(reinterpret_cast<const char*>(data), length);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+void check_cairo(cairo_status_t status, const std::string& path) {
+    if (status != CAIRO_STATUS_SUCCESS) {
+        throw OutputError(std::string("drawing failed: ") + cairo_status_to_string(status))
+            .set_source(path);
+    }
+}
+
+void set_colour(cairo_t* cr, unsigned rgb, double alpha) {
+    cairo_set_source_rgba(cr, ((rgb >> 16) & 0xFF) / 255.0, ((rgb >> 8) & 0xFF) / 255.0,
+                          (rgb & 0xFF) / 255.0, alpha);
+}
+
+void set_font(cairo_t* cr, double size_pt, bool bold) {
+    // Cairo's simple text API is enough for labels and tables in Latin script; DejaVu Sans
+    // (fonts-dejavu-core) has every sign used (², ©, ≤, –).
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size_pt);
+}
+
+double text_width(cairo_t* cr, const std::string& text) {
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, text.c_str(), &e);
+    return e.x_advance;
+}
+
+void draw_text(cairo_t* cr, double x, double y, const std::string& text, double align) {
+    const double w = align == 0.0 ? 0.0 : text_width(cr, text);
+    cairo_move_to(cr, x - align * w, y);
+    cairo_show_text(cr, text.c_str());
+}
+
+void draw_halo_text(cairo_t* cr, double x, double y, const std::string& text) {
+    cairo_save(cr);
+    cairo_move_to(cr, x, y);
+    cairo_text_path(cr, text.c_str());
+    set_colour(cr, 0xFFFFFF);
+    cairo_set_line_width(cr, 2.5);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+    cairo_move_to(cr, x, y);
+    cairo_show_text(cr, text.c_str());
+}
+
+std::vector<std::string> wrap_text(cairo_t* cr, const std::string& text, double width) {
+    std::vector<std::string> lines;
+    std::string line;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = text.find(' ', pos);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        const std::string word = text.substr(pos, end - pos);
+        const std::string trial = line.empty() ? word : line + " " + word;
+        if (!line.empty() && text_width(cr, trial) > width) {
+            lines.push_back(line);
+            line = word;
+        } else {
+            line = trial;
+        }
+        pos = end + 1;
+    }
+    if (!line.empty()) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+std::string thousands(double value, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, std::fabs(value));
+    std::string s = buf;
+    const std::size_t dot = s.find('.');
+    std::string whole = s.substr(0, dot);
+    const std::string frac = dot == std::string::npos ? "" : s.substr(dot);
+    std::string out;
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+        if (i > 0 && (whole.size() - i) % 3 == 0) {
+            out += ',';
+        }
+        out += whole[i];
+    }
+    const bool negative = value < 0 && std::stod(s) != 0.0;
+    return (negative ? "−" : "") + out + frac;
+}
+
+std::string area_text(double m2) { return thousands(m2) + " m²"; }
+
+std::string percent_text(double fraction, int decimals) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f %%", decimals, 100.0 * fraction);
+    return buf;
+}
+
+std::string short_number(double value) {
+    const double a = std::fabs(value);
+    if (a >= 1000) {
+        return thousands(value);
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", a >= 100 ? 0 : (a >= 10 ? 1 : 2), value);
+    std::string s = buf;
+    if (s.find('.') != std::string::npos) {
+        while (s.back() == '0') {
+            s.pop_back();
+        }
+        if (s.back() == '.') {
+            s.pop_back();
+        }
+    }
+    return s;
+}
+
+std::string DocContext::facility_kind(std::size_t l, std::size_t i) const {
+    const std::string& field = facility_kind_fields[l];
+    if (!field.empty()) {
+        const Layer& layer = *facilities[l];
+        if (auto idx = layer.field_index(field)) {
+            return value_as_text(layer.features[i].attributes[*idx]);
+        }
+        return {};
+    }
+    return facility_kinds[l];
+}
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+/// File part of a layer source ("PATH:LAYER", a connection string...).
+std::string source_file(const std::string& source) {
+    if (source.rfind("PG:", 0) == 0) {
+        return "PostGIS";
+    }
+    std::string path = source;
+    if (!fs::exists(path)) {
+        const std::size_t colon = path.rfind(':');
+        if (colon != std::string::npos) {
+            path = path.substr(0, colon);
+        }
+    }
+    return path;
+}
+
+}  // namespace
+
+DocContext make_context(const Study& study, const StudyReport& report) {
+    DocContext ctx;
+    ctx.study = &study;
+    ctx.report = &report;
+    for (const auto& layer : report.results) {
+        const OutputLayer* l = &layer;
+        if (layer.name == "parcels") {
+            ctx.parcels = l;
+        } else if (layer.name == "zones") {
+            ctx.zones = l;
+        } else if (layer.name == "free_space") {
+            ctx.free_space = l;
+        } else if (layer.name == "access") {
+            ctx.access = l;
+        } else if (layer.name == "isochrones") {
+            ctx.isochrones = l;
+        }
+    }
+    if (ctx.parcels == nullptr || ctx.zones == nullptr || !report.model) {
+        throw ConfigError("maps and reports need the occupancy results (an [occupancy] section)");
+    }
+    const Model& model = *report.model;
+    ctx.buildings = model.find("buildings");
+    ctx.roads = model.find("roads");
+    std::vector<std::string> fields;
+    std::vector<std::string> kinds;
+    if (study.access) {
+        fields = study.access->facility_fields;
+        kinds = study.access->facility_kinds;
+    }
+    const auto pick = [](const std::vector<std::string>& v, std::size_t i) -> std::string {
+        if (v.empty()) {
+            return {};
+        }
+        return v.size() == 1 ? v[0] : (i < v.size() ? v[i] : std::string());
+    };
+    std::size_t n = 0;
+    for (const auto& layer : model.layers) {
+        if (layer.name.rfind("facilities", 0) == 0) {
+            ctx.facilities.push_back(&layer);
+            std::string field = pick(fields, n);
+            std::string kind = pick(kinds, n);
+            if (field.empty() && kind.empty()) {
+                kind = layer.name;
+            }
+            ctx.facility_kind_fields.push_back(field);
+            ctx.facility_kinds.push_back(kind);
+            ++n;
+        }
+    }
+
+    ctx.title = study.name;
+    const DocumentSettings& doc = study.documents;
+    std::set<std::string> files;
+    std::string sources;
+    bool osm = doc.osm;
+    std::optional<fs::file_time_type> newest;
+    for (const auto& l : report.layers) {
+        const std::string file = source_file(l.source);
+        osm = osm || lower(file).find("osm") != std::string::npos;
+        if (files.insert(file).second) {
+            sources += (sources.empty() ? "" : ", ") + fs::path(file).filename().string();
+            std::error_code ec;
+            const auto t = fs::last_write_time(file, ec);
+            if (!ec && (!newest || t > *newest)) {
+                newest = t;
+            }
+        }
+    }
+    ctx.sources = doc.sources.empty() ? sources : doc.sources;
+    if (osm && ctx.sources.find("OpenStreetMap") == std::string::npos) {
+        ctx.sources += "; © OpenStreetMap contributors (ODbL)";
+    }
+    ctx.data_date = doc.data_date;
+    if (ctx.data_date.empty() && newest) {
+        const auto sys = std::chrono::file_clock::to_sys(*newest);
+        const auto days = std::chrono::floor<std::chrono::days>(sys);
+        const std::chrono::year_month_day ymd(days);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        ctx.data_date = buf;
+    }
+    ctx.crs = report.crs.code.empty() ? report.crs.name : report.crs.code + " " + report.crs.name;
+    return ctx;
+}
+
+std::optional<std::size_t> column(const OutputLayer& layer, const std::string& name) {
+    for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+        if (layer.fields[i].name == name) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> number_at(const OutputLayer& layer, std::size_t row, std::size_t col) {
+    const Value& v = layer.rows[row][col];
+    if (std::holds_alternative<std::string>(v) || std::holds_alternative<std::monostate>(v)) {
+        return std::nullopt;
+    }
+    return value_as_number(v);
+}
+
+std::string text_at(const OutputLayer& layer, std::size_t row, std::size_t col) {
+    return value_as_text(layer.rows[row][col]);
+}
+
+std::size_t find_zone(const DocContext& ctx, const std::string& zone) {
+    const OutputLayer& z = *ctx.zones;
+    const std::size_t id = *column(z, "zone_id");
+    const std::size_t name = *column(z, "name");
+    std::string list;
+    for (std::size_t r = 0; r < z.rows.size(); ++r) {
+        if (text_at(z, r, id) == zone || text_at(z, r, name) == zone) {
+            return r;
+        }
+        list += (list.empty() ? "" : ", ") + text_at(z, r, id);
+    }
+    throw ConfigError("no zone '" + zone + "' (zones: " + list + ")");
+}
+
+}  // namespace spaceuse::detail

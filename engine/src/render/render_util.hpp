@@ -1,0 +1,127 @@
+#pragma once
+
+// Shared pieces of the renderers: Cairo handles behind RAII, text and number formatting, the
+// lookup of result layers and the map drawing used by both `render_map` and the report pages.
+// Every drawing function works in points (1/72 inch); PNG surfaces are scaled by dpi / 72.
+
+#include <spaceuse/render.hpp>
+#include <spaceuse/study.hpp>
+
+#include <cairo.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spaceuse::detail {
+
+struct CairoSurfaceDeleter {
+    void operator()(cairo_surface_t* s) const noexcept { cairo_surface_destroy(s); }
+};
+struct CairoDeleter {
+    void operator()(cairo_t* cr) const noexcept { cairo_destroy(cr); }
+};
+using SurfacePtr = std::unique_ptr<cairo_surface_t, CairoSurfaceDeleter>;
+using CairoPtr = std::unique_ptr<cairo_t, CairoDeleter>;
+
+/// Collects what a Cairo stream surface writes, so files can be written atomically.
+struct ByteSink {
+    std::string bytes;
+    static cairo_status_t write(void* closure, const unsigned char* data, unsigned int length);
+};
+
+/// Throws OutputError naming `path` when a Cairo object is in an error state.
+void check_cairo(cairo_status_t status, const std::string& path);
+
+/// A rectangle on the page (points).
+struct Rect {
+    double x = 0, y = 0, w = 0, h = 0;
+};
+
+void set_colour(cairo_t* cr, unsigned rgb, double alpha = 1.0);
+void set_font(cairo_t* cr, double size_pt, bool bold = false);
+double text_width(cairo_t* cr, const std::string& text);
+/// Draws text with its baseline at y; align 0 left, 0.5 centre, 1 right.
+void draw_text(cairo_t* cr, double x, double y, const std::string& text, double align = 0.0);
+/// Draws text with a white halo (for labels on a map).
+void draw_halo_text(cairo_t* cr, double x, double y, const std::string& text);
+/// Breaks text into lines no wider than `width` at spaces; returns the lines.
+std::vector<std::string> wrap_text(cairo_t* cr, const std::string& text, double width);
+
+/// "12,345" (thousands separators) with `decimals` decimals.
+std::string thousands(double value, int decimals = 0);
+/// "12,345 m²".
+std::string area_text(double m2);
+/// "12.3 %" of a fraction.
+std::string percent_text(double fraction, int decimals = 1);
+/// Short number for legends ("0.35", "1,250", "12.5").
+std::string short_number(double value);
+
+/// Result layers and inputs of a study, located once.
+struct DocContext {
+    const Study* study = nullptr;
+    const StudyReport* report = nullptr;
+    const OutputLayer* parcels = nullptr;
+    const OutputLayer* zones = nullptr;
+    const OutputLayer* free_space = nullptr;
+    const OutputLayer* access = nullptr;
+    const OutputLayer* isochrones = nullptr;
+    const Layer* buildings = nullptr;
+    const Layer* roads = nullptr;
+    std::vector<const Layer*> facilities;
+    /// Facility kind field per facility layer (empty: fixed kind in `facility_kinds`).
+    std::vector<std::string> facility_kind_fields;
+    std::vector<std::string> facility_kinds;
+    std::string title;
+    std::string sources;
+    std::string data_date;
+    std::string crs;
+
+    /// Kind of facility `i` of layer `l`.
+    std::string facility_kind(std::size_t l, std::size_t i) const;
+};
+
+/// Locates the result layers. @throws ConfigError when there are no occupancy results.
+DocContext make_context(const Study& study, const StudyReport& report);
+
+std::optional<std::size_t> column(const OutputLayer& layer, const std::string& name);
+std::optional<double> number_at(const OutputLayer& layer, std::size_t row, std::size_t col);
+std::string text_at(const OutputLayer& layer, std::size_t row, std::size_t col);
+
+/// Row of the zone given by id or name in the zones result layer.
+/// @throws ConfigError listing the zones when there is none.
+std::size_t find_zone(const DocContext& ctx, const std::string& zone);
+
+/// How parcels are filled: by status, or by classes of a numeric field.
+struct ParcelStyle {
+    std::string field;                   ///< empty: status
+    std::vector<double> upper;           ///< class upper limits (last class open-ended)
+    std::vector<unsigned> colours;       ///< one per class
+    std::vector<std::string> labels;     ///< one per class
+    std::vector<std::optional<double>> values;  ///< per parcel row
+    std::vector<int> counts;             ///< parcels per class (or per status)
+
+    /// Fill colour of parcel row `row`.
+    unsigned colour(const DocContext& ctx, std::size_t row) const;
+};
+
+ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options);
+
+/// World rectangle for a zone row (or all zones when nullopt), padded, widened or heightened to
+/// the aspect (width / height) given; aspect <= 0 keeps the padded extent.
+Box map_world(const DocContext& ctx, std::optional<std::size_t> zone_row, double aspect);
+
+/// Draws the map body into `area`: zones, parcels, free space, buildings, roads, facilities,
+/// labels, north arrow and scale bar, framed. `zone_row` selects the zone (nullopt: all).
+void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
+                   std::optional<std::size_t> zone_row, const Rect& area, bool zone_labels,
+                   bool parcel_labels);
+
+/// Draws the legend from (x, y) with width w; returns its height.
+double draw_legend(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
+                   std::optional<std::size_t> zone_row, double x, double y, double w,
+                   double font_pt);
+
+}  // namespace spaceuse::detail

@@ -1,0 +1,627 @@
+#include "render/render_util.hpp"
+
+#include <spaceuse/error.hpp>
+
+#include <cairo-pdf.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#ifndef SPACEUSE_VERSION
+#define SPACEUSE_VERSION "0.0.0"
+#endif
+
+namespace spaceuse {
+
+namespace detail {
+
+namespace {
+
+constexpr double body_pt = 8.5;
+
+/// Mean distance and time from a zone's origins to the nearest facility of a kind.
+struct AccessFigure {
+    std::optional<double> dist_m;
+    std::optional<double> time_min;
+    std::int64_t origins = 0;
+    std::int64_t reachable = 0;
+};
+
+class ReportWriter {
+public:
+    ReportWriter(const DocContext& ctx, const ReportOptions& options, cairo_t* cr, double w, double h)
+        : m_ctx(ctx), m_options(options), m_cr(cr), m_w(w), m_h(h) {
+        m_margin = std::min(w, h) * 0.065;
+        const OutputLayer& z = *ctx.zones;
+        m_pages = z.rows.size() + 1;
+        collect_access();
+    }
+
+    void cover();
+    void zone_page(std::size_t row);
+
+private:
+    void collect_access();
+    void footer();
+    double heading(double y, const std::string& text, double size);
+    double paragraph(double x, double y, double w, const std::string& text, double size,
+                     unsigned colour = 0x000000);
+    std::string access_text(const AccessFigure& a) const;
+    double zone_number(std::size_t row, const std::string& field) const {
+        return number_at(*m_ctx.zones, row, *column(*m_ctx.zones, field)).value_or(0.0);
+    }
+
+    const DocContext& m_ctx;
+    const ReportOptions& m_options;
+    cairo_t* m_cr;
+    double m_w, m_h, m_margin;
+    std::size_t m_pages;
+    std::size_t m_page = 0;
+    /// Kinds shown in the tables (motorway exit and station first) and figures by zone id.
+    std::vector<std::string> m_kinds;
+    std::vector<std::string> m_access_kinds;
+    std::map<std::pair<std::string, std::string>, AccessFigure> m_access;
+};
+
+void ReportWriter::collect_access() {
+    const StudyReport& r = *m_ctx.report;
+    if (!r.access_table) {
+        return;
+    }
+    const OutputLayer& t = *r.access_table;
+    const auto zid = column(t, "zone_id");
+    const auto kind = column(t, "kind");
+    const auto origins = column(t, "origins");
+    const auto reachable = column(t, "reachable");
+    const auto dist = column(t, "mean_dist_m");
+    const auto time = column(t, "mean_time_min");
+    if (!zid || !kind || !dist || !time) {
+        return;
+    }
+    std::vector<std::string> kinds;
+    for (std::size_t i = 0; i < t.rows.size(); ++i) {
+        AccessFigure a;
+        a.dist_m = number_at(t, i, *dist);
+        a.time_min = number_at(t, i, *time);
+        a.origins = static_cast<std::int64_t>(number_at(t, i, *origins).value_or(0));
+        a.reachable = static_cast<std::int64_t>(number_at(t, i, *reachable).value_or(0));
+        const std::string k = text_at(t, i, *kind);
+        m_access[{text_at(t, i, *zid), k}] = a;
+        if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) {
+            kinds.push_back(k);
+        }
+    }
+    for (const char* preferred : {"motorway_exit", "rail_station"}) {
+        if (std::find(kinds.begin(), kinds.end(), preferred) != kinds.end()) {
+            m_kinds.push_back(preferred);
+        }
+    }
+    m_access_kinds = m_kinds;
+    for (const auto& k : kinds) {
+        if (m_access_kinds.size() < 4 &&
+            std::find(m_access_kinds.begin(), m_access_kinds.end(), k) == m_access_kinds.end()) {
+            m_access_kinds.push_back(k);
+        }
+    }
+    for (const auto& k : kinds) {
+        if (m_kinds.size() >= 2) {
+            break;
+        }
+        if (std::find(m_kinds.begin(), m_kinds.end(), k) == m_kinds.end()) {
+            m_kinds.push_back(k);
+        }
+    }
+}
+
+std::string pretty(std::string kind) {
+    std::replace(kind.begin(), kind.end(), '_', ' ');
+    if (!kind.empty()) {
+        kind[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(kind[0])));
+    }
+    return kind;
+}
+
+std::string ReportWriter::access_text(const AccessFigure& a) const {
+    if (!a.dist_m || !a.time_min) {
+        return "not reached";
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f km, %.*f min", *a.dist_m / 1000.0, *a.time_min < 10 ? 1 : 0,
+                  *a.time_min);
+    return buf;
+}
+
+void ReportWriter::footer() {
+    ++m_page;
+    set_font(m_cr, 7);
+    set_colour(m_cr, 0x555555);
+    const double y = m_h - m_margin * 0.55;
+    draw_text(m_cr, m_margin, y, m_ctx.title + "   ·   data " + (m_ctx.data_date.empty() ? "date unknown" : m_ctx.data_date));
+    draw_text(m_cr, m_w - m_margin, y,
+              "page " + std::to_string(m_page) + " of " + std::to_string(m_pages), 1.0);
+}
+
+double ReportWriter::heading(double y, const std::string& text, double size) {
+    set_font(m_cr, size, true);
+    set_colour(m_cr, 0x000000);
+    double cy = y;
+    for (const auto& line : wrap_text(m_cr, text, m_w - 2 * m_margin)) {
+        cy += size * 1.25;
+        draw_text(m_cr, m_margin, cy, line);
+    }
+    return cy + size * 0.45;
+}
+
+double ReportWriter::paragraph(double x, double y, double w, const std::string& text, double size,
+                               unsigned colour) {
+    set_font(m_cr, size);
+    set_colour(m_cr, colour);
+    double cy = y;
+    for (const auto& line : wrap_text(m_cr, text, w)) {
+        cy += size * 1.3;
+        draw_text(m_cr, x, cy, line);
+    }
+    return cy;
+}
+
+/// A simple table: header cells (may hold "\n" for a unit line), rows, right-aligned numbers.
+struct Table {
+    std::vector<std::string> header;
+    std::vector<double> widths;  // fractions of the table width
+    std::vector<std::vector<std::string>> rows;
+    std::vector<bool> bold_rows;
+};
+
+std::string fit(cairo_t* cr, const std::string& text, double w) {
+    if (text_width(cr, text) <= w) {
+        return text;
+    }
+    std::string t = text;
+    while (!t.empty() && text_width(cr, t + "…") > w) {
+        t.pop_back();
+        // Do not cut a UTF-8 sequence in half.
+        while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0x80) {
+            t.pop_back();
+        }
+        if (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0xC0) {
+            t.pop_back();
+        }
+    }
+    return t + "…";
+}
+
+double draw_table(cairo_t* cr, const Table& t, double x, double y, double w, double size) {
+    const double row_h = size * 1.7;
+    std::vector<double> xs{x};
+    for (const double f : t.widths) {
+        xs.push_back(xs.back() + f * w);
+    }
+    // Header: up to two lines (name, unit).
+    set_font(cr, size, true);
+    set_colour(cr, 0xE6E6E6);
+    cairo_rectangle(cr, x, y, w, row_h * 1.6);
+    cairo_fill(cr);
+    set_colour(cr, 0x000000);
+    for (std::size_t c = 0; c < t.header.size(); ++c) {
+        const std::string& h = t.header[c];
+        const std::size_t nl = h.find('\n');
+        const double align = c == 0 ? 0.0 : 1.0;
+        const double tx = c == 0 ? xs[c] + 3 : xs[c + 1] - 3;
+        draw_text(cr, tx, y + size * 1.3, fit(cr, h.substr(0, nl), xs[c + 1] - xs[c] - 4), align);
+        if (nl != std::string::npos) {
+            set_font(cr, size * 0.9);
+            draw_text(cr, tx, y + size * 2.45, h.substr(nl + 1), align);
+            set_font(cr, size, true);
+        }
+    }
+    double cy = y + row_h * 1.6;
+    for (std::size_t r = 0; r < t.rows.size(); ++r) {
+        const bool bold = r < t.bold_rows.size() && t.bold_rows[r];
+        if (r % 2 == 1 || bold) {
+            set_colour(cr, bold ? 0xDDE6F0 : 0xF5F5F5);
+            cairo_rectangle(cr, x, cy, w, row_h);
+            cairo_fill(cr);
+        }
+        set_font(cr, size, bold);
+        set_colour(cr, 0x000000);
+        for (std::size_t c = 0; c < t.rows[r].size(); ++c) {
+            const std::string cell = fit(cr, t.rows[r][c], xs[c + 1] - xs[c] - 6);
+            if (c == 0) {
+                draw_text(cr, xs[c] + 3, cy + size * 1.2, cell);
+            } else {
+                draw_text(cr, xs[c + 1] - 3, cy + size * 1.2, cell, 1.0);
+            }
+        }
+        cy += row_h;
+    }
+    cairo_set_line_width(cr, 0.6);
+    set_colour(cr, 0x888888);
+    cairo_move_to(cr, x, cy);
+    cairo_line_to(cr, x + w, cy);
+    cairo_stroke(cr);
+    return cy;
+}
+
+void ReportWriter::cover() {
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    double y = m;
+    const std::string title = m_options.title.empty() ? m_ctx.title : m_options.title;
+    y = heading(y, title, 19);
+    y = paragraph(m, y - 4, tw,
+                  "Occupancy and available space of the business zones: report for the advisory "
+                  "committee",
+                  11, 0x333333);
+    y = paragraph(m, y + 2, tw,
+                  "Data date: " + (m_ctx.data_date.empty() ? std::string("unknown") : m_ctx.data_date) +
+                      ".  Sources: " + m_ctx.sources + ".",
+                  8, 0x555555);
+    y = heading(y + 10, "All zones", 12.5);
+
+    const OutputLayer& z = *m_ctx.zones;
+    Table t;
+    t.header = {"Zone",       "Gross\nm²",   "Net\nm²",  "Built\nm²", "Coverage\n%",
+                "Occupancy\n%", "Vacant\nm²", "Free\nm²", "Parcels\nocc/und/vac"};
+    t.widths = {0.28, 0.09, 0.09, 0.085, 0.085, 0.095, 0.085, 0.085, 0.105};
+    double total_w = 0;
+    for (const double f : t.widths) {
+        total_w += f;
+    }
+    for (double& f : t.widths) {
+        f /= total_w;
+    }
+    auto add_row = [&](const std::string& name, const std::string& id, const std::vector<Value>& row,
+                       const OutputLayer& layer, bool bold) {
+        auto num = [&](const char* f) {
+            const auto c = column(layer, f);
+            return c ? value_as_number(row[*c]).value_or(0.0) : 0.0;
+        };
+        std::vector<std::string> cells = {
+            name,
+            thousands(num("gross_m2")),
+            thousands(num("net_m2")),
+            thousands(num("built_m2")),
+            percent_text(num("coverage")),
+            percent_text(num("occupancy")),
+            thousands(num("vacant_m2")),
+            thousands(num("free_m2")),
+            thousands(num("n_occupied")) + "/" + thousands(num("n_underused")) + "/" +
+                thousands(num("n_vacant"))};
+        t.rows.push_back(cells);
+        t.bold_rows.push_back(bold);
+    };
+    const std::size_t id_col = *column(z, "zone_id");
+    const std::size_t name_col = *column(z, "name");
+    for (std::size_t r = 0; r < z.rows.size(); ++r) {
+        const std::string id = text_at(z, r, id_col);
+        const std::string name = text_at(z, r, name_col);
+        add_row(name.empty() ? id : id + " " + name, id, z.rows[r], z, false);
+    }
+    if (m_ctx.report->zone_table) {
+        const OutputLayer& s = *m_ctx.report->zone_table;
+        add_row("All zones", "TOTAL", s.rows.back(), s, true);
+    }
+    y = draw_table(m_cr, t, m, y, tw, 7.2) + 2;
+    y = paragraph(m, y, tw,
+                  "Areas in m² inside each zone; occ/und/vac: number of parcels occupied, underused "
+                  "and vacant.",
+                  7, 0x444444);
+    if (!m_access_kinds.empty()) {
+        y = heading(y + 6, "Access from the zones", 11);
+        Table a;
+        a.header = {"Zone"};
+        a.widths = {0.28};
+        for (const auto& k : m_access_kinds) {
+            a.header.push_back(pretty(k) + "\nmean distance, time");
+            a.widths.push_back(0.72 / static_cast<double>(m_access_kinds.size()));
+        }
+        for (std::size_t r = 0; r <= z.rows.size(); ++r) {
+            const bool total = r == z.rows.size();
+            const std::string id = total ? "ALL" : text_at(z, r, id_col);
+            const std::string name = total ? "All parcels" : text_at(z, r, name_col);
+            std::vector<std::string> cells{total ? name : (name.empty() ? id : id + " " + name)};
+            for (const auto& k : m_access_kinds) {
+                auto it = m_access.find({id, k});
+                cells.push_back(it == m_access.end() ? "–" : access_text(it->second));
+            }
+            a.rows.push_back(cells);
+            a.bold_rows.push_back(total);
+        }
+        y = draw_table(m_cr, a, m, y, tw, 7.2) + 2;
+        y = paragraph(m, y, tw,
+                      "Mean network distance and " + m_ctx.study->access->profile +
+                          " travel time from the zone's parcels to the nearest facility of each "
+                          "kind (the last row: all parcels, also those outside the zones).",
+                      7, 0x444444);
+    }
+
+    // Definitions, from the settings recorded in run.json.
+    const Profile& p = m_ctx.report->profile;
+    std::vector<std::string> defs;
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "Parcel status: vacant when its coverage (built area / parcel area) is below "
+                  "%s, underused below %s, otherwise occupied (profile '%s', %s).",
+                  percent_text(p.vacant_below, 0).c_str(), percent_text(p.underused_below, 0).c_str(),
+                  p.name.c_str(), std::filesystem::path(p.origin).filename().string().c_str());
+    defs.emplace_back(buf);
+    if (!p.status_values.empty()) {
+        std::string sv;
+        for (const auto& [value, status] : p.status_values) {
+            sv += (sv.empty() ? "" : ", ") + ("'" + value + "' → " + status_name(status));
+        }
+        defs.push_back("A recorded status wins over the computed one: " + sv + ".");
+    }
+    std::snprintf(buf, sizeof buf,
+                  "Usable free space: parcel land at least %s m from any building, in pieces at "
+                  "least %s m wide and %s large (hatched on the maps).",
+                  short_number(p.setback_m).c_str(), short_number(p.min_free_width_m).c_str(),
+                  area_text(p.min_free_area_m2).c_str());
+    defs.emplace_back(buf);
+    defs.emplace_back("Gross: zone area. Net: parcel area inside the zone. Coverage: built / net. "
+                      "Occupancy: area of occupied parcels / net. Areas are planar, in the "
+                      "analysis CRS " + m_ctx.crs + ".");
+    if (m_ctx.study->access) {
+        const auto& a = *m_ctx.study->access;
+        std::string iso;
+        for (const double t_min : a.isochrones_min) {
+            iso += (iso.empty() ? "" : ", ") + short_number(t_min);
+        }
+        defs.push_back("Accessibility: " + a.profile + " profile over the road network, from each "
+                       "parcel's " + a.access_point + "; points more than " +
+                       short_number(a.max_snap_m) + " m from a road are not reached" +
+                       (iso.empty() ? "" : "; isochrones " + iso + " min") + ".");
+    }
+    std::string inputs;
+    for (const auto& l : m_ctx.report->layers) {
+        inputs += (inputs.empty() ? "" : "; ") + l.role + " " + thousands(static_cast<double>(l.report.kept)) +
+                  " of " + thousands(static_cast<double>(l.report.read));
+        if (l.report.repaired > 0) {
+            inputs += " (" + thousands(static_cast<double>(l.report.repaired)) + " repaired)";
+        }
+    }
+    defs.push_back("Features used (kept of read): " + inputs + ". Full settings: run.json.");
+
+    const double defs_h = 7.5 * 1.3 * (defs.size() * 2.2) + 40;
+    const double map_h = m_h - m - 18 - y - defs_h;
+    if (map_h > 150) {
+        MapOptions mo;
+        const ParcelStyle style = make_parcel_style(m_ctx, mo);
+        const double legend_w = 105;
+        Rect body{m, y + 8, tw - legend_w - 8, map_h - 8};
+        // As tall as the zones need, so a row of zones does not leave a blank band.
+        const Box tight = map_world(m_ctx, std::nullopt, 0.0);
+        const double tight_h = body.w * (tight.max_corner().y() - tight.min_corner().y()) /
+                               (tight.max_corner().x() - tight.min_corner().x());
+        body.h = std::clamp(tight_h, std::min(190.0, body.h), body.h);
+        draw_map_body(m_cr, m_ctx, style, std::nullopt, body, true, false);
+        draw_legend(m_cr, m_ctx, style, std::nullopt, body.x + body.w + 8, body.y, legend_w, 7);
+        y = body.y + body.h;
+    }
+    y = heading(y + 8, "Definitions and thresholds", 11);
+    for (const auto& d : defs) {
+        y = paragraph(m + 8, y - 2, tw - 8, d, 7.5);
+        set_colour(m_cr, 0x000000);
+        y += 3;
+    }
+    footer();
+    cairo_show_page(m_cr);
+}
+
+void ReportWriter::zone_page(std::size_t row) {
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    const OutputLayer& z = *m_ctx.zones;
+    const std::string id = text_at(z, row, *column(z, "zone_id"));
+    const std::string name = text_at(z, row, *column(z, "name"));
+    // Names first: committee members know the zones by name, ids (often OSM numbers) follow.
+    double y = heading(m, name.empty() ? "Zone " + id : name + " (zone " + id + ")", 16);
+
+    MapOptions mo;
+    const ParcelStyle style = make_parcel_style(m_ctx, mo);
+    const double legend_w = 105;
+    const Rect body{m, y, tw - legend_w - 8, m_h * (m_w > m_h ? 0.45 : 0.40)};
+    draw_map_body(m_cr, m_ctx, style, row, body, true, true);
+    draw_legend(m_cr, m_ctx, style, row, body.x + body.w + 8, body.y, legend_w, 7);
+    set_font(m_cr, 6.5);
+    set_colour(m_cr, 0x555555);
+    draw_text(m_cr, body.x + body.w + 8, body.y + body.h - 10, "Labels: ids of the vacant");
+    draw_text(m_cr, body.x + body.w + 8, body.y + body.h - 2, "and underused parcels");
+    y = body.y + body.h + 8;
+
+    // Key figures (left) and the status chart (right).
+    const double col_w = tw * 0.52;
+    y = heading(y, "Key figures", 11);
+    const double top = y;
+    std::vector<std::pair<std::string, std::string>> figures = {
+        {"Gross area", area_text(zone_number(row, "gross_m2"))},
+        {"Net parcel area", area_text(zone_number(row, "net_m2"))},
+        {"Roads and other land", area_text(zone_number(row, "infra_m2"))},
+        {"Built area", area_text(zone_number(row, "built_m2"))},
+        {"Coverage (built / net)", percent_text(zone_number(row, "coverage"))},
+        {"Occupancy (occupied / net)", percent_text(zone_number(row, "occupancy"))},
+        {"Vacant area", area_text(zone_number(row, "vacant_m2"))},
+        {"Underused area", area_text(zone_number(row, "underused_m2"))},
+        {"Usable free area", area_text(zone_number(row, "free_m2"))},
+        {"Parcels (occupied / underused / vacant)",
+         thousands(zone_number(row, "n_parcels")) + " (" + thousands(zone_number(row, "n_occupied")) +
+             " / " + thousands(zone_number(row, "n_underused")) + " / " +
+             thousands(zone_number(row, "n_vacant")) + ")"}};
+    if (auto far = number_at(z, row, *column(z, "far"))) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.2f", *far);
+        figures.emplace_back("Floor area ratio", buf);
+    }
+    for (const auto& k : m_kinds) {
+        auto it = m_access.find({id, k});
+        if (it != m_access.end()) {
+            figures.emplace_back(pretty(k) + " (mean)", access_text(it->second));
+        }
+    }
+    const double line = body_pt * 1.55;
+    for (std::size_t i = 0; i < figures.size(); ++i) {
+        if (i % 2 == 1) {
+            set_colour(m_cr, 0xF3F3F3);
+            cairo_rectangle(m_cr, m, y + 2, col_w, line);
+            cairo_fill(m_cr);
+        }
+        set_colour(m_cr, 0x000000);
+        set_font(m_cr, body_pt);
+        draw_text(m_cr, m + 3, y + line * 0.78, figures[i].first);
+        set_font(m_cr, body_pt, true);
+        draw_text(m_cr, m + col_w - 3, y + line * 0.78, figures[i].second, 1.0);
+        y += line;
+    }
+
+    // Chart: share of the net area by status, with the parcel counts.
+    const double cx = m + col_w + 24;
+    const double cw = tw - col_w - 24;
+    double cy = top;
+    set_font(m_cr, body_pt, true);
+    set_colour(m_cr, 0x000000);
+    draw_text(m_cr, cx, cy + body_pt, "Net area by status");
+    cy += body_pt * 2.2;
+    const double net = zone_number(row, "net_m2");
+    const double occupied_m2 = zone_number(row, "occupancy") * net;
+    const struct {
+        const char* label;
+        double m2;
+        double n;
+        unsigned colour;
+    } bars[] = {{"Occupied", occupied_m2, zone_number(row, "n_occupied"), StatusColours::occupied},
+                {"Underused", zone_number(row, "underused_m2"), zone_number(row, "n_underused"),
+                 StatusColours::underused},
+                {"Vacant", zone_number(row, "vacant_m2"), zone_number(row, "n_vacant"),
+                 StatusColours::vacant}};
+    const double label_w = 52;
+    const double bar_max = cw - label_w - 48;
+    for (const auto& b : bars) {
+        const double share = net > 0 ? b.m2 / net : 0.0;
+        set_font(m_cr, body_pt);
+        set_colour(m_cr, 0x000000);
+        draw_text(m_cr, cx, cy + body_pt * 1.1, b.label);
+        cairo_rectangle(m_cr, cx + label_w, cy, std::max(bar_max * share, 0.5), body_pt * 1.5);
+        set_colour(m_cr, b.colour);
+        cairo_fill_preserve(m_cr);
+        set_colour(m_cr, 0x6E6E6E);
+        cairo_set_line_width(m_cr, 0.4);
+        cairo_stroke(m_cr);
+        set_colour(m_cr, 0x000000);
+        draw_text(m_cr, cx + label_w + std::max(bar_max * share, 0.5) + 4, cy + body_pt * 1.1,
+                  percent_text(share));
+        set_font(m_cr, body_pt * 0.85);
+        set_colour(m_cr, 0x555555);
+        draw_text(m_cr, cx + label_w, cy + body_pt * 2.6,
+                  thousands(b.m2) + " m², " + thousands(b.n) + (b.n == 1 ? " parcel" : " parcels"));
+        cy += body_pt * 3.6;
+    }
+    set_font(m_cr, body_pt * 0.85);
+    set_colour(m_cr, 0x555555);
+    draw_text(m_cr, cx, cy + body_pt * 0.6, "Shares of the net parcel area inside the zone.");
+    y = std::max(y, cy + body_pt) + 6;
+
+    // Vacant and underused parcels, most free space first.
+    const OutputLayer& p = *m_ctx.parcels;
+    const std::size_t pid = *column(p, "parcel_id"), zid = *column(p, "zone_id"),
+                      st = *column(p, "status"), area = *column(p, "area_m2"),
+                      built = *column(p, "built_m2"), free = *column(p, "free_m2"),
+                      largest = *column(p, "largest_free_m2");
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < p.rows.size(); ++r) {
+        const std::string s = text_at(p, r, st);
+        if (text_at(p, r, zid) == id && (s == "vacant" || s == "underused")) {
+            rows.push_back(r);
+        }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
+        const bool va = text_at(p, a, st) == "vacant", vb = text_at(p, b, st) == "vacant";
+        if (va != vb) {
+            return va;
+        }
+        return number_at(p, a, free).value_or(0) > number_at(p, b, free).value_or(0);
+    });
+    y = heading(y, "Vacant and underused parcels (" + std::to_string(rows.size()) + ")", 11);
+    if (rows.empty()) {
+        paragraph(m, y - 4, tw, "None: every parcel of this zone is occupied.", body_pt);
+    } else {
+        Table t;
+        t.header = {"Parcel", "Status", "Area\nm²", "Built\nm²", "Coverage\n%", "Usable free\nm²",
+                    "Largest piece\nm²"};
+        t.widths = {0.18, 0.14, 0.14, 0.12, 0.12, 0.15, 0.15};
+        const double row_h = 7.6 * 1.7;
+        const double room = m_h - m * 0.55 - 24 - y - row_h * 1.6;
+        std::size_t fits = static_cast<std::size_t>(std::max(0.0, room / row_h));
+        const bool cut = fits < rows.size();
+        if (cut && fits > 0) {
+            --fits;  // room for the "more" line
+        }
+        for (std::size_t i = 0; i < rows.size() && i < fits; ++i) {
+            const std::size_t r = rows[i];
+            const double a = number_at(p, r, area).value_or(0);
+            const double b = number_at(p, r, built).value_or(0);
+            t.rows.push_back({text_at(p, r, pid), text_at(p, r, st), thousands(a), thousands(b),
+                              percent_text(a > 0 ? b / a : 0.0), thousands(number_at(p, r, free).value_or(0)),
+                              thousands(number_at(p, r, largest).value_or(0))});
+        }
+        y = draw_table(m_cr, t, m, y, tw, 7.6);
+        if (cut) {
+            paragraph(m, y, tw,
+                      "… and " + std::to_string(rows.size() - fits) +
+                          " more parcels (all are in parcels.geojson and the HTML viewer).",
+                      7.5, 0x444444);
+        }
+    }
+    footer();
+    cairo_show_page(m_cr);
+}
+
+}  // namespace
+
+}  // namespace detail
+
+void render_report(const Study& study, const StudyReport& report, const ReportOptions& options,
+                   const std::string& path, const WriteOptions& write) {
+    using namespace detail;
+    const DocContext ctx = make_context(study, report);
+    double w = 0, h = 0;
+    if (options.paper == "A4" || options.paper == "a4") {
+        w = 595.276;
+        h = 841.89;
+    } else if (options.paper == "A3" || options.paper == "a3") {
+        w = 841.89;
+        h = 1190.551;
+    } else {
+        throw ConfigError("paper '" + options.paper + "' is not A4 or A3");
+    }
+    if (options.landscape) {
+        std::swap(w, h);
+    }
+    ByteSink sink;
+    SurfacePtr surface(cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, w, h));
+    check_cairo(cairo_surface_status(surface.get()), path);
+    const std::string title = options.title.empty() ? ctx.title : options.title;
+    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, title.c_str());
+    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR,
+                                   "spaceuse " SPACEUSE_VERSION);
+    // A fixed creation date (the data date) keeps the bytes the same from run to run.
+    const std::string& d = ctx.data_date;
+    const bool iso_date = d.size() == 10 && d[4] == '-' && d[7] == '-';
+    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATE_DATE,
+                                   iso_date ? (d + "T00:00:00Z").c_str() : "2000-01-01T00:00:00Z");
+    {
+        CairoPtr cr(cairo_create(surface.get()));
+        ReportWriter writer(ctx, options, cr.get(), w, h);
+        writer.cover();
+        for (std::size_t r = 0; r < ctx.zones->rows.size(); ++r) {
+            writer.zone_page(r);
+        }
+        check_cairo(cairo_status(cr.get()), path);
+    }
+    cairo_surface_finish(surface.get());
+    check_cairo(cairo_surface_status(surface.get()), path);
+    write_text_file(path, sink.bytes, write);
+}
+
+}  // namespace spaceuse

@@ -1,0 +1,351 @@
+#include "render/render_util.hpp"
+
+#include <spaceuse/error.hpp>
+
+#include <boost/geometry.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#ifndef SPACEUSE_BUILD_LEAFLET_DIR
+#define SPACEUSE_BUILD_LEAFLET_DIR ""
+#endif
+#ifndef SPACEUSE_INSTALL_LEAFLET_DIR
+#define SPACEUSE_INSTALL_LEAFLET_DIR ""
+#endif
+
+namespace spaceuse {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace bg = boost::geometry;
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+/// Folder holding leaflet.js and leaflet.css.
+fs::path leaflet_dir() {
+    std::vector<std::string> dirs;
+    if (const char* env = std::getenv("SPACEUSE_LEAFLET_DIR")) {
+        dirs.emplace_back(env);
+    }
+    dirs.emplace_back(SPACEUSE_BUILD_LEAFLET_DIR);
+    dirs.emplace_back(SPACEUSE_INSTALL_LEAFLET_DIR);
+    std::string tried;
+    for (const auto& d : dirs) {
+        if (!d.empty() && fs::exists(fs::path(d) / "leaflet.js") && fs::exists(fs::path(d) / "leaflet.css")) {
+            return d;
+        }
+        tried += (tried.empty() ? "" : ", ") + (d.empty() ? std::string("(unset)") : d);
+    }
+    throw InputError("Leaflet (leaflet.js, leaflet.css) not found in " + tried +
+                     "; build the project (it fetches Leaflet with npm) or set SPACEUSE_LEAFLET_DIR");
+}
+
+/// Text safe inside a <script> or <style> element.
+std::string script_safe(std::string text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '/') {
+            out += "<\\/";
+            ++i;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+std::string html_escape(const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+        switch (c) {
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '&': out += "&amp;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+/// An input layer (buildings, roads, facilities) near the zones, as an output layer.
+OutputLayer input_layer(const Layer& layer, const Box& near, const std::string& name,
+                        const std::vector<std::string>& fields,
+                        const std::function<std::string(std::size_t)>& kind) {
+    OutputLayer out;
+    out.name = name;
+    out.fields.push_back({"id", FieldType::string});
+    std::vector<std::optional<std::size_t>> idx;
+    for (const auto& f : fields) {
+        out.fields.push_back({f, FieldType::string});
+        idx.push_back(layer.field_index(f));
+    }
+    if (kind) {
+        out.fields.push_back({"kind", FieldType::string});
+    }
+    for (std::size_t i = 0; i < layer.features.size(); ++i) {
+        const Feature& f = layer.features[i];
+        if (!bg::intersects(envelope(f.geometry), near)) {
+            continue;
+        }
+        std::vector<Value> row{f.id};
+        for (const auto& c : idx) {
+            row.push_back(c ? f.attributes[*c] : Value(std::monostate{}));
+        }
+        if (kind) {
+            row.emplace_back(kind(i));
+        }
+        out.rows.push_back(std::move(row));
+        out.geometries.push_back(f.geometry);
+    }
+    return out;
+}
+
+const char* viewer_css = R"(
+html, body { margin: 0; height: 100%; font-family: "DejaVu Sans", Arial, sans-serif; }
+#map { position: absolute; top: 48px; bottom: 0; left: 0; right: 0; background: #f8f8f8; }
+#top { height: 48px; padding: 6px 12px; box-sizing: border-box; border-bottom: 1px solid #ccc; }
+#top h1 { font-size: 17px; margin: 0; }
+#top div { font-size: 12px; color: #555; }
+.su-legend { background: white; padding: 8px 10px; font-size: 12px; line-height: 18px;
+             border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+.su-legend i { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
+               vertical-align: middle; border: 1px solid #6e6e6e; }
+.su-legend b { display: block; margin-top: 4px; }
+.su-label { font-weight: bold; background: rgba(255,255,255,0.8); border: none; box-shadow: none; }
+.su-popup table { border-collapse: collapse; font-size: 12px; }
+.su-popup td { padding: 1px 6px; }
+.su-popup td:last-child { text-align: right; font-weight: bold; }
+)";
+
+const char* viewer_js = R"(
+(function () {
+  const D = SPACEUSE_DATA, M = SPACEUSE_META;
+  const statusColour = M.status_colours;
+  const map = L.map('map', { preferCanvas: false, zoomSnap: 0.25 });
+  map.attributionControl.setPrefix('Leaflet');
+  map.attributionControl.addAttribution(M.sources);
+  L.control.scale({ imperial: false }).addTo(map);
+  const fmt = (v, d) => (v === null || v === undefined) ? '–' :
+    (typeof v === 'number' ? v.toLocaleString('en-GB', { maximumFractionDigits: d === undefined ? 1 : d }) : String(v));
+  const pct = v => (v === null || v === undefined) ? '–' : (100 * v).toFixed(1) + ' %';
+  const rows = list => '<table>' + list.map(r => '<tr><td>' + r[0] + '</td><td>' + r[1] + '</td></tr>').join('') + '</table>';
+  const access = D.access ? Object.fromEntries(D.access.features.map(f => [f.properties.origin_id, f.properties])) : {};
+  function parcelPopup(p) {
+    const list = [['Parcel', p.parcel_id], ['Zone', fmt(p.zone_id)], ['Status', p.status + ' (' + p.status_source + ')'],
+      ['Area', fmt(p.area_m2, 0) + ' m²'], ['Built', fmt(p.built_m2, 0) + ' m²'], ['Coverage', pct(p.coverage)],
+      ['Floor area ratio', fmt(p.far, 2)], ['Usable free area', fmt(p.free_m2, 0) + ' m²'],
+      ['Largest free piece', fmt(p.largest_free_m2, 0) + ' m²'], ['Buildings', fmt(p.n_buildings)]];
+    const a = access[p.parcel_id];
+    if (a) {
+      for (const k of M.access_kinds) {
+        const d = a[k.prefix + '_dist_m'], t = a[k.prefix + '_time_min'];
+        list.push([k.label, d === null ? 'not reached' : fmt(d / 1000, 1) + ' km, ' + fmt(t, 0) + ' min']);
+      }
+    }
+    return '<div class="su-popup">' + rows(list) + '</div>';
+  }
+  function zonePopup(p) {
+    return '<div class="su-popup"><b>' + (p.name || p.zone_id) + '</b>' + rows([
+      ['Gross area', fmt(p.gross_m2, 0) + ' m²'], ['Net parcel area', fmt(p.net_m2, 0) + ' m²'],
+      ['Built', fmt(p.built_m2, 0) + ' m²'], ['Coverage', pct(p.coverage)], ['Occupancy', pct(p.occupancy)],
+      ['Vacant', fmt(p.vacant_m2, 0) + ' m²'], ['Underused', fmt(p.underused_m2, 0) + ' m²'],
+      ['Usable free area', fmt(p.free_m2, 0) + ' m²'],
+      ['Parcels occ/und/vac', p.n_occupied + ' / ' + p.n_underused + ' / ' + p.n_vacant]]) + '</div>';
+  }
+  const overlays = {}, counts = {};
+  function add(name, label, layer, on) {
+    overlays[label] = layer;
+    counts[name] = layer.getLayers().length;
+    if (on) layer.addTo(map);
+  }
+  if (D.zones) add('zones', 'Zones', L.geoJSON(D.zones, {
+    style: { color: '#222222', weight: 2.5, fillColor: '#f0f0f0', fillOpacity: 0.6 },
+    onEachFeature: (f, l) => {
+      l.bindPopup(zonePopup(f.properties));
+      l.bindTooltip(f.properties.name || f.properties.zone_id, { permanent: true, direction: 'top', offset: [0, -14], className: 'su-label' });
+    } }), true);
+  if (D.roads) add('roads', 'Roads', L.geoJSON(D.roads, {
+    style: { color: '#9a9a9a', weight: 2 }, interactive: false }), true);
+  if (D.isochrones) add('isochrones', 'Isochrones', L.geoJSON(D.isochrones, {
+    style: f => ({ color: '#332288', weight: 1, fillColor: '#332288', fillOpacity: 0.08 }),
+    onEachFeature: (f, l) => l.bindTooltip(f.properties.kind + ': ' + f.properties.minutes + ' min') }), false);
+  if (D.parcels) add('parcels', 'Parcels', L.geoJSON(D.parcels, {
+    style: f => ({ color: '#6e6e6e', weight: 0.7, fillColor: statusColour[f.properties.status] || '#dddddd', fillOpacity: 1 }),
+    onEachFeature: (f, l) => {
+      l.bindPopup(parcelPopup(f.properties));
+      l.bindTooltip(f.properties.parcel_id + ': ' + f.properties.status, { sticky: true });
+      l.on('mouseover', () => l.setStyle({ weight: 2.5, color: '#000000' }));
+      l.on('mouseout', () => l.setStyle({ weight: 0.7, color: '#6e6e6e' }));
+    } }), true);
+  if (D.free_space) add('free_space', 'Usable free space', L.geoJSON(D.free_space, {
+    style: { color: '#117733', weight: 1, dashArray: '3 3', fillColor: '#117733', fillOpacity: 0.3 },
+    onEachFeature: (f, l) => l.bindTooltip('free piece ' + f.properties.piece_id + ': ' + fmt(f.properties.area_m2, 0) + ' m²') }), true);
+  if (D.buildings) add('buildings', 'Buildings', L.geoJSON(D.buildings, {
+    style: { color: '#5a5a5a', weight: 0.5, fillColor: '#5a5a5a', fillOpacity: 0.9 }, interactive: false }), true);
+  if (D.facilities) add('facilities', 'Facilities', L.geoJSON(D.facilities, {
+    pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 4.5, weight: 1, color: '#ffffff', fillOpacity: 1,
+      fillColor: (M.facility_colours[f.properties.kind] || '#999933') }).bindTooltip(f.properties.kind + ' ' + f.properties.id) }), true);
+  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  const legend = L.control({ position: 'bottomright' });
+  legend.onAdd = () => {
+    const div = L.DomUtil.create('div', 'su-legend');
+    let h = '<b>Parcels by status</b>';
+    for (const s of ['occupied', 'underused', 'vacant'])
+      h += '<div><i style="background:' + statusColour[s] + '"></i>' + s + ' (' + (M.status_counts[s] || 0) + ')</div>';
+    h += '<b>Other layers</b><div><i style="background:#117733;opacity:0.5"></i>usable free space</div>' +
+      '<div><i style="background:#5a5a5a"></i>building</div><div><i style="background:#f0f0f0;border:2px solid #222"></i>zone</div>';
+    for (const k of Object.keys(M.facility_colours))
+      h += '<div><i style="background:' + M.facility_colours[k] + ';border-radius:50%"></i>' + k.replace(/_/g, ' ') + '</div>';
+    div.innerHTML = h;
+    return div;
+  };
+  legend.addTo(map);
+  const all = L.featureGroup(Object.values(overlays).filter(l => l.getLayers().length && l !== overlays['Roads']));
+  if (D.zones) map.fitBounds(L.geoJSON(D.zones).getBounds(), { padding: [20, 20] });
+  else map.fitBounds(all.getBounds());
+  const status = document.getElementById('spaceuse-status');
+  status.textContent = JSON.stringify(counts);
+  status.setAttribute('data-loaded', 'yes');
+})();
+)";
+
+}  // namespace
+
+void write_viewer(const Study& study, const StudyReport& report, const ViewOptions& options,
+                  const std::string& path, const WriteOptions& write) {
+    using namespace detail;
+    const DocContext ctx = make_context(study, report);
+    const fs::path dir = leaflet_dir();
+    const std::string leaflet_js = read_file(dir / "leaflet.js");
+    const std::string leaflet_css = read_file(dir / "leaflet.css");
+
+    // Inputs are shown around the zones only (1 km beyond them), so a regional road or
+    // building layer does not swell the file.
+    Box near;
+    bg::assign_inverse(near);
+    for (const auto& g : ctx.zones->geometries) {
+        bg::expand(near, envelope(g));
+    }
+    near = Box(Point(near.min_corner().x() - 1000, near.min_corner().y() - 1000),
+               Point(near.max_corner().x() + 1000, near.max_corner().y() + 1000));
+
+    WriteOptions wo;
+    wo.precision = 6;  // about 0.1 m, enough for a screen
+    const CrsInfo& crs = report.crs;
+    std::string data = "{";
+    bool first = true;
+    auto add = [&](const std::string& name, const OutputLayer& layer) {
+        data += (first ? "" : ",\n") + nlohmann::json(name).dump() + ":" + geojson_text(layer, crs, wo);
+        first = false;
+    };
+    for (const auto& layer : report.results) {
+        if (layer.name == "parcels" || layer.name == "zones" || layer.name == "free_space" ||
+            layer.name == "access" || layer.name == "isochrones") {
+            if (layer.name == "access") {
+                // Only the attributes: popups join them to the parcels.
+                OutputLayer a = layer;
+                a.geometries.clear();
+                add(layer.name, a);
+            } else {
+                add(layer.name, layer);
+            }
+        }
+    }
+    if (ctx.buildings != nullptr) {
+        add("buildings", input_layer(*ctx.buildings, near, "buildings", {}, {}));
+    }
+    if (ctx.roads != nullptr) {
+        add("roads", input_layer(*ctx.roads, near, "roads", {"highway", "name"}, {}));
+    }
+    if (!ctx.facilities.empty()) {
+        OutputLayer all;
+        for (std::size_t l = 0; l < ctx.facilities.size(); ++l) {
+            OutputLayer part = input_layer(*ctx.facilities[l], near, "facilities", {},
+                                           [&ctx, l](std::size_t i) { return ctx.facility_kind(l, i); });
+            if (all.fields.empty()) {
+                all = std::move(part);
+            } else {
+                all.rows.insert(all.rows.end(), part.rows.begin(), part.rows.end());
+                all.geometries.insert(all.geometries.end(), part.geometries.begin(), part.geometries.end());
+            }
+        }
+        add("facilities", all);
+    }
+    data += "}";
+
+    nlohmann::json meta;
+    char hex[8];
+    auto colour = [&hex](unsigned rgb) {
+        std::snprintf(hex, sizeof hex, "#%06x", rgb);
+        return std::string(hex);
+    };
+    meta["status_colours"] = {{"occupied", colour(StatusColours::occupied)},
+                              {"underused", colour(StatusColours::underused)},
+                              {"vacant", colour(StatusColours::vacant)}};
+    nlohmann::json counts = {{"occupied", 0}, {"underused", 0}, {"vacant", 0}};
+    const std::size_t st = *column(*ctx.parcels, "status");
+    for (std::size_t r = 0; r < ctx.parcels->rows.size(); ++r) {
+        const std::string s = text_at(*ctx.parcels, r, st);
+        if (counts.contains(s)) {
+            counts[s] = counts[s].get<int>() + 1;
+        }
+    }
+    meta["status_counts"] = counts;
+    meta["sources"] = html_escape(ctx.sources);
+    nlohmann::json kinds = nlohmann::json::array();
+    if (report.access) {
+        for (const auto& k : report.access->kinds) {
+            std::string label = k.kind;
+            std::replace(label.begin(), label.end(), '_', ' ');
+            kinds.push_back({{"prefix", k.field_prefix}, {"label", label}});
+        }
+    }
+    meta["access_kinds"] = kinds;
+    // The same symbol colours as the printed maps.
+    nlohmann::json fc = nlohmann::json::object();
+    for (std::size_t l = 0; l < ctx.facilities.size(); ++l) {
+        for (std::size_t i = 0; i < ctx.facilities[l]->features.size(); ++i) {
+            const std::string k = ctx.facility_kind(l, i);
+            if (k.empty() || fc.contains(k)) {
+                continue;
+            }
+            const bool motorway = k.find("motorway") != std::string::npos;
+            const bool rail = k.find("rail") != std::string::npos || k.find("station") != std::string::npos ||
+                              k.find("train") != std::string::npos;
+            const bool bus = k.find("bus") != std::string::npos;
+            fc[k] = motorway ? "#332288" : rail ? "#aa3377" : bus ? "#44aa99" : "#999933";
+        }
+    }
+    meta["facility_colours"] = fc;
+
+    const std::string title = options.title.empty() ? ctx.title : options.title;
+    std::string html;
+    html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    html += "<title>" + html_escape(title) + "</title>\n";
+    html += "<style>\n" + script_safe(leaflet_css) + "\n</style>\n";
+    html += "<style>" + std::string(viewer_css) + "</style>\n";
+    html += "<script>\n" + script_safe(leaflet_js) + "\n</script>\n</head>\n<body>\n";
+    html += "<div id=\"top\"><h1>" + html_escape(title) + "</h1><div>Data date: " +
+            html_escape(ctx.data_date.empty() ? std::string("unknown") : ctx.data_date) +
+            " · CRS of the analysis: " + html_escape(ctx.crs) +
+            " · click a parcel or zone for its figures</div></div>\n";
+    html += "<div id=\"map\"></div>\n<div id=\"spaceuse-status\" hidden></div>\n";
+    html += "<script>\nconst SPACEUSE_DATA = " + script_safe(data) + ";\nconst SPACEUSE_META = " +
+            script_safe(meta.dump()) + ";\n" + viewer_js + "</script>\n</body>\n</html>\n";
+    write_text_file(path, html, write);
+}
+
+}  // namespace spaceuse

@@ -1,0 +1,17 @@
+# Runs CMD (spaceuse report ... -o PDF), then checks the PDF with pdfinfo (PAGES pages) and
+# pdftotext (every ;-separated string of EXPECT appears).
+execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "exit code ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+execute_process(COMMAND ${PDFINFO} ${PDF} RESULT_VARIABLE rc OUTPUT_VARIABLE info)
+if(NOT rc EQUAL 0 OR NOT info MATCHES "Pages: +${PAGES}\n")
+    message(FATAL_ERROR "pdfinfo: expected ${PAGES} pages:\n${info}")
+endif()
+execute_process(COMMAND ${PDFTOTEXT} -layout ${PDF} - RESULT_VARIABLE rc OUTPUT_VARIABLE text)
+foreach(e IN LISTS EXPECT)
+    string(FIND "${text}" "${e}" pos)
+    if(pos EQUAL -1)
+        message(FATAL_ERROR "the PDF text lacks '${e}':\n${text}")
+    endif()
+endforeach()
