@@ -22,22 +22,6 @@ namespace bg = boost::geometry;
 
 const char* const default_kinds = "flood,nature,contamination,reserve";
 
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::string item;
-    for (const char c : text + ",") {
-        if (c == ',') {
-            if (!item.empty()) {
-                out.push_back(item);
-            }
-            item.clear();
-        } else if (c != ' ') {
-            item += c;
-        }
-    }
-    return out;
-}
-
 const MultiPolygon& polygons(const Feature& f) {
     static const MultiPolygon empty;
     const auto* p = std::get_if<MultiPolygon>(&f.geometry);
@@ -67,12 +51,7 @@ MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) {
 OccupancyOptions occupancy_options(const MetricOptions& o) {
     OccupancySettings s;
     s.profile = o.text("profile", "default");
-    auto num = [&o](const char* name) -> std::optional<double> {
-        if (o.text(name).empty()) {
-            return std::nullopt;
-        }
-        return o.number(name, 0.0);
-    };
+    auto num = [&o](const char* name) { return o.optional_number(name); };
     s.setback_m = num("setback_m");
     s.min_free_area_m2 = num("min_free_area_m2");
     s.min_free_width_m = num("min_free_width_m");
@@ -97,7 +76,7 @@ public:
         if (constraints == nullptr || parcels == nullptr || zones == nullptr) {
             throw ConfigError("constraints: needs the layers 'constraints', 'parcels' and 'zones'");
         }
-        const std::vector<std::string> kinds = split_list(options.text("kinds", default_kinds));
+        const std::vector<std::string> kinds = options.list("kinds", default_kinds);
         if (kinds.empty()) {
             throw ConfigError("constraints: option 'kinds' lists no kind");
         }

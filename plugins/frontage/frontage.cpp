@@ -27,22 +27,6 @@ const char* const default_ignore =
 const char* const default_hgv = "trunk,trunk_link,primary,primary_link,secondary,secondary_link,"
                                 "tertiary,tertiary_link";
 
-std::set<std::string> split_set(const std::string& text) {
-    std::set<std::string> out;
-    std::string item;
-    for (const char c : text + ",") {
-        if (c == ',') {
-            if (!item.empty()) {
-                out.insert(item);
-            }
-            item.clear();
-        } else if (c != ' ') {
-            item += c;
-        }
-    }
-    return out;
-}
-
 struct Segment {
     Point a;
     Point b;
@@ -244,8 +228,10 @@ public:
                               "min_side_m >= 0");
         }
         const auto class_field = roads->require_field(options.text("class_field", "highway"));
-        const auto ignore = split_set(options.text("ignore_classes", default_ignore));
-        const auto hgv = split_set(options.text("hgv_classes", default_hgv));
+        const auto ignore_list = options.list("ignore_classes", default_ignore);
+        const auto hgv_list = options.list("hgv_classes", default_hgv);
+        const std::set<std::string> ignore(ignore_list.begin(), ignore_list.end());
+        const std::set<std::string> hgv(hgv_list.begin(), hgv_list.end());
 
         OutputLayer p;
         p.name = "parcels";

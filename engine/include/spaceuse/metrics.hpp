@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ public:
     std::string text(const std::string& name, const std::string& fallback = {}) const;
     /// The value as a number. @throws ConfigError when it is not one.
     double number(const std::string& name, double fallback) const;
+    /// The value as a number, or nullopt when unset or empty. @throws ConfigError when it is
+    /// not a number.
+    std::optional<double> optional_number(const std::string& name) const;
+    /// The value (or `fallback`) as a comma-separated list: spaces removed, empty items dropped.
+    std::vector<std::string> list(const std::string& name, const std::string& fallback = {}) const;
     const std::map<std::string, std::string>& values() const noexcept { return m_values; }
 
 private:

@@ -31,6 +31,30 @@ double MetricOptions::number(const std::string& name, double fallback) const {
     return v;
 }
 
+std::optional<double> MetricOptions::optional_number(const std::string& name) const {
+    if (text(name).empty()) {
+        return std::nullopt;
+    }
+    return number(name, 0.0);
+}
+
+std::vector<std::string> MetricOptions::list(const std::string& name,
+                                             const std::string& fallback) const {
+    std::vector<std::string> out;
+    std::string item;
+    for (const char c : text(name, fallback) + ",") {
+        if (c == ',') {
+            if (!item.empty()) {
+                out.push_back(item);
+            }
+            item.clear();
+        } else if (c != ' ') {
+            item += c;
+        }
+    }
+    return out;
+}
+
 bool MetricRegistry::add(MetricInfo info) {
     if (info.name.empty() || !info.factory) {
         throw PluginError("a metric needs a name and a factory");
@@ -83,12 +107,7 @@ OccupancyOptions to_occupancy_options(const MetricOptions& o) {
     s.floors_field = o.text("floors_field");
     s.height_field = o.text("height_field");
     s.status_field = o.text("status_field");
-    auto num = [&o](const char* name) -> std::optional<double> {
-        if (o.text(name).empty()) {
-            return std::nullopt;
-        }
-        return o.number(name, 0.0);
-    };
+    auto num = [&o](const char* name) { return o.optional_number(name); };
     s.storey_height_m = num("storey_height_m");
     s.vacant_below = num("vacant_below");
     s.underused_below = num("underused_below");

@@ -73,3 +73,15 @@ TEST_CASE("built-in occupancy declares its options with defaults and units", "[r
     CHECK(found_setback);
     CHECK(m->layers == std::vector<std::string>{"zones", "parcels", "buildings"});
 }
+
+TEST_CASE("metric options read lists and optional numbers", "[registry]") {
+    spaceuse::MetricOptions o({{"kinds", " flood, ,nature ,reserve"}, {"setback_m", "7.5"},
+                               {"empty", ""}, {"bad", "7m"}});
+    CHECK(o.list("kinds") == std::vector<std::string>{"flood", "nature", "reserve"});
+    CHECK(o.list("missing", "a,b") == std::vector<std::string>{"a", "b"});
+    CHECK(o.list("missing").empty());
+    CHECK(o.optional_number("setback_m") == 7.5);
+    CHECK_FALSE(o.optional_number("empty").has_value());
+    CHECK_FALSE(o.optional_number("missing").has_value());
+    CHECK_THROWS_WITH(o.optional_number("bad"), Catch::Contains("option 'bad' must be a number"));
+}
