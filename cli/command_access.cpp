@@ -43,11 +43,7 @@ CLI::App* CommandAccess::setup(CLI::App& app) {
     sub->add_option("--isochrone-buffer", m_settings.isochrone_buffer_m, "Corridor half-width around reached roads (m)")->default_val(50);
     sub->add_option("--crs", m_crs, "Analysis CRS (EPSG:xxxx, projected, metres)");
     sub->add_option("--assume-crs", m_assume_crs, "CRS for inputs that have none");
-    sub->add_option("--threads", m_threads, "Worker threads (0: all cores)")->default_val(0);
-    sub->add_option("--precision", m_precision, "GeoJSON coordinate decimals")->default_val(7)->check(CLI::Range(0, 15));
-    sub->add_option("-o,--output", m_output, "Output folder")->required();
-    sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
-    add_export_flags(*sub, m_export);
+    add_output_flags(*sub, m_out);
     return sub;
 }
 
@@ -92,12 +88,7 @@ int CommandAccess::run() {
     study.access = m_settings;
     study.load.crs = m_crs;
     study.load.assume_crs = m_assume_crs;
-    study.output_dir = m_output;
-    study.write.overwrite = m_overwrite;
-    apply_export_flags(m_export, study.exports);
-    study.write.precision = m_precision;
-    study.threads = m_threads;
-
+    apply_output_flags(m_out, study);
     return run_and_print(study, m_global);
 }
 

@@ -24,12 +24,9 @@ private:
     std::string m_zones, m_zone_id;
     std::string m_targets, m_target_weight;
     std::string m_isochrones;
-    std::string m_crs, m_assume_crs, m_output;
+    std::string m_crs, m_assume_crs;
     AccessSettings m_settings;
-    unsigned m_threads = 0;
-    int m_precision = 7;
-    bool m_overwrite = false;
-    ExportFlags m_export;
+    OutputFlags m_out;
 };
 
 }  // namespace spaceuse::cli

@@ -41,11 +41,9 @@ int CommandMap::run() {
         }
         options.classification = "breaks";
     }
-    const Study study = m_run.load();
-    const StudyReport report = m_run.run(study, m_global);
-    render_map(study, report, options, m_run.output, study.write);
-    m_run.done(m_global);
-    return exit_ok;
+    return m_run.execute(m_global, [this, &options](const Study& study, const StudyReport& report) {
+        render_map(study, report, options, m_run.output, study.write);
+    });
 }
 
 }  // namespace spaceuse::cli

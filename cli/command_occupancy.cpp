@@ -33,11 +33,7 @@ CLI::App* CommandOccupancy::setup(CLI::App& app) {
     m_opt_setback = sub->add_option("--setback", m_setback, "Setback around buildings (m)");
     m_opt_min_area = sub->add_option("--min-free-area", m_min_area, "Smallest usable free piece (m2)");
     m_opt_min_width = sub->add_option("--min-free-width", m_min_width, "Narrowest usable free piece (m)");
-    sub->add_option("--threads", m_threads, "Worker threads (0: all cores)")->default_val(0);
-    sub->add_option("--precision", m_precision, "GeoJSON coordinate decimals")->default_val(7)->check(CLI::Range(0, 15));
-    sub->add_option("-o,--output", m_output, "Output folder")->required();
-    sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
-    add_export_flags(*sub, m_export);
+    add_output_flags(*sub, m_out);
     return sub;
 }
 
@@ -64,11 +60,7 @@ Study CommandOccupancy::study() const {
     take(m_opt_vacant, m_vacant, s.vacant_below);
     take(m_opt_underused, m_underused, s.underused_below);
     study.occupancy = s;
-    study.output_dir = m_output;
-    study.write.overwrite = m_overwrite;
-    apply_export_flags(m_export, study.exports);
-    study.write.precision = m_precision;
-    study.threads = m_threads;
+    apply_output_flags(m_out, study);
     study.invoked_as = "spaceuse occupancy";
     return study;
 }

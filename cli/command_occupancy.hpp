@@ -23,7 +23,6 @@ private:
     std::string m_where_parcels, m_where_buildings, m_where_zones;
     std::string m_parcel_id, m_zone_id;
     std::string m_crs, m_assume_crs;
-    std::string m_output;
     OccupancySettings m_settings;
     double m_storey = 0, m_setback = 0, m_min_area = 0, m_min_width = 0, m_vacant = 0,
            m_underused = 0;
@@ -33,10 +32,7 @@ private:
     CLI::Option* m_opt_min_width = nullptr;
     CLI::Option* m_opt_vacant = nullptr;
     CLI::Option* m_opt_underused = nullptr;
-    unsigned m_threads = 0;
-    int m_precision = 7;
-    bool m_overwrite = false;
-    ExportFlags m_export;
+    OutputFlags m_out;
     std::string m_argv;
 };
 

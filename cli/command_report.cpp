@@ -13,11 +13,9 @@ CLI::App* CommandReport::setup(CLI::App& app) {
 }
 
 int CommandReport::run() {
-    const Study study = m_run.load();
-    const StudyReport report = m_run.run(study, m_global);
-    render_report(study, report, m_options, m_run.output, study.write);
-    m_run.done(m_global);
-    return exit_ok;
+    return m_run.execute(m_global, [this](const Study& study, const StudyReport& report) {
+        render_report(study, report, m_options, m_run.output, study.write);
+    });
 }
 
 }  // namespace spaceuse::cli

@@ -11,11 +11,9 @@ CLI::App* CommandView::setup(CLI::App& app) {
 }
 
 int CommandView::run() {
-    const Study study = m_run.load();
-    const StudyReport report = m_run.run(study, m_global);
-    write_viewer(study, report, m_options, m_run.output, study.write);
-    m_run.done(m_global);
-    return exit_ok;
+    return m_run.execute(m_global, [this](const Study& study, const StudyReport& report) {
+        write_viewer(study, report, m_options, m_run.output, study.write);
+    });
 }
 
 }  // namespace spaceuse::cli

@@ -32,17 +32,17 @@ Study DocumentRun::load() const {
     return study;
 }
 
-StudyReport DocumentRun::run(const Study& study, const GlobalOptions& global) const {
+int DocumentRun::execute(const GlobalOptions& global,
+                         const std::function<void(const Study&, const StudyReport&)>& draw) const {
+    const Study study = load();
     ProgressBar bar(global.show_progress());
-    StudyReport report = run_study(study, bar.callback());
+    const StudyReport report = run_study(study, bar.callback());
     bar.finish();
-    return report;
-}
-
-void DocumentRun::done(const GlobalOptions& global) const {
+    draw(study, report);
     if (!global.quiet) {
         std::fprintf(stderr, "wrote %s\n", output.c_str());
     }
+    return exit_ok;
 }
 
 }  // namespace spaceuse::cli

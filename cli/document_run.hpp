@@ -7,6 +7,7 @@
 
 #include <spaceuse/study.hpp>
 
+#include <functional>
 #include <string>
 
 namespace spaceuse::cli {
@@ -20,13 +21,14 @@ struct DocumentRun {
 
     /// Adds PROJECT, -o/--output (the document), --results, --overwrite and --threads.
     void add_options(CLI::App* sub, const std::string& output_help);
-    /// Loads the project (its own [map]/[report]/[view] sections are not written).
+    /// Loads the project (its own [map]/[report]/[view] sections are not written), runs it with
+    /// a progress bar (results go to the project's output folder, or --results), calls `draw`
+    /// to write the document to `output`, and prints "wrote PATH" unless quiet.
+    int execute(const GlobalOptions& global,
+                const std::function<void(const Study&, const StudyReport&)>& draw) const;
+
+private:
     Study load() const;
-    /// Runs the study with a progress bar; results go to the project's output folder (or
-    /// --results).
-    StudyReport run(const Study& study, const GlobalOptions& global) const;
-    /// Prints "wrote PATH" to stderr unless quiet.
-    void done(const GlobalOptions& global) const;
 };
 
 }  // namespace spaceuse::cli

@@ -167,6 +167,24 @@ void apply_export_flags(const ExportFlags& flags, ExportOptions& options) {
     }
 }
 
+void add_output_flags(CLI::App& sub, OutputFlags& flags) {
+    sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)")->default_val(0);
+    sub.add_option("--precision", flags.precision, "GeoJSON coordinate decimals")
+        ->default_val(7)
+        ->check(CLI::Range(0, 15));
+    sub.add_option("-o,--output", flags.output, "Output folder")->required();
+    sub.add_flag("--overwrite", flags.overwrite, "Replace existing output files");
+    add_export_flags(sub, flags.exports);
+}
+
+void apply_output_flags(const OutputFlags& flags, Study& study) {
+    study.output_dir = flags.output;
+    study.write.overwrite = flags.overwrite;
+    study.write.precision = flags.precision;
+    study.threads = flags.threads;
+    apply_export_flags(flags.exports, study.exports);
+}
+
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,
                               const std::string& where, const std::string& id_field) {
     LayerSource s = parse_layer_source(spec);

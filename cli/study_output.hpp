@@ -39,6 +39,22 @@ void add_export_flags(CLI::App& sub, ExportFlags& flags);
 /// @throws ConfigError on an unknown format.
 void apply_export_flags(const ExportFlags& flags, ExportOptions& options);
 
+/// Output options of the single-analysis commands (occupancy, access).
+struct OutputFlags {
+    std::string output;
+    bool overwrite = false;
+    unsigned threads = 0;
+    int precision = 7;
+    ExportFlags exports;
+};
+
+/// Adds --threads, --precision, -o/--output (required), --overwrite and the export flags.
+void add_output_flags(CLI::App& sub, OutputFlags& flags);
+
+/// Sets the study's output folder, write options, threads and exports from the flags.
+/// @throws ConfigError on an unknown format.
+void apply_output_flags(const OutputFlags& flags, Study& study);
+
 /// A layer source from a command-line spec, with optional layer name, filter and id field.
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,
                               const std::string& where, const std::string& id_field);

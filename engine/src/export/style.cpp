@@ -5,6 +5,8 @@
 
 #include "style.hpp"
 
+#include "../util/markup.hpp"
+
 #include <spaceuse/render.hpp>
 
 #include <algorithm>
@@ -32,22 +34,6 @@ constexpr Rgba kGrey{153, 153, 153, 255};
 // ColorBrewer YlGnBu, 5 classes (light to dark).
 constexpr Rgba kYlGnBu[5] = {{255, 255, 204, 255}, {161, 218, 180, 255}, {65, 182, 196, 255},
                              {44, 127, 184, 255},  {37, 52, 148, 255}};
-
-std::string xml(const std::string& s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string rgba(const Rgba& c) {
     return std::to_string(c.r) + "," + std::to_string(c.g) + "," + std::to_string(c.b) + "," +
@@ -237,11 +223,11 @@ std::string qml_symbol(const FillSymbol& sym, const std::string& name, double op
       << "        <layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">\n"
       << "          <Option type=\"Map\">\n";
     for (const auto& [k, v] : props) {
-        o << "            <Option type=\"QString\" name=\"" << k << "\" value=\"" << xml(v) << "\"/>\n";
+        o << "            <Option type=\"QString\" name=\"" << k << "\" value=\"" << escape_markup(v) << "\"/>\n";
     }
     o << "          </Option>\n";
     for (const auto& [k, v] : props) {
-        o << "          <prop k=\"" << k << "\" v=\"" << xml(v) << "\"/>\n";
+        o << "          <prop k=\"" << k << "\" v=\"" << escape_markup(v) << "\"/>\n";
     }
     o << "        </layer>\n      </symbol>\n";
     return o.str();
@@ -308,12 +294,12 @@ std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
         break;
     case RendererKind::categorized:
         o << "  <renderer-v2 type=\"categorizedSymbol\" attr=\""
-          << xml(written_name(layer, field_names, style.field))
+          << escape_markup(written_name(layer, field_names, style.field))
           << "\" symbollevels=\"0\" forceraster=\"0\" enableorderby=\"0\">\n    <categories>\n";
         for (std::size_t i = 0; i < style.categories.size(); ++i) {
             const auto& c = style.categories[i];
-            o << "      <category render=\"true\" value=\"" << xml(c.value) << "\" label=\""
-              << xml(c.label) << "\" symbol=\"" << i << "\"/>\n";
+            o << "      <category render=\"true\" value=\"" << escape_markup(c.value) << "\" label=\""
+              << escape_markup(c.label) << "\" symbol=\"" << i << "\"/>\n";
         }
         o << "    </categories>\n    <symbols>\n";
         for (std::size_t i = 0; i < style.categories.size(); ++i) {
@@ -323,13 +309,13 @@ std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
         break;
     case RendererKind::graduated:
         o << "  <renderer-v2 type=\"graduatedSymbol\" attr=\""
-          << xml(written_name(layer, field_names, style.field))
+          << escape_markup(written_name(layer, field_names, style.field))
           << "\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" forceraster=\"0\" "
              "enableorderby=\"0\">\n    <ranges>\n";
         for (std::size_t i = 0; i < style.ranges.size(); ++i) {
             const auto& r = style.ranges[i];
             o << "      <range render=\"true\" lower=\"" << num(r.lower) << "\" upper=\""
-              << num(r.upper) << "\" label=\"" << xml(r.label) << "\" symbol=\"" << i << "\"/>\n";
+              << num(r.upper) << "\" label=\"" << escape_markup(r.label) << "\" symbol=\"" << i << "\"/>\n";
         }
         o << "    </ranges>\n    <symbols>\n";
         for (std::size_t i = 0; i < style.ranges.size(); ++i) {
@@ -342,7 +328,7 @@ std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
     if (labels) {
         o << "  <labeling type=\"simple\">\n    <settings calloutType=\"simple\">\n"
           << "      <text-style fieldName=\""
-          << xml(written_name(layer, field_names, style.label_field))
+          << escape_markup(written_name(layer, field_names, style.label_field))
           << "\" isExpression=\"0\" fontFamily=\"Sans Serif\" fontSize=\"10\" "
              "fontSizeUnit=\"Point\" fontWeight=\"75\" textColor=\"0,0,0,255\" textOpacity=\"1\">\n"
           << "        <text-buffer bufferDraw=\"1\" bufferSize=\"1\" bufferSizeUnits=\"MM\" "
@@ -355,8 +341,8 @@ std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
     if (!field_names.empty()) {
         o << "  <aliases>\n";
         for (std::size_t i = 0; i < layer.fields.size() && i < field_names.size(); ++i) {
-            o << "    <alias field=\"" << xml(field_names[i]) << "\" index=\"" << i
-              << "\" name=\"" << xml(layer.fields[i].name) << "\"/>\n";
+            o << "    <alias field=\"" << escape_markup(field_names[i]) << "\" index=\"" << i
+              << "\" name=\"" << escape_markup(layer.fields[i].name) << "\"/>\n";
         }
         o << "  </aliases>\n";
     }
@@ -395,13 +381,13 @@ std::string to_sld(const LayerStyle& style, const OutputLayer& layer,
          "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
          "xsi:schemaLocation=\"http://www.opengis.net/sld "
          "http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd\">\n"
-      << "  <NamedLayer>\n    <se:Name>" << xml(layer.name) << "</se:Name>\n"
-      << "    <UserStyle>\n      <se:Name>" << xml(style.name) << "</se:Name>\n"
+      << "  <NamedLayer>\n    <se:Name>" << escape_markup(layer.name) << "</se:Name>\n"
+      << "    <UserStyle>\n      <se:Name>" << escape_markup(style.name) << "</se:Name>\n"
       << "      <se:FeatureTypeStyle>\n";
-    const std::string field = xml(written_name(layer, field_names, style.field));
+    const std::string field = escape_markup(written_name(layer, field_names, style.field));
     auto rule_open = [&o](const std::string& label) {
-        o << "        <se:Rule>\n          <se:Name>" << xml(label) << "</se:Name>\n"
-          << "          <se:Description><se:Title>" << xml(label) << "</se:Title></se:Description>\n";
+        o << "        <se:Rule>\n          <se:Name>" << escape_markup(label) << "</se:Name>\n"
+          << "          <se:Description><se:Title>" << escape_markup(label) << "</se:Title></se:Description>\n";
     };
     switch (style.kind) {
     case RendererKind::single:
@@ -412,7 +398,7 @@ std::string to_sld(const LayerStyle& style, const OutputLayer& layer,
         for (const auto& c : style.categories) {
             rule_open(c.label);
             o << "          <ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>" << field
-              << "</ogc:PropertyName><ogc:Literal>" << xml(c.value)
+              << "</ogc:PropertyName><ogc:Literal>" << escape_markup(c.value)
               << "</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>\n"
               << sld_polygon(c.symbol, style.opacity) << "        </se:Rule>\n";
         }
@@ -436,7 +422,7 @@ std::string to_sld(const LayerStyle& style, const OutputLayer& layer,
     }
     if (!style.label_field.empty()) {
         o << "        <se:Rule>\n          <se:TextSymbolizer>\n            <se:Label><ogc:PropertyName>"
-          << xml(written_name(layer, field_names, style.label_field))
+          << escape_markup(written_name(layer, field_names, style.label_field))
           << "</ogc:PropertyName></se:Label>\n"
           << "            <se:Font><se:SvgParameter name=\"font-size\">13</se:SvgParameter>"
              "<se:SvgParameter name=\"font-weight\">bold</se:SvgParameter></se:Font>\n"

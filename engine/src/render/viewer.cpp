@@ -1,4 +1,5 @@
 #include "render/render_util.hpp"
+#include "util/markup.hpp"
 
 #include <spaceuse/error.hpp>
 
@@ -60,20 +61,6 @@ std::string script_safe(std::string text) {
             ++i;
         } else {
             out += text[i];
-        }
-    }
-    return out;
-}
-
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
         }
     }
     return out;
@@ -303,7 +290,7 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
         }
     }
     meta["status_counts"] = counts;
-    meta["sources"] = html_escape(ctx.sources);
+    meta["sources"] = escape_markup(ctx.sources);
     nlohmann::json kinds = nlohmann::json::array();
     if (report.access) {
         for (const auto& k : report.access->kinds) {
@@ -334,13 +321,13 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
     std::string html;
     html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    html += "<title>" + html_escape(title) + "</title>\n";
+    html += "<title>" + escape_markup(title) + "</title>\n";
     html += "<style>\n" + script_safe(leaflet_css) + "\n</style>\n";
     html += "<style>" + std::string(viewer_css) + "</style>\n";
     html += "<script>\n" + script_safe(leaflet_js) + "\n</script>\n</head>\n<body>\n";
-    html += "<div id=\"top\"><h1>" + html_escape(title) + "</h1><div>Data date: " +
-            html_escape(ctx.data_date.empty() ? std::string("unknown") : ctx.data_date) +
-            " · CRS of the analysis: " + html_escape(ctx.crs) +
+    html += "<div id=\"top\"><h1>" + escape_markup(title) + "</h1><div>Data date: " +
+            escape_markup(ctx.data_date.empty() ? std::string("unknown") : ctx.data_date) +
+            " · CRS of the analysis: " + escape_markup(ctx.crs) +
             " · click a parcel or zone for its figures</div></div>\n";
     html += "<div id=\"map\"></div>\n<div id=\"spaceuse-status\" hidden></div>\n";
     html += "<script>\nconst SPACEUSE_DATA = " + script_safe(data) + ";\nconst SPACEUSE_META = " +
