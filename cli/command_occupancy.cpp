@@ -33,6 +33,9 @@ CLI::App* CommandOccupancy::setup(CLI::App& app) {
     m_opt_setback = sub->add_option("--setback", m_setback, "Setback around buildings (m)");
     m_opt_min_area = sub->add_option("--min-free-area", m_min_area, "Smallest usable free piece (m2)");
     m_opt_min_width = sub->add_option("--min-free-width", m_min_width, "Narrowest usable free piece (m)");
+    sub->add_flag("--no-free-space", m_no_free_space,
+                  "Skip usable free space (no free_space layer; free figures null): built area, "
+                  "coverage, floor area and status only");
     add_output_flags(*sub, m_out);
     return sub;
 }
@@ -59,6 +62,9 @@ Study CommandOccupancy::study() const {
     take(m_opt_min_width, m_min_width, s.min_free_width_m);
     take(m_opt_vacant, m_vacant, s.vacant_below);
     take(m_opt_underused, m_underused, s.underused_below);
+    if (m_no_free_space) {
+        s.free_space = false;
+    }
     study.occupancy = s;
     apply_output_flags(m_out, study);
     study.invoked_as = "spaceuse occupancy";

@@ -32,6 +32,7 @@ private:
     CLI::Option* m_opt_min_width = nullptr;
     CLI::Option* m_opt_vacant = nullptr;
     CLI::Option* m_opt_underused = nullptr;
+    bool m_no_free_space = false;
     OutputFlags m_out;
     std::string m_argv;
 };

@@ -59,9 +59,14 @@ void print_zone_table(const StudyReport& report) {
             const auto* v = std::get_if<std::int64_t>(&row[i]);
             return v ? static_cast<long long>(*v) : 0LL;
         };
-        std::printf("%-8s %-34.34s %12.1f %12.1f %11.1f %11.1f %6.3f %6.3f %11.1f %11.1f %5lld "
+        // Free area is null when free space was not computed.
+        char free[32] = "-";
+        if (const auto* v = std::get_if<double>(&row[10])) {
+            std::snprintf(free, sizeof free, "%.1f", *v);
+        }
+        std::printf("%-8s %-34.34s %12.1f %12.1f %11.1f %11.1f %6.3f %6.3f %11.1f %11s %5lld "
                     "%4lld %4lld %4lld\n",
-                    s(0).c_str(), s(1).c_str(), d(2), d(3), d(4), d(5), d(6), d(7), d(8), d(10),
+                    s(0).c_str(), s(1).c_str(), d(2), d(3), d(4), d(5), d(6), d(7), d(8), free,
                     n(11), n(12), n(13), n(14));
     }
     if (report.occupancy && report.occupancy->n_outside > 0) {

@@ -2,7 +2,8 @@
 # compares the file OUTPUT with the golden file GOLDEN byte for byte.
 #   cmake -DCMD="a;b;c" -DOUTPUT=... -DGOLDEN=... [-DCLEAN=dir] -P run_compare.cmake
 # With -DSAME_AS=dir instead of GOLDEN, OUTPUT is a folder that must hold the same files with
-# the same bytes as dir (the QGIS test's qgis_render.png excepted).
+# the same bytes as dir (the QGIS test's qgis_render.png excepted). -DABSENT=file: that file
+# must not have been written.
 if(CLEAN)
     file(REMOVE_RECURSE "${CLEAN}")
 endif()
@@ -12,6 +13,9 @@ if(NOT rc EQUAL 0)
 endif()
 if(NOT ALLOW_STDERR AND NOT "${err}" STREQUAL "")
     message(FATAL_ERROR "unexpected stderr:\n${err}")
+endif()
+if(ABSENT AND EXISTS "${ABSENT}")
+    message(FATAL_ERROR "${ABSENT} was written but should not have been")
 endif()
 if(GOLDEN)
     execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${OUTPUT}" "${GOLDEN}" RESULT_VARIABLE diff)

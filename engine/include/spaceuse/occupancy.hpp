@@ -30,6 +30,9 @@ struct OccupancyOptions {
     Profile profile;
     /// Worker threads (0: hardware concurrency). Results do not depend on it.
     unsigned threads = 0;
+    /// Compute usable free space (setback, minimum width and area). Off: free_m2 and
+    /// largest_free_m2 stay 0 and there are no free pieces; everything else is unchanged.
+    bool free_space = true;
 };
 
 /// Figures of one parcel.

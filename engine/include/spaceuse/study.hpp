@@ -36,6 +36,8 @@ struct OccupancySettings {
     std::optional<double> underused_below;
     /// "value=status,..." added to the profile's status values.
     std::string status_map;
+    /// Compute usable free space (the free_space layer and the free_m2 figures).
+    bool free_space = true;
 };
 
 /// Accessibility settings as given by a user.

@@ -4,6 +4,7 @@
 #include <spaceuse/occupancy.hpp>
 
 #include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <unordered_map>
 
 namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
 
 namespace spaceuse {
 
@@ -34,6 +36,73 @@ const Layer& require_polygon_layer(const Model& model, const std::string& name) 
     return *layer;
 }
 
+using Segment = bg::model::segment<Point>;
+using SegmentIndex = bgi::rtree<std::pair<Box, std::size_t>, bgi::rstar<16>>;
+
+/// Appends the boundary segments of every ring of `area`.
+void collect_segments(const MultiPolygon& area, std::vector<Segment>& out) {
+    auto ring = [&out](const Ring& r) {
+        for (std::size_t k = 1; k < r.size(); ++k) {
+            out.emplace_back(r[k - 1], r[k]);
+        }
+    };
+    for (const auto& poly : area) {
+        ring(poly.outer());
+        for (const auto& inner : poly.inners()) {
+            ring(inner);
+        }
+    }
+}
+
+/// Where a closed box lies against a polygonal area.
+enum class BoxSide { inside, outside, unknown };
+
+/// Decides without overlay where `box` lies against `area` (valid, with the boundary segments
+/// `segments`, optionally indexed): when no boundary segment meets the closed box, the box lies
+/// in one face of the area's complement or interior, so its centre decides. Otherwise unknown.
+BoxSide box_side(const MultiPolygon& area, const std::vector<Segment>& segments,
+                 const SegmentIndex* index, const Box& box) {
+    auto meets = [&box](const Segment& s) {
+        const double x0 = std::min(s.first.x(), s.second.x());
+        const double x1 = std::max(s.first.x(), s.second.x());
+        const double y0 = std::min(s.first.y(), s.second.y());
+        const double y1 = std::max(s.first.y(), s.second.y());
+        if (x1 < box.min_corner().x() || x0 > box.max_corner().x() ||
+            y1 < box.min_corner().y() || y0 > box.max_corner().y()) {
+            return false;
+        }
+        return bg::intersects(s, box);
+    };
+    if (index != nullptr) {
+        for (auto it = index->qbegin(bgi::intersects(box)); it != index->qend(); ++it) {
+            if (meets(segments[it->second])) {
+                return BoxSide::unknown;
+            }
+        }
+    } else {
+        for (const auto& s : segments) {
+            if (meets(s)) {
+                return BoxSide::unknown;
+            }
+        }
+    }
+    const Point centre((box.min_corner().x() + box.max_corner().x()) / 2.0,
+                       (box.min_corner().y() + box.max_corner().y()) / 2.0);
+    return bg::within(centre, area) ? BoxSide::inside : BoxSide::outside;
+}
+
+/// Whether two boxes share interior points.
+bool interiors_overlap(const Box& a, const Box& b) {
+    return a.min_corner().x() < b.max_corner().x() && b.min_corner().x() < a.max_corner().x() &&
+           a.min_corner().y() < b.max_corner().y() && b.min_corner().y() < a.max_corner().y();
+}
+
+/// A zone's boundary segments with an R-tree over them.
+struct ZoneOutline {
+    std::vector<Segment> segments;
+    SegmentIndex index;
+};
+
 Box expanded(const Box& box, double d) {
     return Box(Point(box.min_corner().x() - d, box.min_corner().y() - d),
                Point(box.max_corner().x() + d, box.max_corner().y() + d));
@@ -47,6 +116,8 @@ struct Worker {
         PreparedPtr prepared;
     };
     std::unordered_map<std::size_t, ZoneGeom> zones;
+    /// Boundary segments of the parcel at hand (reused between parcels).
+    std::vector<Segment> outline;
 
     const ZoneGeom& zone(const Layer& layer, std::size_t index) {
         auto it = zones.find(index);
@@ -103,6 +174,17 @@ public:
                                 ? m_buildings.require_field(options.height_field)
                                 : std::nullopt;
         m_floors_known = floors.has_value() || height.has_value();
+        m_zone_outlines.resize(m_zones.features.size());
+        for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
+            auto& outline = m_zone_outlines[z];
+            collect_segments(std::get<MultiPolygon>(m_zones.features[z].geometry), outline.segments);
+            std::vector<std::pair<Box, std::size_t>> boxes;
+            boxes.reserve(outline.segments.size());
+            for (std::size_t k = 0; k < outline.segments.size(); ++k) {
+                boxes.emplace_back(bg::return_envelope<Box>(outline.segments[k]), k);
+            }
+            outline.index = SegmentIndex(boxes.begin(), boxes.end());
+        }
         m_floors.resize(m_buildings.features.size());
         for (std::size_t b = 0; b < m_buildings.features.size(); ++b) {
             const auto& attrs = m_buildings.features[b].attributes;
@@ -200,18 +282,48 @@ private:
         r.parcel = i;
         r.area_m2 = bg::area(geometry);
         const Box box = bg::return_envelope<Box>(geometry);
-        GeomPtr parcel = geos.from(geometry);
-        PreparedPtr prepared = geos.prepare(parcel.get());
+
+        // GEOS forms, made only when a box short-cut cannot decide (see box_side).
+        GeomPtr parcel;
+        PreparedPtr prepared;
+        auto parcel_geos = [&]() -> const GEOSGeometry* {
+            if (!parcel) {
+                parcel = geos.from(geometry);
+                prepared = geos.prepare(parcel.get());
+            }
+            return parcel.get();
+        };
+        std::vector<std::pair<std::size_t, GeomPtr>> converted;
+        auto building_geos = [&](std::size_t b) -> const GEOSGeometry* {
+            for (const auto& [index, g] : converted) {
+                if (index == b) {
+                    return g.get();
+                }
+            }
+            converted.emplace_back(b, geos.from(std::get<MultiPolygon>(m_buildings.features[b].geometry)));
+            return converted.back().second.get();
+        };
+        std::vector<Segment>& outline = w.outline;
+        outline.clear();
+        collect_segments(geometry, outline);
 
         // Zone: the one holding the largest part; every zone gets the part inside it.
         double best = 0.0;
         for (const std::size_t z : m_zones.query(box)) {
-            const auto& zg = w.zone(m_zones, z);
             double inside = 0.0;
-            if (geos.prepared_covers(zg.prepared.get(), parcel.get())) {
+            const auto& zone = m_zone_outlines[z];
+            const BoxSide side = box_side(std::get<MultiPolygon>(m_zones.features[z].geometry),
+                                          zone.segments, &zone.index, box);
+            if (side == BoxSide::inside) {
                 inside = r.area_m2;
-            } else if (geos.prepared_intersects(zg.prepared.get(), parcel.get())) {
-                inside = geos.area(geos.intersection(zg.geometry.get(), parcel.get()).get());
+            } else if (side == BoxSide::unknown) {
+                const auto& zg = w.zone(m_zones, z);
+                const GEOSGeometry* pg = parcel_geos();
+                if (geos.prepared_covers(zg.prepared.get(), pg)) {
+                    inside = r.area_m2;
+                } else if (geos.prepared_intersects(zg.prepared.get(), pg)) {
+                    inside = geos.area(geos.intersection(zg.geometry.get(), pg).get());
+                }
             }
             if (inside > 0.0) {
                 ParcelWork::ZonePart part;
@@ -227,47 +339,79 @@ private:
         }
         r.zone_share = r.area_m2 > 0 ? std::min(1.0, best / r.area_m2) : 0.0;
 
-        // Buildings: footprint parts inside the parcel, unioned before measuring.
+        // Buildings: footprint parts inside the parcel, unioned before measuring. A building
+        // whose box meets no boundary segment of the parcel lies wholly inside or outside it,
+        // so one point decides and no overlay is needed.
+        struct Piece {
+            std::size_t building = 0;
+            const GEOSGeometry* geometry = nullptr;  ///< null: the whole building, not converted
+            double area = 0.0;
+            Box box;
+        };
         std::vector<GeomPtr> owned;
-        std::vector<const GEOSGeometry*> pieces;
+        std::vector<Piece> pieces;
         std::vector<double> piece_floors;  // floors per piece, NaN when unknown
-        std::vector<const GEOSGeometry*> nearby;
         double floor_sum = 0.0;
         bool floors_complete = true;
-        const double setback = m_profile.setback_m;
-        for (const std::size_t b : m_buildings.query(expanded(box, setback))) {
+        for (const std::size_t b : m_buildings.query(box)) {
             const auto& bgeom = std::get<MultiPolygon>(m_buildings.features[b].geometry);
-            owned.push_back(geos.from(bgeom));
-            const GEOSGeometry* building = owned.back().get();
-            nearby.push_back(building);
-            if (!geos.prepared_intersects(prepared.get(), building)) {
+            Piece piece;
+            piece.building = b;
+            piece.box = bg::return_envelope<Box>(bgeom);
+            const BoxSide side = box_side(geometry, outline, nullptr, piece.box);
+            if (side == BoxSide::outside) {
                 continue;
             }
-            double piece_area = 0.0;
-            if (geos.prepared_covers(prepared.get(), building)) {
-                piece_area = bg::area(bgeom);
-                pieces.push_back(building);
+            if (side == BoxSide::inside) {
+                piece.area = bg::area(bgeom);
             } else {
-                owned.push_back(geos.intersection(parcel.get(), building));
-                piece_area = geos.area(owned.back().get());
-                if (piece_area <= 0.0) {
-                    continue;  // touches the boundary only
+                const GEOSGeometry* building = building_geos(b);
+                const GEOSGeometry* pg = parcel_geos();
+                if (!geos.prepared_intersects(prepared.get(), building)) {
+                    continue;
                 }
-                pieces.push_back(owned.back().get());
+                if (geos.prepared_covers(prepared.get(), building)) {
+                    piece.area = bg::area(bgeom);
+                    piece.geometry = building;
+                } else {
+                    owned.push_back(geos.intersection(pg, building));
+                    piece.area = geos.area(owned.back().get());
+                    if (piece.area <= 0.0) {
+                        continue;  // touches the boundary only
+                    }
+                    piece.geometry = owned.back().get();
+                }
             }
             ++r.n_buildings;
             piece_floors.push_back(m_floors[b] ? *m_floors[b] : std::nan(""));
             if (m_floors[b]) {
-                floor_sum += piece_area * *m_floors[b];
+                floor_sum += piece.area * *m_floors[b];
             } else {
                 floors_complete = false;
             }
+            pieces.push_back(piece);
+        }
+        auto piece_geos = [&](const Piece& piece) {
+            return piece.geometry != nullptr ? piece.geometry : building_geos(piece.building);
+        };
+        // Pieces whose boxes share no interior cannot overlap: their union's area is the sum.
+        bool disjoint = true;
+        for (std::size_t a = 0; a < pieces.size() && disjoint; ++a) {
+            for (std::size_t c = a + 1; c < pieces.size() && disjoint; ++c) {
+                disjoint = !interiors_overlap(pieces[a].box, pieces[c].box);
+            }
         }
         GeomPtr built_union;
-        if (pieces.size() == 1) {
-            r.built_m2 = geos.area(pieces.front());
-        } else if (pieces.size() > 1) {
-            built_union = w.union_of(pieces);
+        if (disjoint) {
+            for (const auto& piece : pieces) {
+                r.built_m2 += piece.area;
+            }
+        } else {
+            std::vector<const GEOSGeometry*> parts;
+            for (const auto& piece : pieces) {
+                parts.push_back(piece_geos(piece));
+            }
+            built_union = w.union_of(parts);
             r.built_m2 = geos.area(built_union.get());
         }
         r.coverage = r.area_m2 > 0 ? std::min(1.0, r.built_m2 / r.area_m2) : 0.0;
@@ -287,7 +431,56 @@ private:
                 r.status_from_attribute = true;
             }
         }
+        if (m_options.free_space) {
+            free_space(w, i, box, parcel_geos(), building_geos, out);
+        }
 
+        // Zone figures count only what lies inside each zone. A parcel inside its zone gives its
+        // own figures; a parcel across a zone edge is clipped (rare, so the extra overlays are
+        // cheap).
+        for (auto& part : out.zone_parts) {
+            if (!part.partial) {
+                part.built_m2 = r.built_m2;
+                part.free_m2 = r.free_m2;
+                part.floor_m2 = r.floor_m2.value_or(0.0);
+                continue;
+            }
+            const auto& zg = w.zone(m_zones, part.zone);
+            if (!pieces.empty()) {
+                if (!built_union) {
+                    std::vector<const GEOSGeometry*> parts;
+                    for (const auto& piece : pieces) {
+                        parts.push_back(piece_geos(piece));
+                    }
+                    built_union = w.union_of(parts);
+                }
+                part.built_m2 = geos.area(geos.intersection(built_union.get(), zg.geometry.get()).get());
+            }
+            for (std::size_t k = 0; k < pieces.size(); ++k) {
+                if (!std::isnan(piece_floors[k])) {
+                    part.floor_m2 += piece_floors[k] *
+                                     geos.area(geos.intersection(piece_geos(pieces[k]), zg.geometry.get()).get());
+                }
+            }
+            for (const auto& piece : out.free) {
+                auto g = geos.from(piece.geometry);
+                part.free_m2 += geos.area(geos.intersection(g.get(), zg.geometry.get()).get());
+            }
+        }
+        return out;
+    }
+
+    /// Usable free land of parcel i into out.free and the parcel's free figures.
+    template <typename BuildingGeos>
+    void free_space(Worker& w, std::size_t i, const Box& box, const GEOSGeometry* parcel,
+                    BuildingGeos& building_geos, ParcelWork& out) const {
+        const auto& geos = w.geos;
+        ParcelResult& r = out.result;
+        const double setback = m_profile.setback_m;
+        std::vector<const GEOSGeometry*> nearby;
+        for (const std::size_t b : m_buildings.query(expanded(box, setback))) {
+            nearby.push_back(building_geos(b));
+        }
         // Usable free land: parcel minus buildings grown by the setback (round buffer: a
         // distance), opened by the minimum width (erode then dilate with mitred joins, so
         // strips narrower than the width drop out while square corners stay square; the
@@ -299,9 +492,9 @@ private:
             if (setback > 0) {
                 blocked = geos.buffer(blocked.get(), setback);
             }
-            free = geos.difference(parcel.get(), blocked.get());
+            free = geos.difference(parcel, blocked.get());
         } else {
-            free = w.clone(parcel.get());
+            free = w.clone(parcel);
         }
         const double half_width = m_profile.min_free_width_m / 2.0;
         if (half_width > 0 && !geos.is_empty(free.get()) && !could_hold_piece(w, free.get())) {
@@ -335,34 +528,6 @@ private:
             r.free_m2 += piece.area_m2;
             r.largest_free_m2 = std::max(r.largest_free_m2, piece.area_m2);
         }
-
-        // Zone figures count only what lies inside each zone. A parcel inside its zone gives its
-        // own figures; a parcel across a zone edge is clipped (rare, so the extra overlays are
-        // cheap).
-        for (auto& part : out.zone_parts) {
-            if (!part.partial) {
-                part.built_m2 = r.built_m2;
-                part.free_m2 = r.free_m2;
-                part.floor_m2 = r.floor_m2.value_or(0.0);
-                continue;
-            }
-            const auto& zg = w.zone(m_zones, part.zone);
-            if (!pieces.empty()) {
-                const GEOSGeometry* built = built_union ? built_union.get() : pieces.front();
-                part.built_m2 = geos.area(geos.intersection(built, zg.geometry.get()).get());
-            }
-            for (std::size_t k = 0; k < pieces.size(); ++k) {
-                if (!std::isnan(piece_floors[k])) {
-                    part.floor_m2 += piece_floors[k] *
-                                     geos.area(geos.intersection(pieces[k], zg.geometry.get()).get());
-                }
-            }
-            for (const auto& piece : out.free) {
-                auto g = geos.from(piece.geometry);
-                part.free_m2 += geos.area(geos.intersection(g.get(), zg.geometry.get()).get());
-            }
-        }
-        return out;
     }
 
     /// Whether some polygonal part of `free` is large enough to give a piece of at least the
@@ -498,6 +663,7 @@ private:
     bool m_floors_known = false;
     std::vector<std::optional<double>> m_floors;
     int m_unknown_floors = 0;
+    std::vector<ZoneOutline> m_zone_outlines;
 };
 
 }  // namespace

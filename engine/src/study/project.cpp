@@ -289,7 +289,7 @@ Study load_project(const std::string& path) {
         occ.check_keys({"profile", "zone_name_field", "floors_field", "height_field",
                         "status_field", "status_map", "storey_height_m", "setback_m",
                         "min_free_area_m2", "min_free_width_m", "vacant_below",
-                        "underused_below"});
+                        "underused_below", "free_space"});
         OccupancySettings s;
         s.profile = occ.text("profile", "default");
         if (s.profile.size() > 5 && s.profile.substr(s.profile.size() - 5) == ".toml") {
@@ -306,6 +306,7 @@ Study load_project(const std::string& path) {
         s.min_free_width_m = occ.number("min_free_width_m");
         s.vacant_below = occ.number("vacant_below");
         s.underused_below = occ.number("underused_below");
+        s.free_space = occ.boolean("free_space", true);
         study.occupancy = s;
     }
     if (root.get("export") != nullptr) {

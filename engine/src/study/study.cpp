@@ -59,7 +59,11 @@ OutputLayer zone_table(const Model& model, const OccupancyOptions& options,
                 {"free_m2", FieldType::real, 2},   {"n_parcels", FieldType::integer},
                 {"n_occupied", FieldType::integer}, {"n_underused", FieldType::integer},
                 {"n_vacant", FieldType::integer},  {"far", FieldType::real, 4}};
-    auto row = [](const std::string& id, const ZoneResult& z) {
+    // Without free space the free figures are unknown (null), not zero.
+    const auto free = [&options](double v) {
+        return options.free_space ? Value(v) : Value(std::monostate{});
+    };
+    auto row = [&free](const std::string& id, const ZoneResult& z) {
         return std::vector<Value>{id,
                                   z.name,
                                   z.gross_m2,
@@ -70,7 +74,7 @@ OutputLayer zone_table(const Model& model, const OccupancyOptions& options,
                                   z.occupancy,
                                   z.vacant_m2,
                                   z.underused_m2,
-                                  z.free_m2,
+                                  free(z.free_m2),
                                   std::int64_t{z.n_parcels},
                                   std::int64_t{z.n_occupied},
                                   std::int64_t{z.n_underused},
@@ -285,6 +289,10 @@ std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOpt
     const Layer& parcels = *model.find(options.parcels_layer);
     const Layer& zones = *model.find(options.zones_layer);
     std::vector<OutputLayer> layers;
+    // Without free space the free figures are unknown (null), not zero.
+    const auto free = [&options](double v) {
+        return options.free_space ? Value(v) : Value(std::monostate{});
+    };
 
     OutputLayer p;
     p.name = "parcels";
@@ -302,7 +310,7 @@ std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOpt
                           r.zone_share, r.area_m2, r.built_m2, r.coverage, opt(r.floor_m2),
                           opt(r.far), std::string(status_name(r.status)),
                           std::string(r.status_from_attribute ? "attribute" : "computed"),
-                          r.free_m2, r.largest_free_m2, std::int64_t{r.n_buildings}});
+                          free(r.free_m2), free(r.largest_free_m2), std::int64_t{r.n_buildings}});
         p.geometries.push_back(f.geometry);
     }
     layers.push_back(std::move(p));
@@ -321,13 +329,16 @@ std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOpt
     for (const auto& r : result.zones) {
         const Feature& f = zones.features[r.zone];
         z.rows.push_back({f.id, r.name, r.gross_m2, r.net_m2, r.infra_m2, r.built_m2, r.coverage,
-                          r.occupancy, r.vacant_m2, r.underused_m2, r.free_m2,
+                          r.occupancy, r.vacant_m2, r.underused_m2, free(r.free_m2),
                           std::int64_t{r.n_parcels}, std::int64_t{r.n_occupied},
                           std::int64_t{r.n_underused}, std::int64_t{r.n_vacant}, opt(r.floor_m2),
                           opt(r.far)});
         z.geometries.push_back(f.geometry);
     }
     layers.push_back(std::move(z));
+    if (!options.free_space) {
+        return layers;
+    }
 
     OutputLayer fs;
     fs.name = "free_space";
@@ -375,6 +386,7 @@ OccupancyOptions make_occupancy_options(const OccupancySettings& settings, unsig
     options.status_field = settings.status_field;
     options.profile = resolve_profile(settings);
     options.threads = threads;
+    options.free_space = settings.free_space;
     return options;
 }
 

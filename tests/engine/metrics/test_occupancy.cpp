@@ -265,3 +265,68 @@ TEST_CASE("bundled sample: the zone figures of data/README.md (independent Spati
     }
     CHECK(r.n_outside == 3);
 }
+
+TEST_CASE("buildings in holes, notches and across box corners", "[metrics][occupancy]") {
+    // Parcel L: the L-shape 0..60 x 0..60 without the notch 30..60 x 30..60, with a hole
+    // 5..15 x 5..15. Buildings: one inside the hole (not on the parcel), one in the notch
+    // 40..50 x 40..50 (inside the parcel's box, outside the parcel), one L-shaped building
+    // 20..50 x 20..30 + 20..30 x 30..50 hugging the notch (its box covers the notch corner, the
+    // building lies inside: 300 + 200 = 500 m²) and one square 35..45 x 5..15 (box well inside:
+    // 100 m²). Built = 600 m²; parcel area = 3600 - 900 - 100 = 2600 m².
+    const std::string zones = feature_collection(
+        31370, feature(R"({"zid":"Z","name":"Zone"})", rect(-10, -10, 100, 100)));
+    const std::string parcels = feature_collection(
+        31370,
+        feature(R"({"pid":"L"})",
+                R"({"type":"Polygon","coordinates":[[[0,0],[60,0],[60,30],[30,30],[30,60],[0,60],[0,0]],[[5,5],[5,15],[15,15],[15,5],[5,5]]]})"));
+    const std::string buildings = feature_collection(
+        31370,
+        feature(R"({"floors":1})", rect(7, 7, 13, 13)) + "," +
+            feature(R"({"floors":1})", rect(40, 40, 50, 50)) + "," +
+            feature(R"({"floors":2})",
+                    R"({"type":"Polygon","coordinates":[[[20,20],[50,20],[50,30],[30,30],[30,50],[20,50],[20,20]]]})") +
+            "," + feature(R"({"floors":1})", rect(35, 5, 45, 15)));
+    LayerSource z = parse_layer_source(vsimem("notch_zones.geojson", zones));
+    z.id_field = "zid";
+    LayerSource p = parse_layer_source(vsimem("notch_parcels.geojson", parcels));
+    p.id_field = "pid";
+    LayerSource b = parse_layer_source(vsimem("notch_buildings.geojson", buildings));
+    const Model m = load_model({{"zones", z, GeometryFamily::polygon},
+                                {"parcels", p, GeometryFamily::polygon},
+                                {"buildings", b, GeometryFamily::polygon}},
+                               {});
+    OccupancyOptions o;
+    o.floors_field = "floors";
+    const OccupancyResult r = compute_occupancy(m, o);
+    const auto& l = parcel(m, r, "L");
+    CHECK(l.area_m2 == Approx(2600));
+    CHECK(l.built_m2 == Approx(600));
+    CHECK(l.n_buildings == 2);
+    REQUIRE(l.floor_m2);
+    CHECK(*l.floor_m2 == Approx(500 * 2 + 100));
+    CHECK(l.zone == std::optional<std::size_t>(0));
+    CHECK(l.zone_share == Approx(1.0));
+}
+
+TEST_CASE("occupancy without free space: same built figures, free figures left out",
+          "[metrics][occupancy]") {
+    const Model m = fixture();
+    OccupancyOptions with = simple_options();
+    OccupancyOptions without = simple_options();
+    without.free_space = false;
+    const auto a = compute_occupancy(m, with);
+    const auto b = compute_occupancy(m, without);
+    REQUIRE(a.parcels.size() == b.parcels.size());
+    CHECK_FALSE(a.free_pieces.empty());
+    CHECK(b.free_pieces.empty());
+    for (std::size_t i = 0; i < a.parcels.size(); ++i) {
+        CHECK(a.parcels[i].built_m2 == b.parcels[i].built_m2);
+        CHECK(a.parcels[i].status == b.parcels[i].status);
+        CHECK(a.parcels[i].zone == b.parcels[i].zone);
+        CHECK(b.parcels[i].free_m2 == 0.0);
+    }
+    CHECK(a.total.built_m2 == b.total.built_m2);
+    CHECK(a.total.net_m2 == b.total.net_m2);
+    CHECK(a.total.free_m2 > 0.0);
+    CHECK(b.total.free_m2 == 0.0);
+}
