@@ -7,10 +7,12 @@
 For each size (parcels) the region is generated on demand (gen_region.py, cached in DATA/<n>),
 then timed, median of REPEAT runs, whole process (wall, CPU of all threads, peak RSS):
 
-- spaceuse occupancy (zones + parcels + buildings -> parcels, zones, free space GeoJSON and
-  summary CSV), per input format, with the per-phase split (read, index, overlay, write) that
+- spaceuse occupancy (zones + parcels + buildings -> parcels and zones GeoJSON and summary
+  CSV: built area, coverage, floor area, status per parcel and zone, the work the peers do),
+  per input format, with the per-phase split (read, index, overlay, write) that
   `spaceuse --timings` prints; once more with --threads 1 for the thread scaling of the
-  compute phase, whose output must be byte-identical;
+  compute phase, whose output must be byte-identical; and once with usable free space
+  (setback buffers, minimum-width opening, free_space layer), which no peer computes;
 - spaceuse access (parcels as origins, nearest bus stop, motorway exit and rail station by
   network distance on the car profile -> access.geojson);
 - with --peers: the I/O floor (ogr2ogr of the parcel and zone layers to RFC 7946 GeoJSON, and
@@ -139,7 +141,7 @@ def median_run(fn, repeat):
 # spaceuse
 
 
-def spaceuse_occupancy(exe, src, out, threads, extra=()):
+def spaceuse_occupancy(exe, src, out, threads, extra=("--no-free-space",)):
     cmd = [exe, "--quiet", "--timings", "occupancy", "--zones", src["zones"], "--parcels",
            src["parcels"], "--buildings", src["buildings"], "--zone-id", "zone_id",
            "--parcel-id", "parcel_id", "--zone-name", "name", "--floors-field", "floors",
@@ -534,8 +536,7 @@ def main():
             fmt0 = formats[0]
             src = sources(region, fmt0)
             out_occ = os.path.join(work, "spaceuse-occ-" + fmt0)
-            built = {k: v[0] for k, v in read_fields(os.path.join(out_occ, "parcels.geojson"),
-                                                     None, ["parcel_id", "built_m2"]).items()}
+            built = built_of(out_occ)
             row["checks"] = {}
             if len(built) != n and n % 100 == 0:
                 raise Failure("spaceuse wrote %d parcels, the region has %d" % (len(built), n))
@@ -570,29 +571,35 @@ def main():
 
 
 def extra_runs(exe, src, work, out_occ, row, args, n, failures):
-    """--threads 1 (same bytes; thread scaling) and the run without free space."""
+    """--threads 1 (same bytes; thread scaling) and the run with usable free space."""
     # one thread: same bytes, and the scaling of the compute phase
     out1 = os.path.join(work, "spaceuse-occ-1thread")
     r1 = spaceuse_occupancy(exe, src, out1, 1)
     row["spaceuse_occupancy_1thread"] = r1
     same = all(sha256(os.path.join(out_occ, f)) == sha256(os.path.join(out1, f))
-               for f in ("parcels.geojson", "zones.geojson", "free_space.geojson",
-                         "summary.csv"))
+               for f in ("parcels.geojson", "zones.geojson", "summary.csv"))
     row["checks"]["threads_identical_bytes"] = same
     log("  spaceuse occupancy --threads 1: %.2f s wall; outputs %s" % (
         r1["wall"], "byte-identical" if same else "DIFFER"))
     if not same:
         failures.append("%d: output bytes differ between --threads 1 and default" % n)
 
-    # The peers compute no usable free space (setback, minimum width opening): the same
-    # run without it shows what that part costs.
-    out_nf = os.path.join(work, "spaceuse-occ-nofree")
-    r = median_run(lambda: spaceuse_occupancy(
-        exe, src, out_nf, args.threads, ["--setback", "0", "--min-free-width", "0"]),
-        args.repeat)
-    row["spaceuse_occupancy_nofree"] = r
-    log("  spaceuse occupancy, no setback/opening: %.2f s wall, %.2f s CPU %s" % (
-        r["wall"], r["cpu"], r["walls"]))
+    # The peers compute no usable free space (setback buffers, minimum-width opening): the
+    # run with it shows what that part costs.
+    out_fs = os.path.join(work, "spaceuse-occ-free")
+    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), args.repeat)
+    row["spaceuse_occupancy_free"] = r
+    log("  spaceuse occupancy with free space: %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
+        r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
+    same = built_of(out_fs) == built_of(out_occ)
+    row["checks"]["free_space_run_same_built"] = same
+    if not same:
+        failures.append("%d: built_m2 differs between the runs with and without free space" % n)
+
+
+def built_of(out):
+    return {k: v[0] for k, v in read_fields(os.path.join(out, "parcels.geojson"), None,
+                                            ["parcel_id", "built_m2"]).items()}
 
 
 def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_acc):
@@ -707,9 +714,9 @@ def print_table(results, formats):
         print("%-44s %s" % (label, " ".join(cells)))
 
     for f in formats:
-        line("spaceuse occupancy (%s) [wall, peak RSS]" % f, "spaceuse_occupancy_" + f, rss=True)
+        line("spaceuse occupancy (%s) [RSS]" % f, "spaceuse_occupancy_" + f, rss=True)
     line("spaceuse occupancy --threads 1", "spaceuse_occupancy_1thread", "spaceuse_occupancy_" + fmt0)
-    line("spaceuse occupancy, no free space", "spaceuse_occupancy_nofree", "spaceuse_occupancy_" + fmt0)
+    line("spaceuse occupancy + free space [RSS]", "spaceuse_occupancy_free", "spaceuse_occupancy_" + fmt0, rss=True)
     line("PostGIS occupancy (load+GiST+query+export)", "postgis_occupancy", "spaceuse_occupancy_" + fmt0)
     line("GeoPandas occupancy (overlay+dissolve)", "geopandas_occupancy", "spaceuse_occupancy_" + fmt0)
     line("I/O floor: ogr2ogr parcels+zones->GeoJSON", "floor_ogr2ogr", "spaceuse_occupancy_" + fmt0)
@@ -720,7 +727,7 @@ def print_table(results, formats):
     print("\nspaceuse phases (median run; wall s / CPU s / peak RSS MiB at phase end)")
     for r in results:
         for key in ["spaceuse_occupancy_" + f for f in formats] + [
-                "spaceuse_occupancy_1thread", "spaceuse_occupancy_nofree", "spaceuse_access"]:
+                "spaceuse_occupancy_1thread", "spaceuse_occupancy_free", "spaceuse_access"]:
             ph = r.get(key, {}).get("phases")
             if ph:
                 print("%9d %-30s %s" % (r["parcels"], key.replace("spaceuse_", ""), "  ".join(
