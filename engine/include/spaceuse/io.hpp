@@ -38,6 +38,9 @@ struct LoadOptions {
     /// CRS to assume for layers that have none, or whose declared geographic CRS cannot hold
     /// their coordinates; empty for none (such layers are then an error).
     std::string assume_crs;
+    /// Threads converting, validating and repairing features while they are read (0: all
+    /// cores). The model does not depend on it.
+    unsigned threads = 0;
 };
 
 /// One layer to load into the model under a role name ("zones", "parcels", "roads"...).

@@ -6,8 +6,16 @@
 
 #include <cpl_vsi.h>
 
+#include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
 namespace spaceuse {
 
@@ -121,6 +129,127 @@ void fill_extents(OGRLayer& layer, const CrsInfo& crs, LayerCrsProbe& probe) {
     probe.extent[3] = env.MaxY;
     probe.has_wgs84_extent = detail::wgs84_extent(crs, env, probe.wgs84_extent);
 }
+
+/// A feature as read from OGR, before its geometry is converted.
+struct RawFeature {
+    std::int64_t fid = 0;
+    std::unique_ptr<OGRGeometry> geometry;
+    std::vector<Value> attributes;
+    std::string id;
+};
+
+/// Features read together and converted by one thread.
+struct ReadBatch {
+    std::vector<RawFeature> raw;
+    std::vector<Feature> features;
+    std::vector<FeatureIssue> issues;
+    std::size_t rejected = 0;
+    std::size_t repaired = 0;
+    std::size_t linearised = 0;
+    std::size_t dimension_dropped = 0;
+    std::exception_ptr error;
+};
+
+constexpr std::size_t kReadBatch = 1024;
+
+/// Worker threads that convert submitted batches. The reading thread converts a batch itself
+/// when too many wait, and the remaining ones at finish(), so it never idles.
+class BatchQueue {
+public:
+    using Fn = std::function<void(ReadBatch&)>;
+    /// `make_worker` is called once on each worker thread for its converter.
+    BatchQueue(unsigned threads, std::function<Fn()> make_worker)
+        : m_make_worker(std::move(make_worker)) {
+        if (threads == 0) {
+            threads = std::max(1U, std::thread::hardware_concurrency());
+        }
+        for (unsigned t = 1; t < threads; ++t) {
+            m_pool.emplace_back([this] { loop(); });
+        }
+        m_limit = 2 * m_pool.size() + 2;
+    }
+    ~BatchQueue() { stop(); }
+    BatchQueue(const BatchQueue&) = delete;
+    BatchQueue& operator=(const BatchQueue&) = delete;
+
+    /// Queues a batch; with no workers, or too many batches waiting, `self` converts one here.
+    void push(ReadBatch& batch, const Fn& self) {
+        ReadBatch* mine = nullptr;
+        {
+            std::lock_guard lock(m_mutex);
+            m_pending.push_back(&batch);
+            if (m_pool.empty() || m_pending.size() > m_limit) {
+                mine = m_pending.front();
+                m_pending.pop_front();
+            }
+        }
+        m_ready.notify_one();
+        if (mine != nullptr) {
+            self(*mine);
+        }
+    }
+
+    /// Converts what still waits (here and in the workers) and waits for the workers.
+    void finish(const Fn& self) {
+        while (true) {
+            ReadBatch* mine = nullptr;
+            {
+                std::lock_guard lock(m_mutex);
+                if (m_pending.empty()) {
+                    break;
+                }
+                mine = m_pending.front();
+                m_pending.pop_front();
+            }
+            self(*mine);
+        }
+        stop();
+    }
+
+private:
+    void loop() {
+        detail::GdalErrorCapture quiet;  // GDAL's error handler is per thread
+        Fn work;
+        try {
+            work = m_make_worker();
+        } catch (...) {
+            return;  // the reading thread converts everything itself
+        }
+        while (true) {
+            ReadBatch* batch = nullptr;
+            {
+                std::unique_lock lock(m_mutex);
+                m_ready.wait(lock, [this] { return m_done || !m_pending.empty(); });
+                if (m_pending.empty()) {
+                    return;
+                }
+                batch = m_pending.front();
+                m_pending.pop_front();
+            }
+            work(*batch);
+        }
+    }
+    void stop() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_done = true;
+        }
+        m_ready.notify_all();
+        for (auto& t : m_pool) {
+            if (t.joinable()) {
+                t.join();
+            }
+        }
+    }
+
+    std::function<Fn()> m_make_worker;
+    std::vector<std::thread> m_pool;
+    std::mutex m_mutex;
+    std::condition_variable m_ready;
+    std::deque<ReadBatch*> m_pending;
+    std::size_t m_limit = 2;
+    bool m_done = false;
+};
 
 struct OpenLayer {
     GDALDatasetUniquePtr dataset;
@@ -281,11 +410,64 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             }
         }
 
+        // Features are read in order on this thread (OGR layers are sequential) and handed in
+        // batches to converters (one PROJ transformer and GEOS context each): conversion,
+        // validation and repair run in parallel, and the batches are joined in read order, so
+        // the model is the same for any thread count.
+        const std::string source_def = detail::crs_definition(ol.probe.crs);
+        const bool north_first = ol.north_first;
+        const GeometryFamily family = request.family;
+        auto convert_batch = [&](ReadBatch& batch, detail::Transformer* tr,
+                                 const detail::GeosContext& g) {
+            try {
+                for (auto& raw : batch.raw) {
+                    auto result = detail::convert_geometry(std::move(raw.geometry), family, tr, g);
+                    if (!result.geometry) {
+                        ++batch.rejected;
+                        batch.issues.push_back(FeatureIssue{raw.fid, result.reject_kind, result.detail});
+                        continue;
+                    }
+                    if (result.repaired) {
+                        ++batch.repaired;
+                        batch.issues.push_back(FeatureIssue{raw.fid, IssueKind::repaired, result.detail});
+                    }
+                    batch.linearised += result.linearised ? 1 : 0;
+                    batch.dimension_dropped += result.dimension_dropped ? 1 : 0;
+                    Feature f;
+                    f.fid = raw.fid;
+                    f.id = std::move(raw.id);
+                    f.attributes = std::move(raw.attributes);
+                    f.geometry = std::move(*result.geometry);
+                    batch.features.push_back(std::move(f));
+                }
+            } catch (...) {
+                batch.error = std::current_exception();
+            }
+            batch.raw.clear();
+            batch.raw.shrink_to_fit();
+        };
+        BatchQueue queue(options.threads, [&]() -> BatchQueue::Fn {
+            // Each converter thread has its own transformer and GEOS context.
+            auto tr = std::make_shared<detail::Transformer>(source_def, target, north_first);
+            auto g = std::make_shared<detail::GeosContext>();
+            return [&convert_batch, tr, g](ReadBatch& batch) {
+                convert_batch(batch, tr->identity() ? nullptr : tr.get(), *g);
+            };
+        });
+        detail::Transformer* main_tr = transformer->identity() ? nullptr : &*transformer;
+
         detail::GdalErrorCapture capture;
         const GIntBig total = ol.layer->GetFeatureCount(FALSE);
         ol.layer->ResetReading();
         std::int64_t index = 0;
         step.report(0.0, "reading " + request.name);
+        std::vector<std::unique_ptr<ReadBatch>> batches;
+        auto batch = std::make_unique<ReadBatch>();
+        auto submit = [&] {
+            batches.push_back(std::move(batch));
+            queue.push(*batches.back(), [&](ReadBatch& b) { convert_batch(b, main_tr, geos); });
+            batch = std::make_unique<ReadBatch>();
+        };
         while (true) {
             capture.clear();
             OGRFeatureUniquePtr feature(ol.layer->GetNextFeature());
@@ -300,45 +482,53 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             }
             ++index;
             ++layer.report.read;
-            const std::int64_t fid =
-                feature->GetFID() == OGRNullFID ? index : static_cast<std::int64_t>(feature->GetFID());
-            auto result = detail::convert_geometry(
-                std::unique_ptr<OGRGeometry>(feature->StealGeometry()), request.family,
-                &*transformer, geos);
-            if (!result.geometry) {
-                ++layer.report.rejected;
-                layer.report.issues.push_back(FeatureIssue{fid, result.reject_kind, result.detail});
-                continue;
-            }
-            if (result.repaired) {
-                ++layer.report.repaired;
-                layer.report.issues.push_back(FeatureIssue{fid, IssueKind::repaired, result.detail});
-            }
-            if (result.linearised) {
-                ++layer.report.linearised;
-            }
-            if (result.dimension_dropped) {
-                ++layer.report.dimension_dropped;
-            }
-            Feature f;
-            f.fid = fid;
-            f.geometry = std::move(*result.geometry);
-            f.attributes.reserve(layer.fields.size());
+            RawFeature raw;
+            raw.fid = feature->GetFID() == OGRNullFID ? index : static_cast<std::int64_t>(feature->GetFID());
+            raw.geometry.reset(feature->StealGeometry());
+            raw.attributes.reserve(layer.fields.size());
             for (std::size_t i = 0; i < layer.fields.size(); ++i) {
-                f.attributes.push_back(
+                raw.attributes.push_back(
                     read_value(*feature, static_cast<int>(i), layer.fields[i].type));
             }
             if (id_index >= 0 && feature->IsFieldSetAndNotNull(id_index)) {
-                f.id = feature->GetFieldAsString(id_index);
+                raw.id = feature->GetFieldAsString(id_index);
             } else {
-                f.id = std::to_string(fid);
+                raw.id = std::to_string(raw.fid);
             }
-            layer.features.push_back(std::move(f));
-            ++layer.report.kept;
+            batch->raw.push_back(std::move(raw));
+            if (batch->raw.size() == kReadBatch) {
+                submit();
+            }
             if (total > 0 && index % 4096 == 0) {
                 step.report(0.9 * static_cast<double>(index) / static_cast<double>(total),
                             "reading " + request.name);
             }
+        }
+        if (!batch->raw.empty()) {
+            submit();
+        }
+        queue.finish([&](ReadBatch& b) { convert_batch(b, main_tr, geos); });
+        std::size_t kept = 0;
+        for (const auto& b : batches) {
+            if (b->error) {
+                std::rethrow_exception(b->error);
+            }
+            kept += b->features.size();
+        }
+        layer.features.reserve(kept);
+        for (auto& b : batches) {
+            layer.report.rejected += b->rejected;
+            layer.report.repaired += b->repaired;
+            layer.report.linearised += b->linearised;
+            layer.report.dimension_dropped += b->dimension_dropped;
+            layer.report.kept += static_cast<decltype(layer.report.kept)>(b->features.size());
+            for (auto& issue : b->issues) {
+                layer.report.issues.push_back(std::move(issue));
+            }
+            for (auto& f : b->features) {
+                layer.features.push_back(std::move(f));
+            }
+            b.reset();
         }
         step.report(0.9, "indexing " + request.name);
         layer.build_index();

@@ -434,8 +434,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     for (const auto& [role, source] : study.layers) {
         requests.push_back({role, source, family_for_role(role)});
     }
+    LoadOptions load_options = study.load;
+    if (load_options.threads == 0) {
+        load_options.threads = study.threads;
+    }
     auto model_ptr = std::make_shared<Model>(
-        load_model(requests, study.load, scaled_progress(progress_fn, 0.0, 0.3)));
+        load_model(requests, load_options, scaled_progress(progress_fn, 0.0, 0.3)));
     const Model& model = *model_ptr;
     report.model = model_ptr;
     report.crs = model.crs;

@@ -219,3 +219,89 @@ TEST_CASE("GRB parcels: computed area matches the official OPPERVL within 0.01 m
         CHECK(std::fabs(area(std::get<MultiPolygon>(f.geometry)) - official) <= 0.01);
     }
 }
+
+TEST_CASE("the model is the same for any reading thread count", "[io]") {
+    // 3000 features (several read batches): squares, every 7th a bow-tie (repaired), every
+    // 11th without geometry (rejected), in EPSG:4326 so every feature is transformed.
+    std::string features;
+    for (int i = 0; i < 3000; ++i) {
+        const double x = 4.70 + 0.001 * (i % 60);
+        const double y = 50.85 + 0.001 * (i / 60);
+        std::string geometry;
+        if (i % 11 == 5) {
+            geometry = "null";
+        } else if (i % 7 == 3) {
+            geometry = "{\"type\":\"Polygon\",\"coordinates\":[[[" + std::to_string(x) + "," +
+                       std::to_string(y) + "],[" + std::to_string(x + 0.0005) + "," +
+                       std::to_string(y + 0.0005) + "],[" + std::to_string(x + 0.0005) + "," +
+                       std::to_string(y) + "],[" + std::to_string(x) + "," +
+                       std::to_string(y + 0.0005) + "],[" + std::to_string(x) + "," +
+                       std::to_string(y) + "]]]}";
+        } else {
+            geometry = "{\"type\":\"Polygon\",\"coordinates\":[[[" + std::to_string(x) + "," +
+                       std::to_string(y) + "],[" + std::to_string(x + 0.0005) + "," +
+                       std::to_string(y) + "],[" + std::to_string(x + 0.0005) + "," +
+                       std::to_string(y + 0.0005) + "],[" + std::to_string(x) + "," +
+                       std::to_string(y + 0.0005) + "],[" + std::to_string(x) + "," +
+                       std::to_string(y) + "]]]}";
+        }
+        features += (i ? "," : "") + feature("{\"n\":" + std::to_string(i) + "}", geometry);
+    }
+    const LayerSource source = parse_layer_source(vsimem("many.geojson", feature_collection(4326, features)));
+    auto load = [&source](unsigned threads) {
+        LoadOptions options;
+        options.crs = "EPSG:31370";
+        options.threads = threads;
+        return load_model({{"parcels", source, GeometryFamily::polygon}}, options);
+    };
+    const Model one = load(1);
+    const Model three = load(3);
+    const Layer& a = *one.find("parcels");
+    const Layer& b = *three.find("parcels");
+    // 3000 read; 273 without geometry (i % 11 == 5); bow-ties at i % 7 == 3 that have one.
+    int bowties = 0;
+    for (int i = 0; i < 3000; ++i) {
+        bowties += (i % 7 == 3 && i % 11 != 5) ? 1 : 0;
+    }
+    CHECK(a.report.read == 3000);
+    CHECK(a.report.rejected == 273);
+    CHECK(a.report.repaired == bowties);
+    CHECK(a.report.kept == 3000 - 273);
+    REQUIRE(a.features.size() == b.features.size());
+    CHECK(b.report.rejected == a.report.rejected);
+    CHECK(b.report.repaired == a.report.repaired);
+    REQUIRE(a.report.issues.size() == b.report.issues.size());
+    for (std::size_t k = 0; k < a.report.issues.size(); ++k) {
+        CHECK(a.report.issues[k].fid == b.report.issues[k].fid);
+        CHECK(a.report.issues[k].kind == b.report.issues[k].kind);
+    }
+    for (std::size_t k = 0; k < a.features.size(); ++k) {
+        REQUIRE(a.features[k].id == b.features[k].id);
+        const auto& ga = std::get<MultiPolygon>(a.features[k].geometry);
+        const auto& gb = std::get<MultiPolygon>(b.features[k].geometry);
+        auto coordinates = [](const MultiPolygon& g) {
+            std::vector<double> xy;
+            for (const auto& poly : g) {
+                for (const auto& p : poly.outer()) {
+                    xy.push_back(p.x());
+                    xy.push_back(p.y());
+                }
+                for (const auto& inner : poly.inners()) {
+                    xy.push_back(std::nan(""));  // ring separator
+                    for (const auto& p : inner) {
+                        xy.push_back(p.x());
+                        xy.push_back(p.y());
+                    }
+                }
+            }
+            return xy;
+        };
+        REQUIRE(ga.size() == gb.size());
+        const auto ca = coordinates(ga);
+        const auto cb = coordinates(gb);
+        REQUIRE(ca.size() == cb.size());
+        for (std::size_t c = 0; c < ca.size(); ++c) {
+            REQUIRE((ca[c] == cb[c] || (std::isnan(ca[c]) && std::isnan(cb[c]))));
+        }
+    }
+}
