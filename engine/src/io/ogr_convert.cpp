@@ -2,6 +2,8 @@
 
 #include <boost/geometry/algorithms/correct.hpp>
 
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace spaceuse::detail {
@@ -174,6 +176,11 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
         }
         polygons.push_back(std::move(p));
     }
+    return finish_polygons(std::move(polygons), collapsed, transformer, geos, std::move(result));
+}
+
+ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer* transformer,
+                              const GeosContext& geos, ConvertResult result) {
     if (polygons.empty()) {
         return reject(IssueKind::unrepairable, "every ring has fewer than 4 points");
     }
@@ -200,6 +207,131 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
     boost::geometry::correct(polygons);
     result.geometry = std::move(polygons);
     return result;
+}
+
+namespace {
+
+/// Little-endian reader over one WKB blob with bounds checks.
+class WkbCursor {
+public:
+    WkbCursor(const unsigned char* data, std::size_t size) : m_p(data), m_end(data + size) {}
+    bool u8(unsigned char& v) {
+        if (m_end - m_p < 1) {
+            return false;
+        }
+        v = *m_p++;
+        return true;
+    }
+    bool u32(std::uint32_t& v) {
+        if (m_end - m_p < 4) {
+            return false;
+        }
+        std::memcpy(&v, m_p, 4);
+        m_p += 4;
+        return true;
+    }
+    bool points(std::uint32_t n, std::vector<Point>& out) {
+        if (static_cast<std::size_t>(m_end - m_p) / 16 < n) {
+            return false;
+        }
+        out.clear();
+        out.reserve(static_cast<std::size_t>(n) + 1);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            double xy[2];
+            std::memcpy(xy, m_p, 16);
+            m_p += 16;
+            out.emplace_back(xy[0], xy[1]);
+        }
+        return true;
+    }
+    bool at_end() const { return m_p == m_end; }
+
+private:
+    const unsigned char* m_p;
+    const unsigned char* m_end;
+};
+
+/// Reads a little-endian 2D WKB polygon body (after its header) into `out`. Returns false for
+/// anything unusual (the caller then lets OGR read the blob).
+bool read_wkb_polygon(WkbCursor& in, MultiPolygon& out, bool& collapsed, std::size_t& rings,
+                      std::vector<Point>& ring) {
+    std::uint32_t n_rings = 0;
+    if (!in.u32(n_rings)) {
+        return false;
+    }
+    if (n_rings == 0) {
+        return true;  // an empty polygon, skipped like OGR's reader does
+    }
+    Polygon p;
+    for (std::uint32_t r = 0; r < n_rings; ++r) {
+        std::uint32_t n = 0;
+        if (!in.u32(n) || n == 0 || !in.points(n, ring)) {
+            return false;
+        }
+        ++rings;
+        const bool ok = close_ring(ring);
+        if (r == 0) {
+            if (!ok) {
+                collapsed = true;
+                // the exterior collapsed: the polygon is dropped, its holes are read past
+                for (std::uint32_t k = 1; k < n_rings; ++k) {
+                    if (!in.u32(n) || n == 0 || !in.points(n, ring)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            p.outer().assign(ring.begin(), ring.end());
+        } else if (!ok) {
+            collapsed = true;
+        } else {
+            p.inners().emplace_back(ring.begin(), ring.end());
+        }
+    }
+    out.push_back(std::move(p));
+    return true;
+}
+
+}  // namespace
+
+std::optional<ConvertResult> convert_wkb_polygons(const unsigned char* data, std::size_t size,
+                                                  Transformer* transformer,
+                                                  const GeosContext& geos) {
+    WkbCursor in(data, size);
+    unsigned char order = 0;
+    std::uint32_t type = 0;
+    if (!in.u8(order) || order != 1 || !in.u32(type) || (type != 3 && type != 6)) {
+        return std::nullopt;
+    }
+    MultiPolygon polygons;
+    bool collapsed = false;
+    std::size_t rings = 0;
+    std::vector<Point> ring;
+    if (type == 3) {
+        if (!read_wkb_polygon(in, polygons, collapsed, rings, ring)) {
+            return std::nullopt;
+        }
+    } else {
+        std::uint32_t n = 0;
+        if (!in.u32(n)) {
+            return std::nullopt;
+        }
+        for (std::uint32_t k = 0; k < n; ++k) {
+            unsigned char o = 0;
+            std::uint32_t t = 0;
+            if (!in.u8(o) || o != 1 || !in.u32(t) || t != 3 ||
+                !read_wkb_polygon(in, polygons, collapsed, rings, ring)) {
+                return std::nullopt;
+            }
+        }
+    }
+    if (!in.at_end()) {
+        return std::nullopt;
+    }
+    if (rings == 0) {
+        return reject(IssueKind::empty_geometry, "empty geometry");
+    }
+    return finish_polygons(std::move(polygons), collapsed, transformer, geos, ConvertResult{});
 }
 
 }  // namespace spaceuse::detail

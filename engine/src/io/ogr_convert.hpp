@@ -30,6 +30,17 @@ struct ConvertResult {
 ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFamily family,
                                Transformer* transformer, const GeosContext& geos);
 
+/// The polygon part of convert_geometry, for polygons already read (rings closed, collapsed
+/// rings dropped and flagged by `collapsed`): transform, validate, repair. `result` carries
+/// flags already set (dimension dropped, linearised).
+ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer* transformer,
+                              const GeosContext& geos, ConvertResult result);
+
+/// convert_geometry for a WKB blob of a 2D Polygon or MultiPolygon in little-endian order,
+/// read without building OGR objects; nullopt for any other blob (let OGR read it).
+std::optional<ConvertResult> convert_wkb_polygons(const unsigned char* data, std::size_t size,
+                                                  Transformer* transformer, const GeosContext& geos);
+
 /// Family a layer geometry type maps to, or nullopt for none/unknown.
 std::optional<GeometryFamily> family_of(OGRwkbGeometryType type);
 

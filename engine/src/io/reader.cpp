@@ -5,6 +5,8 @@
 #include <spaceuse/io.hpp>
 
 #include <cpl_vsi.h>
+#include <ogr_recordbatch.h>
+#include <ogrsf_frmts.h>
 
 #include <algorithm>
 #include <cmath>
@@ -138,9 +140,21 @@ struct RawFeature {
     std::string id;
 };
 
-/// Features read together and converted by one thread.
+/// Columns of an Arrow stream that the reader uses (indexes into the record batch's children).
+struct ArrowColumns {
+    int fid = -1;
+    int geometry = -1;
+    char geometry_format = 'z';  ///< 'z' binary, 'Z' large binary
+    std::vector<int> fields;  ///< per layer field
+    std::vector<char> formats;  ///< Arrow format letter per layer field
+};
+
+/// Features read together and converted by one thread: OGR features, or one Arrow record
+/// batch (released once converted).
 struct ReadBatch {
     std::vector<RawFeature> raw;
+    ArrowArray arrow{};
+    std::int64_t first_index = 0;  ///< read position of the batch's first feature
     std::vector<Feature> features;
     std::vector<FeatureIssue> issues;
     std::size_t rejected = 0;
@@ -249,6 +263,134 @@ private:
     std::deque<ReadBatch*> m_pending;
     std::size_t m_limit = 2;
     bool m_done = false;
+};
+
+/// Whether row `i` of an Arrow array is valid (not null).
+bool arrow_valid(const ArrowArray& a, std::int64_t i) {
+    if (a.null_count == 0 || a.buffers[0] == nullptr) {
+        return true;
+    }
+    const std::int64_t bit = a.offset + i;
+    return (static_cast<const std::uint8_t*>(a.buffers[0])[bit >> 3] >> (bit & 7)) & 1;
+}
+
+/// Bytes of row `i` of an Arrow utf8/binary ('u', 'z') or large ('U', 'Z') array.
+std::string_view arrow_bytes(const ArrowArray& a, char format, std::int64_t i) {
+    const std::int64_t k = a.offset + i;
+    const auto* data = static_cast<const char*>(a.buffers[2]);
+    if (format == 'U' || format == 'Z') {
+        const auto* off = static_cast<const std::int64_t*>(a.buffers[1]);
+        return {data + off[k], static_cast<std::size_t>(off[k + 1] - off[k])};
+    }
+    const auto* off = static_cast<const std::int32_t*>(a.buffers[1]);
+    return {data + off[k], static_cast<std::size_t>(off[k + 1] - off[k])};
+}
+
+/// Value of row `i` of an Arrow column, as the OGR path would read it.
+Value arrow_value(const ArrowArray& a, char format, std::int64_t i) {
+    if (!arrow_valid(a, i)) {
+        return std::monostate{};
+    }
+    const std::int64_t k = a.offset + i;
+    switch (format) {
+    case 'l':
+        return static_cast<std::int64_t>(static_cast<const std::int64_t*>(a.buffers[1])[k]);
+    case 'i':
+        return static_cast<std::int64_t>(static_cast<const std::int32_t*>(a.buffers[1])[k]);
+    case 's':
+        return static_cast<std::int64_t>(static_cast<const std::int16_t*>(a.buffers[1])[k]);
+    case 'g':
+        return static_cast<const double*>(a.buffers[1])[k];
+    case 'f':
+        return static_cast<double>(static_cast<const float*>(a.buffers[1])[k]);
+    default:
+        return std::string(arrow_bytes(a, format, i));
+    }
+}
+
+/// Maps the layer's fields, FID and geometry to the columns of an Arrow schema. False when
+/// some column has a type this reader does not take as is (dates, booleans, lists...): the
+/// layer is then read feature by feature.
+bool map_arrow_columns(const ArrowSchema& schema, OGRLayer& layer, const Layer& model_layer,
+                       int id_index, ArrowColumns& columns) {
+    if (std::string_view(schema.format) != "+s") {
+        return false;
+    }
+    // A real id field: OGR's text of a real differs from ours; read feature by feature.
+    if (id_index >= 0 && model_layer.fields[static_cast<std::size_t>(id_index)].type != FieldType::integer &&
+        model_layer.fields[static_cast<std::size_t>(id_index)].type != FieldType::string) {
+        return false;
+    }
+    const std::string fid_name = layer.GetFIDColumn() != nullptr && *layer.GetFIDColumn() != '\0'
+                                     ? layer.GetFIDColumn()
+                                     : "OGC_FID";
+    const std::string geom_name = layer.GetGeometryColumn() != nullptr && *layer.GetGeometryColumn() != '\0'
+                                      ? layer.GetGeometryColumn()
+                                      : "wkb_geometry";
+    if (layer.GetLayerDefn()->GetGeomFieldCount() != 1) {
+        return false;
+    }
+    columns.fields.assign(model_layer.fields.size(), -1);
+    columns.formats.assign(model_layer.fields.size(), 0);
+    for (std::int64_t c = 0; c < schema.n_children; ++c) {
+        const ArrowSchema& child = *schema.children[c];
+        const std::string_view name = child.name != nullptr ? child.name : "";
+        const std::string_view format = child.format != nullptr ? child.format : "";
+        if (name == fid_name && format == "l" && columns.fid < 0) {
+            columns.fid = static_cast<int>(c);
+            continue;
+        }
+        if (name == geom_name && (format == "z" || format == "Z") && columns.geometry < 0) {
+            columns.geometry = static_cast<int>(c);
+            columns.geometry_format = format[0];
+            continue;
+        }
+        for (std::size_t f = 0; f < model_layer.fields.size(); ++f) {
+            if (columns.fields[f] >= 0 || model_layer.fields[f].name != name ||
+                format.size() != 1) {
+                continue;
+            }
+            const char letter = format[0];
+            const FieldType type = model_layer.fields[f].type;
+            const bool ok = (type == FieldType::integer && (letter == 'l' || letter == 'i' || letter == 's')) ||
+                            (type == FieldType::real && (letter == 'g' || letter == 'f')) ||
+                            (type == FieldType::string && (letter == 'u' || letter == 'U'));
+            if (!ok) {
+                return false;
+            }
+            columns.fields[f] = static_cast<int>(c);
+            columns.formats[f] = letter;
+        }
+    }
+    if (columns.geometry < 0) {
+        return false;
+    }
+    for (int c : columns.fields) {
+        if (c < 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// An Arrow stream with its schema, released on destruction.
+struct ArrowReader {
+    ArrowArrayStream stream{};
+    ArrowSchema schema{};
+    ArrowReader() = default;
+    ArrowReader(const ArrowReader&) = delete;
+    ArrowReader& operator=(const ArrowReader&) = delete;
+    ~ArrowReader() { reset(); }
+    void reset() {
+        if (schema.release != nullptr) {
+            schema.release(&schema);
+        }
+        if (stream.release != nullptr) {
+            stream.release(&stream);
+        }
+        schema = ArrowSchema{};
+        stream = ArrowArrayStream{};
+    }
 };
 
 struct OpenLayer {
@@ -417,8 +559,91 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         const std::string source_def = detail::crs_definition(ol.probe.crs);
         const bool north_first = ol.north_first;
         const GeometryFamily family = request.family;
+        ArrowColumns columns;
+        const int id_field_index = id_index;
+        auto keep = [&](ReadBatch& batch, std::int64_t fid, std::string id,
+                        std::vector<Value> attributes, detail::ConvertResult result) {
+            if (!result.geometry) {
+                ++batch.rejected;
+                batch.issues.push_back(FeatureIssue{fid, result.reject_kind, result.detail});
+                return;
+            }
+            if (result.repaired) {
+                ++batch.repaired;
+                batch.issues.push_back(FeatureIssue{fid, IssueKind::repaired, result.detail});
+            }
+            batch.linearised += result.linearised ? 1 : 0;
+            batch.dimension_dropped += result.dimension_dropped ? 1 : 0;
+            Feature f;
+            f.fid = fid;
+            f.id = std::move(id);
+            f.attributes = std::move(attributes);
+            f.geometry = std::move(*result.geometry);
+            batch.features.push_back(std::move(f));
+        };
+        // One Arrow record batch: the same figures as the feature-by-feature path.
+        auto convert_arrow = [&](ReadBatch& batch, detail::Transformer* tr,
+                                 const detail::GeosContext& g) {
+            const ArrowArray& a = batch.arrow;
+            const ArrowArray& geom = *a.children[columns.geometry];
+            batch.features.reserve(static_cast<std::size_t>(a.length));
+            for (std::int64_t r = 0; r < a.length; ++r) {
+                const std::int64_t row = a.offset + r;
+                const std::int64_t fid =
+                    columns.fid >= 0 && arrow_valid(*a.children[columns.fid], row)
+                        ? static_cast<const std::int64_t*>(
+                              a.children[columns.fid]->buffers[1])[a.children[columns.fid]->offset + row]
+                        : batch.first_index + r + 1;
+                std::vector<Value> attributes;
+                attributes.reserve(columns.fields.size());
+                for (std::size_t f = 0; f < columns.fields.size(); ++f) {
+                    attributes.push_back(
+                        arrow_value(*a.children[columns.fields[f]], columns.formats[f], row));
+                }
+                std::string id;
+                if (id_field_index >= 0 &&
+                    !std::holds_alternative<std::monostate>(attributes[static_cast<std::size_t>(id_field_index)])) {
+                    id = value_as_text(attributes[static_cast<std::size_t>(id_field_index)]);
+                } else {
+                    id = std::to_string(fid);
+                }
+                detail::ConvertResult result;
+                if (!arrow_valid(geom, row)) {
+                    result = detail::convert_geometry(nullptr, family, tr, g);
+                } else {
+                    const std::string_view wkb = arrow_bytes(geom, columns.geometry_format, row);
+                    const auto* bytes = reinterpret_cast<const unsigned char*>(wkb.data());
+                    std::optional<detail::ConvertResult> fast;
+                    if (family == GeometryFamily::polygon) {
+                        fast = detail::convert_wkb_polygons(bytes, wkb.size(), tr, g);
+                    }
+                    if (fast) {
+                        result = std::move(*fast);
+                    } else {
+                        OGRGeometry* parsed = nullptr;
+                        if (wkb.empty() || OGRGeometryFactory::createFromWkb(
+                                               bytes, nullptr, &parsed, wkb.size()) != OGRERR_NONE) {
+                            delete parsed;
+                            parsed = nullptr;
+                        }
+                        result = detail::convert_geometry(std::unique_ptr<OGRGeometry>(parsed),
+                                                          family, tr, g);
+                    }
+                }
+                keep(batch, fid, std::move(id), std::move(attributes), std::move(result));
+            }
+        };
         auto convert_batch = [&](ReadBatch& batch, detail::Transformer* tr,
                                  const detail::GeosContext& g) {
+            if (batch.arrow.release != nullptr) {
+                try {
+                    convert_arrow(batch, tr, g);
+                } catch (...) {
+                    batch.error = std::current_exception();
+                }
+                batch.arrow.release(&batch.arrow);
+                return;
+            }
             try {
                 for (auto& raw : batch.raw) {
                     auto result = detail::convert_geometry(std::move(raw.geometry), family, tr, g);
@@ -468,40 +693,86 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             queue.push(*batches.back(), [&](ReadBatch& b) { convert_batch(b, main_tr, geos); });
             batch = std::make_unique<ReadBatch>();
         };
-        while (true) {
-            capture.clear();
-            OGRFeatureUniquePtr feature(ol.layer->GetNextFeature());
-            if (!feature) {
-                if (!capture.last_error().empty()) {
-                    throw InputError("read error after " + std::to_string(index) +
-                                     " features: " + capture.last_error())
+        // GDAL's Arrow stream where the driver has a fast one (GeoPackage, FlatGeobuf,
+        // Parquet...): whole record batches without an OGRFeature per row.
+        ArrowReader arrow;
+        bool use_arrow = false;
+        if (ol.layer->TestCapability(OLCFastGetArrowStream)) {
+            const char* arrow_options[] = {"MAX_FEATURES_IN_BATCH=2048", nullptr};
+            if (ol.layer->GetArrowStream(&arrow.stream, arrow_options) &&
+                arrow.stream.get_schema(&arrow.stream, &arrow.schema) == 0) {
+                use_arrow = map_arrow_columns(arrow.schema, *ol.layer, layer, id_index, columns);
+            }
+            if (!use_arrow) {
+                arrow.reset();
+                ol.layer->ResetReading();
+            }
+        }
+        if (use_arrow) {
+            while (true) {
+                ArrowArray array{};
+                if (arrow.stream.get_next(&arrow.stream, &array) != 0) {
+                    const char* message = arrow.stream.get_last_error != nullptr
+                                              ? arrow.stream.get_last_error(&arrow.stream)
+                                              : nullptr;
+                    throw InputError("read error after " + std::to_string(index) + " features: " +
+                                     (message != nullptr ? message : "Arrow stream failed"))
                         .set_source(layer.source)
                         .set_layer(layer.source_layer);
                 }
-                break;
-            }
-            ++index;
-            ++layer.report.read;
-            RawFeature raw;
-            raw.fid = feature->GetFID() == OGRNullFID ? index : static_cast<std::int64_t>(feature->GetFID());
-            raw.geometry.reset(feature->StealGeometry());
-            raw.attributes.reserve(layer.fields.size());
-            for (std::size_t i = 0; i < layer.fields.size(); ++i) {
-                raw.attributes.push_back(
-                    read_value(*feature, static_cast<int>(i), layer.fields[i].type));
-            }
-            if (id_index >= 0 && feature->IsFieldSetAndNotNull(id_index)) {
-                raw.id = feature->GetFieldAsString(id_index);
-            } else {
-                raw.id = std::to_string(raw.fid);
-            }
-            batch->raw.push_back(std::move(raw));
-            if (batch->raw.size() == kReadBatch) {
+                if (array.release == nullptr) {
+                    break;
+                }
+                if (array.length == 0) {
+                    array.release(&array);
+                    continue;
+                }
+                batch->arrow = array;
+                batch->first_index = index;
+                index += array.length;
+                layer.report.read += static_cast<decltype(layer.report.read)>(array.length);
                 submit();
+                if (total > 0) {
+                    step.report(0.9 * static_cast<double>(index) / static_cast<double>(total),
+                                "reading " + request.name);
+                }
             }
-            if (total > 0 && index % 4096 == 0) {
-                step.report(0.9 * static_cast<double>(index) / static_cast<double>(total),
-                            "reading " + request.name);
+        } else {
+            while (true) {
+                capture.clear();
+                OGRFeatureUniquePtr feature(ol.layer->GetNextFeature());
+                if (!feature) {
+                    if (!capture.last_error().empty()) {
+                        throw InputError("read error after " + std::to_string(index) +
+                                         " features: " + capture.last_error())
+                            .set_source(layer.source)
+                            .set_layer(layer.source_layer);
+                    }
+                    break;
+                }
+                ++index;
+                ++layer.report.read;
+                RawFeature raw;
+                raw.fid = feature->GetFID() == OGRNullFID ? index : static_cast<std::int64_t>(feature->GetFID());
+                raw.geometry.reset(feature->StealGeometry());
+                raw.attributes.reserve(layer.fields.size());
+                for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+                    raw.attributes.push_back(
+                        read_value(*feature, static_cast<int>(i), layer.fields[i].type));
+                }
+                if (id_index >= 0 && feature->IsFieldSetAndNotNull(id_index)) {
+                    raw.id = feature->GetFieldAsString(id_index);
+                } else {
+                    raw.id = std::to_string(raw.fid);
+                }
+                batch->raw.push_back(std::move(raw));
+                if (batch->raw.size() == kReadBatch) {
+                    submit();
+                }
+                if (total > 0 && index % 4096 == 0) {
+                    step.report(0.9 * static_cast<double>(index) / static_cast<double>(total),
+                                "reading " + request.name);
+                }
             }
         }
         if (!batch->raw.empty()) {
