@@ -4,6 +4,7 @@
 #include <spaceuse/io.hpp>
 
 #include <catch2/catch.hpp>
+#include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
 #include <cmath>
@@ -304,4 +305,80 @@ TEST_CASE("the model is the same for any reading thread count", "[io]") {
             REQUIRE((ca[c] == cb[c] || (std::isnan(ca[c]) && std::isnan(cb[c]))));
         }
     }
+}
+
+TEST_CASE("GeoPackage through the Arrow stream reads as the same model as GeoJSON", "[io]") {
+    // Polygons with a hole, a multipolygon, a bow-tie (repaired), a ring collapsing to 3
+    // points (dropped, flagged), a null geometry (rejected), integer/real/string/null values
+    // and an id field. The GeoPackage is read through GDAL's Arrow stream, the GeoJSON feature
+    // by feature: the models must be the same.
+    const std::string features =
+        feature(R"({"pid":"A","n":1,"x":2.5,"s":"é"})",
+                R"({"type":"Polygon","coordinates":[[[0,0],[50,0],[50,50],[0,50],[0,0]],[[10,10],[10,20],[20,20],[20,10],[10,10]]]})") +
+        "," +
+        feature(R"({"pid":"B","n":null,"x":null,"s":null})",
+                R"({"type":"MultiPolygon","coordinates":[[[[100,0],[120,0],[120,20],[100,20],[100,0]]],[[[130,0],[150,0],[150,20],[130,20],[130,0]]]]})") +
+        "," +
+        feature(R"({"pid":"C","n":3,"x":-1.25,"s":"bow"})",
+                R"({"type":"Polygon","coordinates":[[[0,110],[20,130],[20,110],[0,130],[0,110]]]})") +
+        "," + feature(R"({"pid":null,"n":4,"x":0.5,"s":"nogeom"})", "null") + "," +
+        feature(R"({"pid":"E","n":5,"x":1e6,"s":"hole collapses"})",
+                R"({"type":"Polygon","coordinates":[[[200,0],[250,0],[250,50],[200,50],[200,0]],[[210,10],[220,10],[210,10]]]})");
+    const std::string geojson = vsimem("arrow_src.geojson", feature_collection(31370, features));
+    const std::string gpkg = "/vsimem/spaceuse_tests/arrow_src.gpkg";
+    GDALAllRegister();
+    {
+        GDALDatasetH src = GDALOpenEx(geojson.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+        REQUIRE(src != nullptr);
+        char* argv[] = {const_cast<char*>("-f"), const_cast<char*>("GPKG"),
+                        const_cast<char*>("-nln"), const_cast<char*>("parcels"), nullptr};
+        GDALVectorTranslateOptions* opts = GDALVectorTranslateOptionsNew(argv, nullptr);
+        GDALDatasetH out = GDALVectorTranslate(gpkg.c_str(), nullptr, 1, &src, opts, nullptr);
+        GDALVectorTranslateOptionsFree(opts);
+        REQUIRE(out != nullptr);
+        GDALClose(out);
+        GDALClose(src);
+    }
+    auto load = [](const std::string& path) {
+        LayerSource source = parse_layer_source(path);
+        source.id_field = "pid";
+        return load_model({{"parcels", source, GeometryFamily::polygon}}, {});
+    };
+    const Model a = load(geojson);
+    const Model b = load(gpkg);
+    const Layer& la = *a.find("parcels");
+    const Layer& lb = *b.find("parcels");
+    CHECK(la.report.read == 5);
+    CHECK(la.report.rejected == 1);
+    CHECK(la.report.repaired == 2);  // the bow-tie, and E whose collapsed hole was dropped
+    REQUIRE(la.features.size() == 4);
+    CHECK(lb.report.read == la.report.read);
+    CHECK(lb.report.rejected == la.report.rejected);
+    CHECK(lb.report.repaired == la.report.repaired);
+    REQUIRE(lb.features.size() == la.features.size());
+    REQUIRE(lb.report.issues.size() == la.report.issues.size());
+    for (std::size_t k = 0; k < la.report.issues.size(); ++k) {
+        CHECK(lb.report.issues[k].fid == la.report.issues[k].fid + 1);  // GPKG FIDs start at 1
+        CHECK(lb.report.issues[k].kind == la.report.issues[k].kind);
+    }
+    for (std::size_t k = 0; k < la.features.size(); ++k) {
+        const Feature& fa = la.features[k];
+        const Feature& fb = lb.features[k];
+        CHECK(fa.id == fb.id);
+        CHECK(fb.fid == fa.fid + 1);
+        // the GeoPackage has the FID column first, so attributes are compared by name
+        for (std::size_t f = 0; f < la.fields.size(); ++f) {
+            const auto fi = lb.field_index(la.fields[f].name);
+            REQUIRE(fi);
+            CHECK(fa.attributes[f] == fb.attributes[*fi]);
+        }
+        CHECK(area(std::get<MultiPolygon>(fa.geometry)) == area(std::get<MultiPolygon>(fb.geometry)));
+    }
+    auto area_of = [&la](std::size_t k) { return area(std::get<MultiPolygon>(la.features[k].geometry)); };
+    CHECK(la.features[0].id == "A");
+    CHECK(area_of(0) == Approx(2400));
+    CHECK(area_of(1) == Approx(800));
+    CHECK(area_of(2) == Approx(200));
+    CHECK(area_of(3) == Approx(2500));
+    VSIUnlink(gpkg.c_str());
 }
