@@ -2,6 +2,8 @@
 
 #include <boost/geometry/algorithms/correct.hpp>
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -179,6 +181,60 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
     return finish_polygons(std::move(polygons), collapsed, transformer, geos, std::move(result));
 }
 
+bool clearly_valid(const MultiPolygon& polygons) {
+    // GEOS's validity test builds a noding graph for every feature: most of the reading time
+    // of simple parcels and buildings. A single ring without holes whose non-adjacent edges
+    // have disjoint boxes cannot cross or touch itself, and adjacent edges that turn (or go
+    // on in the same direction) meet only at their shared vertex: such a ring is a valid
+    // polygon. Anything else (holes, several parts, near-spikes, long rings) is left to GEOS.
+    constexpr std::size_t kMaxPoints = 64;
+    if (polygons.size() != 1 || !polygons.front().inners().empty()) {
+        return false;
+    }
+    const auto& ring = polygons.front().outer();
+    const std::size_t n = ring.size();
+    if (n < 4 || n > kMaxPoints || ring.front().x() != ring.back().x() ||
+        ring.front().y() != ring.back().y()) {
+        return false;
+    }
+    const std::size_t edges = n - 1;
+    struct Edge {
+        double x0, y0, x1, y1, minx, miny, maxx, maxy;
+    };
+    std::array<Edge, kMaxPoints> e{};
+    for (std::size_t i = 0; i < edges; ++i) {
+        const Point& a = ring[i];
+        const Point& b = ring[i + 1];
+        if (!std::isfinite(a.x()) || !std::isfinite(a.y()) || (a.x() == b.x() && a.y() == b.y())) {
+            return false;
+        }
+        e[i] = {a.x(), a.y(), b.x(), b.y(), std::min(a.x(), b.x()), std::min(a.y(), b.y()),
+                std::max(a.x(), b.x()), std::max(a.y(), b.y())};
+    }
+    for (std::size_t i = 0; i < edges; ++i) {
+        // the edge after i shares its end point: it must turn clearly, or go straight on
+        const Edge& u = e[i];
+        const Edge& v = e[(i + 1) % edges];
+        const double ux = u.x1 - u.x0, uy = u.y1 - u.y0, vx = v.x1 - v.x0, vy = v.y1 - v.y0;
+        const double cross = ux * vy - uy * vx;
+        const double dot = ux * vx + uy * vy;
+        if (!(std::fabs(cross) > 1e-9 * std::hypot(ux, uy) * std::hypot(vx, vy)) && !(dot > 0)) {
+            return false;
+        }
+        // edges sharing no vertex must have disjoint boxes
+        for (std::size_t j = i + 2; j < edges; ++j) {
+            if (i == 0 && j == edges - 1) {
+                continue;  // the last edge ends where the first starts
+            }
+            const Edge& w = e[j];
+            if (!(u.maxx < w.minx || w.maxx < u.minx || u.maxy < w.miny || w.maxy < u.miny)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer* transformer,
                               const GeosContext& geos, ConvertResult result) {
     if (polygons.empty()) {
@@ -187,6 +243,11 @@ ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer
     if (!transform_points(polygons, transformer)) {
         return reject(IssueKind::not_transformable,
                       "coordinates cannot be transformed to the analysis CRS");
+    }
+    if (!collapsed && clearly_valid(polygons)) {
+        boost::geometry::correct(polygons);
+        result.geometry = std::move(polygons);
+        return result;
     }
     auto g = geos.from(polygons);
     std::string reason;

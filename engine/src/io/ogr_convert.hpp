@@ -30,6 +30,11 @@ struct ConvertResult {
 ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFamily family,
                                Transformer* transformer, const GeosContext& geos);
 
+/// True only for a polygon GEOS would find valid that a cheap test can vouch for (one ring,
+/// no holes, at most 64 points, non-adjacent edges with disjoint boxes, no spike); false says
+/// nothing (let GEOS decide).
+bool clearly_valid(const MultiPolygon& polygons);
+
 /// The polygon part of convert_geometry, for polygons already read (rings closed, collapsed
 /// rings dropped and flagged by `collapsed`): transform, validate, repair. `result` carries
 /// flags already set (dimension dropped, linearised).
