@@ -9,6 +9,7 @@
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
@@ -801,10 +802,46 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             }
             b.reset();
         }
-        step.report(0.9, "indexing " + request.name);
-        layer.build_index();
         model.layers.push_back(std::move(layer));
-        step.report(1.0, "loaded " + request.name);
+        step.report(1.0, "read " + request.name);
+    }
+    // The layers' R-trees are independent: built side by side, largest first.
+    progress.report(1.0, "indexing layers");
+    std::vector<Layer*> order;
+    for (auto& layer : model.layers) {
+        order.push_back(&layer);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const Layer* a, const Layer* b) {
+        return a->features.size() > b->features.size();
+    });
+    unsigned threads = options.threads != 0 ? options.threads
+                                            : std::max(1U, std::thread::hardware_concurrency());
+    threads = std::min<unsigned>(threads, static_cast<unsigned>(order.size()));
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto build = [&] {
+        for (std::size_t k = next++; k < order.size(); k = next++) {
+            try {
+                order[k]->build_index();
+            } catch (...) {
+                std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+        pool.emplace_back(build);
+    }
+    build();
+    for (auto& t : pool) {
+        t.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
     }
     progress.report(1.0, "layers loaded");
     return model;
