@@ -548,8 +548,8 @@ GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
     GeoJsonJob job{layer, crs, path, native, precision, std::pow(10.0, precision), {}};
     if (!layer.rows.empty()) {
         for (std::size_t f = 0; f < layer.fields.size(); ++f) {
-            job.field_prefixes.push_back((f ? "," : "") + nlohmann::json(layer.fields[f].name).dump() +
-                                         ":");
+            const std::string name = nlohmann::json(layer.fields[f].name).dump();
+            job.field_prefixes.push_back((f ? "," : "") + name + ":");
         }
     }
 

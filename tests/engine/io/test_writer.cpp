@@ -308,3 +308,32 @@ TEST_CASE("native GeoJSON rounds to 1 mm and keeps full precision only where rou
     CHECK(text.find(R"([[[[1.5,2.25],[3.5,2.25],[3.5,4.125],[1.5,4.125],[1.5,2.25]]]])") !=
           std::string::npos);
 }
+
+TEST_CASE("string attributes are escaped byte for byte as nlohmann escapes them", "[io][writer]") {
+    // Pseudo-random strings: even rows printable ASCII with quotes, backslashes and DEL; odd rows
+    // any byte (control characters, valid and invalid UTF-8).
+    OutputLayer layer;
+    layer.name = "strings";
+    layer.fields = {{"s", FieldType::string}};
+    std::uint32_t state = 12345;
+    auto next = [&state] {
+        state = state * 1664525U + 1013904223U;
+        return state >> 24;
+    };
+    std::string expected = "{\"type\":\"FeatureCollection\",\"name\":\"strings\",\n\"features\":[\n";
+    for (int i = 0; i < 3000; ++i) {
+        std::string s;
+        const auto length = next() % 12;
+        for (std::uint32_t k = 0; k < length; ++k) {
+            const auto b = next();
+            s += static_cast<char>(i % 2 ? b : 0x20 + b % 0x60);
+        }
+        layer.rows.push_back({s});
+        expected += (i ? ",\n" : "");
+        expected += R"({"type":"Feature","properties":{"s":)";
+        expected += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        expected += R"(},"geometry":null})";
+    }
+    expected += "\n]}\n";
+    CHECK(geojson_text(layer, describe_crs("EPSG:31370"), {}) == expected);
+}
