@@ -38,6 +38,9 @@ struct WriteOptions {
     int precision = 7;
     /// Replace existing files; without it an existing target is an error.
     bool overwrite = false;
+    /// Threads that turn features into GeoJSON text (0: one per core). The bytes written are the
+    /// same for every thread count; run_study fills it from Study::threads when left at 0.
+    unsigned threads = 0;
 };
 
 /// Counts from writing one GeoJSON file.

@@ -14,13 +14,18 @@
 #include <boost/geometry/algorithms/for_each.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unistd.h>
 
 namespace spaceuse {
@@ -115,6 +120,25 @@ void append_fixed(std::string& out, double v, int decimals) {
     out.append(buf, end);
 }
 
+/// Appends `s` as a JSON string literal, byte for byte what
+/// nlohmann::json(s).dump(-1, ' ', false, error_handler_t::replace) gives. Most values are
+/// printable ASCII without quotes or backslashes, which that dump copies unchanged between
+/// quotes; only the others (control characters, escapes, UTF-8 to validate or replace) go
+/// through nlohmann, so the rules stay nlohmann's.
+void append_json_string(std::string& out, const std::string& s) {
+    const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+    });
+    if (plain) {
+        out += '"';
+        out += s;
+        out += '"';
+        return;
+    }
+    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void append_value(std::string& out, const Value& value) {
     std::visit(
         [&out](const auto& v) {
@@ -122,7 +146,9 @@ void append_value(std::string& out, const Value& value) {
             if constexpr (std::is_same_v<T, std::monostate>) {
                 out += "null";
             } else if constexpr (std::is_same_v<T, std::int64_t>) {
-                out += std::to_string(v);
+                char buf[24];
+                auto res = std::to_chars(buf, buf + sizeof buf, v);
+                out.append(buf, res.ptr);
             } else if constexpr (std::is_same_v<T, double>) {
                 // A real attribute always carries a decimal point ("400.0"), so readers that
                 // infer types (GDAL, QGIS) see a real field even when every value is whole.
@@ -132,18 +158,58 @@ void append_value(std::string& out, const Value& value) {
                     out += ".0";
                 }
             } else {
-                out += nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                append_json_string(out, v);
             }
         },
         value);
 }
 
-template <typename G>
-void round_points(G& g, double scale) {
-    boost::geometry::for_each_point(g, [scale](Point& p) {
-        p.x(std::round(p.x() * scale) / scale);
-        p.y(std::round(p.y() * scale) / scale);
+/// Rounds every coordinate of `in` to 1/`scale` into `out` (whose buffers are reused). Returns
+/// true when some coordinate changed or is not finite.
+bool round_points(const MultiPolygon& in, MultiPolygon& out, double scale) {
+    out = in;
+    bool moved = false;
+    boost::geometry::for_each_point(out, [scale, &moved](Point& p) {
+        const double x = std::round(p.x() * scale) / scale;
+        const double y = std::round(p.y() * scale) / scale;
+        // NaN compares unequal, so a non-finite coordinate counts as moved.
+        moved = moved || x != p.x() || y != p.y() || !std::isfinite(x) || !std::isfinite(y);
+        p.x(x);
+        p.y(y);
     });
+    return moved;
+}
+
+/// True when GEOS is sure to accept the polygons as geometry (every ring closed with at least 4
+/// points, no empty exterior), so converting them cannot throw.
+bool converts_to_geos(const MultiPolygon& polys) {
+    auto ring_ok = [](const Ring& r) {
+        return r.size() >= 4 && r.front().x() == r.back().x() && r.front().y() == r.back().y();
+    };
+    return std::all_of(polys.begin(), polys.end(), [&ring_ok](const Polygon& p) {
+        return ring_ok(p.outer()) && std::all_of(p.inners().begin(), p.inners().end(), ring_ok);
+    });
+}
+
+/// Transforms every point of `geometry` in place with one batch call to PROJ, reusing `xy`.
+/// Returns false when a point could not be transformed.
+template <typename G>
+bool transform_points(G& geometry, detail::Transformer& transformer, std::vector<double>& xy) {
+    xy.clear();
+    boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
+        xy.push_back(p.x());
+        xy.push_back(p.y());
+    });
+    if (!transformer.transform(xy.data(), xy.size() / 2)) {
+        return false;
+    }
+    std::size_t i = 0;
+    boost::geometry::for_each_point(geometry, [&xy, &i](Point& p) {
+        p.x(xy[i]);
+        p.y(xy[i + 1]);
+        i += 2;
+    });
+    return true;
 }
 
 class CoordinateWriter {
@@ -242,9 +308,229 @@ void write_text_file(const std::string& path, const std::string& text, const Wri
 
 namespace {
 
+/// Rows per block of GeoJSON text: the unit of work of a writer thread, and of output. A block
+/// of polygons is a few hundred kB of text.
+constexpr std::size_t kBlockRows = 2048;
+
+/// What every block of one GeoJSON file shares, read-only.
+struct GeoJsonJob {
+    const OutputLayer& layer;
+    const CrsInfo& crs;
+    /// Names the target in errors.
+    const std::string& path;
+    bool native = false;
+    int precision = 7;
+    double scale = 1e7;
+    /// `"name":` of each field, escaped once per layer; all but the first start with a comma.
+    std::vector<std::string> field_prefixes;
+};
+
+/// Per-thread state of the GeoJSON builder: PROJ and GEOS contexts cannot be shared between
+/// threads, and the geometry buffers are reused from feature to feature.
+struct FeatureWriter {
+    explicit FeatureWriter(const GeoJsonJob& job) {
+        if (!job.native) {
+            to_wgs84.emplace(detail::crs_definition(job.crs), "EPSG:4326");
+        }
+    }
+    std::optional<detail::Transformer> to_wgs84;
+    detail::GeosContext geos;
+    Geometry geometry;
+    MultiPolygon rounded;
+    std::vector<double> xy;
+    std::string reason;
+};
+
+/// Decimals to write a polygonal feature with: the job's precision, or -1 (full precision) when
+/// rounding would make the valid `polys` invalid. Counts the latter in `stats`.
+int polygon_decimals(const GeoJsonJob& job, FeatureWriter& w, const MultiPolygon& polys,
+                     GeoJsonStats& stats) {
+    const bool moved = round_points(polys, w.rounded, job.scale);
+    // When rounding moved no coordinate, the rounded geometry is the geometry itself, so it is
+    // valid exactly when the original is: either both are valid (write rounded) or both are
+    // invalid (an invalid feature is written rounded too). The answer is the job's precision
+    // whatever GEOS would say, provided GEOS accepts the rings at all (a conversion failure
+    // would surface as an error below, and must still do so): converts_to_geos checks that.
+    if (!moved && converts_to_geos(polys)) {
+        return job.precision;
+    }
+    bool valid_after = false;
+    try {
+        auto after = w.geos.from(w.rounded);
+        valid_after = w.geos.is_valid(after.get(), w.reason);
+    } catch (const GeometryError&) {
+        valid_after = false;
+    }
+    // Only a feature that rounding broke keeps full precision; one that was already invalid is
+    // written rounded like the rest.
+    if (!valid_after) {
+        auto before = w.geos.from(polys);
+        if (w.geos.is_valid(before.get(), w.reason)) {
+            ++stats.full_precision;
+            return -1;
+        }
+    }
+    return job.precision;
+}
+
+/// Appends the features of rows [begin, end) to `out`, each preceded by ",\n" except row 0.
+void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, std::size_t end,
+                    std::string& out, GeoJsonStats& stats) {
+    const OutputLayer& layer = job.layer;
+    for (std::size_t row = begin; row < end; ++row) {
+        if (row) {
+            out += ",\n";
+        }
+        out += R"({"type":"Feature","properties":{)";
+        const auto& values = layer.rows[row];
+        for (std::size_t f = 0; f < job.field_prefixes.size(); ++f) {
+            out += job.field_prefixes[f];
+            append_value(out, values[f]);
+        }
+        out += R"(},"geometry":)";
+        if (layer.geometries.empty()) {
+            out += "null";
+        } else {
+            // Copy-assigning into the same alternative reuses the buffers of the last feature.
+            w.geometry = layer.geometries[row];
+            const bool ok = !w.to_wgs84 || std::visit([&w](auto& x) {
+                return transform_points(x, *w.to_wgs84, w.xy);
+            }, w.geometry);
+            if (!ok) {
+                throw OutputError("geometry cannot be transformed to WGS84 (row " +
+                                  std::to_string(row + 1) + ")")
+                    .set_source(job.path);
+            }
+            int decimals = job.precision;
+            if (auto* polys = std::get_if<MultiPolygon>(&w.geometry)) {
+                boost::geometry::correct(*polys);
+                decimals = polygon_decimals(job, w, *polys, stats);
+            }
+            write_geometry(out, w.geometry, decimals);
+        }
+        out += '}';
+        ++stats.features;
+    }
+}
+
+/// Turns the blocks of a job into text on `threads` worker threads while the calling thread hands
+/// them to `flush` strictly in order. At most `2 * threads` blocks are in flight, so memory stays
+/// bounded whatever the layer size. An exception in a worker is rethrown on the calling thread
+/// when its block's turn comes, so the error of the first failing row wins, as in a sequential
+/// run; the workers are stopped and joined on every exit.
+void write_blocks_parallel(const GeoJsonJob& job, std::size_t blocks, unsigned threads,
+                           const std::function<void(std::string&)>& flush, GeoJsonStats& stats) {
+    struct Slot {
+        std::string text;
+        GeoJsonStats stats;
+        std::exception_ptr error;
+        bool ready = false;
+    };
+    const std::size_t window = 2 * static_cast<std::size_t>(threads);
+    std::vector<Slot> slots(window);
+    std::mutex mutex;
+    std::condition_variable block_ready;
+    std::condition_variable slot_free;
+    std::size_t next_block = 0;  // next block a worker claims
+    std::size_t written = 0;     // blocks flushed by the calling thread
+    bool stop = false;
+    const std::size_t rows = job.layer.rows.size();
+
+    auto worker = [&]() {
+        std::optional<FeatureWriter> w;
+        std::exception_ptr setup_error;
+        try {
+            w.emplace(job);
+        } catch (...) {
+            setup_error = std::current_exception();
+        }
+        std::string text;
+        for (;;) {
+            std::size_t block = 0;
+            {
+                std::unique_lock lock(mutex);
+                slot_free.wait(lock, [&] {
+                    return stop || next_block >= blocks || next_block < written + window;
+                });
+                if (stop || next_block >= blocks) {
+                    return;
+                }
+                block = next_block++;
+            }
+            text.clear();
+            GeoJsonStats block_stats;
+            std::exception_ptr error = setup_error;
+            if (!error) {
+                try {
+                    write_features(job, *w, block * kBlockRows,
+                                   std::min(rows, (block + 1) * kBlockRows), text, block_stats);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
+            {
+                std::lock_guard lock(mutex);
+                Slot& slot = slots[block % window];
+                // The slot's old (flushed) buffer comes back to be reused for the next block.
+                std::swap(slot.text, text);
+                slot.stats = block_stats;
+                slot.error = error;
+                slot.ready = true;
+            }
+            block_ready.notify_all();
+            if (error) {
+                return;
+            }
+        }
+    };
+
+    std::vector<std::thread> pool;
+    struct Joiner {
+        std::mutex& mutex;
+        bool& stop;
+        std::condition_variable& slot_free;
+        std::vector<std::thread>& pool;
+        ~Joiner() {
+            {
+                std::lock_guard lock(mutex);
+                stop = true;
+            }
+            slot_free.notify_all();
+            for (auto& t : pool) {
+                t.join();
+            }
+        }
+    } joiner{mutex, stop, slot_free, pool};
+    pool.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back(worker);
+    }
+
+    for (std::size_t block = 0; block < blocks; ++block) {
+        Slot& slot = slots[block % window];
+        {
+            std::unique_lock lock(mutex);
+            block_ready.wait(lock, [&slot] { return slot.ready; });
+            if (slot.error) {
+                std::rethrow_exception(slot.error);
+            }
+        }
+        // No worker touches this slot again before `written` passes this block.
+        flush(slot.text);
+        stats.features += slot.stats.features;
+        stats.full_precision += slot.stats.full_precision;
+        {
+            std::lock_guard lock(mutex);
+            slot.ready = false;
+            ++written;
+        }
+        slot_free.notify_all();
+    }
+}
+
 /// Builds the GeoJSON text behind write_geojson (RFC 7946, WGS84), write_geojson_native and
-/// geojson_text, handing it to `flush` in pieces of about 1 MiB. `path` names the target in
-/// errors.
+/// geojson_text, handing it to `flush` in pieces (a block of rows each). `path` names the target
+/// in errors. The text is the same whatever the number of threads.
 GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const std::string& path,
                            const WriteOptions& options, bool native,
                            const std::function<void(std::string&)>& flush) {
@@ -258,79 +544,44 @@ GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
         crs_member = R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:)" +
                      crs.code.substr(0, colon) + "::" + crs.code.substr(colon + 1) + "\"}},\n";
     }
-    GeoJsonStats stats;
-    std::optional<detail::Transformer> to_wgs84;
-    if (!native) {
-        to_wgs84.emplace(detail::crs_definition(crs), "EPSG:4326");
-    }
-    detail::GeosContext geos;
     const int precision = native ? kNativeDecimals : options.precision;
-    const double scale = std::pow(10.0, precision);
+    GeoJsonJob job{layer, crs, path, native, precision, std::pow(10.0, precision), {}};
+    if (!layer.rows.empty()) {
+        for (std::size_t f = 0; f < layer.fields.size(); ++f) {
+            const std::string name = nlohmann::json(layer.fields[f].name).dump();
+            job.field_prefixes.push_back((f ? "," : "") + name + ":");
+        }
+    }
+
+    const std::size_t blocks = (layer.rows.size() + kBlockRows - 1) / kBlockRows;
+    unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
+    threads = static_cast<unsigned>(
+        std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, blocks)));
+
+    GeoJsonStats stats;
     std::string out;
-    out.reserve(1 << 16);
+    // With one thread the calling thread does the work; its PROJ transformer is made before any
+    // output, so a CRS PROJ cannot use fails first, as it does with workers.
+    std::optional<FeatureWriter> writer;
+    if (threads == 1) {
+        writer.emplace(job);
+    }
     out += R"({"type":"FeatureCollection","name":)";
     out += nlohmann::json(layer.name).dump();
     out += ",\n";
     out += crs_member;
     out += "\"features\":[\n";
-    for (std::size_t row = 0; row < layer.rows.size(); ++row) {
-        if (row) {
-            out += ",\n";
-        }
-        out += R"({"type":"Feature","properties":{)";
-        const auto& values = layer.rows[row];
-        for (std::size_t f = 0; f < layer.fields.size(); ++f) {
-            if (f) {
-                out += ',';
-            }
-            out += nlohmann::json(layer.fields[f].name).dump();
-            out += ':';
-            append_value(out, values[f]);
-        }
-        out += R"(},"geometry":)";
-        if (layer.geometries.empty()) {
-            out += "null";
-        } else {
-            Geometry g = layer.geometries[row];
-            const bool ok = !to_wgs84 || std::visit([&to_wgs84](auto& x) {
-                return detail::transform_geometry(x, *to_wgs84);
-            }, g);
-            if (!ok) {
-                throw OutputError("geometry cannot be transformed to WGS84 (row " +
-                                  std::to_string(row + 1) + ")")
-                    .set_source(path);
-            }
-            int decimals = precision;
-            if (auto* polys = std::get_if<MultiPolygon>(&g)) {
-                boost::geometry::correct(*polys);
-                MultiPolygon rounded = *polys;
-                round_points(rounded, scale);
-                std::string reason;
-                bool valid_after = false;
-                try {
-                    auto after = geos.from(rounded);
-                    valid_after = geos.is_valid(after.get(), reason);
-                } catch (const GeometryError&) {
-                    valid_after = false;
-                }
-                // Only a feature that rounding broke keeps full precision; one that was already
-                // invalid is written rounded like the rest.
-                if (!valid_after) {
-                    auto before = geos.from(*polys);
-                    if (geos.is_valid(before.get(), reason)) {
-                        decimals = -1;
-                        ++stats.full_precision;
-                    }
-                }
-            }
-            write_geometry(out, g, decimals);
-        }
-        out += '}';
-        ++stats.features;
-        if (out.size() > (1 << 20)) {
+    if (threads == 1) {
+        for (std::size_t block = 0; block < blocks; ++block) {
+            write_features(job, *writer, block * kBlockRows,
+                           std::min(layer.rows.size(), (block + 1) * kBlockRows), out, stats);
             flush(out);
             out.clear();
         }
+    } else {
+        flush(out);
+        out.clear();
+        write_blocks_parallel(job, blocks, threads, flush, stats);
     }
     out += "\n]}\n";
     flush(out);

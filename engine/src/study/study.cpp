@@ -491,8 +491,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
 
     if (!report.results.empty()) {
         progress.report(0.95, "exporting layers");
+        WriteOptions write = study.write;
+        if (write.threads == 0) {
+            write.threads = study.threads;
+        }
         for (auto& file : export_layers(report.results, model.crs, study.output_dir, study.exports,
-                                        study.write)) {
+                                        write)) {
             report.outputs.push_back(std::move(file));
         }
     }
