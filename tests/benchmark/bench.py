@@ -472,6 +472,9 @@ def main():
     ap.add_argument("--sizes", default="10000,100000", help="parcel counts, comma separated")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     ap.add_argument("--peers", action="store_true", help="also run the peers")
+    ap.add_argument("--python-peer-repeat", type=int, default=None,
+                    help="runs of the GeoPandas and networkx peers (default: --repeat; they take "
+                    "minutes each at 1M parcels)")
     ap.add_argument("--peers-max", type=int, default=0,
                     help="run peers only up to this many parcels (0: all sizes)")
     ap.add_argument("--skip", default="", help="peers to leave out: postgis,geopandas,pgrouting,"
@@ -561,6 +564,7 @@ def main():
             pg.stop()
 
     print_table(results, formats)
+    print_targets(results, formats)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1, default=str)
@@ -595,6 +599,10 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
     row["checks"]["free_space_run_same_built"] = same
     if not same:
         failures.append("%d: built_m2 differs between the runs with and without free space" % n)
+
+
+def py_repeat(args):
+    return args.python_peer_repeat if args.python_peer_repeat else args.repeat
 
 
 def built_of(out):
@@ -642,7 +650,7 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
             r["wall_process"] = r["wall"]
             r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
             return r
-        row["geopandas_occupancy"] = r = median_run(gpd_run, args.repeat)
+        row["geopandas_occupancy"] = r = median_run(gpd_run, py_repeat(args))
         log("  GeoPandas occupancy: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
         g = {k: v[0] for k, v in read_csv(os.path.join(o, "check.csv"), "parcel_id",
                                           ["built_m2"]).items()}
@@ -664,7 +672,7 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
             r["wall_process"] = r["wall"]
             r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
             return r
-        row["networkx_access"] = r = median_run(nx_run, args.repeat)
+        row["networkx_access"] = r = median_run(nx_run, py_repeat(args))
         log("  networkx access: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
         nxd = read_csv(os.path.join(o, "check.csv"), "parcel_id",
                        [k + "_dist_m" for k in KINDS])
@@ -738,6 +746,54 @@ def print_table(results, formats):
         if o and o1 and "overlay" in o.get("phases", {}) and "overlay" in o1.get("phases", {}):
             print("%9d overlay phase speed-up, default threads over 1 thread: %.2fx" % (
                 r["parcels"], o1["phases"]["overlay"]["wall"] / max(1e-9, o["phases"]["overlay"]["wall"])))
+
+
+def print_targets(results, formats):
+    """The issue's targets, each with the measured figure and whether it is met."""
+    fmt0 = formats[0]
+    occ_key = "spaceuse_occupancy_" + fmt0
+    print("\ntargets (median runs; occupancy = %s in, GeoJSON out, no free space like the peers)" % fmt0)
+
+    def verdict(label, value, ok):
+        print("  %-62s %-16s %s" % (label, value, "met" if ok else "NOT MET"))
+
+    for r in results:
+        n = r["parcels"]
+        occ = r.get(occ_key)
+        if not occ:
+            continue
+        for key, label, want in (("postgis_occupancy", "PostGIS", 10.0),
+                                 ("geopandas_occupancy", "GeoPandas", 30.0)):
+            if r.get(key):
+                ratio = r[key]["wall"] / occ["wall"]
+                verdict("%d: occupancy >= %.0fx faster than %s" % (n, want, label),
+                        "%.1fx" % ratio, ratio >= want)
+        if r.get("floor_ogr2ogr"):
+            ratio = occ["wall"] / r["floor_ogr2ogr"]["wall"]
+            verdict("%d: occupancy <= 2x the I/O floor (ogr2ogr)" % n, "%.2fx" % ratio, ratio <= 2.0)
+        acc = r.get("spaceuse_access")
+        for key, label, want in (("pgrouting_access", "pgRouting", 50.0),
+                                 ("networkx_access", "networkx", 20.0)):
+            if acc and r.get(key):
+                ratio = r[key]["wall"] / acc["wall"]
+                verdict("%d: access >= %.0fx faster than %s" % (n, want, label),
+                        "%.1fx" % ratio, ratio >= want)
+        o1 = r.get("spaceuse_occupancy_1thread")
+        if o1 and "overlay" in o1.get("phases", {}) and "overlay" in occ.get("phases", {}):
+            ratio = o1["phases"]["overlay"]["wall"] / max(1e-9, occ["phases"]["overlay"]["wall"])
+            verdict("%d: overlay phase >= 1.7x over 1 thread" % n, "%.2fx" % ratio, ratio >= 1.7)
+        if n >= 1000000:
+            for key in (occ_key, "spaceuse_occupancy_free", "spaceuse_access"):
+                if r.get(key):
+                    mib = r[key]["rss_mb"]
+                    verdict("%d: peak RSS <= 2 GiB (%s)" % (n, key.replace("spaceuse_", "")),
+                            "%.0f MiB" % mib, mib <= 2048)
+    by_n = {r["parcels"]: r for r in results}
+    if 100000 in by_n and 1000000 in by_n:
+        a, b = by_n[100000].get(occ_key), by_n[1000000].get(occ_key)
+        if a and b:
+            growth = b["wall"] / a["wall"]
+            verdict("100k -> 1M occupancy time grows <= 11x", "%.1fx" % growth, growth <= 11.0)
 
 
 if __name__ == "__main__":
