@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <type_traits>
 
 #ifndef SPACEUSE_VERSION
 #define SPACEUSE_VERSION "0.0.0"
@@ -284,8 +285,13 @@ std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& 
     return layers;
 }
 
-std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,
-                                          const OccupancyResult& result) {
+namespace {
+
+/// occupancy_layers; given a non-const result, the free pieces' geometries are moved out of it
+/// (left empty) rather than copied, so a run holds each piece once.
+template <typename Result>
+std::vector<OutputLayer> build_occupancy_layers(const Model& model, const OccupancyOptions& options,
+                                                Result& result) {
     const Layer& parcels = *model.find(options.parcels_layer);
     const Layer& zones = *model.find(options.zones_layer);
     std::vector<OutputLayer> layers;
@@ -347,15 +353,26 @@ std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOpt
                  {"zone_id", FieldType::string},
                  {"area_m2", FieldType::real}};
     std::int64_t piece_id = 0;
-    for (const auto& piece : result.free_pieces) {
+    for (auto& piece : result.free_pieces) {
         const auto& r = result.parcels[piece.parcel];
         fs.rows.push_back({++piece_id, parcels.features[piece.parcel].id,
                            r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}),
                            piece.area_m2});
-        fs.geometries.emplace_back(piece.geometry);
+        if constexpr (std::is_const_v<Result>) {
+            fs.geometries.emplace_back(piece.geometry);
+        } else {
+            fs.geometries.emplace_back(std::move(piece.geometry));
+        }
     }
     layers.push_back(std::move(fs));
     return layers;
+}
+
+}  // namespace
+
+std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,
+                                          const OccupancyResult& result) {
+    return build_occupancy_layers(model, options, result);
 }
 
 Profile resolve_profile(const OccupancySettings& s) {
@@ -460,7 +477,9 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         OccupancyResult result =
             compute_occupancy(model, *occ, scaled_progress(progress_fn, 0.3, 0.8));
         progress.report(0.8, "writing outputs");
-        for (auto& layer : occupancy_layers(model, *occ, result)) {
+        // The free pieces' geometries move into the free_space layer (report.occupancy keeps
+        // their figures).
+        for (auto& layer : build_occupancy_layers(model, *occ, result)) {
             report.results.push_back(std::move(layer));
         }
         OutputLayer table = zone_table(model, *occ, result);
