@@ -17,7 +17,6 @@
 #include <boost/container/static_vector.hpp>
 #include <boost/geometry.hpp>
 #include <boost/geometry/index/rtree.hpp>
-#include <boost/graph/adjacency_list.hpp>
 #include <boost/iterator/function_output_iterator.hpp>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/dijkstra_shortest_paths.hpp>
@@ -85,7 +84,7 @@ unsigned worker_count(unsigned requested) {
 }
 
 /// Runs body(state, i) for every i in [0, n) on up to `threads` threads (the caller's included),
-/// handing out chunks of `chunk` consecutive indices in increasing order. Each thread makes its
+/// handing out chunks of at most `chunk` consecutive indices in increasing order. Each thread makes its
 /// own state with make_state() (a GEOS context, search buffers...). Every index is processed by
 /// exactly one call, so results written into pre-sized slots are the same for any thread count.
 /// When calls throw, the exception of the lowest failing chunk is rethrown after all threads have
@@ -99,6 +98,8 @@ void parallel_for(std::size_t n, unsigned threads, std::size_t chunk, const Make
     if (n == 0) {
         return;
     }
+    // Chunks small enough for every thread to get several (any chunking gives the same result).
+    chunk = std::clamp<std::size_t>(n / (16 * std::max(1U, threads)), 1, chunk);
     const std::size_t chunks = (n + chunk - 1) / chunk;
     threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, chunks));
     std::atomic<std::size_t> next{0};
@@ -204,6 +205,7 @@ public:
             bool backward;
         };
         std::vector<Line> lines;
+        lines.reserve(roads.features.size());
         for (const auto& f : roads.features) {
             const auto& ml = std::get<MultiLineString>(f.geometry);
             const std::string c = cls ? value_as_text(f.attributes[*cls]) : std::string();
@@ -263,6 +265,7 @@ public:
             }
         }
         // Pass 2: cut lines at nodes.
+        m_edges.reserve(lines.size());
         auto node = [this](Vertex& vertex, const Point& p) {
             if (vertex.node == none) {
                 vertex.node = static_cast<std::uint32_t>(m_nodes.size());
@@ -294,7 +297,6 @@ public:
         }
         m_stats.nodes = m_nodes.size();
         m_stats.edges = m_edges.size();
-        find_components();
     }
 
     const NetworkStats& stats() const noexcept { return m_stats; }
@@ -308,7 +310,18 @@ public:
             a.reason = "the network has no usable road";
             return a;
         }
-        const auto best = nearest(m_lc_tree, p);
+        // The nearest segments of all edges usually settle both the nearest edge of the main
+        // component and whether a nearer edge of a small component is passed over: when the
+        // main-component segments among them are nearer than the farthest of them by more than
+        // the tie tolerance (plus a margin for the index's own distance arithmetic), no segment
+        // left out can be nearer or tie; otherwise the main-component index decides.
+        const Hits hits = query(m_all_tree, p);
+        double farthest = 0.0;
+        const Nearest any = best_of(hits, p, false, farthest);
+        Nearest best = best_of(hits, p, true, farthest);
+        if (hits.size() == hits.capacity() && !(best.distance + 1e-9 + 1e-6 < farthest)) {
+            best = best_of(query(m_lc_tree, p), p, false, farthest);
+        }
         a.edge = best.edge;
         a.offset = best.offset;
         a.connector = best.distance;
@@ -320,7 +333,6 @@ public:
             a.reason = buf;
             return a;
         }
-        const auto any = nearest(m_all_tree, p);
         if (any.distance + 1e-9 < best.distance &&
             m_component[m_edges[any.edge].u] != m_largest) {
             char buf[200];
@@ -389,6 +401,9 @@ private:
         m_edges.push_back(std::move(e));
     }
 
+public:
+    /// Connected components (strongly connected for car); attach() and the main-component
+    /// index need them.
     void find_components() {
         const std::size_t n = m_nodes.size();
         m_component.assign(n, 0);
@@ -396,15 +411,19 @@ private:
             return;
         }
         if (m_options.profile == TravelProfile::car) {
-            boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS> g(n);
+            // A compressed graph (one allocation) with each node's arcs in edge order.
+            std::vector<std::pair<std::uint32_t, std::uint32_t>> arcs;
+            arcs.reserve(2 * m_edges.size());
             for (const auto& e : m_edges) {
                 if (e.forward) {
-                    boost::add_edge(e.u, e.v, g);
+                    arcs.emplace_back(e.u, e.v);
                 }
                 if (e.backward) {
-                    boost::add_edge(e.v, e.u, g);
+                    arcs.emplace_back(e.v, e.u);
                 }
             }
+            const boost::compressed_sparse_row_graph<boost::directedS> g(
+                boost::edges_are_unsorted_multi_pass, arcs.begin(), arcs.end(), n);
             std::vector<int> comp(n);
             const int k = boost::strong_components(
                 g, boost::make_iterator_property_map(comp.begin(), boost::get(boost::vertex_index, g)));
@@ -450,12 +469,27 @@ private:
         m_stats.largest_component_nodes = m_component_size.empty() ? 0 : m_component_size[m_largest];
     }
 
-    Nearest nearest(const SegmentTree& tree, const Point& p) const {
+private:
+    using Hits = boost::container::static_vector<SegmentValue, 4>;
+
+    /// The nearest segments of an index. The tree orders candidates by the distance to the
+    /// segment itself; ask a few so that exact ties resolve to the lowest edge index
+    /// (deterministic whatever the tree shape).
+    static Hits query(const SegmentTree& tree, const Point& p) {
+        Hits hits;
+        tree.query(bgi::nearest(p, hits.capacity()), std::back_inserter(hits));
+        return hits;
+    }
+
+    bool main_edge(std::uint32_t edge) const {
+        const Edge& e = m_edges[edge];
+        return m_component[e.u] == m_largest && m_component[e.v] == m_largest;
+    }
+
+    /// The nearest of `hits` (of the main component only when `main_only`), ties to the lowest
+    /// edge index; `farthest` gets the largest distance of any hit.
+    Nearest best_of(const Hits& hits, const Point& p, bool main_only, double& farthest) const {
         Nearest best;
-        // The tree orders candidates by the distance to the segment itself; ask a few so that
-        // exact ties resolve to the lowest edge index (deterministic whatever the tree shape).
-        boost::container::static_vector<SegmentValue, 4> hits;
-        tree.query(bgi::nearest(p, 4), std::back_inserter(hits));
         for (const auto& [seg, ids] : hits) {
             const Point& a = seg.first;
             const Point& b = seg.second;
@@ -466,6 +500,10 @@ private:
             t = std::clamp(t, 0.0, 1.0);
             const Point at(a.x() + t * dx, a.y() + t * dy);
             const double d = bg::distance(p, at);
+            farthest = std::max(farthest, d);
+            if (main_only && !main_edge(ids.first)) {
+                continue;
+            }
             const auto& e = m_edges[ids.first];
             if (d < best.distance - 1e-9 ||
                 (std::fabs(d - best.distance) <= 1e-9 && ids.first < best.edge)) {
@@ -701,13 +739,17 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
     const unsigned threads = worker_count(options.threads);
 
     Network net(roads, options);
-    // The two segment indexes and the reversed graph do not depend on each other.
+    // The components with the main-component index, the index of all edges and the reversed
+    // graph do not depend on each other.
     Csr towards;
     parallel_for(3, threads, 1, stateless, [&](Stateless&, std::size_t task) {
-        if (task == 2) {
-            towards = make_graph(net, true);
+        if (task == 0) {
+            net.find_components();
+            net.build_tree(true);
+        } else if (task == 1) {
+            net.build_tree(false);
         } else {
-            net.build_tree(task == 1);
+            towards = make_graph(net, true);
         }
     });
     AccessResult result;
