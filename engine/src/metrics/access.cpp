@@ -184,7 +184,7 @@ Point representative_point(const Geometry& g) {
 
 class Network {
 public:
-    Network(const Layer& roads, const AccessOptions& options) : m_options(options) {
+    Network(const Layer& roads, const AccessOptions& options, unsigned threads) : m_options(options) {
         // Class and one-way fields are used when the layer has them (OSM names by default).
         const auto cls = roads.field_index(options.class_field);
         const auto oneway = roads.field_index(options.oneway_field);
@@ -198,101 +198,133 @@ public:
         static const std::set<std::string> no_walk = {"motorway", "motorway_link", "proposed",
                                                       "construction", "abandoned"};
 
-        struct Line {
-            const LineString* line;
-            double speed;
-            bool forward;
-            bool backward;
+        // How each road is travelled (features in parallel, into their own slots).
+        struct Travel {
+            bool excluded = false;
+            double speed = 0.0;
+            bool forward = true;
+            bool backward = true;
         };
-        std::vector<Line> lines;
-        lines.reserve(roads.features.size());
-        for (const auto& f : roads.features) {
-            const auto& ml = std::get<MultiLineString>(f.geometry);
+        std::vector<Travel> travel(roads.features.size());
+        parallel_for(travel.size(), threads, 1024, stateless, [&](Stateless&, std::size_t i) {
+            const auto& f = roads.features[i];
+            Travel& t = travel[i];
             const std::string c = cls ? value_as_text(f.attributes[*cls]) : std::string();
             const bool car = options.profile == TravelProfile::car;
             if ((car && no_cars.count(c)) || (!car && no_walk.count(c))) {
-                m_stats.excluded_edges += ml.size();
-                continue;
+                t.excluded = true;
+                return;
             }
-            double kmh = 0.0;
-            bool fw = true;
-            bool bw = true;
             if (options.profile == TravelProfile::walk) {
-                kmh = 5.0;
+                t.speed = 5.0;
             } else if (options.profile == TravelProfile::bike) {
-                kmh = 15.0;
+                t.speed = 15.0;
             } else {
                 if (speed) {
-                    kmh = value_as_number(f.attributes[*speed]).value_or(0.0);
+                    t.speed = value_as_number(f.attributes[*speed]).value_or(0.0);
                 }
-                if (!(kmh > 0)) {
+                if (!(t.speed > 0)) {
                     const auto it = table.find(c);
-                    kmh = it != table.end() ? it->second : default_speed;
+                    t.speed = it != table.end() ? it->second : default_speed;
                 }
                 std::string ow = oneway ? value_as_text(f.attributes[*oneway]) : std::string();
                 std::transform(ow.begin(), ow.end(), ow.begin(),
                                [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
                 if (ow == "yes" || ow == "true" || ow == "1") {
-                    bw = false;
+                    t.backward = false;
                 } else if (ow == "-1" || ow == "reverse") {
-                    fw = false;
+                    t.forward = false;
                 } else if (ow.empty() && (c == "motorway" || c == "motorway_link")) {
-                    bw = false;  // OSM: motorways are one-way unless tagged otherwise
+                    t.backward = false;  // OSM: motorways are one-way unless tagged otherwise
                 }
             }
+        });
+        struct Line {
+            const LineString* line;
+            const Travel* travel;
+        };
+        std::vector<Line> lines;
+        lines.reserve(roads.features.size());
+        for (std::size_t i = 0; i < roads.features.size(); ++i) {
+            const auto& ml = std::get<MultiLineString>(roads.features[i].geometry);
+            if (travel[i].excluded) {
+                m_stats.excluded_edges += ml.size();
+                continue;
+            }
             for (const auto& l : ml) {
-                lines.push_back({&l, kmh, fw, bw});
+                lines.push_back({&l, &travel[i]});
             }
         }
         m_stats.lines = lines.size();
 
-        // Pass 1: how often each vertex occurs (line ends count twice: always nodes). Pass 2
-        // numbers the nodes in first-seen order; one table serves both passes.
+        // Pass 1: how often each vertex occurs (line ends count twice: always nodes).
         struct Vertex {
             std::uint32_t count = 0;
             std::uint32_t node = none;
         };
-        std::size_t vertices = 0;
-        for (const auto& l : lines) {
-            vertices += l.line->size();
+        std::vector<std::size_t> first_vertex(lines.size() + 1, 0);
+        for (std::size_t l = 0; l < lines.size(); ++l) {
+            first_vertex[l + 1] = first_vertex[l] + lines[l].line->size();
         }
         std::unordered_map<Key, Vertex, KeyHash> vertex_of;
-        vertex_of.reserve(vertices);
+        vertex_of.reserve(first_vertex.back());
         for (const auto& l : lines) {
             const auto& pts = *l.line;
             for (std::size_t i = 0; i < pts.size(); ++i) {
                 vertex_of[key(pts[i])].count += (i == 0 || i + 1 == pts.size()) ? 2 : 1;
             }
         }
-        // Pass 2: cut lines at nodes.
-        m_edges.reserve(lines.size());
-        auto node = [this](Vertex& vertex, const Point& p) {
-            if (vertex.node == none) {
-                vertex.node = static_cast<std::uint32_t>(m_nodes.size());
-                m_nodes.push_back(p);
+        // Pass 2: node numbers in first-seen order (serial: the order is the numbering).
+        std::vector<std::uint32_t> vertex_node(first_vertex.back(), none);
+        for (std::size_t l = 0; l < lines.size(); ++l) {
+            const auto& pts = *lines[l].line;
+            for (std::size_t i = 0; i < pts.size(); ++i) {
+                Vertex& vertex = vertex_of.find(key(pts[i]))->second;
+                if (vertex.count >= 2) {
+                    if (vertex.node == none) {
+                        vertex.node = static_cast<std::uint32_t>(m_nodes.size());
+                        m_nodes.push_back(pts[i]);
+                    }
+                    vertex_node[first_vertex[l] + i] = vertex.node;
+                }
             }
-            return vertex.node;
-        };
-        for (const auto& l : lines) {
-            const auto& pts = *l.line;
+        }
+        // Pass 3: cut lines at nodes (lines in parallel), then the edges in line order.
+        std::vector<std::vector<Edge>> pieces(lines.size());
+        parallel_for(lines.size(), threads, 1024, stateless, [&](Stateless&, std::size_t l) {
+            const auto& pts = *lines[l].line;
+            const Travel& t = *lines[l].travel;
+            const std::uint32_t* nodes = &vertex_node[first_vertex[l]];
             Edge e;
-            e.u = node(vertex_of.find(key(pts.front()))->second, pts.front());
+            e.u = nodes[0];
             e.points.push_back(m_nodes[e.u]);
             for (std::size_t i = 1; i < pts.size(); ++i) {
-                Vertex& vertex = vertex_of.find(key(pts[i]))->second;
-                const bool is_node = vertex.count >= 2;
-                const Point p = is_node ? m_nodes[node(vertex, pts[i])] : pts[i];
+                const bool is_node = nodes[i] != none;
+                const Point p = is_node ? m_nodes[nodes[i]] : pts[i];
                 if (bg::equals(p, e.points.back())) {
                     continue;  // repeated vertex
                 }
                 e.points.push_back(p);
                 if (is_node) {
-                    e.v = vertex.node;
-                    finish_edge(e, l.speed, l.forward, l.backward);
+                    e.v = nodes[i];
+                    if (finish_edge(e, t.speed, t.forward, t.backward)) {
+                        pieces[l].push_back(std::move(e));
+                    }
                     e = Edge{};
-                    e.u = vertex.node;
+                    e.u = nodes[i];
                     e.points.push_back(m_nodes[e.u]);
                 }
+            }
+        });
+        std::size_t edges = 0;
+        for (const auto& p : pieces) {
+            edges += p.size();
+        }
+        m_edges.reserve(edges);
+        for (auto& p : pieces) {
+            for (auto& e : p) {
+                m_stats.total_length_m += e.length;
+                m_edges.push_back(std::move(e));
             }
         }
         m_stats.nodes = m_nodes.size();
@@ -384,7 +416,8 @@ private:
         return {std::bit_cast<std::uint64_t>(p.x() + 0.0), std::bit_cast<std::uint64_t>(p.y() + 0.0)};
     }
 
-    void finish_edge(Edge& e, double speed, bool fw, bool bw) {
+    /// Lengths of a finished edge; false when it has none (dropped).
+    static bool finish_edge(Edge& e, double speed, bool fw, bool bw) {
         e.cumulative.resize(e.points.size());
         e.cumulative[0] = 0.0;
         for (std::size_t i = 1; i < e.points.size(); ++i) {
@@ -392,13 +425,12 @@ private:
         }
         e.length = e.cumulative.back();
         if (e.length <= 0.0) {
-            return;
+            return false;
         }
         e.speed_kmh = speed;
         e.forward = fw;
         e.backward = bw;
-        m_stats.total_length_m += e.length;
-        m_edges.push_back(std::move(e));
+        return true;
     }
 
 public:
@@ -738,7 +770,7 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
     // progress, so the result is the same for any thread count.
     const unsigned threads = worker_count(options.threads);
 
-    Network net(roads, options);
+    Network net(roads, options, threads);
     // The components with the main-component index, the index of all edges and the reversed
     // graph do not depend on each other.
     Csr towards;
@@ -758,9 +790,16 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
 
     // Origins.
     const std::size_t n = origins.features.size();
-    std::vector<Attachment> origin_at(n);
-    result.access_points.resize(n);
-    result.snap_m.resize(n);
+    std::vector<Attachment> origin_at;
+    parallel_for(3, threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        if (task == 0) {
+            origin_at.resize(n);
+        } else if (task == 1) {
+            result.access_points.resize(n);
+        } else {
+            result.snap_m.resize(n);
+        }
+    });
     parallel_for(n, threads, 256, lazy_geos, [&](LazyGeos& lazy, std::size_t i) {
         Point p = representative_point(origins.features[i].geometry);
         if (options.access_point == AccessPoint::boundary) {
@@ -901,15 +940,33 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
 
     // Per origin and kind: the nearest facility over the network and in a straight line.
     progress.report(0.5, "nearest facilities: origins");
-    for (auto& ka : kind_access) {
-        ka.dist_m.resize(n);
-        ka.time_min.resize(n);
-        ka.eucl_m.resize(n);
-        ka.facility_id.resize(n);
-        ka.facility_snap_m.resize(n);
-        ka.snap_note.resize(n);
-        ka.reason.resize(n);
-    }
+    // Slots sized in parallel too: first touching them is a cost of its own at 1M origins.
+    parallel_for(7 * kinds, threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        KindAccess& ka = kind_access[task / 7];
+        switch (task % 7) {
+        case 0:
+            ka.dist_m.resize(n);
+            break;
+        case 1:
+            ka.time_min.resize(n);
+            break;
+        case 2:
+            ka.eucl_m.resize(n);
+            break;
+        case 3:
+            ka.facility_id.resize(n);
+            break;
+        case 4:
+            ka.facility_snap_m.resize(n);
+            break;
+        case 5:
+            ka.snap_note.resize(n);
+            break;
+        default:
+            ka.reason.resize(n);
+            break;
+        }
+    });
     parallel_for(n, threads, 256, stateless, [&](Stateless&, std::size_t i) {
         const Point& p = result.access_points[i];
         const auto& a = origin_at[i];
