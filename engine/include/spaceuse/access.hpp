@@ -66,6 +66,8 @@ struct AccessOptions {
     double opportunities_min = 15.0;
     /// Optional zones layer for zone aggregates.
     std::string zones_layer;
+    /// Worker threads (0: hardware concurrency). Results do not depend on it.
+    unsigned threads = 0;
 };
 
 /// Default car speeds (km/h) by OSM highway class.

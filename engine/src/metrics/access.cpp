@@ -14,21 +14,25 @@
 #include <spaceuse/access.hpp>
 #include <spaceuse/error.hpp>
 
+#include <boost/container/static_vector.hpp>
 #include <boost/geometry.hpp>
 #include <boost/geometry/index/rtree.hpp>
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/dijkstra_shortest_paths.hpp>
 #include <boost/graph/strong_components.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 namespace bg = boost::geometry;
@@ -75,6 +79,86 @@ struct KeyHash {
 };
 using Key = std::pair<std::uint64_t, std::uint64_t>;
 
+unsigned worker_count(unsigned requested) {
+    return requested != 0 ? requested : std::max(1U, std::thread::hardware_concurrency());
+}
+
+/// Runs body(state, i) for every i in [0, n) on up to `threads` threads (the caller's included),
+/// handing out chunks of at most `chunk` consecutive indices in increasing order. Each thread makes its
+/// own state with make_state() (a GEOS context, search buffers...). Every index is processed by
+/// exactly one call, so results written into pre-sized slots are the same for any thread count.
+/// When calls throw, the exception of the lowest failing chunk is rethrown after all threads have
+/// stopped: chunks after it are skipped and chunks before it still run, so the error reported
+/// does not depend on the thread count either.
+// A small loop over std::thread, as in occupancy.cpp: the project has no task library, and this
+// one pattern (independent slots, ordered chunks) is all the analysis needs.
+template <typename MakeState, typename Body>
+void parallel_for(std::size_t n, unsigned threads, std::size_t chunk, const MakeState& make_state,
+                  const Body& body) {
+    if (n == 0) {
+        return;
+    }
+    // Chunks small enough for every thread to get several (any chunking gives the same result).
+    chunk = std::clamp<std::size_t>(n / (16 * std::max(1U, threads)), 1, chunk);
+    const std::size_t chunks = (n + chunk - 1) / chunk;
+    threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, chunks));
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> failed{chunks};  // lowest failing chunk (chunks: none)
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto fail = [&](std::size_t c) {
+        const std::lock_guard lock(failure_mutex);
+        if (c < failed.load()) {
+            failed = c;
+            failure = std::current_exception();
+        }
+    };
+    auto run = [&] {
+        std::size_t c = 0;
+        try {
+            auto state = make_state();
+            while ((c = next.fetch_add(1)) < chunks && c < failed.load()) {
+                const std::size_t end = std::min(n, (c + 1) * chunk);
+                for (std::size_t i = c * chunk; i < end; ++i) {
+                    body(state, i);
+                }
+            }
+        } catch (...) {
+            fail(c);
+        }
+    };
+    {
+        std::vector<std::jthread> pool;
+        try {
+            for (unsigned t = 1; t < threads; ++t) {
+                pool.emplace_back(run);
+            }
+        } catch (...) {
+            fail(0);  // no thread: stop the ones started (joined when the pool goes)
+        }
+        run();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+/// No per-thread state.
+struct Stateless {};
+constexpr auto stateless = [] { return Stateless{}; };
+
+/// A GEOS context made on first use (one per thread).
+struct LazyGeos {
+    std::optional<detail::GeosContext> context;
+    const detail::GeosContext& get() {
+        if (!context) {
+            context.emplace();
+        }
+        return *context;
+    }
+};
+constexpr auto lazy_geos = [] { return LazyGeos{}; };
+
 const Layer& require_layer(const Model& model, const std::string& name, const char* what) {
     const Layer* layer = model.find(name);
     if (layer == nullptr) {
@@ -100,7 +184,7 @@ Point representative_point(const Geometry& g) {
 
 class Network {
 public:
-    Network(const Layer& roads, const AccessOptions& options) : m_options(options) {
+    Network(const Layer& roads, const AccessOptions& options, unsigned threads) : m_options(options) {
         // Class and one-way fields are used when the layer has them (OSM names by default).
         const auto cls = roads.field_index(options.class_field);
         const auto oneway = roads.field_index(options.oneway_field);
@@ -114,97 +198,137 @@ public:
         static const std::set<std::string> no_walk = {"motorway", "motorway_link", "proposed",
                                                       "construction", "abandoned"};
 
-        struct Line {
-            const LineString* line;
-            double speed;
-            bool forward;
-            bool backward;
+        // How each road is travelled (features in parallel, into their own slots).
+        struct Travel {
+            bool excluded = false;
+            double speed = 0.0;
+            bool forward = true;
+            bool backward = true;
         };
-        std::vector<Line> lines;
-        for (const auto& f : roads.features) {
-            const auto& ml = std::get<MultiLineString>(f.geometry);
+        std::vector<Travel> travel(roads.features.size());
+        parallel_for(travel.size(), threads, 1024, stateless, [&](Stateless&, std::size_t i) {
+            const auto& f = roads.features[i];
+            Travel& t = travel[i];
             const std::string c = cls ? value_as_text(f.attributes[*cls]) : std::string();
             const bool car = options.profile == TravelProfile::car;
             if ((car && no_cars.count(c)) || (!car && no_walk.count(c))) {
-                m_stats.excluded_edges += ml.size();
-                continue;
+                t.excluded = true;
+                return;
             }
-            double kmh = 0.0;
-            bool fw = true;
-            bool bw = true;
             if (options.profile == TravelProfile::walk) {
-                kmh = 5.0;
+                t.speed = 5.0;
             } else if (options.profile == TravelProfile::bike) {
-                kmh = 15.0;
+                t.speed = 15.0;
             } else {
                 if (speed) {
-                    kmh = value_as_number(f.attributes[*speed]).value_or(0.0);
+                    t.speed = value_as_number(f.attributes[*speed]).value_or(0.0);
                 }
-                if (!(kmh > 0)) {
+                if (!(t.speed > 0)) {
                     const auto it = table.find(c);
-                    kmh = it != table.end() ? it->second : default_speed;
+                    t.speed = it != table.end() ? it->second : default_speed;
                 }
                 std::string ow = oneway ? value_as_text(f.attributes[*oneway]) : std::string();
                 std::transform(ow.begin(), ow.end(), ow.begin(),
                                [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
                 if (ow == "yes" || ow == "true" || ow == "1") {
-                    bw = false;
+                    t.backward = false;
                 } else if (ow == "-1" || ow == "reverse") {
-                    fw = false;
+                    t.forward = false;
                 } else if (ow.empty() && (c == "motorway" || c == "motorway_link")) {
-                    bw = false;  // OSM: motorways are one-way unless tagged otherwise
+                    t.backward = false;  // OSM: motorways are one-way unless tagged otherwise
                 }
             }
+        });
+        struct Line {
+            const LineString* line;
+            const Travel* travel;
+        };
+        std::vector<Line> lines;
+        lines.reserve(roads.features.size());
+        for (std::size_t i = 0; i < roads.features.size(); ++i) {
+            const auto& ml = std::get<MultiLineString>(roads.features[i].geometry);
+            if (travel[i].excluded) {
+                m_stats.excluded_edges += ml.size();
+                continue;
+            }
             for (const auto& l : ml) {
-                lines.push_back({&l, kmh, fw, bw});
+                lines.push_back({&l, &travel[i]});
             }
         }
         m_stats.lines = lines.size();
 
         // Pass 1: how often each vertex occurs (line ends count twice: always nodes).
-        std::unordered_map<Key, std::uint32_t, KeyHash> count;
+        struct Vertex {
+            std::uint32_t count = 0;
+            std::uint32_t node = none;
+        };
+        std::vector<std::size_t> first_vertex(lines.size() + 1, 0);
+        for (std::size_t l = 0; l < lines.size(); ++l) {
+            first_vertex[l + 1] = first_vertex[l] + lines[l].line->size();
+        }
+        std::unordered_map<Key, Vertex, KeyHash> vertex_of;
+        vertex_of.reserve(first_vertex.back());
         for (const auto& l : lines) {
             const auto& pts = *l.line;
             for (std::size_t i = 0; i < pts.size(); ++i) {
-                count[key(pts[i])] += (i == 0 || i + 1 == pts.size()) ? 2 : 1;
+                vertex_of[key(pts[i])].count += (i == 0 || i + 1 == pts.size()) ? 2 : 1;
             }
         }
-        // Pass 2: cut lines at nodes.
-        std::unordered_map<Key, std::uint32_t, KeyHash> node_of;
-        auto node = [&](const Point& p) {
-            const Key k = key(p);
-            auto it = node_of.find(k);
-            if (it == node_of.end()) {
-                it = node_of.emplace(k, static_cast<std::uint32_t>(m_nodes.size())).first;
-                m_nodes.push_back(p);
+        // Pass 2: node numbers in first-seen order (serial: the order is the numbering).
+        std::vector<std::uint32_t> vertex_node(first_vertex.back(), none);
+        for (std::size_t l = 0; l < lines.size(); ++l) {
+            const auto& pts = *lines[l].line;
+            for (std::size_t i = 0; i < pts.size(); ++i) {
+                Vertex& vertex = vertex_of.find(key(pts[i]))->second;
+                if (vertex.count >= 2) {
+                    if (vertex.node == none) {
+                        vertex.node = static_cast<std::uint32_t>(m_nodes.size());
+                        m_nodes.push_back(pts[i]);
+                    }
+                    vertex_node[first_vertex[l] + i] = vertex.node;
+                }
             }
-            return it->second;
-        };
-        for (const auto& l : lines) {
-            const auto& pts = *l.line;
+        }
+        // Pass 3: cut lines at nodes (lines in parallel), then the edges in line order.
+        std::vector<std::vector<Edge>> pieces(lines.size());
+        parallel_for(lines.size(), threads, 1024, stateless, [&](Stateless&, std::size_t l) {
+            const auto& pts = *lines[l].line;
+            const Travel& t = *lines[l].travel;
+            const std::uint32_t* nodes = &vertex_node[first_vertex[l]];
             Edge e;
-            e.u = node(pts.front());
+            e.u = nodes[0];
             e.points.push_back(m_nodes[e.u]);
             for (std::size_t i = 1; i < pts.size(); ++i) {
-                const bool is_node = count[key(pts[i])] >= 2;
-                const Point p = is_node ? m_nodes[node(pts[i])] : pts[i];
+                const bool is_node = nodes[i] != none;
+                const Point p = is_node ? m_nodes[nodes[i]] : pts[i];
                 if (bg::equals(p, e.points.back())) {
                     continue;  // repeated vertex
                 }
                 e.points.push_back(p);
                 if (is_node) {
-                    e.v = node(pts[i]);
-                    finish_edge(e, l.speed, l.forward, l.backward);
+                    e.v = nodes[i];
+                    if (finish_edge(e, t.speed, t.forward, t.backward)) {
+                        pieces[l].push_back(std::move(e));
+                    }
                     e = Edge{};
-                    e.u = node(pts[i]);
+                    e.u = nodes[i];
                     e.points.push_back(m_nodes[e.u]);
                 }
+            }
+        });
+        std::size_t edges = 0;
+        for (const auto& p : pieces) {
+            edges += p.size();
+        }
+        m_edges.reserve(edges);
+        for (auto& p : pieces) {
+            for (auto& e : p) {
+                m_stats.total_length_m += e.length;
+                m_edges.push_back(std::move(e));
             }
         }
         m_stats.nodes = m_nodes.size();
         m_stats.edges = m_edges.size();
-        find_components();
-        build_trees();
     }
 
     const NetworkStats& stats() const noexcept { return m_stats; }
@@ -218,7 +342,18 @@ public:
             a.reason = "the network has no usable road";
             return a;
         }
-        const auto best = nearest(m_lc_tree, p);
+        // The nearest segments of all edges usually settle both the nearest edge of the main
+        // component and whether a nearer edge of a small component is passed over: when the
+        // main-component segments among them are nearer than the farthest of them by more than
+        // the tie tolerance (plus a margin for the index's own distance arithmetic), no segment
+        // left out can be nearer or tie; otherwise the main-component index decides.
+        const Hits hits = query(m_all_tree, p);
+        double farthest = 0.0;
+        const Nearest any = best_of(hits, p, false, farthest);
+        Nearest best = best_of(hits, p, true, farthest);
+        if (hits.size() == hits.capacity() && !(best.distance + 1e-9 + 1e-6 < farthest)) {
+            best = best_of(query(m_lc_tree, p), p, false, farthest);
+        }
         a.edge = best.edge;
         a.offset = best.offset;
         a.connector = best.distance;
@@ -230,7 +365,6 @@ public:
             a.reason = buf;
             return a;
         }
-        const auto any = nearest(m_all_tree, p);
         if (any.distance + 1e-9 < best.distance &&
             m_component[m_edges[any.edge].u] != m_largest) {
             char buf[200];
@@ -243,6 +377,23 @@ public:
         }
         a.ok = true;
         return a;
+    }
+
+    /// Builds the segment index of all edges (`main_only` false) or of the edges of the largest
+    /// component; attach() needs both. The two builds touch different members and may run
+    /// at the same time.
+    void build_tree(bool main_only) {
+        std::vector<SegmentValue> values;
+        for (std::uint32_t ei = 0; ei < m_edges.size(); ++ei) {
+            const auto& e = m_edges[ei];
+            if (main_only && (m_component[e.u] != m_largest || m_component[e.v] != m_largest)) {
+                continue;
+            }
+            for (std::uint32_t s = 0; s + 1 < e.points.size(); ++s) {
+                values.push_back({Segment(e.points[s], e.points[s + 1]), {ei, s}});
+            }
+        }
+        (main_only ? m_lc_tree : m_all_tree) = SegmentTree(values.begin(), values.end());
     }
 
     std::uint32_t largest() const noexcept { return m_largest; }
@@ -265,7 +416,8 @@ private:
         return {std::bit_cast<std::uint64_t>(p.x() + 0.0), std::bit_cast<std::uint64_t>(p.y() + 0.0)};
     }
 
-    void finish_edge(Edge& e, double speed, bool fw, bool bw) {
+    /// Lengths of a finished edge; false when it has none (dropped).
+    static bool finish_edge(Edge& e, double speed, bool fw, bool bw) {
         e.cumulative.resize(e.points.size());
         e.cumulative[0] = 0.0;
         for (std::size_t i = 1; i < e.points.size(); ++i) {
@@ -273,15 +425,17 @@ private:
         }
         e.length = e.cumulative.back();
         if (e.length <= 0.0) {
-            return;
+            return false;
         }
         e.speed_kmh = speed;
         e.forward = fw;
         e.backward = bw;
-        m_stats.total_length_m += e.length;
-        m_edges.push_back(std::move(e));
+        return true;
     }
 
+public:
+    /// Connected components (strongly connected for car); attach() and the main-component
+    /// index need them.
     void find_components() {
         const std::size_t n = m_nodes.size();
         m_component.assign(n, 0);
@@ -289,15 +443,19 @@ private:
             return;
         }
         if (m_options.profile == TravelProfile::car) {
-            boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS> g(n);
+            // A compressed graph (one allocation) with each node's arcs in edge order.
+            std::vector<std::pair<std::uint32_t, std::uint32_t>> arcs;
+            arcs.reserve(2 * m_edges.size());
             for (const auto& e : m_edges) {
                 if (e.forward) {
-                    boost::add_edge(e.u, e.v, g);
+                    arcs.emplace_back(e.u, e.v);
                 }
                 if (e.backward) {
-                    boost::add_edge(e.v, e.u, g);
+                    arcs.emplace_back(e.v, e.u);
                 }
             }
+            const boost::compressed_sparse_row_graph<boost::directedS> g(
+                boost::edges_are_unsorted_multi_pass, arcs.begin(), arcs.end(), n);
             std::vector<int> comp(n);
             const int k = boost::strong_components(
                 g, boost::make_iterator_property_map(comp.begin(), boost::get(boost::vertex_index, g)));
@@ -343,30 +501,27 @@ private:
         m_stats.largest_component_nodes = m_component_size.empty() ? 0 : m_component_size[m_largest];
     }
 
-    void build_trees() {
-        std::vector<SegmentValue> all;
-        std::vector<SegmentValue> lc;
-        for (std::uint32_t ei = 0; ei < m_edges.size(); ++ei) {
-            const auto& e = m_edges[ei];
-            const bool main = m_component[e.u] == m_largest && m_component[e.v] == m_largest;
-            for (std::uint32_t s = 0; s + 1 < e.points.size(); ++s) {
-                SegmentValue v{Segment(e.points[s], e.points[s + 1]), {ei, s}};
-                all.push_back(v);
-                if (main) {
-                    lc.push_back(v);
-                }
-            }
-        }
-        m_all_tree = SegmentTree(all.begin(), all.end());
-        m_lc_tree = SegmentTree(lc.begin(), lc.end());
+private:
+    using Hits = boost::container::static_vector<SegmentValue, 4>;
+
+    /// The nearest segments of an index. The tree orders candidates by the distance to the
+    /// segment itself; ask a few so that exact ties resolve to the lowest edge index
+    /// (deterministic whatever the tree shape).
+    static Hits query(const SegmentTree& tree, const Point& p) {
+        Hits hits;
+        tree.query(bgi::nearest(p, hits.capacity()), std::back_inserter(hits));
+        return hits;
     }
 
-    Nearest nearest(const SegmentTree& tree, const Point& p) const {
+    bool main_edge(std::uint32_t edge) const {
+        const Edge& e = m_edges[edge];
+        return m_component[e.u] == m_largest && m_component[e.v] == m_largest;
+    }
+
+    /// The nearest of `hits` (of the main component only when `main_only`), ties to the lowest
+    /// edge index; `farthest` gets the largest distance of any hit.
+    Nearest best_of(const Hits& hits, const Point& p, bool main_only, double& farthest) const {
         Nearest best;
-        // The tree orders candidates by the distance to the segment itself; ask a few so that
-        // exact ties resolve to the lowest edge index (deterministic whatever the tree shape).
-        std::vector<SegmentValue> hits;
-        tree.query(bgi::nearest(p, 4), std::back_inserter(hits));
         for (const auto& [seg, ids] : hits) {
             const Point& a = seg.first;
             const Point& b = seg.second;
@@ -377,6 +532,10 @@ private:
             t = std::clamp(t, 0.0, 1.0);
             const Point at(a.x() + t * dx, a.y() + t * dy);
             const double d = bg::distance(p, at);
+            farthest = std::max(farthest, d);
+            if (main_only && !main_edge(ids.first)) {
+                continue;
+            }
             const auto& e = m_edges[ids.first];
             if (d < best.distance - 1e-9 ||
                 (std::fabs(d - best.distance) <= 1e-9 && ids.first < best.edge)) {
@@ -607,23 +766,47 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
     if (options.facilities.empty()) {
         throw ConfigError("accessibility needs at least one facility layer");
     }
+    // Every parallel step below writes into pre-sized slots and only the calling thread reports
+    // progress, so the result is the same for any thread count.
+    const unsigned threads = worker_count(options.threads);
 
-    const Network net(roads, options);
+    Network net(roads, options, threads);
+    // The components with the main-component index, the index of all edges and the reversed
+    // graph do not depend on each other.
+    Csr towards;
+    parallel_for(3, threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        if (task == 0) {
+            net.find_components();
+            net.build_tree(true);
+        } else if (task == 1) {
+            net.build_tree(false);
+        } else {
+            towards = make_graph(net, true);
+        }
+    });
     AccessResult result;
     result.network = net.stats();
-    const Csr towards = make_graph(net, true);
     progress.report(0.2, "attaching origins");
 
     // Origins.
     const std::size_t n = origins.features.size();
-    std::vector<Attachment> origin_at(n);
-    detail::GeosContext geos;
-    for (std::size_t i = 0; i < n; ++i) {
+    std::vector<Attachment> origin_at;
+    parallel_for(3, threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        if (task == 0) {
+            origin_at.resize(n);
+        } else if (task == 1) {
+            result.access_points.resize(n);
+        } else {
+            result.snap_m.resize(n);
+        }
+    });
+    parallel_for(n, threads, 256, lazy_geos, [&](LazyGeos& lazy, std::size_t i) {
         Point p = representative_point(origins.features[i].geometry);
         if (options.access_point == AccessPoint::boundary) {
             if (const auto* mp = std::get_if<MultiPolygon>(&origins.features[i].geometry)) {
                 const Attachment first = net.attach(p);
                 if (first.ok) {
+                    const auto& geos = lazy.get();
                     auto poly = geos.from(*mp);
                     auto boundary = geos.own(GEOSBoundary_r(geos.handle(), poly.get()), "boundary");
                     auto target = geos.from(first.at);
@@ -638,11 +821,10 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 }
             }
         }
-        result.access_points.push_back(p);
+        result.access_points[i] = p;
         origin_at[i] = net.attach(p);
-        result.snap_m.push_back(origin_at[i].ok ? std::optional<double>(origin_at[i].connector)
-                                                : std::nullopt);
-    }
+        result.snap_m[i] = origin_at[i].ok ? std::optional<double>(origin_at[i].connector) : std::nullopt;
+    });
 
     // Facilities by kind, in first-seen order of kinds.
     std::vector<std::string> kind_names;
@@ -652,8 +834,8 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
         const Layer& layer = require_layer(model, source.layer, "facilities");
         const auto kind_field = layer.require_field(source.kind_field);
         for (std::size_t i = 0; i < layer.features.size(); ++i) {
-            const std::string kind = kind_field ? value_as_text(layer.features[i].attributes[*kind_field])
-                                                : source.kind;
+            std::string kind = kind_field ? value_as_text(layer.features[i].attributes[*kind_field])
+                                          : source.kind;
             if (kind.empty() || (!options.kinds.empty() &&
                                  std::find(options.kinds.begin(), options.kinds.end(), kind) ==
                                      options.kinds.end())) {
@@ -666,27 +848,51 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
             Facility f;
             f.feature = i;
             f.point = representative_point(layer.features[i].geometry);
-            f.attachment = net.attach(f.point);
             by_kind[kind].push_back(f);
         }
     }
+    std::vector<Facility*> all_facilities;
+    for (auto& [kind, list] : by_kind) {
+        for (auto& f : list) {
+            all_facilities.push_back(&f);
+        }
+    }
+    parallel_for(all_facilities.size(), threads, 64, stateless, [&](Stateless&, std::size_t i) {
+        all_facilities[i]->attachment = net.attach(all_facilities[i]->point);
+    });
 
-    const double span = 0.6 / std::max<std::size_t>(1, kind_names.size());
-    for (std::size_t k = 0; k < kind_names.size(); ++k) {
+    // Per kind: seeds, then one search for distances and one for times, all searches at once.
+    progress.report(0.25, "nearest facilities: searching the network");
+    using PointValue = std::pair<Point, std::uint32_t>;
+    using PointTree = bgi::rtree<PointValue, bgi::rstar<16>>;
+    struct KindSearch {
+        const Layer* layer = nullptr;
+        const std::vector<Facility>* facilities = nullptr;
+        std::vector<double> dist;
+        std::vector<double> time;
+        std::vector<std::uint32_t> dlabel;
+        std::vector<std::uint32_t> tlabel;
+        // Facilities by edge, for origins on the same edge.
+        std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> on_edge;
+        PointTree tree;  // straight-line nearest facility
+    };
+    const std::size_t kinds = kind_names.size();
+    std::vector<KindSearch> search(kinds);
+    std::vector<KindAccess> kind_access(kinds);
+    for (std::size_t k = 0; k < kinds; ++k) {
         const std::string& kind = kind_names[k];
-        progress.report(0.25 + span * static_cast<double>(k), "nearest " + kind);
-        const Layer& flayer = *kind_layer[kind];
-        const auto& facilities = by_kind[kind];
-        KindAccess ka;
+        KindSearch& s = search[k];
+        KindAccess& ka = kind_access[k];
+        s.layer = kind_layer[kind];
+        s.facilities = &by_kind[kind];
+        const auto& facilities = *s.facilities;
         ka.kind = kind;
         ka.field_prefix = safe_field_name(kind);
         ka.facilities = facilities.size();
-
-        std::vector<double> dist(net.node_count(), inf);
-        std::vector<double> time(net.node_count(), inf);
-        std::vector<std::uint32_t> dlabel(net.node_count(), none);
-        std::vector<std::uint32_t> tlabel(net.node_count(), none);
-        std::map<std::uint32_t, std::vector<std::uint32_t>> on_edge;
+        s.dist.assign(net.node_count(), inf);
+        s.time.assign(net.node_count(), inf);
+        s.dlabel.assign(net.node_count(), none);
+        s.tlabel.assign(net.node_count(), none);
         auto seed = [](std::vector<double>& d, std::vector<std::uint32_t>& l, std::uint32_t node,
                        double value, std::uint32_t label) {
             if (value < d[node]) {
@@ -694,77 +900,108 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 l[node] = label;
             }
         };
+        std::vector<PointValue> points;
+        points.reserve(facilities.size());
         for (std::uint32_t fi = 0; fi < facilities.size(); ++fi) {
+            points.emplace_back(facilities[fi].point, fi);
             const auto& a = facilities[fi].attachment;
             if (!a.ok) {
                 ++ka.facilities_unsnapped;
                 continue;
             }
             const Edge& e = net.edges()[a.edge];
-            on_edge[a.edge].push_back(fi);
+            s.on_edge[a.edge].push_back(fi);
             // Reversed search: an origin reaches the facility through u going forward, or
             // through v going backward.
             if (e.forward) {
-                seed(dist, dlabel, e.u, a.offset + a.connector, fi);
-                seed(time, tlabel, e.u, e.minutes(a.offset + a.connector), fi);
+                seed(s.dist, s.dlabel, e.u, a.offset + a.connector, fi);
+                seed(s.time, s.tlabel, e.u, e.minutes(a.offset + a.connector), fi);
             }
             if (e.backward) {
-                seed(dist, dlabel, e.v, e.length - a.offset + a.connector, fi);
-                seed(time, tlabel, e.v, e.minutes(e.length - a.offset + a.connector), fi);
+                seed(s.dist, s.dlabel, e.v, e.length - a.offset + a.connector, fi);
+                seed(s.time, s.tlabel, e.v, e.minutes(e.length - a.offset + a.connector), fi);
             }
         }
+        s.tree = PointTree(points.begin(), points.end());
         if (ka.facilities_unsnapped > 0) {
             result.warnings.push_back(std::to_string(ka.facilities_unsnapped) + " of " +
                                       std::to_string(facilities.size()) + " '" + kind +
                                       "' facilities are farther than max-snap from the network");
         }
-        multi_source(towards, &EdgeWeight::length, dist, dlabel);
-        multi_source(towards, &EdgeWeight::minutes, time, tlabel);
-
-        // Straight-line nearest facility.
-        using PointValue = std::pair<Point, std::uint32_t>;
-        std::vector<PointValue> pv;
-        for (std::uint32_t fi = 0; fi < facilities.size(); ++fi) {
-            pv.emplace_back(facilities[fi].point, fi);
+    }
+    parallel_for(2 * kinds, threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        KindSearch& s = search[task / 2];
+        if (task % 2 == 0) {
+            multi_source(towards, &EdgeWeight::length, s.dist, s.dlabel);
+        } else {
+            multi_source(towards, &EdgeWeight::minutes, s.time, s.tlabel);
         }
-        const bgi::rtree<PointValue, bgi::rstar<16>> ftree(pv.begin(), pv.end());
+    });
 
-        for (std::size_t i = 0; i < n; ++i) {
-            const Point& p = result.access_points[i];
-            std::vector<PointValue> near;
-            ftree.query(bgi::nearest(p, 1), std::back_inserter(near));
-            ka.eucl_m.push_back(near.empty() ? std::nullopt
-                                             : std::optional<double>(bg::distance(p, near[0].first)));
-            const auto& a = origin_at[i];
-            ka.snap_note.push_back(a.note);
+    // Per origin and kind: the nearest facility over the network and in a straight line.
+    progress.report(0.5, "nearest facilities: origins");
+    // Slots sized in parallel too: first touching them is a cost of its own at 1M origins.
+    parallel_for(7 * kinds, threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        KindAccess& ka = kind_access[task / 7];
+        switch (task % 7) {
+        case 0:
+            ka.dist_m.resize(n);
+            break;
+        case 1:
+            ka.time_min.resize(n);
+            break;
+        case 2:
+            ka.eucl_m.resize(n);
+            break;
+        case 3:
+            ka.facility_id.resize(n);
+            break;
+        case 4:
+            ka.facility_snap_m.resize(n);
+            break;
+        case 5:
+            ka.snap_note.resize(n);
+            break;
+        default:
+            ka.reason.resize(n);
+            break;
+        }
+    });
+    parallel_for(n, threads, 256, stateless, [&](Stateless&, std::size_t i) {
+        const Point& p = result.access_points[i];
+        const auto& a = origin_at[i];
+        for (std::size_t k = 0; k < kinds; ++k) {
+            const KindSearch& s = search[k];
+            KindAccess& ka = kind_access[k];
+            s.tree.query(bgi::nearest(p, 1),
+                         boost::make_function_output_iterator(
+                             [&](const PointValue& v) { ka.eucl_m[i] = bg::distance(p, v.first); }));
+            ka.snap_note[i] = a.note;
             if (!a.ok) {
-                ka.dist_m.push_back(std::nullopt);
-                ka.time_min.push_back(std::nullopt);
-                ka.facility_id.emplace_back();
-                ka.facility_snap_m.push_back(std::nullopt);
-                ka.reason.push_back(a.reason);
+                ka.reason[i] = a.reason;
                 continue;
             }
+            const auto& facilities = *s.facilities;
             const Edge& e = net.edges()[a.edge];
             double best_d = inf;
             double best_t = inf;
             std::uint32_t best_f = none;
-            if (e.forward && dist[e.v] < inf) {
-                best_d = e.length - a.offset + dist[e.v];
-                best_f = dlabel[e.v];
+            if (e.forward && s.dist[e.v] < inf) {
+                best_d = e.length - a.offset + s.dist[e.v];
+                best_f = s.dlabel[e.v];
             }
-            if (e.backward && dist[e.u] < inf && a.offset + dist[e.u] < best_d) {
-                best_d = a.offset + dist[e.u];
-                best_f = dlabel[e.u];
+            if (e.backward && s.dist[e.u] < inf && a.offset + s.dist[e.u] < best_d) {
+                best_d = a.offset + s.dist[e.u];
+                best_f = s.dlabel[e.u];
             }
-            if (e.forward && time[e.v] < inf) {
-                best_t = e.minutes(e.length - a.offset) + time[e.v];
+            if (e.forward && s.time[e.v] < inf) {
+                best_t = e.minutes(e.length - a.offset) + s.time[e.v];
             }
-            if (e.backward && time[e.u] < inf) {
-                best_t = std::min(best_t, e.minutes(a.offset) + time[e.u]);
+            if (e.backward && s.time[e.u] < inf) {
+                best_t = std::min(best_t, e.minutes(a.offset) + s.time[e.u]);
             }
             // A facility on the same edge, reachable directly.
-            if (const auto it = on_edge.find(a.edge); it != on_edge.end()) {
+            if (const auto it = s.on_edge.find(a.edge); it != s.on_edge.end()) {
                 for (const auto fi : it->second) {
                     const auto& fa = facilities[fi].attachment;
                     double along = inf;
@@ -784,89 +1021,92 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 }
             }
             if (best_d == inf) {
-                ka.dist_m.push_back(std::nullopt);
-                ka.time_min.push_back(std::nullopt);
-                ka.facility_id.emplace_back();
-                ka.facility_snap_m.push_back(std::nullopt);
-                ka.reason.push_back("no '" + kind + "' reachable over the network");
+                ka.reason[i] = "no '" + ka.kind + "' reachable over the network";
                 continue;
             }
-            ka.dist_m.push_back(best_d + a.connector);
-            ka.time_min.push_back(best_t + e.minutes(a.connector));
-            ka.facility_id.push_back(flayer.features[facilities[best_f].feature].id);
-            ka.facility_snap_m.push_back(facilities[best_f].attachment.connector);
-            ka.reason.emplace_back();
+            ka.dist_m[i] = best_d + a.connector;
+            ka.time_min[i] = best_t + e.minutes(a.connector);
+            ka.facility_id[i] = s.layer->features[facilities[best_f].feature].id;
+            ka.facility_snap_m[i] = facilities[best_f].attachment.connector;
         }
+    });
 
-        // Isochrones: road pieces from which the nearest facility is within T minutes, drawn as
-        // a corridor of isochrone_buffer_m around them.
-        for (const double minutes : options.isochrones_min) {
-            MultiLineString pieces;
-            for (const auto& e : net.edges()) {
-                if (!net.in_largest(e.u) || !net.in_largest(e.v)) {
-                    continue;
-                }
-                const double metres_per_min = e.speed_kmh * 1000.0 / 60.0;
-                double from_u = 0.0;  // reachable stretch starting at u
-                double from_v = 0.0;  // reachable stretch ending at v
-                if (e.backward && time[e.u] < minutes) {
-                    from_u = (minutes - time[e.u]) * metres_per_min;
-                }
-                if (e.forward && time[e.v] < minutes) {
-                    from_v = (minutes - time[e.v]) * metres_per_min;
-                }
-                if (from_u + from_v >= e.length) {
-                    pieces.emplace_back(e.points.begin(), e.points.end());
-                } else {
-                    if (from_u > 0) {
-                        pieces.push_back(substring(e, 0.0, from_u));
-                    }
-                    if (from_v > 0) {
-                        pieces.push_back(substring(e, e.length - from_v, e.length));
-                    }
-                }
-            }
-            // The stretch of each facility's own edge around it.
-            for (const auto& f : facilities) {
-                if (!f.attachment.ok) {
-                    continue;
-                }
-                const Edge& e = net.edges()[f.attachment.edge];
-                const double reach = (minutes - e.minutes(f.attachment.connector)) * e.speed_kmh * 1000.0 / 60.0;
-                if (reach <= 0) {
-                    continue;
-                }
-                const double a = f.attachment.offset;
-                if (e.forward && a > 0) {
-                    pieces.push_back(substring(e, a - reach, a));
-                }
-                if (e.backward && a < e.length) {
-                    pieces.push_back(substring(e, a, a + reach));
-                }
-            }
-            pieces.erase(std::remove_if(pieces.begin(), pieces.end(),
-                                        [](const LineString& l) { return l.size() < 2; }),
-                         pieces.end());
-            Isochrone iso;
-            iso.kind = kind;
-            iso.minutes = minutes;
-            if (!pieces.empty()) {
-                // Buffer each piece on its own and union the results (cascaded): much faster than
-                // buffering one large MultiLineString, whose offset curves all get noded together.
-                std::vector<detail::GeomPtr> parts;
-                parts.reserve(pieces.size());
-                for (const auto& piece : pieces) {
-                    auto line = geos.from(piece);
-                    parts.push_back(geos.buffer(line.get(), options.isochrone_buffer_m, 4));
-                }
-                auto all = geos.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts));
-                auto area = geos.unary_union(all.get());
-                iso.geometry = geos.to_multipolygon(area.get());
-            }
-            result.isochrones.push_back(std::move(iso));
-        }
-        result.kinds.push_back(std::move(ka));
+    // Isochrones: road pieces from which the nearest facility is within T minutes, drawn as a
+    // corridor of isochrone_buffer_m around them. One task per kind and band.
+    const std::size_t bands = options.isochrones_min.size();
+    if (bands > 0) {
+        progress.report(0.6, "isochrones");
     }
+    result.isochrones.resize(kinds * bands);
+    parallel_for(kinds * bands, threads, 1, lazy_geos, [&](LazyGeos& lazy, std::size_t task) {
+        const KindSearch& s = search[task / bands];
+        const double minutes = options.isochrones_min[task % bands];
+        const auto& time = s.time;
+        MultiLineString pieces;
+        for (const auto& e : net.edges()) {
+            if (!net.in_largest(e.u) || !net.in_largest(e.v)) {
+                continue;
+            }
+            const double metres_per_min = e.speed_kmh * 1000.0 / 60.0;
+            double from_u = 0.0;  // reachable stretch starting at u
+            double from_v = 0.0;  // reachable stretch ending at v
+            if (e.backward && time[e.u] < minutes) {
+                from_u = (minutes - time[e.u]) * metres_per_min;
+            }
+            if (e.forward && time[e.v] < minutes) {
+                from_v = (minutes - time[e.v]) * metres_per_min;
+            }
+            if (from_u + from_v >= e.length) {
+                pieces.emplace_back(e.points.begin(), e.points.end());
+            } else {
+                if (from_u > 0) {
+                    pieces.push_back(substring(e, 0.0, from_u));
+                }
+                if (from_v > 0) {
+                    pieces.push_back(substring(e, e.length - from_v, e.length));
+                }
+            }
+        }
+        // The stretch of each facility's own edge around it.
+        for (const auto& f : *s.facilities) {
+            if (!f.attachment.ok) {
+                continue;
+            }
+            const Edge& e = net.edges()[f.attachment.edge];
+            const double reach = (minutes - e.minutes(f.attachment.connector)) * e.speed_kmh * 1000.0 / 60.0;
+            if (reach <= 0) {
+                continue;
+            }
+            const double a = f.attachment.offset;
+            if (e.forward && a > 0) {
+                pieces.push_back(substring(e, a - reach, a));
+            }
+            if (e.backward && a < e.length) {
+                pieces.push_back(substring(e, a, a + reach));
+            }
+        }
+        pieces.erase(std::remove_if(pieces.begin(), pieces.end(),
+                                    [](const LineString& l) { return l.size() < 2; }),
+                     pieces.end());
+        Isochrone& iso = result.isochrones[task];
+        iso.kind = kind_names[task / bands];
+        iso.minutes = minutes;
+        if (!pieces.empty()) {
+            // Buffer each piece on its own and union the results (cascaded): much faster than
+            // buffering one large MultiLineString, whose offset curves all get noded together.
+            const auto& geos = lazy.get();
+            std::vector<detail::GeomPtr> parts;
+            parts.reserve(pieces.size());
+            for (const auto& piece : pieces) {
+                auto line = geos.from(piece);
+                parts.push_back(geos.buffer(line.get(), options.isochrone_buffer_m, 4));
+            }
+            auto all = geos.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts));
+            auto area = geos.unary_union(all.get());
+            iso.geometry = geos.to_multipolygon(area.get());
+        }
+    });
+    result.kinds = std::move(kind_access);
 
     // Cumulative opportunities: Σ weight of targets reachable within the limit, one bounded
     // search per origin on the graph as travelled.
@@ -878,46 +1118,60 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
             Attachment a;
             double w = 0.0;
         };
+        std::vector<Target> all_targets(targets.features.size());
+        parallel_for(all_targets.size(), threads, 256, stateless, [&](Stateless&, std::size_t i) {
+            const auto& f = targets.features[i];
+            all_targets[i].a = net.attach(representative_point(f.geometry));
+            all_targets[i].w = weight ? value_as_number(f.attributes[*weight]).value_or(0.0) : 1.0;
+        });
         std::vector<Target> tlist;
-        for (const auto& f : targets.features) {
-            Target t;
-            t.a = net.attach(representative_point(f.geometry));
-            t.w = weight ? value_as_number(f.attributes[*weight]).value_or(0.0) : 1.0;
+        for (auto& t : all_targets) {
             if (t.a.ok) {
-                tlist.push_back(t);
+                tlist.push_back(std::move(t));
             }
         }
         const Csr forward = make_graph(net, false);
-        std::vector<double> d(net.node_count(), inf);
-        std::vector<std::uint32_t> touched;
-        std::vector<boost::default_color_type> color(net.node_count(), boost::white_color);
         const auto index = boost::get(boost::vertex_index, forward);
         const double limit = options.opportunities_min;
-        for (std::size_t i = 0; i < n; ++i) {
+        // Search buffers of one thread, reset after each search to what it touched.
+        struct Bounded {
+            std::vector<double> d;
+            std::vector<boost::default_color_type> color;
+            std::vector<std::uint32_t> touched;
+            std::vector<std::uint32_t> sources;
+        };
+        auto make_bounded = [&net] {
+            Bounded b;
+            b.d.assign(net.node_count(), inf);
+            b.color.assign(net.node_count(), boost::white_color);
+            return b;
+        };
+        result.opportunities.resize(n);
+        parallel_for(n, threads, 64, make_bounded, [&](Bounded& b, std::size_t i) {
             const auto& a = origin_at[i];
             if (!a.ok) {
-                result.opportunities.push_back(std::nullopt);
-                continue;
+                return;
             }
+            auto& d = b.d;
             const Edge& e = net.edges()[a.edge];
             const double c = e.minutes(a.connector);
-            std::vector<std::uint32_t> sources;
+            b.sources.clear();
             if (e.forward) {
                 d[e.v] = std::min(d[e.v], c + e.minutes(e.length - a.offset));
-                sources.push_back(e.v);
+                b.sources.push_back(e.v);
             }
             if (e.backward) {
                 d[e.u] = std::min(d[e.u], c + e.minutes(a.offset));
-                sources.push_back(e.u);
+                b.sources.push_back(e.u);
             }
-            touched.clear();
+            b.touched.clear();
             try {
                 boost::dijkstra_shortest_paths_no_init(
-                    forward, sources.begin(), sources.end(), boost::dummy_property_map(),
+                    forward, b.sources.begin(), b.sources.end(), boost::dummy_property_map(),
                     boost::make_iterator_property_map(d.begin(), index),
                     boost::get(&EdgeWeight::minutes, forward), index, std::less<double>(),
-                    boost::closed_plus<double>(inf), 0.0, CutoffVisitor(d, limit, touched),
-                    boost::make_iterator_property_map(color.begin(), index));
+                    boost::closed_plus<double>(inf), 0.0, CutoffVisitor(d, limit, b.touched),
+                    boost::make_iterator_property_map(b.color.begin(), index));
             } catch (const StopSearch&) {
                 // the rest is beyond the limit
             }
@@ -940,13 +1194,13 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                     sum += t.w;
                 }
             }
-            result.opportunities.push_back(sum);
+            result.opportunities[i] = sum;
             // Reset only what this search touched (not the whole graph per origin).
-            for (const auto v : touched) {
+            for (const auto v : b.touched) {
                 d[v] = inf;
-                color[v] = boost::white_color;
+                b.color[v] = boost::white_color;
             }
-        }
+        });
     }
 
     // Zone aggregates: origins belong to the zone holding the largest part of them (polygon
@@ -956,7 +1210,8 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
         const Layer& zones = require_layer(model, options.zones_layer, "zones");
         std::vector<std::optional<std::size_t>> zone_of(n);
         std::vector<double> weight(n, 1.0);
-        for (std::size_t i = 0; i < n; ++i) {
+        parallel_for(n, threads, 64, lazy_geos, [&](LazyGeos& lazy, std::size_t i) {
+            const auto& geos = lazy.get();
             const auto& g = origins.features[i].geometry;
             auto og = geos.from(g);
             const bool polygonal = std::holds_alternative<MultiPolygon>(g);
@@ -978,32 +1233,40 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                     zone_of[i] = z;
                 }
             }
-        }
-        // Origins per zone, and their GEOS geometries for the band shares, built once for
-        // all kinds.
+        });
         std::vector<std::vector<std::size_t>> members(zones.features.size());
         for (std::size_t i = 0; i < n; ++i) {
             if (zone_of[i]) {
                 members[*zone_of[i]].push_back(i);
             }
         }
-        const std::size_t bands = options.isochrones_min.size();
-        std::vector<detail::GeomPtr> origin_geoms(n);
-        if (bands > 0) {
-            for (std::size_t i = 0; i < n; ++i) {
-                if (zone_of[i] && std::holds_alternative<MultiPolygon>(origins.features[i].geometry)) {
-                    origin_geoms[i] = geos.from(origins.features[i].geometry);
+        // One task per zone, for all kinds; each thread converts the isochrones to GEOS once.
+        struct ZoneState {
+            detail::GeosContext geos;
+            std::vector<detail::GeomPtr> bands;  // kind-major, as result.isochrones
+        };
+        const std::size_t zone_count = zones.features.size();
+        result.zones.resize(kinds * zone_count);
+        parallel_for(zone_count, threads, 1, [] { return ZoneState(); },
+                     [&](ZoneState& st, std::size_t z) {
+            const auto& geos = st.geos;
+            if (st.bands.empty()) {
+                for (const auto& iso : result.isochrones) {
+                    st.bands.push_back(geos.from(iso.geometry));
                 }
             }
-        }
-        std::size_t iso_index = 0;
-        for (const auto& ka : result.kinds) {
-            std::vector<detail::GeomPtr> band_geoms;
-            for (std::size_t b = 0; b < bands; ++b) {
-                band_geoms.push_back(geos.from(result.isochrones[iso_index + b].geometry));
+            std::vector<detail::GeomPtr> origin_geoms(members[z].size());
+            if (bands > 0) {
+                for (std::size_t m = 0; m < members[z].size(); ++m) {
+                    const auto& g = origins.features[members[z][m]].geometry;
+                    if (std::holds_alternative<MultiPolygon>(g)) {
+                        origin_geoms[m] = geos.from(g);
+                    }
+                }
             }
-            for (std::size_t z = 0; z < zones.features.size(); ++z) {
-                ZoneAccess za;
+            for (std::size_t k = 0; k < kinds; ++k) {
+                const KindAccess& ka = result.kinds[k];
+                ZoneAccess& za = result.zones[k * zone_count + z];
                 za.zone = z;
                 za.kind = ka.kind;
                 za.band_share.assign(bands, 0.0);
@@ -1011,13 +1274,14 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 double dsum = 0.0;
                 double tsum = 0.0;
                 double total_w = 0.0;
-                for (const std::size_t i : members[z]) {
+                for (std::size_t m = 0; m < members[z].size(); ++m) {
+                    const std::size_t i = members[z][m];
                     ++za.origins;
                     total_w += weight[i];
-                    if (origin_geoms[i]) {
+                    if (origin_geoms[m]) {
                         for (std::size_t b = 0; b < bands; ++b) {
                             za.band_share[b] += geos.area(
-                                geos.intersection(origin_geoms[i].get(), band_geoms[b].get()).get());
+                                geos.intersection(origin_geoms[m].get(), st.bands[k * bands + b].get()).get());
                         }
                     }
                     if (ka.dist_m[i]) {
@@ -1038,10 +1302,8 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
                 for (auto& share : za.band_share) {
                     share = total_w > 0 ? share / total_w : 0.0;
                 }
-                result.zones.push_back(std::move(za));
             }
-            iso_index += bands;
-        }
+        });
     }
     progress.report(1.0, "accessibility done");
     return result;

@@ -134,6 +134,7 @@ AccessOptions make_access_options(const Study& study, const AccessSettings& s) {
     o.isochrones_min = s.isochrones_min;
     o.kinds = s.kinds;
     o.isochrone_buffer_m = s.isochrone_buffer_m;
+    o.threads = study.threads;
     std::vector<std::string> facility_roles;
     bool has_zones = false;
     bool has_opportunities = false;

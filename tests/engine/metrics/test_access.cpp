@@ -335,3 +335,110 @@ TEST_CASE("cumulative opportunities and zone aggregates on the loop", "[metrics]
     CHECK(*z.mean_dist_m == Approx((*k.dist_m[0] + *k.dist_m[1] + *k.dist_m[2]) / 3.0));
     CHECK(*z.worst_dist_m == Approx(std::max({*k.dist_m[0], *k.dist_m[1], *k.dist_m[2]})));
 }
+
+namespace {
+
+/// Every coordinate of a multipolygon, in order (for exact comparisons).
+std::vector<double> coordinates(const MultiPolygon& mp) {
+    std::vector<double> out;
+    boost::geometry::for_each_point(mp, [&out](const Point& q) {
+        out.push_back(q.x());
+        out.push_back(q.y());
+    });
+    return out;
+}
+
+void check_same(const AccessResult& a, const AccessResult& b) {
+    CHECK(a.snap_m == b.snap_m);
+    REQUIRE(a.access_points.size() == b.access_points.size());
+    for (std::size_t i = 0; i < a.access_points.size(); ++i) {
+        CHECK(a.access_points[i].x() == b.access_points[i].x());
+        CHECK(a.access_points[i].y() == b.access_points[i].y());
+    }
+    REQUIRE(a.kinds.size() == b.kinds.size());
+    for (std::size_t k = 0; k < a.kinds.size(); ++k) {
+        const KindAccess& x = a.kinds[k];
+        const KindAccess& y = b.kinds[k];
+        INFO("kind " << x.kind);
+        CHECK(x.kind == y.kind);
+        CHECK(x.facilities == y.facilities);
+        CHECK(x.facilities_unsnapped == y.facilities_unsnapped);
+        CHECK(x.dist_m == y.dist_m);
+        CHECK(x.time_min == y.time_min);
+        CHECK(x.eucl_m == y.eucl_m);
+        CHECK(x.facility_id == y.facility_id);
+        CHECK(x.facility_snap_m == y.facility_snap_m);
+        CHECK(x.snap_note == y.snap_note);
+        CHECK(x.reason == y.reason);
+    }
+    REQUIRE(a.isochrones.size() == b.isochrones.size());
+    for (std::size_t i = 0; i < a.isochrones.size(); ++i) {
+        CHECK(a.isochrones[i].kind == b.isochrones[i].kind);
+        CHECK(a.isochrones[i].minutes == b.isochrones[i].minutes);
+        CHECK(coordinates(a.isochrones[i].geometry) == coordinates(b.isochrones[i].geometry));
+    }
+    CHECK(a.opportunities == b.opportunities);
+    REQUIRE(a.zones.size() == b.zones.size());
+    for (std::size_t i = 0; i < a.zones.size(); ++i) {
+        const ZoneAccess& x = a.zones[i];
+        const ZoneAccess& y = b.zones[i];
+        CHECK(x.zone == y.zone);
+        CHECK(x.kind == y.kind);
+        CHECK(x.origins == y.origins);
+        CHECK(x.reachable == y.reachable);
+        CHECK(x.mean_dist_m == y.mean_dist_m);
+        CHECK(x.mean_time_min == y.mean_time_min);
+        CHECK(x.worst_origin == y.worst_origin);
+        CHECK(x.worst_dist_m == y.worst_dist_m);
+        CHECK(x.band_share == y.band_share);
+    }
+    CHECK(a.warnings == b.warnings);
+}
+
+}  // namespace
+
+TEST_CASE("access results are identical for 1, 2 and 8 threads", "[metrics][access][sample]") {
+    // The bundled sample: 43 parcels, three facility kinds (215 bus stops, 5 motorway exits,
+    // 1 rail station), two isochrone bands, opportunities and zone aggregates: every parallel
+    // step of the analysis runs with more than one chunk per thread.
+    const std::string gpkg = std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.gpkg";
+    LayerSource p = parse_layer_source(gpkg + ":parcels");
+    p.id_field = "parcel_id";
+    LayerSource z = parse_layer_source(gpkg + ":zones");
+    z.id_field = "zone_id";
+    const Model m = load_model({{"parcels", p, GeometryFamily::polygon},
+                                {"roads", parse_layer_source(gpkg + ":roads"), GeometryFamily::line},
+                                {"facilities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point},
+                                {"opportunities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point},
+                                {"zones", z, GeometryFamily::polygon}},
+                               {});
+    for (const AccessPoint access_point : {AccessPoint::centroid, AccessPoint::boundary}) {
+        AccessOptions o;
+        o.profile = TravelProfile::car;
+        o.access_point = access_point;
+        o.facilities = {{"facilities", "kind", ""}};
+        o.isochrones_min = {1.0, 3.0};
+        o.opportunities_layer = "opportunities";
+        o.opportunities_min = 3.0;
+        o.zones_layer = "zones";
+        o.threads = 1;
+        const AccessResult one = compute_access(m, o);
+        // The reference run computes something in every part.
+        REQUIRE(one.kinds.size() == 3);
+        CHECK(one.kinds[0].facilities + one.kinds[1].facilities + one.kinds[2].facilities == 221);
+        for (const auto& ka : one.kinds) {
+            INFO("kind " << ka.kind);
+            CHECK(std::count_if(ka.dist_m.begin(), ka.dist_m.end(), [](const auto& d) { return d.has_value(); }) == 43);
+        }
+        REQUIRE(one.isochrones.size() == 6);
+        CHECK(area(one.isochrones[1].geometry) > area(one.isochrones[0].geometry));
+        CHECK(std::count_if(one.opportunities.begin(), one.opportunities.end(),
+                            [](const auto& w) { return w && *w > 0; }) > 0);
+        REQUIRE(one.zones.size() == 9);
+        for (const unsigned threads : {2U, 8U}) {
+            INFO(threads << " threads, " << (access_point == AccessPoint::boundary ? "boundary" : "centroid"));
+            o.threads = threads;
+            check_same(one, compute_access(m, o));
+        }
+    }
+}
