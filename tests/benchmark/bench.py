@@ -472,9 +472,9 @@ def main():
     ap.add_argument("--sizes", default="10000,100000", help="parcel counts, comma separated")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     ap.add_argument("--peers", action="store_true", help="also run the peers")
-    ap.add_argument("--python-peer-repeat", type=int, default=None,
-                    help="runs of the GeoPandas and networkx peers (default: --repeat; they take "
-                    "minutes each at 1M parcels)")
+    ap.add_argument("--slow-repeat", type=int, default=None,
+                    help="runs of the measurements that take minutes at 1M parcels: GeoPandas, "
+                    "networkx and spaceuse with free space (default: --repeat)")
     ap.add_argument("--peers-max", type=int, default=0,
                     help="run peers only up to this many parcels (0: all sizes)")
     ap.add_argument("--skip", default="", help="peers to leave out: postgis,geopandas,pgrouting,"
@@ -591,7 +591,7 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
     # The peers compute no usable free space (setback buffers, minimum-width opening): the
     # run with it shows what that part costs.
     out_fs = os.path.join(work, "spaceuse-occ-free")
-    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), args.repeat)
+    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), py_repeat(args))
     row["spaceuse_occupancy_free"] = r
     log("  spaceuse occupancy with free space: %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
         r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
@@ -602,7 +602,7 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
 
 
 def py_repeat(args):
-    return args.python_peer_repeat if args.python_peer_repeat else args.repeat
+    return args.slow_repeat if args.slow_repeat else args.repeat
 
 
 def built_of(out):
