@@ -473,8 +473,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     ap.add_argument("--peers", action="store_true", help="also run the peers")
     ap.add_argument("--slow-repeat", type=int, default=None,
-                    help="runs of the measurements that take minutes at 1M parcels: GeoPandas, "
-                    "networkx and spaceuse with free space (default: --repeat)")
+                    help="runs of each peer and of spaceuse with free space, which take minutes "
+                    "at 1M parcels (default: --repeat)")
     ap.add_argument("--peers-max", type=int, default=0,
                     help="run peers only up to this many parcels (0: all sizes)")
     ap.add_argument("--skip", default="", help="peers to leave out: postgis,geopandas,pgrouting,"
@@ -628,16 +628,16 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
                  os.path.join(fl, "parcels.geojson"), gpkg, "parcels"],
                 ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
                  os.path.join(fl, "zones.geojson"), gpkg, "zones"]])
-        row["floor_ogr2ogr"] = r = median_run(floor, args.repeat)
+        row["floor_ogr2ogr"] = r = median_run(floor, py_repeat(args))
         log("  I/O floor ogr2ogr parcels+zones -> GeoJSON: %.2f s %s" % (r["wall"], r["walls"]))
         row["floor_ogrinfo"] = r = median_run(
             lambda: run(["ogrinfo", "-ro", "-al", "-q", gpkg, "parcels", "buildings"]),
-            args.repeat)
+            py_repeat(args))
         log("  read floor ogrinfo -al -q parcels+buildings: %.2f s %s" % (r["wall"], r["walls"]))
     if peers and pg is not None and "postgis" not in skip:
         o = os.path.join(work, "postgis")
         row["postgis_occupancy"] = r = median_run(
-            lambda: postgis_occupancy(pg, region, o), args.repeat)
+            lambda: postgis_occupancy(pg, region, o), py_repeat(args))
         log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
         row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
                                                  postgis_built(pg), built, assert_ok=False)
@@ -660,7 +660,7 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
     if peers and pg is not None and "pgrouting" not in skip:
         o = os.path.join(work, "pgrouting")
         row["pgrouting_access"] = r = median_run(
-            lambda: pgrouting_access(pg, region, o), args.repeat)
+            lambda: pgrouting_access(pg, region, o), py_repeat(args))
         log("  pgRouting access: %.2f s %s" % (r["wall"], r["walls"]))
         pgr = pgrouting_dist(pg)
     if peers and have_nx and "networkx" not in skip:
