@@ -289,30 +289,33 @@ public:
                 }
             }
         }
-        // Pass 3: cut lines at nodes (lines in parallel), then the edges in line order.
-        std::vector<std::vector<Edge>> pieces(lines.size());
-        parallel_for(lines.size(), threads, 1024, stateless, [&](Stateless&, std::size_t l) {
-            const auto& pts = *lines[l].line;
-            const Travel& t = *lines[l].travel;
-            const std::uint32_t* nodes = &vertex_node[first_vertex[l]];
-            Edge e;
-            e.u = nodes[0];
-            e.points.push_back(m_nodes[e.u]);
-            for (std::size_t i = 1; i < pts.size(); ++i) {
-                const bool is_node = nodes[i] != none;
-                const Point p = is_node ? m_nodes[nodes[i]] : pts[i];
-                if (bg::equals(p, e.points.back())) {
-                    continue;  // repeated vertex
-                }
-                e.points.push_back(p);
-                if (is_node) {
-                    e.v = nodes[i];
-                    if (finish_edge(e, t.speed, t.forward, t.backward)) {
-                        pieces[l].push_back(std::move(e));
+        // Pass 3: cut lines at nodes (blocks of lines in parallel), then the edges in line order.
+        constexpr std::size_t block = 512;
+        std::vector<std::vector<Edge>> pieces((lines.size() + block - 1) / block);
+        parallel_for(pieces.size(), threads, 1, stateless, [&](Stateless&, std::size_t b) {
+            for (std::size_t l = b * block; l < std::min(lines.size(), (b + 1) * block); ++l) {
+                const auto& pts = *lines[l].line;
+                const Travel& t = *lines[l].travel;
+                const std::uint32_t* nodes = &vertex_node[first_vertex[l]];
+                Edge e;
+                e.u = nodes[0];
+                e.points.push_back(m_nodes[e.u]);
+                for (std::size_t i = 1; i < pts.size(); ++i) {
+                    const bool is_node = nodes[i] != none;
+                    const Point p = is_node ? m_nodes[nodes[i]] : pts[i];
+                    if (bg::equals(p, e.points.back())) {
+                        continue;  // repeated vertex
                     }
-                    e = Edge{};
-                    e.u = nodes[i];
-                    e.points.push_back(m_nodes[e.u]);
+                    e.points.push_back(p);
+                    if (is_node) {
+                        e.v = nodes[i];
+                        if (finish_edge(e, t.speed, t.forward, t.backward)) {
+                            pieces[b].push_back(std::move(e));
+                        }
+                        e = Edge{};
+                        e.u = nodes[i];
+                        e.points.push_back(m_nodes[e.u]);
+                    }
                 }
             }
         });
