@@ -56,11 +56,12 @@ private:
     bool m_swap = false;
 };
 
-/// Transforms every point of a Boost.Geometry geometry in place (one batch call to PROJ).
+/// Transforms every point of a Boost.Geometry geometry in place (one batch call to PROJ),
+/// with `xy` as the coordinate buffer (reused between calls by hot loops).
 /// Returns false when a point could not be transformed.
 template <typename G>
-bool transform_geometry(G& geometry, Transformer& transformer) {
-    std::vector<double> xy;
+bool transform_geometry(G& geometry, Transformer& transformer, std::vector<double>& xy) {
+    xy.clear();
     boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
         xy.push_back(p.x());
         xy.push_back(p.y());
@@ -75,6 +76,13 @@ bool transform_geometry(G& geometry, Transformer& transformer) {
         i += 2;
     });
     return true;
+}
+
+/// The same with a buffer of its own.
+template <typename G>
+bool transform_geometry(G& geometry, Transformer& transformer) {
+    std::vector<double> xy;
+    return transform_geometry(geometry, transformer, xy);
 }
 
 }  // namespace spaceuse::detail

@@ -5,6 +5,7 @@
 // GDAL to keep the output honest.
 
 #include "../geos/geos.hpp"
+#include "ogr_convert.hpp"
 #include "proj_util.hpp"
 
 #include <spaceuse/error.hpp>
@@ -191,27 +192,6 @@ bool converts_to_geos(const MultiPolygon& polys) {
     });
 }
 
-/// Transforms every point of `geometry` in place with one batch call to PROJ, reusing `xy`.
-/// Returns false when a point could not be transformed.
-template <typename G>
-bool transform_points(G& geometry, detail::Transformer& transformer, std::vector<double>& xy) {
-    xy.clear();
-    boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
-        xy.push_back(p.x());
-        xy.push_back(p.y());
-    });
-    if (!transformer.transform(xy.data(), xy.size() / 2)) {
-        return false;
-    }
-    std::size_t i = 0;
-    boost::geometry::for_each_point(geometry, [&xy, &i](Point& p) {
-        p.x(xy[i]);
-        p.y(xy[i + 1]);
-        i += 2;
-    });
-    return true;
-}
-
 class CoordinateWriter {
 public:
     CoordinateWriter(std::string& out, int decimals) : m_out(out), m_decimals(decimals) {}
@@ -354,6 +334,11 @@ int polygon_decimals(const GeoJsonJob& job, FeatureWriter& w, const MultiPolygon
     if (!moved && converts_to_geos(polys)) {
         return job.precision;
     }
+    // A rounded geometry that the reader's cheap exact test vouches for is valid: the job's
+    // precision, as GEOS would answer (most parcels and buildings are such simple rings).
+    if (detail::clearly_valid(w.rounded)) {
+        return job.precision;
+    }
     bool valid_after = false;
     try {
         auto after = w.geos.from(w.rounded);
@@ -394,7 +379,7 @@ void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, 
             // Copy-assigning into the same alternative reuses the buffers of the last feature.
             w.geometry = layer.geometries[row];
             const bool ok = !w.to_wgs84 || std::visit([&w](auto& x) {
-                return transform_points(x, *w.to_wgs84, w.xy);
+                return detail::transform_geometry(x, *w.to_wgs84, w.xy);
             }, w.geometry);
             if (!ok) {
                 throw OutputError("geometry cannot be transformed to WGS84 (row " +
