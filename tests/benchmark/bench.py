@@ -591,7 +591,7 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
     # The peers compute no usable free space (setback buffers, minimum-width opening): the
     # run with it shows what that part costs.
     out_fs = os.path.join(work, "spaceuse-occ-free")
-    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), py_repeat(args))
+    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), slow_repeat(args))
     row["spaceuse_occupancy_free"] = r
     log("  spaceuse occupancy with free space: %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
         r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
@@ -601,7 +601,16 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
         failures.append("%d: built_m2 differs between the runs with and without free space" % n)
 
 
-def py_repeat(args):
+def python_peer(mode, gpkg, out):
+    """One run of a peers.py peer; its wall time is the one it measures itself (without the
+    interpreter's start and imports), the process's is kept as wall_process."""
+    r = run([PY, os.path.join(HERE, "peers.py"), mode, gpkg, out])
+    r["wall_process"] = r["wall"]
+    r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
+    return r
+
+
+def slow_repeat(args):
     return args.slow_repeat if args.slow_repeat else args.repeat
 
 
@@ -628,29 +637,24 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
                  os.path.join(fl, "parcels.geojson"), gpkg, "parcels"],
                 ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
                  os.path.join(fl, "zones.geojson"), gpkg, "zones"]])
-        row["floor_ogr2ogr"] = r = median_run(floor, py_repeat(args))
+        row["floor_ogr2ogr"] = r = median_run(floor, slow_repeat(args))
         log("  I/O floor ogr2ogr parcels+zones -> GeoJSON: %.2f s %s" % (r["wall"], r["walls"]))
         row["floor_ogrinfo"] = r = median_run(
             lambda: run(["ogrinfo", "-ro", "-al", "-q", gpkg, "parcels", "buildings"]),
-            py_repeat(args))
+            slow_repeat(args))
         log("  read floor ogrinfo -al -q parcels+buildings: %.2f s %s" % (r["wall"], r["walls"]))
     if peers and pg is not None and "postgis" not in skip:
         o = os.path.join(work, "postgis")
         row["postgis_occupancy"] = r = median_run(
-            lambda: postgis_occupancy(pg, region, o), py_repeat(args))
+            lambda: postgis_occupancy(pg, region, o), slow_repeat(args))
         log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
         row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
                                                  postgis_built(pg), built, assert_ok=False)
     if peers and have_gpd and "geopandas" not in skip:
         o = os.path.join(work, "geopandas")
         os.makedirs(o, exist_ok=True)
-
-        def gpd_run():
-            r = run([PY, os.path.join(HERE, "peers.py"), "geopandas-occupancy", gpkg, o])
-            r["wall_process"] = r["wall"]
-            r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
-            return r
-        row["geopandas_occupancy"] = r = median_run(gpd_run, py_repeat(args))
+        row["geopandas_occupancy"] = r = median_run(
+            lambda: python_peer("geopandas-occupancy", gpkg, o), slow_repeat(args))
         log("  GeoPandas occupancy: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
         g = {k: v[0] for k, v in read_csv(os.path.join(o, "check.csv"), "parcel_id",
                                           ["built_m2"]).items()}
@@ -660,19 +664,14 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
     if peers and pg is not None and "pgrouting" not in skip:
         o = os.path.join(work, "pgrouting")
         row["pgrouting_access"] = r = median_run(
-            lambda: pgrouting_access(pg, region, o), py_repeat(args))
+            lambda: pgrouting_access(pg, region, o), slow_repeat(args))
         log("  pgRouting access: %.2f s %s" % (r["wall"], r["walls"]))
         pgr = pgrouting_dist(pg)
     if peers and have_nx and "networkx" not in skip:
         o = os.path.join(work, "networkx")
         os.makedirs(o, exist_ok=True)
-
-        def nx_run():
-            r = run([PY, os.path.join(HERE, "peers.py"), "networkx-access", gpkg, o])
-            r["wall_process"] = r["wall"]
-            r["wall"] = float(r["stdout"].split("elapsed_s=")[1].split()[0])
-            return r
-        row["networkx_access"] = r = median_run(nx_run, py_repeat(args))
+        row["networkx_access"] = r = median_run(
+            lambda: python_peer("networkx-access", gpkg, o), slow_repeat(args))
         log("  networkx access: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
         nxd = read_csv(os.path.join(o, "check.csv"), "parcel_id",
                        [k + "_dist_m" for k in KINDS])

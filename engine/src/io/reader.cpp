@@ -1,5 +1,6 @@
 #include "gdal_util.hpp"
 #include "ogr_convert.hpp"
+#include "../util/parallel.hpp"
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/io.hpp>
@@ -9,7 +10,6 @@
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
@@ -175,10 +175,7 @@ public:
     /// `make_worker` is called once on each worker thread for its converter.
     BatchQueue(unsigned threads, std::function<Fn()> make_worker)
         : m_make_worker(std::move(make_worker)) {
-        if (threads == 0) {
-            threads = std::max(1U, std::thread::hardware_concurrency());
-        }
-        for (unsigned t = 1; t < threads; ++t) {
+        for (unsigned t = 1; t < detail::worker_count(threads); ++t) {
             m_pool.emplace_back([this] { loop(); });
         }
         m_limit = 2 * m_pool.size() + 2;
@@ -561,7 +558,6 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         const bool north_first = ol.north_first;
         const GeometryFamily family = request.family;
         ArrowColumns columns;
-        const int id_field_index = id_index;
         auto keep = [&](ReadBatch& batch, std::int64_t fid, std::string id,
                         std::vector<Value> attributes, detail::ConvertResult result) {
             if (!result.geometry) {
@@ -602,9 +598,9 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                         arrow_value(*a.children[columns.fields[f]], columns.formats[f], row));
                 }
                 std::string id;
-                if (id_field_index >= 0 &&
-                    !std::holds_alternative<std::monostate>(attributes[static_cast<std::size_t>(id_field_index)])) {
-                    id = value_as_text(attributes[static_cast<std::size_t>(id_field_index)]);
+                if (id_index >= 0 &&
+                    !std::holds_alternative<std::monostate>(attributes[static_cast<std::size_t>(id_index)])) {
+                    id = value_as_text(attributes[static_cast<std::size_t>(id_index)]);
                 } else {
                     id = std::to_string(fid);
                 }
@@ -647,24 +643,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             }
             try {
                 for (auto& raw : batch.raw) {
-                    auto result = detail::convert_geometry(std::move(raw.geometry), family, tr, g);
-                    if (!result.geometry) {
-                        ++batch.rejected;
-                        batch.issues.push_back(FeatureIssue{raw.fid, result.reject_kind, result.detail});
-                        continue;
-                    }
-                    if (result.repaired) {
-                        ++batch.repaired;
-                        batch.issues.push_back(FeatureIssue{raw.fid, IssueKind::repaired, result.detail});
-                    }
-                    batch.linearised += result.linearised ? 1 : 0;
-                    batch.dimension_dropped += result.dimension_dropped ? 1 : 0;
-                    Feature f;
-                    f.fid = raw.fid;
-                    f.id = std::move(raw.id);
-                    f.attributes = std::move(raw.attributes);
-                    f.geometry = std::move(*result.geometry);
-                    batch.features.push_back(std::move(f));
+                    keep(batch, raw.fid, std::move(raw.id), std::move(raw.attributes),
+                         detail::convert_geometry(std::move(raw.geometry), family, tr, g));
                 }
             } catch (...) {
                 batch.error = std::current_exception();
@@ -814,35 +794,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
     std::stable_sort(order.begin(), order.end(), [](const Layer* a, const Layer* b) {
         return a->features.size() > b->features.size();
     });
-    unsigned threads = options.threads != 0 ? options.threads
-                                            : std::max(1U, std::thread::hardware_concurrency());
-    threads = std::min<unsigned>(threads, static_cast<unsigned>(order.size()));
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto build = [&] {
-        for (std::size_t k = next++; k < order.size(); k = next++) {
-            try {
-                order[k]->build_index();
-            } catch (...) {
-                std::lock_guard lock(failure_mutex);
-                if (!failure) {
-                    failure = std::current_exception();
-                }
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) {
-        pool.emplace_back(build);
-    }
-    build();
-    for (auto& t : pool) {
-        t.join();
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
+    detail::parallel_for(order.size(), detail::worker_count(options.threads), 1, detail::stateless,
+                         [&order](detail::Stateless&, std::size_t k) { order[k]->build_index(); });
     progress.report(1.0, "layers loaded");
     return model;
 }

@@ -6,6 +6,7 @@
 
 #include "../geos/geos.hpp"
 #include "ogr_convert.hpp"
+#include "../util/parallel.hpp"
 #include "proj_util.hpp"
 
 #include <spaceuse/error.hpp>
@@ -539,9 +540,8 @@ GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
     }
 
     const std::size_t blocks = (layer.rows.size() + kBlockRows - 1) / kBlockRows;
-    unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
-    threads = static_cast<unsigned>(
-        std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, blocks)));
+    const auto threads = static_cast<unsigned>(std::clamp<std::size_t>(
+        detail::worker_count(options.threads), 1, std::max<std::size_t>(1, blocks)));
 
     GeoJsonStats stats;
     std::string out;

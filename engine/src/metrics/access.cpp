@@ -10,6 +10,7 @@
 // each facility's edge with the partial edge length plus the facility's connector.
 
 #include "../geos/geos.hpp"
+#include "../util/parallel.hpp"
 
 #include <spaceuse/access.hpp>
 #include <spaceuse/error.hpp>
@@ -23,16 +24,13 @@
 #include <boost/graph/strong_components.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <fstream>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <unordered_map>
 
 namespace bg = boost::geometry;
@@ -79,73 +77,10 @@ struct KeyHash {
 };
 using Key = std::pair<std::uint64_t, std::uint64_t>;
 
-unsigned worker_count(unsigned requested) {
-    return requested != 0 ? requested : std::max(1U, std::thread::hardware_concurrency());
-}
-
-/// Runs body(state, i) for every i in [0, n) on up to `threads` threads (the caller's included),
-/// handing out chunks of at most `chunk` consecutive indices in increasing order. Each thread makes its
-/// own state with make_state() (a GEOS context, search buffers...). Every index is processed by
-/// exactly one call, so results written into pre-sized slots are the same for any thread count.
-/// When calls throw, the exception of the lowest failing chunk is rethrown after all threads have
-/// stopped: chunks after it are skipped and chunks before it still run, so the error reported
-/// does not depend on the thread count either.
-// A small loop over std::thread, as in occupancy.cpp: the project has no task library, and this
-// one pattern (independent slots, ordered chunks) is all the analysis needs.
-template <typename MakeState, typename Body>
-void parallel_for(std::size_t n, unsigned threads, std::size_t chunk, const MakeState& make_state,
-                  const Body& body) {
-    if (n == 0) {
-        return;
-    }
-    // Chunks small enough for every thread to get several (any chunking gives the same result).
-    chunk = std::clamp<std::size_t>(n / (16 * std::max(1U, threads)), 1, chunk);
-    const std::size_t chunks = (n + chunk - 1) / chunk;
-    threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, chunks));
-    std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> failed{chunks};  // lowest failing chunk (chunks: none)
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto fail = [&](std::size_t c) {
-        const std::lock_guard lock(failure_mutex);
-        if (c < failed.load()) {
-            failed = c;
-            failure = std::current_exception();
-        }
-    };
-    auto run = [&] {
-        std::size_t c = 0;
-        try {
-            auto state = make_state();
-            while ((c = next.fetch_add(1)) < chunks && c < failed.load()) {
-                const std::size_t end = std::min(n, (c + 1) * chunk);
-                for (std::size_t i = c * chunk; i < end; ++i) {
-                    body(state, i);
-                }
-            }
-        } catch (...) {
-            fail(c);
-        }
-    };
-    {
-        std::vector<std::jthread> pool;
-        try {
-            for (unsigned t = 1; t < threads; ++t) {
-                pool.emplace_back(run);
-            }
-        } catch (...) {
-            fail(0);  // no thread: stop the ones started (joined when the pool goes)
-        }
-        run();
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
-}
-
-/// No per-thread state.
-struct Stateless {};
-constexpr auto stateless = [] { return Stateless{}; };
+using detail::parallel_for;
+using detail::Stateless;
+using detail::stateless;
+using detail::worker_count;
 
 /// A GEOS context made on first use (one per thread).
 struct LazyGeos {

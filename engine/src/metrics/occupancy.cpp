@@ -1,4 +1,5 @@
 #include "../geos/geos.hpp"
+#include "../util/parallel.hpp"
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/occupancy.hpp>
@@ -210,10 +211,8 @@ public:
         progress.report(0.0, "occupancy");
         const std::size_t n = m_parcels.features.size();
         std::vector<ParcelWork> work(n);
-        unsigned threads = m_options.threads != 0 ? m_options.threads
-                                                  : std::max(1U, std::thread::hardware_concurrency());
-        threads = static_cast<unsigned>(
-            std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, n / 16)));
+        const auto threads = static_cast<unsigned>(std::clamp<std::size_t>(
+            detail::worker_count(m_options.threads), 1, std::max<std::size_t>(1, n / 16)));
         constexpr std::size_t chunk = 64;
         std::atomic<std::size_t> next{0};
         std::atomic<std::size_t> done{0};
@@ -402,16 +401,19 @@ private:
             }
         }
         GeomPtr built_union;
+        auto union_of_pieces = [&] {
+            std::vector<const GEOSGeometry*> parts;
+            for (const auto& piece : pieces) {
+                parts.push_back(piece_geos(piece));
+            }
+            return w.union_of(parts);
+        };
         if (disjoint) {
             for (const auto& piece : pieces) {
                 r.built_m2 += piece.area;
             }
         } else {
-            std::vector<const GEOSGeometry*> parts;
-            for (const auto& piece : pieces) {
-                parts.push_back(piece_geos(piece));
-            }
-            built_union = w.union_of(parts);
+            built_union = union_of_pieces();
             r.built_m2 = geos.area(built_union.get());
         }
         r.coverage = r.area_m2 > 0 ? std::min(1.0, r.built_m2 / r.area_m2) : 0.0;
@@ -448,11 +450,7 @@ private:
             const auto& zg = w.zone(m_zones, part.zone);
             if (!pieces.empty()) {
                 if (!built_union) {
-                    std::vector<const GEOSGeometry*> parts;
-                    for (const auto& piece : pieces) {
-                        parts.push_back(piece_geos(piece));
-                    }
-                    built_union = w.union_of(parts);
+                    built_union = union_of_pieces();
                 }
                 part.built_m2 = geos.area(geos.intersection(built_union.get(), zg.geometry.get()).get());
             }

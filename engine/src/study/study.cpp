@@ -47,6 +47,11 @@ nlohmann::json value_json(const Value& v) {
         v);
 }
 
+/// A free-space figure, or null when free space was not computed (unknown, not zero).
+Value free_value(const OccupancyOptions& options, double v) {
+    return options.free_space ? Value(v) : Value(std::monostate{});
+}
+
 OutputLayer zone_table(const Model& model, const OccupancyOptions& options,
                        const OccupancyResult& result) {
     const Layer& zones = *model.find(options.zones_layer);
@@ -60,10 +65,7 @@ OutputLayer zone_table(const Model& model, const OccupancyOptions& options,
                 {"free_m2", FieldType::real, 2},   {"n_parcels", FieldType::integer},
                 {"n_occupied", FieldType::integer}, {"n_underused", FieldType::integer},
                 {"n_vacant", FieldType::integer},  {"far", FieldType::real, 4}};
-    // Without free space the free figures are unknown (null), not zero.
-    const auto free = [&options](double v) {
-        return options.free_space ? Value(v) : Value(std::monostate{});
-    };
+    const auto free = [&options](double v) { return free_value(options, v); };
     auto row = [&free](const std::string& id, const ZoneResult& z) {
         return std::vector<Value>{id,
                                   z.name,
@@ -296,10 +298,7 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const Occupa
     const Layer& parcels = *model.find(options.parcels_layer);
     const Layer& zones = *model.find(options.zones_layer);
     std::vector<OutputLayer> layers;
-    // Without free space the free figures are unknown (null), not zero.
-    const auto free = [&options](double v) {
-        return options.free_space ? Value(v) : Value(std::monostate{});
-    };
+    const auto free = [&options](double v) { return free_value(options, v); };
 
     OutputLayer p;
     p.name = "parcels";
