@@ -1,4 +1,5 @@
 #include "metric_step.hpp"
+#include "../util/parallel.hpp"
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
@@ -201,10 +202,21 @@ std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& 
     if (!result.opportunities.empty()) {
         a.fields.push_back({"opportunities", FieldType::real});
     }
+    // One row per origin, filled on the access analysis's threads into pre-sized slots (a
+    // region has a million origins; the rows are the same for any thread count).
     auto text_or_null = [](const std::string& t) { return t.empty() ? Value(std::monostate{}) : Value(t); };
-    for (std::size_t i = 0; i < origins.features.size(); ++i) {
-        std::vector<Value> row{origins.features[i].id, opt(result.snap_m[i]), Value(std::monostate{})};
-        std::string reason;
+    const std::size_t n = origins.features.size();
+    const std::size_t width = a.fields.size();
+    a.rows.resize(n);
+    a.geometries.resize(n);
+    detail::parallel_for(n, detail::worker_count(options.threads), 1024, detail::stateless,
+                         [&](detail::Stateless&, std::size_t i) {
+        std::vector<Value>& row = a.rows[i];
+        row.reserve(width);
+        row.emplace_back(origins.features[i].id);
+        row.push_back(opt(result.snap_m[i]));
+        row.emplace_back(std::monostate{});
+        const std::string* reason = nullptr;
         for (const auto& k : result.kinds) {
             row.push_back(opt(k.dist_m[i]));
             row.push_back(opt(k.time_min[i]));
@@ -213,17 +225,18 @@ std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& 
             row.push_back(text_or_null(k.facility_id[i]));
             row.push_back(text_or_null(k.snap_note[i]));
             row.push_back(text_or_null(k.reason[i]));
-            if (!result.snap_m[i] && reason.empty()) {
-                reason = k.reason[i];
+            if (!result.snap_m[i] && (reason == nullptr || reason->empty())) {
+                reason = &k.reason[i];
             }
         }
-        row[2] = text_or_null(reason);
+        if (reason != nullptr) {
+            row[2] = text_or_null(*reason);
+        }
         if (!result.opportunities.empty()) {
             row.push_back(opt(result.opportunities[i]));
         }
-        a.rows.push_back(std::move(row));
-        a.geometries.push_back(origins.features[i].geometry);
-    }
+        a.geometries[i] = origins.features[i].geometry;
+    });
     layers.push_back(std::move(a));
 
     OutputLayer iso;
@@ -494,12 +507,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         AccessResult result = compute_access(model, *acc, scaled_progress(progress_fn, 0.8, 0.95));
         auto layers = access_layers(model, *acc, result);
         for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
-            report.results.push_back(layers[i]);
+            report.results.push_back(std::move(layers[i]));
         }
         const std::string csv = out_path("access_summary.csv");
         write_csv(layers.back(), csv, study.write);
         report.outputs.push_back({csv, "access_summary", layers.back().rows.size()});
-        report.access_table = layers.back();
+        report.access_table = std::move(layers.back());
         report.access = std::move(result);
     }
 
