@@ -318,7 +318,9 @@ struct FeatureWriter {
     detail::GeosContext geos;
     Geometry geometry;
     MultiPolygon rounded;
-    std::vector<double> xy;
+    /// WGS84 positions of the points met last (a point shared by neighbouring features goes
+    /// through PROJ once).
+    detail::PointMemo memo;
     std::string reason;
 };
 
@@ -380,7 +382,7 @@ void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, 
             // Copy-assigning into the same alternative reuses the buffers of the last feature.
             w.geometry = layer.geometries[row];
             const bool ok = !w.to_wgs84 || std::visit([&w](auto& x) {
-                return detail::transform_geometry(x, *w.to_wgs84, w.xy);
+                return w.memo.transform(x, *w.to_wgs84);
             }, w.geometry);
             if (!ok) {
                 throw OutputError("geometry cannot be transformed to WGS84 (row " +

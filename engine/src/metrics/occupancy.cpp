@@ -555,6 +555,7 @@ private:
         result.n_buildings_floors_unknown = m_unknown_floors;
         result.zones.resize(m_zones.features.size());
         std::vector<bool> floors_complete(m_zones.features.size(), true);
+        result.parcels.reserve(work.size());
         for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
             auto& zr = result.zones[z];
             zr.zone = z;
