@@ -8,6 +8,7 @@
 #include <spaceuse/crs.hpp>
 #include <spaceuse/model.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,13 +23,25 @@ struct OutputField {
 };
 
 /// A layer of results: fields, one row of values per feature and (optionally) its geometry in
-/// the analysis CRS.
+/// the analysis CRS. Read geometries through has_geometry() and geometry(row), which cover both
+/// ways of holding them.
 struct OutputLayer {
     std::string name;
     std::vector<OutputField> fields;
     /// Empty, or one geometry per row.
     std::vector<Geometry> geometries;
+    /// Instead of `geometries`, for a layer with one row per feature of a loaded layer: row i
+    /// has the geometry of feature i of this layer, which the pointer keeps alive (results per
+    /// parcel then hold no second copy of the parcels). Its features must match the rows.
+    std::shared_ptr<const Layer> geometry_source;
     std::vector<std::vector<Value>> rows;
+
+    /// Whether the rows have geometries.
+    bool has_geometry() const noexcept { return geometry_source != nullptr || !geometries.empty(); }
+    /// The geometry of a row (has_geometry() must hold).
+    const Geometry& geometry(std::size_t row) const {
+        return geometry_source ? geometry_source->features[row].geometry : geometries[row];
+    }
 };
 
 /// How files are written.

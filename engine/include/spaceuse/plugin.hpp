@@ -22,7 +22,7 @@
 
 /// Version of the plugin interface (the C call below, MetricRegistry, MetricInfo, Metric and
 /// the model types). A plugin built for another version is refused with an error naming both.
-#define SPACEUSE_PLUGIN_API_VERSION 1
+#define SPACEUSE_PLUGIN_API_VERSION 2
 
 /// Name of the C entry point every plugin module exports.
 #define SPACEUSE_PLUGIN_ENTRY_NAME "spaceuse_plugin_register"

@@ -75,8 +75,15 @@ private:
 };
 
 OGRwkbGeometryType layer_type(const OutputLayer& layer) {
-    if (layer.geometries.empty()) {
+    if (!layer.has_geometry()) {
         return wkbNone;
+    }
+    if (layer.geometry_source) {
+        switch (layer.geometry_source->family) {
+        case GeometryFamily::point: return wkbMultiPoint;
+        case GeometryFamily::line: return wkbMultiLineString;
+        default: return wkbMultiPolygon;
+        }
     }
     switch (layer.geometries.front().index()) {
     case 0: return wkbMultiPoint;
@@ -146,7 +153,7 @@ void write_ogr_layer(GDALDataset& ds, const OutputLayer& layer, const std::strin
                      const std::vector<std::string>& names, OGRSpatialReference& srs,
                      char** layer_options, const std::string& path,
                      const detail::GdalErrorCapture& gdal, bool dbf_strings = false) {
-    OGRLayer* out = ds.CreateLayer(layer_name.c_str(), layer.geometries.empty() ? nullptr : &srs,
+    OGRLayer* out = ds.CreateLayer(layer_name.c_str(), layer.has_geometry() ? &srs : nullptr,
                                    layer_type(layer), layer_options);
     if (out == nullptr) {
         fail("cannot create layer '" + layer_name + "'", path, gdal);
@@ -195,8 +202,8 @@ void write_ogr_layer(GDALDataset& ds, const OutputLayer& layer, const std::strin
                 feature.SetFieldNull(i);
             }
         }
-        if (!layer.geometries.empty()) {
-            feature.SetGeometryDirectly(to_ogr(layer.geometries[row]).release());
+        if (layer.has_geometry()) {
+            feature.SetGeometryDirectly(to_ogr(layer.geometry(row)).release());
         }
         if (out->CreateFeature(&feature) != OGRERR_NONE) {
             fail("cannot write feature " + std::to_string(row + 1) + " of layer '" + layer_name + "'",

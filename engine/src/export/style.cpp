@@ -248,7 +248,7 @@ const std::string& written_name(const OutputLayer& layer, const std::vector<std:
 }  // namespace
 
 std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
-    if (layer.geometries.empty()) {
+    if (!layer.has_geometry()) {
         return {};
     }
     std::vector<LayerStyle> styles;

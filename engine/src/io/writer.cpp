@@ -376,11 +376,11 @@ void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, 
             append_value(out, values[f]);
         }
         out += R"(},"geometry":)";
-        if (layer.geometries.empty()) {
+        if (!layer.has_geometry()) {
             out += "null";
         } else {
             // Copy-assigning into the same alternative reuses the buffers of the last feature.
-            w.geometry = layer.geometries[row];
+            w.geometry = layer.geometry(row);
             const bool ok = !w.to_wgs84 || std::visit([&w](auto& x) {
                 return w.memo.transform(x, *w.to_wgs84);
             }, w.geometry);

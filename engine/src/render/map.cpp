@@ -458,12 +458,12 @@ Box map_world(const DocContext& ctx, std::optional<std::size_t> zone_row, double
     const auto& zones = *ctx.zones;
     for (std::size_t r = 0; r < zones.rows.size(); ++r) {
         if (!zone_row || *zone_row == r) {
-            bg::expand(b, envelope(zones.geometries[r]));
+            bg::expand(b, envelope(zones.geometry(r)));
         }
     }
     if (b.min_corner().x() > b.max_corner().x()) {
-        for (const auto& g : ctx.parcels->geometries) {
-            bg::expand(b, envelope(g));
+        for (std::size_t r = 0; r < ctx.parcels->rows.size(); ++r) {
+            bg::expand(b, envelope(ctx.parcels->geometry(r)));
         }
     }
     double w = b.max_corner().x() - b.min_corner().x();
@@ -503,7 +503,7 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
 
     const OutputLayer& zones = *ctx.zones;
     for (std::size_t r = 0; r < zones.rows.size(); ++r) {
-        if (const auto* mp = polygons(zones.geometries[r]); mp && bg::intersects(envelope(zones.geometries[r]), world)) {
+        if (const auto* mp = polygons(zones.geometry(r)); mp && bg::intersects(envelope(zones.geometry(r)), world)) {
             polygon_path(cr, *mp, xf);
             set_colour(cr, zone_row && *zone_row != r ? 0xEBEBEB : 0xF4F4F4);
             cairo_fill(cr);
@@ -512,8 +512,8 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
 
     const OutputLayer& parcels = *ctx.parcels;
     for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
-        const auto* mp = polygons(parcels.geometries[r]);
-        if (mp == nullptr || !bg::intersects(envelope(parcels.geometries[r]), world)) {
+        const auto* mp = polygons(parcels.geometry(r));
+        if (mp == nullptr || !bg::intersects(envelope(parcels.geometry(r)), world)) {
             continue;
         }
         polygon_path(cr, *mp, xf);
@@ -547,8 +547,8 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
 
     if (ctx.free_space != nullptr) {
         for (std::size_t r = 0; r < ctx.free_space->rows.size(); ++r) {
-            const auto* mp = polygons(ctx.free_space->geometries[r]);
-            if (mp == nullptr || !bg::intersects(envelope(ctx.free_space->geometries[r]), world)) {
+            const auto* mp = polygons(ctx.free_space->geometry(r));
+            if (mp == nullptr || !bg::intersects(envelope(ctx.free_space->geometry(r)), world)) {
                 continue;
             }
             polygon_path(cr, *mp, xf);
@@ -571,7 +571,7 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
     }
 
     for (std::size_t r = 0; r < zones.rows.size(); ++r) {
-        if (const auto* mp = polygons(zones.geometries[r])) {
+        if (const auto* mp = polygons(zones.geometry(r))) {
             polygon_path(cr, *mp, xf);
             set_colour(cr, zone_colour);
             cairo_set_line_width(cr, zone_row && *zone_row == r ? 2.0 : 1.2);
@@ -603,7 +603,7 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
     set_colour(cr, 0x000000);
     set_font(cr, label_pt, true);
     for (std::size_t r = 0; r < zones.rows.size() && zone_labels; ++r) {
-        const auto* mp = polygons(zones.geometries[r]);
+        const auto* mp = polygons(zones.geometry(r));
         if (mp == nullptr) {
             continue;
         }
@@ -631,7 +631,7 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
                 (zone_row && text_at(parcels, r, zid) != zone_id)) {
                 continue;
             }
-            const auto* mp = polygons(parcels.geometries[r]);
+            const auto* mp = polygons(parcels.geometry(r));
             const auto p = mp ? interior_point(*mp) : std::nullopt;
             if (p && bg::within(*p, world)) {
                 place_label(cr, xf.px(p->x()), xf.py(p->y()), text_at(parcels, r, pid), area,

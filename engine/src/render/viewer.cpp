@@ -222,8 +222,8 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
     // building layer does not swell the file.
     Box near;
     bg::assign_inverse(near);
-    for (const auto& g : ctx.zones->geometries) {
-        bg::expand(near, envelope(g));
+    for (std::size_t r = 0; r < ctx.zones->rows.size(); ++r) {
+        bg::expand(near, envelope(ctx.zones->geometry(r)));
     }
     near = Box(Point(near.min_corner().x() - 1000, near.min_corner().y() - 1000),
                Point(near.max_corner().x() + 1000, near.max_corner().y() + 1000));
@@ -242,8 +242,10 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
             layer.name == "access" || layer.name == "isochrones") {
             if (layer.name == "access") {
                 // Only the attributes: popups join them to the parcels.
-                OutputLayer a = layer;
-                a.geometries.clear();
+                OutputLayer a;
+                a.name = layer.name;
+                a.fields = layer.fields;
+                a.rows = layer.rows;
                 add(layer.name, a);
             } else {
                 add(layer.name, layer);

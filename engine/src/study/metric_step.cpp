@@ -96,7 +96,7 @@ nlohmann::json MetricStep::run(const Model& model, StudyReport& report,
             write_csv(layer, csv, m_study.write);
             report.outputs.push_back({csv, layer.name, layer.rows.size()});
             files.push_back(layer.name + ".csv");
-            if (!layer.geometries.empty()) {
+            if (layer.has_geometry()) {
                 report.results.push_back(std::move(layer));
             }
         }

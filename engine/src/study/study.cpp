@@ -182,8 +182,25 @@ AccessOptions make_access_options(const Study& study, const AccessSettings& s) {
     return o;
 }
 
-std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& options,
-                                       const AccessResult& result) {
+namespace {
+
+/// Gives row i of `out` the geometry of feature i of `layer` (a layer of `model`): borrowed when
+/// `owner` holds the model, else copied.
+void attach_geometries(OutputLayer& out, const Layer& layer, const std::shared_ptr<const Model>& owner) {
+    if (owner) {
+        out.geometry_source = std::shared_ptr<const Layer>(owner, &layer);
+        return;
+    }
+    out.geometries.reserve(layer.features.size());
+    for (const auto& f : layer.features) {
+        out.geometries.push_back(f.geometry);
+    }
+}
+
+/// access_layers; with `owner` (the model's owner) the access layer borrows the origins'
+/// geometries instead of copying them.
+std::vector<OutputLayer> build_access_layers(const Model& model, const std::shared_ptr<const Model>& owner,
+                                             const AccessOptions& options, const AccessResult& result) {
     const Layer& origins = *model.find(options.origins_layer);
     std::vector<OutputLayer> layers;
     OutputLayer a;
@@ -208,7 +225,6 @@ std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& 
     const std::size_t n = origins.features.size();
     const std::size_t width = a.fields.size();
     a.rows.resize(n);
-    a.geometries.resize(n);
     detail::parallel_for(n, detail::worker_count(options.threads), 1024, detail::stateless,
                          [&](detail::Stateless&, std::size_t i) {
         std::vector<Value>& row = a.rows[i];
@@ -235,8 +251,8 @@ std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& 
         if (!result.opportunities.empty()) {
             row.push_back(opt(result.opportunities[i]));
         }
-        a.geometries[i] = origins.features[i].geometry;
     });
+    attach_geometries(a, origins, owner);
     layers.push_back(std::move(a));
 
     OutputLayer iso;
@@ -301,13 +317,12 @@ std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& 
     return layers;
 }
 
-namespace {
-
 /// occupancy_layers; given a non-const result, the free pieces' geometries are moved out of it
-/// (left empty) rather than copied, so a run holds each piece once.
+/// (left empty) rather than copied, so a run holds each piece once; with `owner` (the model's
+/// owner) the parcels and zones layers borrow the model's geometries instead of copying them.
 template <typename Result>
-std::vector<OutputLayer> build_occupancy_layers(const Model& model, const OccupancyOptions& options,
-                                                Result& result) {
+std::vector<OutputLayer> build_occupancy_layers(const Model& model, const std::shared_ptr<const Model>& owner,
+                                                const OccupancyOptions& options, Result& result) {
     const Layer& parcels = *model.find(options.parcels_layer);
     const Layer& zones = *model.find(options.zones_layer);
     std::vector<OutputLayer> layers;
@@ -322,15 +337,41 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const Occupa
                 {"far", FieldType::real},             {"status", FieldType::string},
                 {"status_source", FieldType::string}, {"free_m2", FieldType::real},
                 {"largest_free_m2", FieldType::real}, {"n_buildings", FieldType::integer}};
-    for (const auto& r : result.parcels) {
+    // One row per parcel result, filled on the analysis threads into pre-sized slots.
+    const std::size_t width = p.fields.size();
+    p.rows.resize(result.parcels.size());
+    detail::parallel_for(result.parcels.size(), detail::worker_count(options.threads), 1024,
+                         detail::stateless, [&](detail::Stateless&, std::size_t i) {
+        const ParcelResult& r = result.parcels[i];
         const Feature& f = parcels.features[r.parcel];
-        p.rows.push_back({f.id, f.fid,
-                          r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}),
-                          r.zone_share, r.area_m2, r.built_m2, r.coverage, opt(r.floor_m2),
-                          opt(r.far), std::string(status_name(r.status)),
-                          std::string(r.status_from_attribute ? "attribute" : "computed"),
-                          free(r.free_m2), free(r.largest_free_m2), std::int64_t{r.n_buildings}});
-        p.geometries.push_back(f.geometry);
+        std::vector<Value>& row = p.rows[i];
+        row.reserve(width);
+        row.emplace_back(f.id);
+        row.emplace_back(f.fid);
+        row.push_back(r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}));
+        row.emplace_back(r.zone_share);
+        row.emplace_back(r.area_m2);
+        row.emplace_back(r.built_m2);
+        row.emplace_back(r.coverage);
+        row.push_back(opt(r.floor_m2));
+        row.push_back(opt(r.far));
+        row.emplace_back(std::string(status_name(r.status)));
+        row.emplace_back(std::string(r.status_from_attribute ? "attribute" : "computed"));
+        row.push_back(free(r.free_m2));
+        row.push_back(free(r.largest_free_m2));
+        row.emplace_back(std::int64_t{r.n_buildings});
+    });
+    // A result per parcel in layer order (as compute_occupancy gives it) borrows the parcels.
+    bool in_order = result.parcels.size() == parcels.features.size();
+    for (std::size_t i = 0; i < result.parcels.size() && in_order; ++i) {
+        in_order = result.parcels[i].parcel == i;
+    }
+    if (in_order) {
+        attach_geometries(p, parcels, owner);
+    } else {
+        for (const auto& r : result.parcels) {
+            p.geometries.push_back(parcels.features[r.parcel].geometry);
+        }
     }
     layers.push_back(std::move(p));
 
@@ -352,7 +393,17 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const Occupa
                           std::int64_t{r.n_parcels}, std::int64_t{r.n_occupied},
                           std::int64_t{r.n_underused}, std::int64_t{r.n_vacant}, opt(r.floor_m2),
                           opt(r.far)});
-        z.geometries.push_back(f.geometry);
+    }
+    bool zones_in_order = result.zones.size() == zones.features.size();
+    for (std::size_t i = 0; i < result.zones.size() && zones_in_order; ++i) {
+        zones_in_order = result.zones[i].zone == i;
+    }
+    if (zones_in_order) {
+        attach_geometries(z, zones, owner);
+    } else {
+        for (const auto& r : result.zones) {
+            z.geometries.push_back(zones.features[r.zone].geometry);
+        }
     }
     layers.push_back(std::move(z));
     if (!options.free_space) {
@@ -383,9 +434,14 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const Occupa
 
 }  // namespace
 
+std::vector<OutputLayer> access_layers(const Model& model, const AccessOptions& options,
+                                       const AccessResult& result) {
+    return build_access_layers(model, nullptr, options, result);
+}
+
 std::vector<OutputLayer> occupancy_layers(const Model& model, const OccupancyOptions& options,
                                           const OccupancyResult& result) {
-    return build_occupancy_layers(model, options, result);
+    return build_occupancy_layers(model, nullptr, options, result);
 }
 
 Profile resolve_profile(const OccupancySettings& s) {
@@ -492,7 +548,7 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         progress.report(0.8, "writing outputs");
         // The free pieces' geometries move into the free_space layer (report.occupancy keeps
         // their figures).
-        for (auto& layer : build_occupancy_layers(model, *occ, result)) {
+        for (auto& layer : build_occupancy_layers(model, model_ptr, *occ, result)) {
             report.results.push_back(std::move(layer));
         }
         OutputLayer table = zone_table(model, *occ, result);
@@ -505,7 +561,7 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
 
     if (acc) {
         AccessResult result = compute_access(model, *acc, scaled_progress(progress_fn, 0.8, 0.95));
-        auto layers = access_layers(model, *acc, result);
+        auto layers = build_access_layers(model, model_ptr, *acc, result);
         for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
             report.results.push_back(std::move(layers[i]));
         }

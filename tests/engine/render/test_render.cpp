@@ -164,7 +164,7 @@ TEST_CASE("zone maps: the pixel at each parcel's centre has its status colour", 
             if (value_as_text(parcels.rows[r][col(parcels, "zone_id")]) != zone) {
                 continue;
             }
-            const auto p = clear_point(std::get<MultiPolygon>(parcels.geometries[r]), buildings);
+            const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
             if (!p) {
                 continue;
             }
@@ -206,7 +206,7 @@ TEST_CASE("graduated colours: fixed breaks on coverage", "[render]") {
         if (value_as_text(parcels.rows[r][col(parcels, "zone_id")]) != "Z1") {
             continue;
         }
-        const auto p = clear_point(std::get<MultiPolygon>(parcels.geometries[r]), buildings);
+        const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
         if (!p) {
             continue;
         }
