@@ -127,10 +127,14 @@ def parse_phases(stderr):
     return phases
 
 
-def median_run(fn, repeat):
+def median_run(fn, repeat, budget=None):
     """Runs fn() repeat times; returns the run with the median wall time (its other figures
-    with it) plus the list of walls."""
-    runs = [fn() for _ in range(repeat)]
+    with it) plus the list of walls. With a budget (seconds), stops early when one more run
+    (as long as the last) would take the runs past it; at least one run is made."""
+    runs = [fn()]
+    while len(runs) < repeat and (budget is None or
+                                  sum(r["wall"] for r in runs) + runs[-1]["wall"] <= budget):
+        runs.append(fn())
     runs.sort(key=lambda r: r["wall"])
     best = dict(runs[len(runs) // 2])
     best["walls"] = [round(r["wall"], 3) for r in runs]
@@ -475,6 +479,9 @@ def main():
     ap.add_argument("--slow-repeat", type=int, default=None,
                     help="runs of each peer and of spaceuse with free space, which take minutes "
                     "at 1M parcels (default: --repeat)")
+    ap.add_argument("--slow-budget", type=float, default=None,
+                    help="seconds: stop repeating a peer or the free-space run when one more "
+                    "run would take its runs past this (at least one run; default: no limit)")
     ap.add_argument("--peers-max", type=int, default=0,
                     help="run peers only up to this many parcels (0: all sizes)")
     ap.add_argument("--skip", default="", help="peers to leave out: postgis,geopandas,pgrouting,"
@@ -591,7 +598,7 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
     # The peers compute no usable free space (setback buffers, minimum-width opening): the
     # run with it shows what that part costs.
     out_fs = os.path.join(work, "spaceuse-occ-free")
-    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), slow_repeat(args))
+    r = median_run(lambda: spaceuse_occupancy(exe, src, out_fs, args.threads, ()), slow_repeat(args), args.slow_budget)
     row["spaceuse_occupancy_free"] = r
     log("  spaceuse occupancy with free space: %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
         r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
@@ -637,16 +644,16 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
                  os.path.join(fl, "parcels.geojson"), gpkg, "parcels"],
                 ["ogr2ogr", "-f", "GeoJSON", "-lco", "RFC7946=YES",
                  os.path.join(fl, "zones.geojson"), gpkg, "zones"]])
-        row["floor_ogr2ogr"] = r = median_run(floor, slow_repeat(args))
+        row["floor_ogr2ogr"] = r = median_run(floor, slow_repeat(args), args.slow_budget)
         log("  I/O floor ogr2ogr parcels+zones -> GeoJSON: %.2f s %s" % (r["wall"], r["walls"]))
         row["floor_ogrinfo"] = r = median_run(
             lambda: run(["ogrinfo", "-ro", "-al", "-q", gpkg, "parcels", "buildings"]),
-            slow_repeat(args))
+            slow_repeat(args), args.slow_budget)
         log("  read floor ogrinfo -al -q parcels+buildings: %.2f s %s" % (r["wall"], r["walls"]))
     if peers and pg is not None and "postgis" not in skip:
         o = os.path.join(work, "postgis")
         row["postgis_occupancy"] = r = median_run(
-            lambda: postgis_occupancy(pg, region, o), slow_repeat(args))
+            lambda: postgis_occupancy(pg, region, o), slow_repeat(args), args.slow_budget)
         log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
         row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
                                                  postgis_built(pg), built, assert_ok=False)
@@ -654,7 +661,7 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
         o = os.path.join(work, "geopandas")
         os.makedirs(o, exist_ok=True)
         row["geopandas_occupancy"] = r = median_run(
-            lambda: python_peer("geopandas-occupancy", gpkg, o), slow_repeat(args))
+            lambda: python_peer("geopandas-occupancy", gpkg, o), slow_repeat(args), args.slow_budget)
         log("  GeoPandas occupancy: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
         g = {k: v[0] for k, v in read_csv(os.path.join(o, "check.csv"), "parcel_id",
                                           ["built_m2"]).items()}
@@ -664,14 +671,14 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
     if peers and pg is not None and "pgrouting" not in skip:
         o = os.path.join(work, "pgrouting")
         row["pgrouting_access"] = r = median_run(
-            lambda: pgrouting_access(pg, region, o), slow_repeat(args))
+            lambda: pgrouting_access(pg, region, o), slow_repeat(args), args.slow_budget)
         log("  pgRouting access: %.2f s %s" % (r["wall"], r["walls"]))
         pgr = pgrouting_dist(pg)
     if peers and have_nx and "networkx" not in skip:
         o = os.path.join(work, "networkx")
         os.makedirs(o, exist_ok=True)
         row["networkx_access"] = r = median_run(
-            lambda: python_peer("networkx-access", gpkg, o), slow_repeat(args))
+            lambda: python_peer("networkx-access", gpkg, o), slow_repeat(args), args.slow_budget)
         log("  networkx access: %.2f s, %.0f MiB %s" % (r["wall"], r["rss_mb"], r["walls"]))
         nxd = read_csv(os.path.join(o, "check.csv"), "parcel_id",
                        [k + "_dist_m" for k in KINDS])

@@ -123,11 +123,17 @@ public:
     /// @throws ConfigError listing the layer's fields when there is no such field.
     std::optional<std::size_t> require_field(const std::string& field_name) const;
 
-    /// (Re)builds the spatial index with the packing (STR-like) algorithm. O(n log n).
+    /// (Re)builds the spatial index with the packing (STR-like) algorithm. O(n log n). The
+    /// first query builds it otherwise, so a layer nobody queries costs no index; call this
+    /// after changing `features` of a layer that was queried before.
     void build_index();
 
-    /// Indices of features whose bounding box intersects `box`, in ascending order.
-    /// @pre build_index() was called after the last change to `features`.
+    /// Builds the spatial index unless it is built (safe from several threads at once): for
+    /// analyses that want the indexes of their layers built side by side before they start.
+    void ensure_index() const;
+
+    /// Indices of features whose bounding box intersects `box`, in ascending order. The first
+    /// call builds the index (safe from several threads at once).
     std::vector<std::size_t> query(const Box& box) const;
 
     /// Bounding box of all features (empty layer: an inverted box).

@@ -785,17 +785,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         model.layers.push_back(std::move(layer));
         step.report(1.0, "read " + request.name);
     }
-    // The layers' R-trees are independent: built side by side, largest first.
-    progress.report(1.0, "indexing layers");
-    std::vector<Layer*> order;
-    for (auto& layer : model.layers) {
-        order.push_back(&layer);
-    }
-    std::stable_sort(order.begin(), order.end(), [](const Layer* a, const Layer* b) {
-        return a->features.size() > b->features.size();
-    });
-    detail::parallel_for(order.size(), detail::worker_count(options.threads), 1, detail::stateless,
-                         [&order](detail::Stateless&, std::size_t k) { order[k]->build_index(); });
+    // The layers' R-trees are built on first use (Layer::query), so a layer no analysis queries
+    // (the parcels of an occupancy run, the origins of an access run) costs no index.
     progress.report(1.0, "layers loaded");
     return model;
 }

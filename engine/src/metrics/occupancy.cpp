@@ -208,6 +208,11 @@ public:
 
     OccupancyResult run(const ProgressFn& progress_fn) {
         Progress progress(progress_fn);
+        // The zones and buildings are queried per parcel: their R-trees, side by side, first.
+        progress.report(0.0, "indexing zones and buildings");
+        const Layer* indexed[] = {&m_buildings, &m_zones};
+        detail::parallel_for(2, detail::worker_count(m_options.threads), 1, detail::stateless,
+                             [&indexed](detail::Stateless&, std::size_t k) { indexed[k]->ensure_index(); });
         progress.report(0.0, "occupancy");
         const std::size_t n = m_parcels.features.size();
         std::vector<ParcelWork> work(n);

@@ -7,10 +7,12 @@
 #include <boost/iterator/function_output_iterator.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
 
 namespace bg = boost::geometry;
 namespace bgi = boost::geometry::index;
@@ -22,6 +24,19 @@ public:
     using value_type = std::pair<Box, std::size_t>;
     // rstar parameters only matter for later insertions; the range constructor packs the tree.
     bgi::rtree<value_type, bgi::rstar<16>> tree;
+    /// Set (release) once `tree` holds the layer's features; `mutex` serialises the building.
+    std::atomic<bool> built{false};
+    std::mutex mutex;
+
+    void build(const std::vector<Feature>& features) {
+        std::vector<value_type> values;
+        values.reserve(features.size());
+        for (std::size_t i = 0; i < features.size(); ++i) {
+            values.emplace_back(envelope(features[i].geometry), i);
+        }
+        tree = decltype(tree)(values.begin(), values.end());
+        built.store(true, std::memory_order_release);
+    }
 };
 
 const char* family_name(GeometryFamily family) noexcept {
@@ -91,7 +106,7 @@ bool issue_rejects(IssueKind kind) noexcept {
     }
 }
 
-Layer::Layer() = default;
+Layer::Layer() : m_index(std::make_unique<SpatialIndex>()) {}
 Layer::~Layer() = default;
 Layer::Layer(Layer&&) noexcept = default;
 Layer& Layer::operator=(Layer&&) noexcept = default;
@@ -154,20 +169,29 @@ std::string value_as_text(const Value& value) {
 }
 
 void Layer::build_index() {
-    std::vector<SpatialIndex::value_type> values;
-    values.reserve(features.size());
-    for (std::size_t i = 0; i < features.size(); ++i) {
-        values.emplace_back(envelope(features[i].geometry), i);
+    if (!m_index) {  // moved from
+        m_index = std::make_unique<SpatialIndex>();
     }
-    m_index = std::make_unique<SpatialIndex>();
-    m_index->tree = decltype(m_index->tree)(values.begin(), values.end());
+    const std::lock_guard lock(m_index->mutex);
+    m_index->build(features);
+}
+
+void Layer::ensure_index() const {
+    if (!m_index) {
+        throw Error("layer '" + name + "' has no spatial index (the layer was moved from)");
+    }
+    if (m_index->built.load(std::memory_order_acquire)) {
+        return;
+    }
+    const std::lock_guard lock(m_index->mutex);
+    if (!m_index->built.load(std::memory_order_relaxed)) {
+        m_index->build(features);
+    }
 }
 
 std::vector<std::size_t> Layer::query(const Box& box) const {
+    ensure_index();
     std::vector<std::size_t> result;
-    if (!m_index) {
-        throw Error("layer '" + name + "' has no spatial index (build_index not called)");
-    }
     m_index->tree.query(bgi::intersects(box),
                         boost::make_function_output_iterator(
                             [&result](const SpatialIndex::value_type& v) { result.push_back(v.second); }));

@@ -4,10 +4,12 @@
 #include <spaceuse/io.hpp>
 
 #include <catch2/catch.hpp>
+
 #include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
 #include <cmath>
+#include <thread>
 
 using namespace spaceuse;
 using namespace spaceuse::test;
@@ -199,6 +201,35 @@ TEST_CASE("spatial index returns the features whose boxes meet the query", "[mod
     const Model m = load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, {});
     const auto hits = m.find("p")->query(Box(Point(12, 1), Point(33, 2)));
     CHECK(hits == std::vector<std::size_t>{1, 2, 3});  // boxes 10..15, 20..25, 30..35
+}
+
+TEST_CASE("spatial index: built once on first use by threads querying at once", "[model]") {
+    Layer layer;
+    for (int i = 0; i < 5000; ++i) {
+        Feature f;
+        f.fid = i;
+        const double x = 10.0 * (i % 100);
+        const double y = 10.0 * (i / 100);
+        f.geometry = MultiPolygon{Polygon{{{x, y}, {x, y + 5}, {x + 5, y + 5}, {x + 5, y}, {x, y}}}};
+        layer.features.push_back(std::move(f));
+    }
+    // No build_index(): eight threads ask at once; each query must see the whole index.
+    std::vector<std::vector<std::size_t>> hits(8);
+    {
+        std::vector<std::jthread> pool;
+        for (std::size_t t = 0; t < hits.size(); ++t) {
+            pool.emplace_back([&layer, &hits, t] {
+                hits[t] = layer.query(Box(Point(12, 1), Point(33, 12)));
+            });
+        }
+    }
+    for (const auto& h : hits) {
+        CHECK(h == std::vector<std::size_t>{1, 2, 3, 101, 102, 103});
+    }
+    // After a change to the features, build_index() rebuilds it.
+    layer.features.resize(2);
+    layer.build_index();
+    CHECK(layer.query(Box(Point(12, 1), Point(33, 12))) == std::vector<std::size_t>{1});
 }
 
 TEST_CASE("GRB parcels: computed area matches the official OPPERVL within 0.01 m2", "[io][real]") {
