@@ -561,6 +561,11 @@ private:
         result.zones.resize(m_zones.features.size());
         std::vector<bool> floors_complete(m_zones.features.size(), true);
         result.parcels.reserve(work.size());
+        std::size_t pieces = 0;
+        for (const auto& w : work) {
+            pieces += w.free.size();
+        }
+        result.free_pieces.reserve(pieces);
         for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
             auto& zr = result.zones[z];
             zr.zone = z;

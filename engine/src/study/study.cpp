@@ -417,6 +417,8 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const std::s
                  {"zone_id", FieldType::string},
                  {"area_m2", FieldType::real}};
     std::int64_t piece_id = 0;
+    fs.rows.reserve(result.free_pieces.size());
+    fs.geometries.reserve(result.free_pieces.size());
     for (auto& piece : result.free_pieces) {
         const auto& r = result.parcels[piece.parcel];
         fs.rows.push_back({++piece_id, parcels.features[piece.parcel].id,
