@@ -192,38 +192,76 @@ public:
         }
         m_stats.lines = lines.size();
 
-        // Pass 1: how often each vertex occurs (line ends count twice: always nodes).
-        struct Vertex {
-            std::uint32_t count = 0;
-            std::uint32_t node = none;
-        };
+        // Pass 1: how often each vertex occurs (line ends count twice: always nodes) and where
+        // it occurs first. Occurrence j is vertex i of line l at j = first_vertex[l] + i. The
+        // distinct vertices are counted in shards by key, side by side, each shard in
+        // occurrence order, so the figures do not depend on the thread count or the sharding.
         std::vector<std::size_t> first_vertex(lines.size() + 1, 0);
         for (std::size_t l = 0; l < lines.size(); ++l) {
             first_vertex[l + 1] = first_vertex[l] + lines[l].line->size();
         }
-        std::unordered_map<Key, Vertex, KeyHash> vertex_of;
-        vertex_of.reserve(first_vertex.back());
-        for (const auto& l : lines) {
-            const auto& pts = *l.line;
-            for (std::size_t i = 0; i < pts.size(); ++i) {
-                vertex_of[key(pts[i])].count += (i == 0 || i + 1 == pts.size()) ? 2 : 1;
-            }
+        const std::size_t total = first_vertex.back();
+        if (total >= none) {
+            throw InputError("the road network has more than 4 billion vertices");
         }
-        // Pass 2: node numbers in first-seen order (serial: the order is the numbering).
-        std::vector<std::uint32_t> vertex_node(first_vertex.back(), none);
-        for (std::size_t l = 0; l < lines.size(); ++l) {
+        std::vector<Key> keys(total);
+        std::vector<const Point*> points(total);
+        std::vector<std::uint8_t> weight(total);  // 2 for a line end, else 1
+        parallel_for(lines.size(), threads, 1024, stateless, [&](Stateless&, std::size_t l) {
             const auto& pts = *lines[l].line;
             for (std::size_t i = 0; i < pts.size(); ++i) {
-                Vertex& vertex = vertex_of.find(key(pts[i]))->second;
-                if (vertex.count >= 2) {
-                    if (vertex.node == none) {
-                        vertex.node = static_cast<std::uint32_t>(m_nodes.size());
-                        m_nodes.push_back(pts[i]);
-                    }
-                    vertex_node[first_vertex[l] + i] = vertex.node;
+                const std::size_t j = first_vertex[l] + i;
+                keys[j] = key(pts[i]);
+                points[j] = &pts[i];
+                weight[j] = (i == 0 || i + 1 == pts.size()) ? 2 : 1;
+            }
+        });
+        // One shard per thread: which shard counts a vertex changes nothing in the figures.
+        const std::size_t shard_count = threads;
+        auto in_shard = [shard_count](const Key& k, std::size_t shard) {
+            return shard_count == 1 ||
+                   ((KeyHash()(k) * 0xBF58476D1CE4E5B9ULL) >> 40) % shard_count == shard;
+        };
+        // Per occurrence: the first occurrence of its vertex; per first occurrence: whether the
+        // vertex is a node (met at least twice).
+        std::vector<std::uint32_t> first_of(total);
+        std::vector<std::uint8_t> node_first(total, 0);
+        parallel_for(shard_count, threads, 1, stateless, [&](Stateless&, std::size_t k) {
+            struct Vertex {
+                std::uint32_t count = 0;
+                std::uint32_t first = 0;
+            };
+            std::unordered_map<Key, Vertex, KeyHash> vertex_of;
+            vertex_of.reserve(total / shard_count + 1);
+            for (std::uint32_t j = 0; j < total; ++j) {
+                if (!in_shard(keys[j], k)) {
+                    continue;
+                }
+                Vertex& v = vertex_of[keys[j]];
+                if (v.count == 0) {
+                    v.first = j;
+                }
+                v.count += weight[j];
+                first_of[j] = v.first;
+            }
+            for (const auto& [key, v] : vertex_of) {
+                if (v.count >= 2) {
+                    node_first[v.first] = 1;
                 }
             }
+        });
+        // Pass 2: node numbers in first-seen order.
+        std::vector<std::uint32_t> rank(total, none);
+        for (std::size_t j = 0; j < total; ++j) {
+            if (node_first[j] != 0) {
+                rank[j] = static_cast<std::uint32_t>(m_nodes.size());
+                m_nodes.push_back(*points[j]);
+            }
         }
+        std::vector<std::uint32_t> vertex_node(total);
+        parallel_for(total, threads, 4096, stateless, [&](Stateless&, std::size_t j) {
+            vertex_node[j] = rank[first_of[j]];
+        });
         // Pass 3: cut lines at nodes (blocks of lines in parallel), then the edges in line order.
         constexpr std::size_t block = 512;
         std::vector<std::vector<Edge>> pieces((lines.size() + block - 1) / block);

@@ -184,16 +184,23 @@ AccessOptions make_access_options(const Study& study, const AccessSettings& s) {
 
 namespace {
 
-/// Gives row i of `out` the geometry of feature i of `layer` (a layer of `model`): borrowed when
-/// `owner` holds the model, else copied.
-void attach_geometries(OutputLayer& out, const Layer& layer, const std::shared_ptr<const Model>& owner) {
-    if (owner) {
+/// Gives each of the `rows` rows of `out` the geometry of feature index_of(row) of `layer` (a
+/// layer of the model `owner` holds, or null): borrowed when the rows are the layer's features
+/// in order and `owner` is set, else copied.
+template <typename IndexOf>
+void attach_geometries(OutputLayer& out, const Layer& layer, const std::shared_ptr<const Model>& owner,
+                       std::size_t rows, const IndexOf& index_of) {
+    bool in_order = rows == layer.features.size();
+    for (std::size_t i = 0; i < rows && in_order; ++i) {
+        in_order = index_of(i) == i;
+    }
+    if (owner && in_order) {
         out.geometry_source = std::shared_ptr<const Layer>(owner, &layer);
         return;
     }
-    out.geometries.reserve(layer.features.size());
-    for (const auto& f : layer.features) {
-        out.geometries.push_back(f.geometry);
+    out.geometries.reserve(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        out.geometries.push_back(layer.features[index_of(i)].geometry);
     }
 }
 
@@ -252,7 +259,7 @@ std::vector<OutputLayer> build_access_layers(const Model& model, const std::shar
             row.push_back(opt(result.opportunities[i]));
         }
     });
-    attach_geometries(a, origins, owner);
+    attach_geometries(a, origins, owner, n, [](std::size_t i) { return i; });
     layers.push_back(std::move(a));
 
     OutputLayer iso;
@@ -361,18 +368,8 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const std::s
         row.push_back(free(r.largest_free_m2));
         row.emplace_back(std::int64_t{r.n_buildings});
     });
-    // A result per parcel in layer order (as compute_occupancy gives it) borrows the parcels.
-    bool in_order = result.parcels.size() == parcels.features.size();
-    for (std::size_t i = 0; i < result.parcels.size() && in_order; ++i) {
-        in_order = result.parcels[i].parcel == i;
-    }
-    if (in_order) {
-        attach_geometries(p, parcels, owner);
-    } else {
-        for (const auto& r : result.parcels) {
-            p.geometries.push_back(parcels.features[r.parcel].geometry);
-        }
-    }
+    attach_geometries(p, parcels, owner, result.parcels.size(),
+                      [&result](std::size_t i) { return result.parcels[i].parcel; });
     layers.push_back(std::move(p));
 
     OutputLayer z;
@@ -394,17 +391,8 @@ std::vector<OutputLayer> build_occupancy_layers(const Model& model, const std::s
                           std::int64_t{r.n_underused}, std::int64_t{r.n_vacant}, opt(r.floor_m2),
                           opt(r.far)});
     }
-    bool zones_in_order = result.zones.size() == zones.features.size();
-    for (std::size_t i = 0; i < result.zones.size() && zones_in_order; ++i) {
-        zones_in_order = result.zones[i].zone == i;
-    }
-    if (zones_in_order) {
-        attach_geometries(z, zones, owner);
-    } else {
-        for (const auto& r : result.zones) {
-            z.geometries.push_back(zones.features[r.zone].geometry);
-        }
-    }
+    attach_geometries(z, zones, owner, result.zones.size(),
+                      [&result](std::size_t i) { return result.zones[i].zone; });
     layers.push_back(std::move(z));
     if (!options.free_space) {
         return layers;
