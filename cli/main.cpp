@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     GlobalOptions global;
     CLI::App app{"spaceuse: occupancy, available space and accessibility of business parks"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "spaceuse 0.1.0");
+    app.set_version_flag("--version", "spaceuse " SPACEUSE_VERSION);
     app.add_flag("-q,--quiet", global.quiet, "No progress and no summaries on stderr");
     app.add_flag("--progress", global.progress, "Draw a progress bar even when not on a terminal");
     app.add_flag("--no-progress", global.no_progress, "Never draw a progress bar");

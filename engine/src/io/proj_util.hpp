@@ -10,6 +10,7 @@
 
 #include <proj.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -100,13 +101,17 @@ bool transform_geometry(G& geometry, Transformer& transformer) {
 /// One per thread, like the Transformer.
 class PointMemo {
 public:
-    /// @param bits the memo holds 2^bits points (48 bytes each).
-    explicit PointMemo(unsigned bits = 16) : m_shift(64 - bits), m_slots(std::size_t{1} << bits) {}
+    /// @param bits the memo holds 2^bits points (48 bytes each), 1 to 24; allocated on the first
+    /// transformation.
+    explicit PointMemo(unsigned bits = 16) : m_bits(std::clamp(bits, 1U, 24U)), m_shift(64 - m_bits) {}
 
     /// Transforms every point of `geometry` in place. Returns false when a point could not be
     /// transformed (as transform_geometry).
     template <typename G>
     bool transform(G& geometry, Transformer& transformer) {
+        if (m_slots.empty()) {
+            m_slots.resize(std::size_t{1} << m_bits);
+        }
         m_xy.clear();
         m_pending.clear();
         m_copies.clear();
@@ -121,13 +126,14 @@ public:
                 }
                 return;
             }
-            slot.x = p.x();
-            slot.y = p.y();
-            slot.state = State::pending;
-            slot.pending = m_pending.size();
+            // The buffers grow first, so a failed allocation leaves no slot pointing past them.
             m_pending.push_back(&p);
             m_xy.push_back(p.x());
             m_xy.push_back(p.y());
+            slot.x = p.x();
+            slot.y = p.y();
+            slot.state = State::pending;
+            slot.pending = m_pending.size() - 1;
         });
         const bool ok = transformer.transform(m_xy.data(), m_pending.size());
         for (std::size_t k = 0; k < m_pending.size(); ++k) {
@@ -175,6 +181,7 @@ private:
         return static_cast<std::size_t>((h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ULL >> m_shift);
     }
 
+    unsigned m_bits;
     unsigned m_shift;
     std::vector<Slot> m_slots;
     std::vector<double> m_xy;

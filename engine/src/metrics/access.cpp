@@ -31,6 +31,7 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 namespace bg = boost::geometry;
@@ -204,9 +205,14 @@ public:
         if (total >= none) {
             throw InputError("the road network has more than 4 billion vertices");
         }
+        // One shard per thread, at most one per core: which shard counts a vertex changes
+        // nothing in the figures.
+        const std::size_t shard_count =
+            std::clamp<std::size_t>(std::min(threads, std::thread::hardware_concurrency()), 1, 255);
         std::vector<Key> keys(total);
         std::vector<const Point*> points(total);
         std::vector<std::uint8_t> weight(total);  // 2 for a line end, else 1
+        std::vector<std::uint8_t> shard(total);
         parallel_for(lines.size(), threads, 1024, stateless, [&](Stateless&, std::size_t l) {
             const auto& pts = *lines[l].line;
             for (std::size_t i = 0; i < pts.size(); ++i) {
@@ -214,14 +220,10 @@ public:
                 keys[j] = key(pts[i]);
                 points[j] = &pts[i];
                 weight[j] = (i == 0 || i + 1 == pts.size()) ? 2 : 1;
+                shard[j] = static_cast<std::uint8_t>(
+                    ((KeyHash()(keys[j]) * 0xBF58476D1CE4E5B9ULL) >> 40) % shard_count);
             }
         });
-        // One shard per thread: which shard counts a vertex changes nothing in the figures.
-        const std::size_t shard_count = threads;
-        auto in_shard = [shard_count](const Key& k, std::size_t shard) {
-            return shard_count == 1 ||
-                   ((KeyHash()(k) * 0xBF58476D1CE4E5B9ULL) >> 40) % shard_count == shard;
-        };
         // Per occurrence: the first occurrence of its vertex; per first occurrence: whether the
         // vertex is a node (met at least twice).
         std::vector<std::uint32_t> first_of(total);
@@ -234,7 +236,7 @@ public:
             std::unordered_map<Key, Vertex, KeyHash> vertex_of;
             vertex_of.reserve(total / shard_count + 1);
             for (std::uint32_t j = 0; j < total; ++j) {
-                if (!in_shard(keys[j], k)) {
+                if (shard[j] != k) {
                     continue;
                 }
                 Vertex& v = vertex_of[keys[j]];

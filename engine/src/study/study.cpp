@@ -190,7 +190,8 @@ namespace {
 template <typename IndexOf>
 void attach_geometries(OutputLayer& out, const Layer& layer, const std::shared_ptr<const Model>& owner,
                        std::size_t rows, const IndexOf& index_of) {
-    bool in_order = rows == layer.features.size();
+    // An empty result stays a table without geometry, as with copied geometries.
+    bool in_order = rows > 0 && rows == layer.features.size();
     for (std::size_t i = 0; i < rows && in_order; ++i) {
         in_order = index_of(i) == i;
     }
