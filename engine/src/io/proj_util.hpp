@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spaceuse::detail {
@@ -61,12 +61,11 @@ private:
     bool m_swap = false;
 };
 
-/// Transforms every point of a Boost.Geometry geometry in place (one batch call to PROJ),
-/// with `xy` as the coordinate buffer (reused between calls by hot loops).
+/// Transforms every point of a Boost.Geometry geometry in place (one batch call to PROJ).
 /// Returns false when a point could not be transformed.
 template <typename G>
-bool transform_geometry(G& geometry, Transformer& transformer, std::vector<double>& xy) {
-    xy.clear();
+bool transform_geometry(G& geometry, Transformer& transformer) {
+    std::vector<double> xy;
     boost::geometry::for_each_point(geometry, [&xy](const Point& p) {
         xy.push_back(p.x());
         xy.push_back(p.y());
@@ -81,13 +80,6 @@ bool transform_geometry(G& geometry, Transformer& transformer, std::vector<doubl
         i += 2;
     });
     return true;
-}
-
-/// The same with a buffer of its own.
-template <typename G>
-bool transform_geometry(G& geometry, Transformer& transformer) {
-    std::vector<double> xy;
-    return transform_geometry(geometry, transformer, xy);
 }
 
 /// Transforms geometries like transform_geometry, remembering the result of recently seen

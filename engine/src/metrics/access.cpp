@@ -224,10 +224,10 @@ public:
                     ((KeyHash()(keys[j]) * 0xBF58476D1CE4E5B9ULL) >> 40) % shard_count);
             }
         });
-        // Per occurrence: the first occurrence of its vertex; per first occurrence: whether the
-        // vertex is a node (met at least twice).
+        // Per occurrence: the first occurrence of its vertex. rank[j] of a first occurrence j
+        // becomes its node number when the vertex is a node (met at least twice), else none.
         std::vector<std::uint32_t> first_of(total);
-        std::vector<std::uint8_t> node_first(total, 0);
+        std::vector<std::uint32_t> rank(total, none);
         parallel_for(shard_count, threads, 1, stateless, [&](Stateless&, std::size_t k) {
             struct Vertex {
                 std::uint32_t count = 0;
@@ -248,14 +248,13 @@ public:
             }
             for (const auto& [key, v] : vertex_of) {
                 if (v.count >= 2) {
-                    node_first[v.first] = 1;
+                    rank[v.first] = 0;  // numbered below
                 }
             }
         });
         // Pass 2: node numbers in first-seen order.
-        std::vector<std::uint32_t> rank(total, none);
         for (std::size_t j = 0; j < total; ++j) {
-            if (node_first[j] != 0) {
+            if (rank[j] != none) {
                 rank[j] = static_cast<std::uint32_t>(m_nodes.size());
                 m_nodes.push_back(*points[j]);
             }
