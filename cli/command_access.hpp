@@ -1,6 +1,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "metric_flags.hpp"
 #include "study_output.hpp"
 
 #include <spaceuse/study.hpp>
@@ -22,10 +23,9 @@ private:
     std::vector<std::string> m_facilities;
     std::vector<std::string> m_facilities_where;
     std::string m_zones, m_zone_id;
-    std::string m_targets, m_target_weight;
-    std::string m_isochrones;
+    std::string m_targets;
     std::string m_crs, m_assume_crs;
-    AccessSettings m_settings;
+    MetricFlags m_flags;
     OutputFlags m_out;
 };
 

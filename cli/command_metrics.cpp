@@ -13,6 +13,7 @@ CLI::App* CommandMetrics::setup(CLI::App& app) {
         "metrics", "List the metrics in the registry (built-in and from plugins), or show one");
     sub->add_option("name", m_name, "Metric to show in full");
     sub->add_option("--plugin", m_plugins, "Metric plugin module to load (repeatable)");
+    sub->add_flag("--json", m_json, "Print every declaration as JSON (with a format version)");
     sub->footer("Plugins spaceuse_metric_<name>.so are also loaded from SPACEUSE_PLUGIN_PATH "
                 "(absolute folders separated by ':') and from the install's plugin folder.");
     return sub;
@@ -20,41 +21,59 @@ CLI::App* CommandMetrics::setup(CLI::App& app) {
 
 namespace {
 
+std::string describe_default(const OptionSpec& o) {
+    const std::string d = option_text(o.default_value);
+    return d.empty() ? "-" : d;
+}
+
 void print_summary(const MetricInfo& m) {
     std::printf("%-12s %s\n", m.name.c_str(), m.origin.c_str());
     std::printf("    %s\n    options:", m.description.c_str());
     for (const auto& o : m.options) {
         std::printf(" %s", o.name.c_str());
     }
-    std::printf("\n    outputs:");
-    std::string layer;
-    for (const auto& f : m.outputs) {
-        if (f.layer != layer) {
-            std::printf("%s %s:", layer.empty() ? "" : ";", f.layer.c_str());
-            layer = f.layer;
+    if (!m.uses.empty()) {
+        std::printf("\n    uses:");
+        for (const auto& u : m.uses) {
+            std::printf(" %s", u.c_str());
         }
-        std::printf(" %s", f.name.c_str());
+    }
+    std::printf("\n    outputs:");
+    for (const auto& out : m.outputs) {
+        std::printf(" %s", out.name.c_str());
     }
     std::printf("\n");
 }
 
 void print_full(const MetricInfo& m) {
-    std::printf("%s\n  %s\n  origin: %s\n  layers:", m.name.c_str(), m.description.c_str(),
+    std::printf("%s\n  %s\n  origin: %s\n  layers:\n", m.name.c_str(), m.description.c_str(),
                 m.origin.c_str());
     for (const auto& l : m.layers) {
-        std::printf(" %s", l.c_str());
+        std::printf("    %-14s %-8s %s%s  %s\n", l.role.c_str(), family_name(l.geometry),
+                    l.required ? "required" : "optional", l.many ? ", several" : "",
+                    l.help.c_str());
     }
-    std::printf("\n  options:\n");
+    if (!m.uses.empty()) {
+        std::printf("  uses:");
+        for (const auto& u : m.uses) {
+            std::printf(" %s", u.c_str());
+        }
+        std::printf("\n");
+    }
+    std::printf("  options:\n");
     for (const auto& o : m.options) {
-        std::printf("    %-18s %-10s default %-10s %s\n", o.name.c_str(),
-                    o.unit.empty() ? "-" : o.unit.c_str(),
-                    o.default_value.empty() ? "-" : o.default_value.c_str(), o.help.c_str());
+        std::printf("    %-20s %-11s %-9s default %-10s %s\n", o.name.c_str(),
+                    option_type_name(o.type), o.unit.empty() ? "-" : o.unit.c_str(),
+                    describe_default(o).c_str(), o.help.c_str());
     }
     std::printf("  outputs:\n");
-    for (const auto& f : m.outputs) {
-        std::printf("    %-10s %-16s %-8s %-9s %s\n", f.layer.c_str(), f.name.c_str(),
-                    field_type_name(f.type), f.unit.empty() ? "-" : f.unit.c_str(),
-                    f.description.c_str());
+    for (const auto& out : m.outputs) {
+        std::printf("    %s%s: %s\n", out.name.c_str(), out.geometry ? "" : " (table)",
+                    out.description.c_str());
+        for (const auto& f : out.fields) {
+            std::printf("      %-18s %-8s %-9s %s\n", f.name.c_str(), field_type_name(f.type),
+                        f.unit.empty() ? "-" : f.unit.c_str(), f.description.c_str());
+        }
     }
 }
 
@@ -67,6 +86,10 @@ int CommandMetrics::run() {
         if (!load.error.empty()) {
             std::fprintf(stderr, "spaceuse: warning: %s\n", load.error.c_str());
         }
+    }
+    if (m_json) {
+        std::fputs(metrics_json(registry).c_str(), stdout);
+        return exit_ok;
     }
     if (m_name.empty()) {
         for (const auto& m : registry.all()) {

@@ -7,7 +7,8 @@
 namespace spaceuse::cli {
 
 /// `spaceuse metrics [NAME] [--plugin PATH]...`: lists the registered metrics (built-in and
-/// from plugins) with their origin, options and output fields, or shows one in full.
+/// from plugins) with their origin, options and output fields, or shows one in full; `--json`
+/// prints every declaration (metrics_json).
 class CommandMetrics : public Command {
 public:
     using Command::Command;
@@ -17,6 +18,7 @@ public:
 private:
     std::string m_name;
     std::vector<std::string> m_plugins;
+    bool m_json = false;
 };
 
 }  // namespace spaceuse::cli

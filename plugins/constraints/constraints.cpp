@@ -6,7 +6,6 @@
 #include <spaceuse/metrics.hpp>
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/plugin.hpp>
-#include <spaceuse/study.hpp>
 
 #include <boost/geometry.hpp>
 
@@ -19,8 +18,6 @@ namespace spaceuse::plugins::constraints {
 namespace {
 
 namespace bg = boost::geometry;
-
-const char* const default_kinds = "flood,nature,contamination,reserve";
 
 const MultiPolygon& polygons(const Feature& f) {
     static const MultiPolygon empty;
@@ -48,16 +45,6 @@ MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) {
     return out;
 }
 
-OccupancyOptions occupancy_options(const MetricOptions& o) {
-    OccupancySettings s;
-    s.profile = o.text("profile", "default");
-    auto num = [&o](const char* name) { return o.optional_number(name); };
-    s.setback_m = num("setback_m");
-    s.min_free_area_m2 = num("min_free_area_m2");
-    s.min_free_width_m = num("min_free_width_m");
-    return make_occupancy_options(s, static_cast<unsigned>(o.number("threads", 0)));
-}
-
 struct ParcelFigures {
     double constrained_m2 = 0.0;
     std::vector<double> by_kind_m2;
@@ -66,21 +53,22 @@ struct ParcelFigures {
 
 class ConstraintsMetric : public Metric {
 public:
-    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& options,
-                                     const ProgressFn& progress_fn) const override {
-        Progress progress(progress_fn);
+    MetricResult compute(const MetricInput& in) const override {
+        Progress progress(in.progress());
         progress.report(0.0, "constraints");
+        const MetricOptions& options = in.options();
+        const Model& model = in.model();
         const Layer* constraints = model.find("constraints");
         const Layer* parcels = model.find("parcels");
         const Layer* zones = model.find("zones");
         if (constraints == nullptr || parcels == nullptr || zones == nullptr) {
             throw ConfigError("constraints: needs the layers 'constraints', 'parcels' and 'zones'");
         }
-        const std::vector<std::string> kinds = options.list("kinds", default_kinds);
+        const std::vector<std::string>& kinds = options.list("kinds");
         if (kinds.empty()) {
             throw ConfigError("constraints: option 'kinds' lists no kind");
         }
-        const auto kind_field = constraints->require_field(options.text("kind_field", "kind"));
+        const auto kind_field = constraints->require_field(options.text("kind_field"));
         if (!kind_field) {
             throw ConfigError("constraints: option 'kind_field' is empty");
         }
@@ -92,17 +80,19 @@ public:
             const auto it = std::find(kinds.begin(), kinds.end(), kind);
             if (it == kinds.end()) {
                 throw InputError("constraint kind '" + kind + "' is not one of the option 'kinds' (" +
-                                 options.text("kinds", default_kinds) + ")")
+                                 option_text(options.value("kinds")) + ")")
                     .set_layer(constraints->name)
                     .set_feature(f.fid);
             }
             kind_of[i] = static_cast<std::size_t>(it - kinds.begin());
         }
 
-        // Usable free land per parcel, exactly as the occupancy metric defines it.
-        const OccupancyOptions occ = occupancy_options(options);
-        const OccupancyResult occupancy =
-            compute_occupancy(model, occ, scaled_progress(progress_fn, 0.0, 0.7));
+        // Usable free land per parcel: the pieces the occupancy metric computed.
+        const OccupancyResult& occupancy = in.result<OccupancyResult>("occupancy");
+        if (!occupancy.free_space) {
+            throw ConfigError("constraints: needs occupancy's usable free space (occupancy "
+                              "option free_space = true)");
+        }
         std::vector<MultiPolygon> free_land(parcels->features.size());
         for (const auto& piece : occupancy.free_pieces) {
             for (const auto& p : piece.geometry) {
@@ -140,14 +130,15 @@ public:
                     .set_layer(parcels->name)
                     .set_feature(parcel.fid);
             }
-            progress.report(0.7 + 0.3 * static_cast<double>(i + 1) /
-                                      static_cast<double>(parcels->features.size()),
+            progress.report(static_cast<double>(i + 1) /
+                                static_cast<double>(parcels->features.size()),
                             "constraints");
         }
 
-        std::vector<OutputLayer> layers;
+        MetricResult out;
+        std::vector<OutputLayer>& layers = out.layers;
         OutputLayer p;
-        p.name = "parcels";
+        p.name = "constraints_parcels";
         p.fields = {{"parcel_id", FieldType::string},
                     {"zone_id", FieldType::string},
                     {"area_m2", FieldType::real},
@@ -187,7 +178,6 @@ public:
             row.emplace_back(r.free_m2);
             row.emplace_back(fig.developable_m2);
             p.rows.push_back(std::move(row));
-            p.geometries.push_back(parcels->features[i].geometry);
             if (r.zone) {
                 ZoneTotals& t = totals[*r.zone];
                 ++t.n_parcels;
@@ -200,10 +190,12 @@ public:
                 t.developable_m2 += fig.developable_m2;
             }
         }
+        // One row per parcel in layer order: the layer borrows the parcels' geometries.
+        p.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), parcels);
         layers.push_back(std::move(p));
 
         OutputLayer z;
-        z.name = "zones";
+        z.name = "constraints_zones";
         z.fields = {{"zone_id", FieldType::string},
                     {"n_parcels", FieldType::integer},
                     {"area_m2", FieldType::real},
@@ -223,11 +215,11 @@ public:
             row.emplace_back(t.free_m2);
             row.emplace_back(t.developable_m2);
             z.rows.push_back(std::move(row));
-            z.geometries.push_back(zones->features[i].geometry);
         }
+        z.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), zones);
         layers.push_back(std::move(z));
         progress.report(1.0, "constraints");
-        return layers;
+        return out;
     }
 };
 
@@ -238,34 +230,42 @@ void register_metrics(MetricRegistry& registry) {
     m.name = "constraints";
     m.description = "Parcel land under planning constraints (flood, nature, contamination, "
                     "reserve) and usable free land outside them; zone totals";
-    m.layers = {"zones", "parcels", "buildings", "constraints"};
+    m.layers = {{"zones", GeometryFamily::polygon, true, false, "Zones", ""},
+                {"parcels", GeometryFamily::polygon, true, false, "Parcels", ""},
+                {"constraints", GeometryFamily::polygon, true, false,
+                 "Planning constraints (flood-prone areas, protected nature...)", ""}};
+    m.uses = {"occupancy"};
     m.options = {
-        {"kind_field", "Field of the constraints layer holding the kind", "kind", ""},
-        {"kinds", "Constraint kinds, comma-separated (one output field each)", default_kinds, ""},
-        {"profile", "Occupancy profile defining usable free land (name or .toml path)", "default",
-         ""},
-        {"setback_m", "Override of the profile's setback around buildings", "", "m"},
-        {"min_free_area_m2", "Override of the profile's smallest usable free piece", "", "m2"},
-        {"min_free_width_m", "Override of the profile's narrowest usable free piece", "", "m"},
+        {.name = "kind_field", .type = OptionType::field,
+         .help = "Field of the constraints layer holding the kind",
+         .default_value = std::string("kind"), .layer = "constraints"},
+        {.name = "kinds", .type = OptionType::list,
+         .help = "Constraint kinds (one output field each)",
+         .default_value = std::vector<std::string>{"flood", "nature", "contamination", "reserve"}},
     };
+    const std::vector<FieldSpec> shared = {
+        {"constrained_m2", FieldType::real, "m2", "area(parcel ∩ union of all constraints)"},
+        {"constrained_{K}_m2", FieldType::real, "m2",
+         "area(parcel ∩ union of constraints of kind K)"}};
     m.outputs = {
-        {"parcels", "parcel_id", FieldType::string, "", "parcel id"},
-        {"parcels", "zone_id", FieldType::string, "", "zone holding the largest part"},
-        {"parcels", "area_m2", FieldType::real, "m2", "parcel area"},
-        {"parcels", "constrained_m2", FieldType::real, "m2",
-         "area(parcel ∩ union of all constraints)"},
-        {"parcels", "constrained_K_m2", FieldType::real, "m2",
-         "area(parcel ∩ union of constraints of kind K)"},
-        {"parcels", "constrained_share", FieldType::real, "fraction", "constrained_m2 / area_m2"},
-        {"parcels", "free_m2", FieldType::real, "m2", "usable free land (occupancy metric)"},
-        {"parcels", "developable_m2", FieldType::real, "m2",
-         "area(usable free land − union of all constraints)"},
-        {"zones", "n_parcels", FieldType::integer, "", "parcels assigned to the zone"},
-        {"zones", "area_m2", FieldType::real, "m2", "Σ area of those parcels"},
-        {"zones", "constrained_m2", FieldType::real, "m2", "Σ constrained_m2"},
-        {"zones", "constrained_K_m2", FieldType::real, "m2", "Σ constrained_K_m2"},
-        {"zones", "free_m2", FieldType::real, "m2", "Σ free_m2"},
-        {"zones", "developable_m2", FieldType::real, "m2", "Σ developable_m2"},
+        {"constraints_parcels", "Constraints per parcel", true, true,
+         {{"parcel_id", FieldType::string, "", "parcel id"},
+          {"zone_id", FieldType::string, "", "zone holding the largest part"},
+          {"area_m2", FieldType::real, "m2", "parcel area"},
+          shared[0],
+          shared[1],
+          {"constrained_share", FieldType::real, "fraction", "constrained_m2 / area_m2"},
+          {"free_m2", FieldType::real, "m2", "usable free land (occupancy metric)"},
+          {"developable_m2", FieldType::real, "m2",
+           "area(usable free land − union of all constraints)"}}},
+        {"constraints_zones", "Constraints per zone: sums over its parcels", true, true,
+         {{"zone_id", FieldType::string, "", "zone id"},
+          {"n_parcels", FieldType::integer, "", "parcels assigned to the zone"},
+          {"area_m2", FieldType::real, "m2", "Σ area of those parcels"},
+          {"constrained_m2", FieldType::real, "m2", "Σ constrained_m2"},
+          {"constrained_{K}_m2", FieldType::real, "m2", "Σ constrained_K_m2"},
+          {"free_m2", FieldType::real, "m2", "Σ free_m2"},
+          {"developable_m2", FieldType::real, "m2", "Σ developable_m2"}}},
     };
     m.factory = [] { return std::make_unique<ConstraintsMetric>(); };
     registry.add(std::move(m));

@@ -10,13 +10,11 @@ namespace {
 
 class Compactness : public spaceuse::Metric {
 public:
-    std::vector<spaceuse::OutputLayer> compute(const spaceuse::Model& model,
-                                               const spaceuse::MetricOptions& options,
-                                               const spaceuse::ProgressFn&) const override {
-        const double below = options.number("sliver_below", 0.2);
-        const spaceuse::Layer* parcels = model.find("parcels");
+    spaceuse::MetricResult compute(const spaceuse::MetricInput& in) const override {
+        const double below = in.options().number("sliver_below");
+        const spaceuse::Layer* parcels = in.model().find("parcels");
         spaceuse::OutputLayer out;
-        out.name = "parcels";
+        out.name = "compactness_parcels";
         out.fields = {{"parcel_id", spaceuse::FieldType::string},
                       {"compactness", spaceuse::FieldType::real},
                       {"sliver", spaceuse::FieldType::integer}};
@@ -27,7 +25,9 @@ public:
             out.rows.push_back({f.id, c, std::int64_t{c < below ? 1 : 0}});
             out.geometries.push_back(f.geometry);
         }
-        return {out};
+        spaceuse::MetricResult result;
+        result.layers.push_back(std::move(out));
+        return result;
     }
 };
 
@@ -35,10 +35,18 @@ void register_compactness(spaceuse::MetricRegistry& registry) {
     spaceuse::MetricInfo m;
     m.name = "compactness";
     m.description = "Polsby-Popper compactness of each parcel, 4*pi*area/perimeter^2";
-    m.layers = {"parcels"};
-    m.options = {{"sliver_below", "Flag parcels less compact than this", "0.2", "ratio"}};
-    m.outputs = {{"parcels", "compactness", spaceuse::FieldType::real, "ratio", "4*pi*A/P^2"},
-                 {"parcels", "sliver", spaceuse::FieldType::integer, "0/1", "compactness < sliver_below"}};
+    m.layers = {{"parcels", spaceuse::GeometryFamily::polygon, true, false, "Parcels", ""}};
+    m.options = {{.name = "sliver_below",
+                  .type = spaceuse::OptionType::number,
+                  .help = "Flag parcels less compact than this",
+                  .default_value = 0.2,
+                  .unit = "ratio",
+                  .min = 0.0,
+                  .max = 1.0}};
+    m.outputs = {{"compactness_parcels", "Compactness per parcel", true, true,
+                  {{"parcel_id", spaceuse::FieldType::string, "", "parcel id"},
+                   {"compactness", spaceuse::FieldType::real, "ratio", "4*pi*A/P^2"},
+                   {"sliver", spaceuse::FieldType::integer, "0/1", "compactness < sliver_below"}}}};
     m.factory = [] { return std::make_unique<Compactness>(); };
     registry.add(std::move(m));
 }

@@ -13,6 +13,7 @@
 #include <numbers>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,16 @@ const char* const default_ignore =
     "motorway,footway,path,cycleway,steps,bridleway,corridor,platform,pedestrian,track";
 const char* const default_hgv = "trunk,trunk_link,primary,primary_link,secondary,secondary_link,"
                                 "tertiary,tertiary_link";
+
+std::vector<std::string> split(const std::string& list) {
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(list);
+    while (std::getline(in, item, ',')) {
+        out.push_back(item);
+    }
+    return out;
+}
 
 struct Segment {
     Point a;
@@ -211,30 +222,26 @@ void add_segments(const Geometry& g, std::vector<Segment>& out) {
 
 class FrontageMetric : public Metric {
 public:
-    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& options,
-                                     const ProgressFn& progress_fn) const override {
-        Progress progress(progress_fn);
+    MetricResult compute(const MetricInput& in) const override {
+        Progress progress(in.progress());
         progress.report(0.0, "frontage");
-        const Layer* parcels = model.find("parcels");
-        const Layer* roads = model.find("roads");
+        const MetricOptions& options = in.options();
+        const Layer* parcels = in.model().find("parcels");
+        const Layer* roads = in.model().find("roads");
         if (parcels == nullptr || roads == nullptr) {
             throw ConfigError("frontage: needs the layers 'parcels' and 'roads'");
         }
-        const double tol = options.number("tolerance_m", 10.0);
-        const double min_side = options.number("min_side_m", 5.0);
-        const double corner = options.number("corner_angle_deg", 60.0);
-        if (!(tol > 0) || min_side < 0 || !(corner > 0)) {
-            throw ConfigError("frontage: tolerance_m and corner_angle_deg must be > 0, "
-                              "min_side_m >= 0");
-        }
-        const auto class_field = roads->require_field(options.text("class_field", "highway"));
-        const auto ignore_list = options.list("ignore_classes", default_ignore);
-        const auto hgv_list = options.list("hgv_classes", default_hgv);
+        const double tol = options.number("tolerance_m");
+        const double min_side = options.number("min_side_m");
+        const double corner = options.number("corner_angle_deg");
+        const auto class_field = roads->require_field(options.text("class_field"));
+        const auto& ignore_list = options.list("ignore_classes");
+        const auto& hgv_list = options.list("hgv_classes");
         const std::set<std::string> ignore(ignore_list.begin(), ignore_list.end());
         const std::set<std::string> hgv(hgv_list.begin(), hgv_list.end());
 
         OutputLayer p;
-        p.name = "parcels";
+        p.name = "frontage_parcels";
         p.fields = {{"parcel_id", FieldType::string}, {"frontage_m", FieldType::real},
                     {"n_sides", FieldType::integer},  {"hgv_frontage_m", FieldType::real},
                     {"hgv_access", FieldType::integer}, {"landlocked", FieldType::integer}};
@@ -276,14 +283,15 @@ public:
             p.rows.push_back({parcel.id, all.length_m, std::int64_t{all.sides},
                               hgv_part.length_m, std::int64_t{hgv_part.sides > 0 ? 1 : 0},
                               std::int64_t{all.sides == 0 ? 1 : 0}});
-            p.geometries.push_back(parcel.geometry);
             progress.report(static_cast<double>(i + 1) /
                                 static_cast<double>(parcels->features.size()),
                             "frontage");
         }
-        std::vector<OutputLayer> layers;
-        layers.push_back(std::move(p));
-        return layers;
+        // One row per parcel in layer order: the layer borrows the parcels' geometries.
+        p.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), parcels);
+        MetricResult out;
+        out.layers.push_back(std::move(p));
+        return out;
     }
 };
 
@@ -294,29 +302,37 @@ void register_metrics(MetricRegistry& registry) {
     m.name = "frontage";
     m.description = "Road frontage of each parcel, its separate access sides, direct access to "
                     "a heavy-goods road class; land-locked parcels flagged";
-    m.layers = {"parcels", "roads"};
+    m.layers = {{"parcels", GeometryFamily::polygon, true, false, "Parcels", ""},
+                {"roads", GeometryFamily::line, true, false, "Road centre lines", ""}};
+    const auto number = OptionType::number;
     m.options = {
-        {"tolerance_m", "Boundary within this distance of a road centre line is frontage", "10",
-         "m"},
-        {"min_side_m", "Shortest frontage stretch that counts as an access side", "5", "m"},
-        {"corner_angle_deg", "A boundary turn sharper than this splits two sides", "60", "deg"},
-        {"class_field", "Road class field of the roads layer", "highway", ""},
-        {"ignore_classes", "Road classes that give no access, comma-separated", default_ignore,
-         ""},
-        {"hgv_classes", "Road classes open to heavy goods vehicles, comma-separated", default_hgv,
-         ""},
+        {.name = "tolerance_m", .type = number,
+         .help = "Boundary within this distance of a road centre line is frontage",
+         .default_value = 10.0, .unit = "m", .min = 0.0, .min_exclusive = true},
+        {.name = "min_side_m", .type = number,
+         .help = "Shortest frontage stretch that counts as an access side", .default_value = 5.0,
+         .unit = "m", .min = 0.0},
+        {.name = "corner_angle_deg", .type = number,
+         .help = "A boundary turn sharper than this splits two sides", .default_value = 60.0,
+         .unit = "deg", .min = 0.0, .max = 180.0, .min_exclusive = true},
+        {.name = "class_field", .type = OptionType::field,
+         .help = "Road class field of the roads layer", .default_value = std::string("highway"),
+         .layer = "roads"},
+        {.name = "ignore_classes", .type = OptionType::list,
+         .help = "Road classes that give no access", .default_value = split(default_ignore)},
+        {.name = "hgv_classes", .type = OptionType::list,
+         .help = "Road classes open to heavy goods vehicles", .default_value = split(default_hgv)},
     };
-    m.outputs = {
-        {"parcels", "parcel_id", FieldType::string, "", "parcel id"},
-        {"parcels", "frontage_m", FieldType::real, "m",
-         "boundary length within tolerance_m of an access road"},
-        {"parcels", "n_sides", FieldType::integer, "",
-         "frontage stretches of at least min_side_m, split at corners"},
-        {"parcels", "hgv_frontage_m", FieldType::real, "m", "frontage on hgv_classes roads"},
-        {"parcels", "hgv_access", FieldType::integer, "0/1",
-         "1 when a heavy-goods road gives at least one side"},
-        {"parcels", "landlocked", FieldType::integer, "0/1", "1 when n_sides = 0"},
-    };
+    m.outputs = {{"frontage_parcels", "Frontage per parcel", true, true,
+                  {{"parcel_id", FieldType::string, "", "parcel id"},
+                   {"frontage_m", FieldType::real, "m",
+                    "boundary length within tolerance_m of an access road"},
+                   {"n_sides", FieldType::integer, "",
+                    "frontage stretches of at least min_side_m, split at corners"},
+                   {"hgv_frontage_m", FieldType::real, "m", "frontage on hgv_classes roads"},
+                   {"hgv_access", FieldType::integer, "0/1",
+                    "1 when a heavy-goods road gives at least one side"},
+                   {"landlocked", FieldType::integer, "0/1", "1 when n_sides = 0"}}}};
     m.factory = [] { return std::make_unique<FrontageMetric>(); };
     registry.add(std::move(m));
 }

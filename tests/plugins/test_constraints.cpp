@@ -69,12 +69,16 @@ double number(const OutputLayer& layer, std::size_t row, const std::string& fiel
     throw std::runtime_error("no field " + field);
 }
 
-std::vector<OutputLayer> run(const Model& model, const MetricOptions& options = {}) {
+std::vector<OutputLayer> run(const Model& model, const std::map<std::string, RawOption>& options = {},
+                             const std::map<std::string, RawOption>& occupancy = {}) {
     MetricRegistry registry;
+    register_builtin_metrics(registry);
     spaceuse_builtin_plugin_constraints(registry);
-    const MetricInfo* info = registry.find("constraints");
-    REQUIRE(info != nullptr);
-    return info->factory()->compute(model, options, {});
+    REQUIRE(registry.find("constraints") != nullptr);
+    // The model is borrowed (not owned) by the metric input.
+    const std::shared_ptr<const Model> shared(&model, [](const Model*) {});
+    return run_metric(registry, "constraints", shared, options, 0, {{"occupancy", occupancy}})
+        .layers;
 }
 
 }  // namespace
@@ -84,7 +88,7 @@ TEST_CASE("constraints: areas per kind, overlaps once, developable free land", "
     const auto layers = run(model);
     REQUIRE(layers.size() == 2);
     const OutputLayer& p = layers[0];
-    REQUIRE(p.name == "parcels");
+    REQUIRE(p.name == "constraints_parcels");
     REQUIRE(p.rows.size() == 3);
     CHECK(std::get<std::string>(p.rows[0][0]) == "A");
     CHECK(std::get<std::string>(p.rows[0][1]) == "Z1");
@@ -118,10 +122,9 @@ TEST_CASE("constraints: areas per kind, overlaps once, developable free land", "
 
 TEST_CASE("constraints: options change the kinds and the free land", "[plugins][constraints]") {
     const Model model = fixture("con_opt");
-    MetricOptions o;
-    o.set("kinds", "flood,nature,contamination");
-    o.set("setback_m", "0");
-    const auto layers = run(model, o);
+    // The free land is occupancy's: its setback is an occupancy option.
+    const auto layers = run(model, {{"kinds", std::string("flood,nature,contamination")}},
+                            {{"setback_m", 0.0}});
     const OutputLayer& p = layers[0];
     // Three kinds: three per-kind fields between constrained_m2 and constrained_share.
     CHECK(p.fields.size() == 4 + 3 + 3);

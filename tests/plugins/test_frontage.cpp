@@ -68,12 +68,12 @@ Row row(const OutputLayer& l, std::size_t i) {
             std::get<std::int64_t>(l.rows[i][5])};
 }
 
-OutputLayer run(const Model& model, const MetricOptions& options = {}) {
+OutputLayer run(const Model& model, const std::map<std::string, RawOption>& options = {}) {
     MetricRegistry registry;
     spaceuse_builtin_plugin_frontage(registry);
-    const MetricInfo* info = registry.find("frontage");
-    REQUIRE(info != nullptr);
-    auto layers = info->factory()->compute(model, options, {});
+    REQUIRE(registry.find("frontage") != nullptr);
+    const std::shared_ptr<const Model> shared(&model, [](const Model*) {});
+    auto layers = run_metric(registry, "frontage", shared, options).layers;
     REQUIRE(layers.size() == 1);
     return layers[0];
 }
@@ -112,23 +112,22 @@ TEST_CASE("frontage: length, sides, heavy goods access, land-locked", "[plugins]
 
 TEST_CASE("frontage: options", "[plugins][frontage]") {
     const Model model = fixture();
-    MetricOptions o;
-    o.set("tolerance_m", "5");  // every access road is at least 6 m away: no frontage
-    OutputLayer l = run(model, o);
+    // Every access road is at least 6 m away: no frontage.
+    OutputLayer l = run(model, {{"tolerance_m", 5.0}});
     for (std::size_t i = 0; i < 4; ++i) {
         CHECK(row(l, i).frontage_m == 0.0);
         CHECK(row(l, i).landlocked == 1);
     }
-    MetricOptions o2;
-    o2.set("ignore_classes", "");        // the footway now gives access to B
-    o2.set("corner_angle_deg", "100");   // right-angle corners no longer split sides
-    o2.set("hgv_classes", "residential");
+    std::map<std::string, RawOption> o2 = {
+        {"ignore_classes", std::string()},       // the footway now gives access to B
+        {"corner_angle_deg", std::string("100")},  // right-angle corners no longer split sides
+        {"hgv_classes", std::string("residential")}};
     l = run(model, o2);
     CHECK(row(l, 0).sides == 1);  // A: one stretch left 2 + bottom 100 + right 50 + top 2
     CHECK(row(l, 0).hgv_m == Approx(54).margin(1e-6));  // x = 108 road: right 50 + 2 + 2
     // B: footway at y = -5: bottom 60 and 5 m up each side.
     CHECK(row(l, 1).frontage_m == Approx(70).margin(1e-6));
     CHECK(row(l, 1).landlocked == 0);
-    o2.set("tolerance_m", "-1");
-    CHECK_THROWS_AS(run(model, o2), ConfigError);
+    o2["tolerance_m"] = -1.0;
+    CHECK_THROWS_WITH(run(model, o2), Catch::Contains("option 'tolerance_m' must be > 0 m"));
 }

@@ -26,11 +26,7 @@ SPACEUSE_METRIC_PLUGIN(throwing, register_throwing)
 namespace {
 class Nothing : public spaceuse::Metric {
 public:
-    std::vector<spaceuse::OutputLayer> compute(const spaceuse::Model&,
-                                               const spaceuse::MetricOptions&,
-                                               const spaceuse::ProgressFn&) const override {
-        return {};
-    }
+    spaceuse::MetricResult compute(const spaceuse::MetricInput&) const override { return {}; }
 };
 void register_clash(spaceuse::MetricRegistry& registry) {
     spaceuse::MetricInfo m;

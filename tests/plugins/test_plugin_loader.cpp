@@ -52,10 +52,12 @@ TEST_CASE("plugin loader: real modules of the build tree", "[plugins][loader]") 
     CHECK(registry.all().size() == 4);
 
     // The module's metric runs on a model built by the host.
-    const Model model;
+    const auto model = std::make_shared<const Model>();
+    const MetricOptions options = parse_options(*info, {}, "test");
+    const MetricInput input(model, options, 1, {});
     // An engine error thrown in the module is caught by type in the host.
-    CHECK_THROWS_AS(info->factory()->compute(model, {}, {}), ConfigError);
-    CHECK_THROWS_WITH(info->factory()->compute(model, {}, {}),
+    CHECK_THROWS_AS(info->factory()->compute(input), ConfigError);
+    CHECK_THROWS_WITH(info->factory()->compute(input),
                       Catch::Contains("needs the layers 'parcels' and 'roads'"));
 
     // The install folder of a build tree is where the modules are.

@@ -8,6 +8,7 @@
 #include <spaceuse/profile.hpp>
 #include <spaceuse/progress.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,7 +100,15 @@ struct OccupancyResult {
     int n_outside = 0;
     /// Buildings whose floors were unknown (floors/height field empty or null).
     int n_buildings_floors_unknown = 0;
+    /// Whether usable free space was computed (OccupancyOptions::free_space).
+    bool free_space = false;
+    /// The profile the figures were computed with (OccupancyOptions::profile).
+    Profile profile;
 };
+
+/// Number of occupancy overlays computed by this process (calls of compute_occupancy): lets
+/// tests check that a study computes the overlay once however many metrics use it.
+std::uint64_t occupancy_overlay_count() noexcept;
 
 /// Computes occupancy and free space.
 /// @throws ConfigError when a layer or field named in the options is missing.

@@ -677,8 +677,17 @@ private:
 
 }  // namespace
 
+namespace {
+std::atomic<std::uint64_t> g_overlays{0};
+}  // namespace
+
+std::uint64_t occupancy_overlay_count() noexcept {
+    return g_overlays.load();
+}
+
 OccupancyResult compute_occupancy(const Model& model, const OccupancyOptions& options,
                                   const ProgressFn& progress) {
+    g_overlays.fetch_add(1);
     OccupancyRun run(model, options);
     return run.run(progress);
 }

@@ -1,10 +1,17 @@
-#include <spaceuse/error.hpp>
-#include <spaceuse/access.hpp>
-#include <spaceuse/metrics.hpp>
-#include <spaceuse/occupancy.hpp>
-#include <spaceuse/study.hpp>
+#include "builtin.hpp"
 
+#include <spaceuse/error.hpp>
+#include <spaceuse/metrics.hpp>
+#include <spaceuse/profile.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <regex>
 
 namespace spaceuse {
 
@@ -13,47 +20,392 @@ namespace detail {
 void register_builtin_plugins(MetricRegistry& registry);
 }  // namespace detail
 
-std::string MetricOptions::text(const std::string& name, const std::string& fallback) const {
-    const auto it = m_values.find(name);
-    return it == m_values.end() ? fallback : it->second;
+const char* option_type_name(OptionType type) noexcept {
+    switch (type) {
+    case OptionType::number: return "number";
+    case OptionType::integer: return "integer";
+    case OptionType::boolean: return "boolean";
+    case OptionType::text: return "text";
+    case OptionType::choice: return "choice";
+    case OptionType::list: return "list";
+    case OptionType::number_list: return "number_list";
+    case OptionType::date: return "date";
+    case OptionType::file: return "file";
+    case OptionType::folder: return "folder";
+    case OptionType::field: return "field";
+    }
+    return "text";
 }
 
-double MetricOptions::number(const std::string& name, double fallback) const {
-    const auto it = m_values.find(name);
-    if (it == m_values.end() || it->second.empty()) {
-        return fallback;
+const OptionSpec* MetricInfo::option(const std::string& option_name) const {
+    for (const auto& o : options) {
+        if (o.name == option_name) {
+            return &o;
+        }
     }
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed option values
+
+namespace {
+
+const OptionValue& unset_value() {
+    static const OptionValue unset;
+    return unset;
+}
+
+[[noreturn]] void wrong_type(const std::string& name, const char* wanted) {
+    throw ConfigError("option '" + name + "' is not " + wanted + " (a metric read it as such; "
+                      "its declaration says otherwise)");
+}
+
+}  // namespace
+
+bool MetricOptions::has(const std::string& name) const {
+    const auto it = m_values.find(name);
+    return it != m_values.end() && !std::holds_alternative<std::monostate>(it->second);
+}
+
+const OptionValue& MetricOptions::value(const std::string& name) const {
+    const auto it = m_values.find(name);
+    return it == m_values.end() ? unset_value() : it->second;
+}
+
+double MetricOptions::number(const std::string& name) const {
+    const OptionValue& v = value(name);
+    if (const auto* d = std::get_if<double>(&v)) {
+        return *d;
+    }
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        return static_cast<double>(*i);
+    }
+    if (std::holds_alternative<std::monostate>(v)) {
+        throw ConfigError("option '" + name + "' has no value and no default");
+    }
+    wrong_type(name, "a number");
+}
+
+std::optional<double> MetricOptions::optional_number(const std::string& name) const {
+    if (!has(name)) {
+        return std::nullopt;
+    }
+    return number(name);
+}
+
+std::int64_t MetricOptions::integer(const std::string& name) const {
+    const OptionValue& v = value(name);
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        return *i;
+    }
+    wrong_type(name, "an integer");
+}
+
+bool MetricOptions::flag(const std::string& name) const {
+    const OptionValue& v = value(name);
+    if (const auto* b = std::get_if<bool>(&v)) {
+        return *b;
+    }
+    wrong_type(name, "a boolean");
+}
+
+const std::string& MetricOptions::text(const std::string& name) const {
+    static const std::string empty;
+    const OptionValue& v = value(name);
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        return *s;
+    }
+    if (std::holds_alternative<std::monostate>(v)) {
+        return empty;
+    }
+    wrong_type(name, "a text");
+}
+
+const std::vector<std::string>& MetricOptions::list(const std::string& name) const {
+    static const std::vector<std::string> empty;
+    const OptionValue& v = value(name);
+    if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
+        return *l;
+    }
+    if (std::holds_alternative<std::monostate>(v)) {
+        return empty;
+    }
+    wrong_type(name, "a list");
+}
+
+const std::vector<double>& MetricOptions::numbers(const std::string& name) const {
+    static const std::vector<double> empty;
+    const OptionValue& v = value(name);
+    if (const auto* l = std::get_if<std::vector<double>>(&v)) {
+        return *l;
+    }
+    if (std::holds_alternative<std::monostate>(v)) {
+        return empty;
+    }
+    wrong_type(name, "a list of numbers");
+}
+
+void MetricInput::throw_missing_result(const std::string& metric) {
+    throw ConfigError("the results of metric '" + metric +
+                      "' are not available (not declared in 'uses', or of another type)");
+}
+
+namespace {
+
+/// The shortest text that reads back as `v` ("10", "0.05", "1e-07").
+std::string number_text(double v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+    std::string s;
+    for (const auto& i : items) {
+        s += (s.empty() ? "" : sep) + i;
+    }
+    return s;
+}
+
+/// Splits "a, b ,c" at commas, trimming spaces and dropping empty items.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::string item;
+    auto flush = [&] {
+        const auto b = item.find_first_not_of(' ');
+        if (b != std::string::npos) {
+            out.push_back(item.substr(b, item.find_last_not_of(' ') - b + 1));
+        }
+        item.clear();
+    };
+    for (const char c : text) {
+        if (c == ',') {
+            flush();
+        } else {
+            item += c;
+        }
+    }
+    flush();
+    return out;
+}
+
+std::optional<double> parse_number(const std::string& text) {
+    const auto b = text.find_first_not_of(' ');
+    if (b == std::string::npos) {
+        return std::nullopt;
+    }
+    const std::string t = text.substr(b, text.find_last_not_of(' ') - b + 1);
     char* end = nullptr;
-    const double v = std::strtod(it->second.c_str(), &end);
-    if (end == it->second.c_str() || *end != '\0') {
-        throw ConfigError("option '" + name + "' must be a number, not '" + it->second + "'");
+    const double v = std::strtod(t.c_str(), &end);
+    if (end == t.c_str() || *end != '\0' || !std::isfinite(v)) {
+        return std::nullopt;
     }
     return v;
 }
 
-std::optional<double> MetricOptions::optional_number(const std::string& name) const {
-    if (text(name).empty()) {
-        return std::nullopt;
-    }
-    return number(name, 0.0);
-}
+struct OptionParser {
+    const OptionSpec& spec;
+    std::string where;
 
-std::vector<std::string> MetricOptions::list(const std::string& name,
-                                             const std::string& fallback) const {
-    std::vector<std::string> out;
-    std::string item;
-    for (const char c : text(name, fallback) + ",") {
-        if (c == ',') {
-            if (!item.empty()) {
-                out.push_back(item);
+    [[noreturn]] void fail(const std::string& what) const {
+        throw ConfigError(where + " option '" + spec.name + "' " + what);
+    }
+
+    double number(const RawOption& raw, const char* what) const {
+        if (const auto* d = std::get_if<double>(&raw)) {
+            return *d;
+        }
+        if (const auto* i = std::get_if<std::int64_t>(&raw)) {
+            return static_cast<double>(*i);
+        }
+        if (const auto* s = std::get_if<std::string>(&raw)) {
+            if (auto v = parse_number(*s)) {
+                return *v;
             }
-            item.clear();
-        } else if (c != ' ') {
-            item += c;
+            fail("must be " + std::string(what) + ", not '" + *s + "'");
+        }
+        fail("must be " + std::string(what));
+    }
+
+    void check_range(double v) const {
+        const std::string unit = spec.unit.empty() ? "" : " " + spec.unit;
+        if (spec.min && (spec.min_exclusive ? !(v > *spec.min) : !(v >= *spec.min))) {
+            fail("must be " + std::string(spec.min_exclusive ? "> " : ">= ") +
+                 number_text(*spec.min) + unit + ", not " + number_text(v));
+        }
+        if (spec.max && !(v <= *spec.max)) {
+            fail("must be <= " + number_text(*spec.max) + unit + ", not " + number_text(v));
         }
     }
-    return out;
+
+    std::string text(const RawOption& raw) const {
+        if (const auto* s = std::get_if<std::string>(&raw)) {
+            return *s;
+        }
+        fail("must be a text");
+    }
+
+    std::vector<std::string> list(const RawOption& raw) const {
+        if (const auto* l = std::get_if<std::vector<std::string>>(&raw)) {
+            std::vector<std::string> out;
+            for (const auto& item : *l) {
+                for (auto& part : split_list(item)) {
+                    out.push_back(std::move(part));
+                }
+            }
+            return out;
+        }
+        if (const auto* s = std::get_if<std::string>(&raw)) {
+            return split_list(*s);
+        }
+        fail("must be a list of texts");
+    }
+
+    OptionValue parse(const RawOption& raw, const std::string& base_dir) const {
+        switch (spec.type) {
+        case OptionType::number: {
+            const double v = number(raw, "a number");
+            check_range(v);
+            return v;
+        }
+        case OptionType::integer: {
+            const double v = number(raw, "a whole number");
+            if (v != std::floor(v)) {
+                fail("must be a whole number, not " + number_text(v));
+            }
+            check_range(v);
+            return static_cast<std::int64_t>(v);
+        }
+        case OptionType::boolean: {
+            if (const auto* b = std::get_if<bool>(&raw)) {
+                return *b;
+            }
+            if (const auto* s = std::get_if<std::string>(&raw)) {
+                if (*s == "true" || *s == "yes" || *s == "1") {
+                    return true;
+                }
+                if (*s == "false" || *s == "no" || *s == "0") {
+                    return false;
+                }
+            }
+            fail("must be true or false");
+        }
+        case OptionType::choice: {
+            const std::string v = text(raw);
+            if (std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end()) {
+                fail("must be one of " + join(spec.choices) + ", not '" + v + "'");
+            }
+            return v;
+        }
+        case OptionType::list: return list(raw);
+        case OptionType::number_list: {
+            std::vector<double> out;
+            if (const auto* l = std::get_if<std::vector<double>>(&raw)) {
+                out = *l;
+            } else {
+                for (const auto& item : list(raw)) {
+                    auto v = parse_number(item);
+                    if (!v) {
+                        fail("must be a list of numbers; '" + item + "' is not a number");
+                    }
+                    out.push_back(*v);
+                }
+            }
+            for (const double v : out) {
+                check_range(v);
+            }
+            return out;
+        }
+        case OptionType::date: {
+            const std::string v = text(raw);
+            static const std::regex iso(R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))");
+            if (!std::regex_match(v, iso)) {
+                fail("must be a date YYYY-MM-DD, not '" + v + "'");
+            }
+            return v;
+        }
+        case OptionType::file:
+        case OptionType::folder: {
+            const std::string v = text(raw);
+            namespace fs = std::filesystem;
+            if (v.empty() || base_dir.empty() || fs::path(v).is_absolute()) {
+                return v;
+            }
+            return (fs::path(base_dir) / v).lexically_normal().string();
+        }
+        case OptionType::text:
+        case OptionType::field: return text(raw);
+        }
+        return text(raw);
+    }
+};
+
+bool value_matches_type(const OptionValue& v, OptionType type) {
+    switch (type) {
+    case OptionType::number: return std::holds_alternative<double>(v);
+    case OptionType::integer: return std::holds_alternative<std::int64_t>(v);
+    case OptionType::boolean: return std::holds_alternative<bool>(v);
+    case OptionType::list: return std::holds_alternative<std::vector<std::string>>(v);
+    case OptionType::number_list: return std::holds_alternative<std::vector<double>>(v);
+    default: return std::holds_alternative<std::string>(v);
+    }
 }
+
+}  // namespace
+
+std::string option_text(const OptionValue& value) {
+    return std::visit(
+        [](const auto& v) -> std::string {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                return "";
+            } else if constexpr (std::is_same_v<T, bool>) {
+                return v ? "true" : "false";
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                return std::to_string(v);
+            } else if constexpr (std::is_same_v<T, double>) {
+                return number_text(v);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                return v;
+            } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+                return join(v, ",");
+            } else {
+                std::vector<std::string> items;
+                for (const double d : v) {
+                    items.push_back(number_text(d));
+                }
+                return join(items, ",");
+            }
+        },
+        value);
+}
+
+MetricOptions parse_options(const MetricInfo& info, const std::map<std::string, RawOption>& given,
+                            const std::string& where, const std::string& base_dir) {
+    std::map<std::string, OptionValue> values;
+    for (const auto& [key, raw] : given) {
+        const OptionSpec* spec = info.option(key);
+        if (spec == nullptr) {
+            std::vector<std::string> names;
+            for (const auto& o : info.options) {
+                names.push_back(o.name);
+            }
+            throw ConfigError(where + " key '" + key + "' is not an option of metric '" +
+                              info.name + "' (options: " + join(names) + ")");
+        }
+        values[key] = OptionParser{*spec, where}.parse(raw, base_dir);
+    }
+    for (const auto& spec : info.options) {
+        if (values.count(spec.name) == 0) {
+            values[spec.name] = spec.default_value;
+        }
+    }
+    return MetricOptions(std::move(values));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry
 
 bool MetricRegistry::add(MetricInfo info) {
     if (info.name.empty() || !info.factory) {
@@ -66,6 +418,36 @@ bool MetricRegistry::add(MetricInfo info) {
             }
             throw PluginError("metric '" + info.name + "' is already registered by " + m.origin +
                               "; " + info.origin + " registers it again");
+        }
+    }
+    const std::string who = "metric '" + info.name + "' (" + info.origin + ")";
+    for (const auto& o : info.options) {
+        if (!std::holds_alternative<std::monostate>(o.default_value) &&
+            !value_matches_type(o.default_value, o.type)) {
+            throw PluginError(who + ": the default of option '" + o.name + "' is not a " +
+                              option_type_name(o.type));
+        }
+        if (o.type == OptionType::field && o.layer.empty()) {
+            throw PluginError(who + ": field option '" + o.name + "' names no layer role");
+        }
+        if (o.type == OptionType::choice && o.choices.empty()) {
+            throw PluginError(who + ": choice option '" + o.name + "' lists no choices");
+        }
+    }
+    for (const auto& l : info.layers) {
+        if (!l.role_option.empty() && info.option(l.role_option) == nullptr) {
+            throw PluginError(who + ": layer '" + l.role + "' takes its role from option '" +
+                              l.role_option + "', which it does not declare");
+        }
+    }
+    for (const auto& out : info.outputs) {
+        for (const auto& m : m_metrics) {
+            for (const auto& other : m.outputs) {
+                if (other.name == out.name) {
+                    throw PluginError(who + ": output layer '" + out.name +
+                                      "' is already written by metric '" + m.name + "'");
+                }
+            }
         }
     }
     m_metrics.push_back(std::move(info));
@@ -81,172 +463,163 @@ const MetricInfo* MetricRegistry::find(const std::string& name) const {
     return nullptr;
 }
 
-namespace {
-
-std::vector<MetricOption> occupancy_options() {
-    const Profile d;
-    return {
-        {"profile", "Profile with thresholds and definitions (name or .toml path)", "default", ""},
-        {"zone_name_field", "Zone name field", "", ""},
-        {"floors_field", "Building floors field", "", "floors"},
-        {"height_field", "Building height field (used when no floors field)", "", "m"},
-        {"storey_height_m", "Storey height to turn heights into floors", std::to_string(d.storey_height_m), "m"},
-        {"status_field", "Parcel status field overriding the computed status", "", ""},
-        {"vacant_below", "Vacant when coverage is below", std::to_string(d.vacant_below), "fraction"},
-        {"underused_below", "Underused when coverage is below", std::to_string(d.underused_below), "fraction"},
-        {"setback_m", "Free distance kept around buildings", std::to_string(d.setback_m), "m"},
-        {"min_free_area_m2", "Smallest usable free piece", std::to_string(d.min_free_area_m2), "m2"},
-        {"min_free_width_m", "Narrowest usable free piece", std::to_string(d.min_free_width_m), "m"},
-    };
+void register_builtin_metrics(MetricRegistry& registry) {
+    // The one explicit list of built-in metrics.
+    detail::register_occupancy_metrics(registry);
+    detail::register_access_metric(registry);
+    detail::register_builtin_plugins(registry);
 }
 
-OccupancyOptions to_occupancy_options(const MetricOptions& o) {
-    OccupancySettings s;
-    s.profile = o.text("profile", "default");
-    s.zone_name_field = o.text("zone_name_field");
-    s.floors_field = o.text("floors_field");
-    s.height_field = o.text("height_field");
-    s.status_field = o.text("status_field");
-    auto num = [&o](const char* name) { return o.optional_number(name); };
-    s.storey_height_m = num("storey_height_m");
-    s.vacant_below = num("vacant_below");
-    s.underused_below = num("underused_below");
-    s.setback_m = num("setback_m");
-    s.min_free_area_m2 = num("min_free_area_m2");
-    s.min_free_width_m = num("min_free_width_m");
-    return make_occupancy_options(s, static_cast<unsigned>(o.number("threads", 0)));
-}
-
-class OccupancyMetric : public Metric {
-public:
-    explicit OccupancyMetric(bool free_space) : m_free_space(free_space) {}
-    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& options,
-                                     const ProgressFn& progress) const override {
-        const OccupancyOptions occ = to_occupancy_options(options);
-        const auto result = compute_occupancy(model, occ, progress);
-        auto layers = occupancy_layers(model, occ, result);
-        std::vector<OutputLayer> out;
-        for (auto& l : layers) {
-            if ((l.name == "free_space") == m_free_space) {
-                out.push_back(std::move(l));
+MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
+                        std::shared_ptr<const Model> model,
+                        const std::map<std::string, RawOption>& options, unsigned threads,
+                        const std::map<std::string, std::map<std::string, RawOption>>& used_options) {
+    std::map<std::string, std::any> results;
+    std::function<MetricResult(const std::string&, const std::map<std::string, RawOption>&, int)>
+        run = [&](const std::string& metric, const std::map<std::string, RawOption>& given,
+                  int depth) -> MetricResult {
+        const MetricInfo* info = registry.find(metric);
+        if (info == nullptr) {
+            throw ConfigError("no metric named '" + metric + "'");
+        }
+        if (depth > 32) {
+            throw ConfigError("the metrics use each other in a cycle (at '" + metric + "')");
+        }
+        for (const auto& used : info->uses) {
+            if (results.count(used) == 0) {
+                const auto it = used_options.find(used);
+                results[used] =
+                    run(used, it == used_options.end() ? std::map<std::string, RawOption>{}
+                                                       : it->second,
+                        depth + 1)
+                        .data;
             }
         }
-        return out;
-    }
-
-private:
-    bool m_free_space;
-};
-
-class AccessMetric : public Metric {
-public:
-    std::vector<OutputLayer> compute(const Model& model, const MetricOptions& o,
-                                     const ProgressFn& progress) const override {
-        AccessOptions options;
-        options.origins_layer = o.text("origins", "parcels");
-        FacilitySource f;
-        f.layer = o.text("facilities", "facilities");
-        f.kind_field = o.text("facility_field");
-        f.kind = o.text("facility_kind");
-        if (f.kind_field.empty() && f.kind.empty()) {
-            throw ConfigError("access: set facility_field or facility_kind");
+        const MetricOptions parsed = parse_options(*info, given, "metric '" + metric + "':");
+        for (const auto& spec : info->layers) {
+            const std::string role =
+                spec.role_option.empty() ? spec.role : parsed.text(spec.role_option);
+            if (spec.required && model->find(role) == nullptr) {
+                throw ConfigError("metric '" + metric + "' needs a '" + role + "' layer");
+            }
         }
-        options.facilities = {f};
-        options.profile = parse_travel_profile(o.text("profile", "car"));
-        options.max_snap_m = o.number("max_snap_m", 500.0);
-        options.snap_tolerance_m = o.number("snap_tolerance_m", 0.0);
-        options.speed_field = o.text("speed_field");
-        if (model.find("zones") != nullptr && options.origins_layer != "zones") {
-            options.zones_layer = "zones";
-        }
-        const AccessResult result = compute_access(model, options, progress);
-        auto layers = access_layers(model, options, result);
-        layers.pop_back();  // the summary table is for files, not a layer
-        return layers;
-    }
-};
+        auto instance = info->factory();
+        MetricPlan plan;
+        plan.profile_dirs = default_profile_dirs();
+        instance->configure(parsed, plan);
+        const MetricInput input(
+            model, parsed, threads, {},
+            [&results](const std::string& n) -> const std::any* {
+                const auto it = results.find(n);
+                return it == results.end() ? nullptr : &it->second;
+            });
+        return instance->compute(input);
+    };
+    return run(name, options, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Description
+
+namespace {
+
+nlohmann::json option_value_json(const OptionValue& value) {
+    return std::visit(
+        [](const auto& v) -> nlohmann::json {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                return nullptr;
+            } else {
+                return v;
+            }
+        },
+        value);
+}
 
 }  // namespace
 
-void register_builtin_metrics(MetricRegistry& registry) {
-    MetricInfo occupancy;
-    occupancy.name = "occupancy";
-    occupancy.description = "Built area, coverage, floor area, status per parcel; occupancy per zone";
-    occupancy.layers = {"zones", "parcels", "buildings"};
-    occupancy.options = occupancy_options();
-    occupancy.outputs = {
-        {"parcels", "parcel_id", FieldType::string, "", "--parcel-id value, else source FID"},
-        {"parcels", "zone_id", FieldType::string, "", "zone holding the largest part"},
-        {"parcels", "zone_share", FieldType::real, "fraction", "part inside that zone"},
-        {"parcels", "area_m2", FieldType::real, "m2", "parcel area"},
-        {"parcels", "built_m2", FieldType::real, "m2", "union of footprints inside the parcel"},
-        {"parcels", "coverage", FieldType::real, "fraction", "built_m2 / area_m2 (B/T)"},
-        {"parcels", "floor_m2", FieldType::real, "m2", "footprint part x floors; null if unknown"},
-        {"parcels", "far", FieldType::real, "ratio", "floor_m2 / area_m2 (V/T)"},
-        {"parcels", "status", FieldType::string, "", "occupied | underused | vacant"},
-        {"parcels", "status_source", FieldType::string, "", "computed | attribute"},
-        {"parcels", "free_m2", FieldType::real, "m2", "usable free land"},
-        {"parcels", "largest_free_m2", FieldType::real, "m2", "largest usable free piece"},
-        {"zones", "gross_m2", FieldType::real, "m2", "zone area"},
-        {"zones", "net_m2", FieldType::real, "m2", "parcel area inside the zone"},
-        {"zones", "infra_m2", FieldType::real, "m2", "gross - net"},
-        {"zones", "built_m2", FieldType::real, "m2", "built area of the zone's parcels"},
-        {"zones", "coverage", FieldType::real, "fraction", "built / net"},
-        {"zones", "occupancy", FieldType::real, "fraction", "occupied parcel area / net"},
-        {"zones", "vacant_m2", FieldType::real, "m2", "vacant parcel area"},
-        {"zones", "underused_m2", FieldType::real, "m2", "underused parcel area"},
-        {"zones", "free_m2", FieldType::real, "m2", "usable free land"},
-        {"zones", "n_parcels", FieldType::integer, "", "parcels assigned to the zone"},
-        {"zones", "far", FieldType::real, "ratio", "floor area / net, when known"},
-    };
-    occupancy.factory = [] { return std::make_unique<OccupancyMetric>(false); };
-    registry.add(std::move(occupancy));
+nlohmann::json detail::options_json(const MetricInfo& info, const MetricOptions& options,
+                                    bool results_only) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& spec : info.options) {
+        if (!results_only || spec.affects_results) {
+            out[spec.name] = option_value_json(options.value(spec.name));
+        }
+    }
+    return out;
+}
 
-    MetricInfo free_space;
-    free_space.name = "free_space";
-    free_space.description = "Usable free land: parcel minus buildings grown by a setback, "
-                             "opened by a minimum width, pieces above a minimum area";
-    free_space.layers = {"zones", "parcels", "buildings"};
-    free_space.options = occupancy_options();
-    free_space.outputs = {
-        {"free_space", "piece_id", FieldType::integer, "", "running number"},
-        {"free_space", "parcel_id", FieldType::string, "", "parcel of the piece"},
-        {"free_space", "zone_id", FieldType::string, "", "zone of that parcel"},
-        {"free_space", "area_m2", FieldType::real, "m2", "piece area"},
-    };
-    free_space.factory = [] { return std::make_unique<OccupancyMetric>(true); };
-    registry.add(std::move(free_space));
-
-    MetricInfo access;
-    access.name = "access";
-    access.description = "Network distance and time from each origin to the nearest facility "
-                         "per kind, straight-line distance, isochrones";
-    access.layers = {"roads", "facilities", "parcels"};
-    access.options = {
-        {"origins", "Origins layer role", "parcels", ""},
-        {"facilities", "Facilities layer role", "facilities", ""},
-        {"facility_field", "Field holding the facility kind", "", ""},
-        {"facility_kind", "Kind of every facility (without a kind field)", "", ""},
-        {"profile", "car, walk or bike", "car", ""},
-        {"max_snap_m", "Largest connector to the network", "500", "m"},
-        {"snap_tolerance_m", "Join line ends closer than this", "0", "m"},
-        {"speed_field", "Road speed field", "", "km/h"},
-    };
-    access.outputs = {
-        {"access", "origin_id", FieldType::string, "", "--origin-id value, else source FID"},
-        {"access", "snap_m", FieldType::real, "m", "origin connector to the network"},
-        {"access", "K_dist_m", FieldType::real, "m", "network distance to the nearest K"},
-        {"access", "K_time_min", FieldType::real, "min", "travel time to the nearest K"},
-        {"access", "K_eucl_m", FieldType::real, "m", "straight line to the nearest K"},
-        {"access", "K_snap_m", FieldType::real, "m", "facility-side connector"},
-        {"access", "K_id", FieldType::string, "", "nearest K by network distance"},
-        {"access", "K_snap_note", FieldType::string, "", "nearer road of a small component passed over"},
-        {"isochrones", "minutes", FieldType::real, "min", "band"},
-    };
-    access.factory = [] { return std::make_unique<AccessMetric>(); };
-    registry.add(std::move(access));
-
-    detail::register_builtin_plugins(registry);
+std::string metrics_json(const MetricRegistry& registry) {
+    nlohmann::ordered_json root;
+    root["format_version"] = metrics_json_version;
+    root["metrics"] = nlohmann::ordered_json::array();
+    for (const auto& m : registry.all()) {
+        nlohmann::ordered_json j;
+        j["name"] = m.name;
+        j["description"] = m.description;
+        j["origin"] = m.origin;
+        j["uses"] = m.uses;
+        j["layers"] = nlohmann::ordered_json::array();
+        for (const auto& l : m.layers) {
+            nlohmann::ordered_json lj;
+            lj["role"] = l.role;
+            lj["geometry"] = family_name(l.geometry);
+            lj["required"] = l.required;
+            lj["many"] = l.many;
+            if (!l.role_option.empty()) {
+                lj["role_option"] = l.role_option;
+            }
+            lj["help"] = l.help;
+            j["layers"].push_back(lj);
+        }
+        j["options"] = nlohmann::ordered_json::array();
+        for (const auto& o : m.options) {
+            nlohmann::ordered_json oj;
+            oj["name"] = o.name;
+            oj["type"] = option_type_name(o.type);
+            oj["default"] = option_value_json(o.default_value);
+            oj["unit"] = o.unit;
+            if (o.min) {
+                oj[o.min_exclusive ? "exclusive_min" : "min"] = *o.min;
+            }
+            if (o.max) {
+                oj["max"] = *o.max;
+            }
+            if (!o.choices.empty()) {
+                oj["choices"] = o.choices;
+            }
+            if (!o.layer.empty()) {
+                oj["layer"] = o.layer;
+            }
+            if (!o.flag.empty()) {
+                oj["flag"] = "--" + o.flag;
+            }
+            oj["affects_results"] = o.affects_results;
+            oj["help"] = o.help;
+            j["options"].push_back(oj);
+        }
+        j["outputs"] = nlohmann::ordered_json::array();
+        for (const auto& out : m.outputs) {
+            nlohmann::ordered_json oj;
+            oj["name"] = out.name;
+            oj["description"] = out.description;
+            oj["geometry"] = out.geometry;
+            oj["csv"] = out.csv;
+            oj["fields"] = nlohmann::ordered_json::array();
+            for (const auto& f : out.fields) {
+                nlohmann::ordered_json fj;
+                fj["name"] = f.name;
+                fj["type"] = field_type_name(f.type);
+                fj["unit"] = f.unit;
+                fj["optional"] = f.optional;
+                fj["description"] = f.description;
+                oj["fields"].push_back(fj);
+            }
+            j["outputs"].push_back(oj);
+        }
+        root["metrics"].push_back(j);
+    }
+    return root.dump(2) + "\n";
 }
 
 }  // namespace spaceuse

@@ -357,7 +357,7 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options) 
         for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
             st.values[r] = number_at(parcels, r, *c);
         }
-    } else if (ctx.access != nullptr && ctx.study->access && ctx.study->access->origins == "parcels" &&
+    } else if (ctx.access != nullptr && ctx.access_options != nullptr && ctx.access_options->text("origins") == "parcels" &&
                column(*ctx.access, options.field) &&
                ctx.access->fields[*column(*ctx.access, options.field)].type == FieldType::real) {
         const std::size_t ac = *column(*ctx.access, options.field);
@@ -383,7 +383,7 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options) 
             }
         };
         add(parcels);
-        if (ctx.access != nullptr && ctx.study->access && ctx.study->access->origins == "parcels") {
+        if (ctx.access != nullptr && ctx.access_options != nullptr && ctx.access_options->text("origins") == "parcels") {
             add(*ctx.access);
         }
         throw ConfigError("no numeric parcel field '" + options.field + "' to map (fields: " + list + ")");
@@ -525,8 +525,8 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
     }
 
     if (ctx.roads != nullptr) {
-        const auto cls_field = ctx.roads->field_index(ctx.study->access ? ctx.study->access->class_field
-                                                                          : std::string("highway"));
+        const auto cls_field = ctx.roads->field_index(ctx.access_options != nullptr ? ctx.access_options->text("class_field")
+                                                                           : std::string("highway"));
         cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
         for (const auto& f : ctx.roads->features) {
             const auto* ml = std::get_if<MultiLineString>(&f.geometry);

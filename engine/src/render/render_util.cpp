@@ -197,9 +197,10 @@ DocContext make_context(const Study& study, const StudyReport& report) {
     ctx.roads = model.find("roads");
     std::vector<std::string> fields;
     std::vector<std::string> kinds;
-    if (study.access) {
-        fields = study.access->facility_fields;
-        kinds = study.access->facility_kinds;
+    if (const auto it = report.options.find("access"); it != report.options.end()) {
+        ctx.access_options = &it->second;
+        fields = it->second.list("facility_field");
+        kinds = it->second.list("facility_kind");
     }
     const auto pick = [](const std::vector<std::string>& v, std::size_t i) -> std::string {
         if (v.empty()) {

@@ -5,6 +5,7 @@
 // Every drawing function works in points (1/72 inch); PNG surfaces are scaled by dpi / 72.
 
 #include <spaceuse/render.hpp>
+#include <spaceuse/metrics.hpp>
 #include <spaceuse/study.hpp>
 
 #include <cairo.h>
@@ -61,6 +62,8 @@ std::string short_number(double value);
 
 /// Result layers and inputs of a study, located once.
 struct DocContext {
+    /// Resolved options of the access metric, when it ran.
+    const MetricOptions* access_options = nullptr;
     const Study* study = nullptr;
     const StudyReport* report = nullptr;
     const OutputLayer* parcels = nullptr;

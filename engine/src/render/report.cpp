@@ -331,7 +331,7 @@ void ReportWriter::cover() {
         }
         y = draw_table(m_cr, a, m, y, tw, 7.2) + 2;
         y = paragraph(m, y, tw,
-                      "Mean network distance and " + m_ctx.study->access->profile +
+                      "Mean network distance and " + m_ctx.access_options->text("profile") +
                           " travel time from the zone's parcels to the nearest facility of each "
                           "kind (the last row: all parcels, also those outside the zones).",
                       7, 0x444444);
@@ -363,15 +363,15 @@ void ReportWriter::cover() {
     defs.emplace_back("Gross: zone area. Net: parcel area inside the zone. Coverage: built / net. "
                       "Occupancy: area of occupied parcels / net. Areas are planar, in the "
                       "analysis CRS " + m_ctx.crs + ".");
-    if (m_ctx.study->access) {
-        const auto& a = *m_ctx.study->access;
+    if (m_ctx.access_options != nullptr) {
+        const MetricOptions& a = *m_ctx.access_options;
         std::string iso;
-        for (const double t_min : a.isochrones_min) {
+        for (const double t_min : a.numbers("isochrones")) {
             iso += (iso.empty() ? "" : ", ") + short_number(t_min);
         }
-        defs.push_back("Accessibility: " + a.profile + " profile over the road network, from each "
-                       "parcel's " + a.access_point + "; points more than " +
-                       short_number(a.max_snap_m) + " m from a road are not reached" +
+        defs.push_back("Accessibility: " + a.text("profile") + " profile over the road network, from each "
+                       "parcel's " + a.text("access_point") + "; points more than " +
+                       short_number(a.number("max_snap_m")) + " m from a road are not reached" +
                        (iso.empty() ? "" : "; isochrones " + iso + " min") + ".");
     }
     std::string inputs;

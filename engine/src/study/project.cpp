@@ -3,7 +3,10 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -101,6 +104,57 @@ std::string resolve_input(const std::string& spec, const fs::path& base) {
         return spec;
     }
     return (base / spec).lexically_normal().string();
+}
+
+/// An option value from a TOML value: a string, integer, real, boolean, or a list of strings or
+/// of numbers.
+RawOption raw_option(const toml::node& value, const std::string& where) {
+    if (auto sv = value.value_exact<std::string>()) {
+        return *sv;
+    }
+    if (auto iv = value.value_exact<std::int64_t>()) {
+        return *iv;
+    }
+    if (auto dv = value.value_exact<double>()) {
+        return *dv;
+    }
+    if (auto bv = value.value_exact<bool>()) {
+        return *bv;
+    }
+    if (const auto* arr = value.as_array()) {
+        std::vector<std::string> texts;
+        std::vector<double> numbers;
+        for (const auto& item : *arr) {
+            if (auto s = item.value_exact<std::string>()) {
+                texts.push_back(*s);
+            } else if (auto n = item.value<double>()) {
+                numbers.push_back(*n);
+            } else {
+                throw ConfigError(where + " must hold strings or numbers");
+            }
+        }
+        if (!texts.empty() && !numbers.empty()) {
+            throw ConfigError(where + " mixes strings and numbers");
+        }
+        if (!numbers.empty()) {
+            return numbers;
+        }
+        return texts;
+    }
+    throw ConfigError(where + " must be a string, number, boolean or list");
+}
+
+MetricRun metric_run(const toml::table& table, const std::string& name, const std::string& where,
+                     const std::string& base_dir) {
+    MetricRun run;
+    run.name = name;
+    run.where = where;
+    run.base_dir = base_dir;
+    for (const auto& [okey, value] : table) {
+        const std::string option(okey.str());
+        run.options[option] = raw_option(value, where + " key '" + option + "'");
+    }
+    return run;
 }
 
 /// Output file name of a document section: a plain file name with one of the extensions.
@@ -252,62 +306,85 @@ Study load_project(const std::string& path) {
         }
     }
 
+    // [layers.<role>]: any role. A role with several sources is a list of tables
+    // ([[layers.facilities]]); `<role>_2`, `<role>_3`... next to `<role>` are further sources of it.
     const toml::table& layers = section(root, "layers", path);
-    const std::set<std::string> roles = {"zones",        "parcels",      "buildings",
-                                         "roads",        "facilities",   "facilities_2",
-                                         "facilities_3", "facilities_4", "opportunities",
-                                         "constraints"};
+    std::vector<std::pair<std::string, const toml::table*>> layer_tables;
     for (const auto& [key, node] : layers) {
         const std::string role(key.str());
-        if (roles.count(role) == 0) {
-            throw ConfigError(path + ": [layers." + role +
-                              "] is unknown (known: zones, parcels, buildings, roads, facilities, "
-                              "facilities_2..4, opportunities, constraints)");
+        if (const auto* arr = node.as_array()) {
+            for (const auto& item : *arr) {
+                const auto* table = item.as_table();
+                if (table == nullptr) {
+                    throw ConfigError(path + ": layers." + role + " must be a table or a list of "
+                                             "tables ([[layers." + role + "]])");
+                }
+                layer_tables.emplace_back(role, table);
+            }
+            continue;
         }
         const auto* table = node.as_table();
         if (table == nullptr) {
             throw ConfigError(path + ": layers." + role + " must be a table");
         }
-        TableReader lr(*table, path, "layers." + role);
-        lr.check_keys({"source", "layer", "id_field", "where"});
+        layer_tables.emplace_back(role, table);
+    }
+    // Sources of one role in order: `<role>`, then `<role>_2`, `<role>_3`...
+    auto base_role = [&layers](const std::string& role) -> std::pair<std::string, int> {
+        static const std::regex numbered(R"((.+)_([2-9]|[1-9][0-9]+))");
+        std::smatch m;
+        if (std::regex_match(role, m, numbered) && layers.get(m.str(1)) != nullptr) {
+            return {m.str(1), std::stoi(m.str(2))};
+        }
+        return {role, 1};
+    };
+    // Keep the roles in file order, each role's sources in number order.
+    std::map<std::string, std::size_t> first_seen;
+    for (std::size_t i = 0; i < layer_tables.size(); ++i) {
+        first_seen.emplace(base_role(layer_tables[i].first).first, i);
+    }
+    std::stable_sort(layer_tables.begin(), layer_tables.end(), [&](const auto& a, const auto& b) {
+        const auto ra = base_role(a.first);
+        const auto rb = base_role(b.first);
+        return std::pair(first_seen[ra.first], ra.second) < std::pair(first_seen[rb.first], rb.second);
+    });
+    for (const auto& [key, table] : layer_tables) {
+        const std::string role = base_role(key).first;
+        TableReader lr(*table, path, "layers." + key);
+        lr.check_keys({"source", "layer", "id_field", "where", "geometry"});
         const std::string source = lr.text("source");
         if (source.empty()) {
             throw ConfigError(lr.where("source") + " is required");
         }
-        LayerSource ls = parse_layer_source(resolve_input(source, base));
+        StudyLayer l;
+        l.role = role;
+        l.source = parse_layer_source(resolve_input(source, base));
         const std::string layer = lr.text("layer");
         if (!layer.empty()) {
-            ls.layer = layer;
+            l.source.layer = layer;
         }
-        ls.id_field = lr.text("id_field");
-        ls.where = lr.text("where");
-        study.layers.emplace_back(role, ls);
+        l.source.id_field = lr.text("id_field");
+        l.source.where = lr.text("where");
+        const std::string geometry = lr.text("geometry");
+        if (geometry == "polygon") {
+            l.geometry = GeometryFamily::polygon;
+        } else if (geometry == "line") {
+            l.geometry = GeometryFamily::line;
+        } else if (geometry == "point") {
+            l.geometry = GeometryFamily::point;
+        } else if (!geometry.empty()) {
+            throw ConfigError(lr.where("geometry") + " must be \"polygon\", \"line\" or \"point\"");
+        }
+        study.layers.push_back(std::move(l));
     }
 
-    if (root.get("occupancy") != nullptr) {
-        TableReader occ(section(root, "occupancy", path), path, "occupancy");
-        occ.check_keys({"profile", "zone_name_field", "floors_field", "height_field",
-                        "status_field", "status_map", "storey_height_m", "setback_m",
-                        "min_free_area_m2", "min_free_width_m", "vacant_below",
-                        "underused_below", "free_space"});
-        OccupancySettings s;
-        s.profile = occ.text("profile", "default");
-        if (s.profile.size() > 5 && s.profile.substr(s.profile.size() - 5) == ".toml") {
-            s.profile = resolve_input(s.profile, base);
+    // [occupancy] and [access] are the options of the occupancy and access metrics, as
+    // [metrics.occupancy] and [metrics.access] would be.
+    for (const char* name : {"occupancy", "access"}) {
+        if (root.get(name) != nullptr) {
+            study.metrics.push_back(metric_run(section(root, name, path), name,
+                                               path + ": [" + name + "]", base.string()));
         }
-        s.zone_name_field = occ.text("zone_name_field");
-        s.floors_field = occ.text("floors_field");
-        s.height_field = occ.text("height_field");
-        s.status_field = occ.text("status_field");
-        s.status_map = occ.text("status_map");
-        s.storey_height_m = occ.number("storey_height_m");
-        s.setback_m = occ.number("setback_m");
-        s.min_free_area_m2 = occ.number("min_free_area_m2");
-        s.min_free_width_m = occ.number("min_free_width_m");
-        s.vacant_below = occ.number("vacant_below");
-        s.underused_below = occ.number("underused_below");
-        s.free_space = occ.boolean("free_space", true);
-        study.occupancy = s;
     }
     if (root.get("export") != nullptr) {
         const toml::table& table = section(root, "export", path);
@@ -349,68 +426,8 @@ Study load_project(const std::string& path) {
             throw ConfigError(exp.where("gpkg") + " must be a plain file name");
         }
     }
-    if (root.get("access") != nullptr) {
-        const toml::table& table = section(root, "access", path);
-        TableReader acc(table, path, "access");
-        acc.check_keys({"origins", "facility_field", "facility_kind", "kinds", "profile",
-                        "access_point", "max_snap_m", "snap_tolerance_m", "speeds", "speed_field",
-                        "class_field", "oneway_field", "isochrones", "isochrone_buffer_m",
-                        "opportunities_weight", "opportunities_min"});
-        AccessSettings a;
-        a.origins = acc.text("origins", "parcels");
-        auto list = [&](const std::string& key) {
-            std::vector<std::string> out;
-            const auto* node = table.get(key);
-            if (node == nullptr) {
-                return out;
-            }
-            if (auto v = node->value<std::string>()) {
-                out.push_back(*v);
-            } else if (const auto* arr = node->as_array()) {
-                for (const auto& item : *arr) {
-                    auto v2 = item.value<std::string>();
-                    if (!v2) {
-                        throw ConfigError(acc.where(key) + " must hold strings");
-                    }
-                    out.push_back(*v2);
-                }
-            } else {
-                throw ConfigError(acc.where(key) + " must be a string or a list of strings");
-            }
-            return out;
-        };
-        a.facility_fields = list("facility_field");
-        a.facility_kinds = list("facility_kind");
-        a.kinds = list("kinds");
-        a.profile = acc.text("profile", "car");
-        a.access_point = acc.text("access_point", "centroid");
-        a.max_snap_m = acc.number("max_snap_m").value_or(500.0);
-        a.snap_tolerance_m = acc.number("snap_tolerance_m").value_or(0.0);
-        const std::string speeds = acc.text("speeds");
-        a.speeds_file = speeds.empty() ? speeds : resolve_input(speeds, base);
-        a.speed_field = acc.text("speed_field");
-        a.class_field = acc.text("class_field", "highway");
-        a.oneway_field = acc.text("oneway_field", "oneway");
-        if (const auto* node = table.get("isochrones")) {
-            const auto* arr = node->as_array();
-            if (arr == nullptr) {
-                throw ConfigError(acc.where("isochrones") + " must be a list of minutes");
-            }
-            for (const auto& item : *arr) {
-                auto v = item.value<double>();
-                if (!v) {
-                    throw ConfigError(acc.where("isochrones") + " must hold numbers");
-                }
-                a.isochrones_min.push_back(*v);
-            }
-        }
-        a.isochrone_buffer_m = acc.number("isochrone_buffer_m").value_or(50.0);
-        a.opportunities_weight = acc.text("opportunities_weight");
-        a.opportunities_min = acc.number("opportunities_min").value_or(15.0);
-        study.access = a;
-    }
-    // [metrics.<name>]: any registered metric with its options. Option names are checked
-    // against the metric's declared options when the study runs (plugins are loaded then).
+    // [metrics.<name>]: any registered metric with its options, checked against the metric's
+    // declarations when the study is planned (plugins are loaded then).
     for (const auto& [key, node] : section(root, "metrics", path)) {
         const std::string name(key.str());
         const auto* table = node.as_table();
@@ -418,38 +435,11 @@ Study load_project(const std::string& path) {
             throw ConfigError(path + ": metrics." + name + " must be a table ([metrics." + name +
                               "])");
         }
-        MetricRun run;
-        run.name = name;
-        run.where = path + ": [metrics." + name + "]";
-        for (const auto& [okey, value] : *table) {
-            const std::string option(okey.str());
-            std::string text;
-            if (auto sv = value.value_exact<std::string>()) {
-                text = *sv;
-            } else if (auto iv = value.value_exact<std::int64_t>()) {
-                text = std::to_string(*iv);
-            } else if (auto dv = value.value_exact<double>()) {
-                std::ostringstream os;
-                os.precision(17);
-                os << *dv;
-                text = os.str();
-            } else if (auto bv = value.value_exact<bool>()) {
-                text = *bv ? "true" : "false";
-            } else if (const auto* arr = value.as_array()) {
-                for (const auto& item : *arr) {
-                    auto iv2 = item.value<std::string>();
-                    if (!iv2) {
-                        throw ConfigError(run.where + " key '" + option + "' must hold strings");
-                    }
-                    text += (text.empty() ? "" : ",") + *iv2;
-                }
-            } else {
-                throw ConfigError(run.where + " key '" + option +
-                                  "' must be a string, number, boolean or list of strings");
-            }
-            run.options[option] = text;
+        if (study.find_metric(name) != nullptr) {
+            throw ConfigError(path + ": [metrics." + name + "] repeats [" + name + "]");
         }
-        study.metrics.push_back(std::move(run));
+        study.metrics.push_back(
+            metric_run(*table, name, path + ": [metrics." + name + "]", base.string()));
     }
     load_document_sections(root, path, study.documents);
     return study;

@@ -41,18 +41,44 @@ setback_m = 3
     CHECK(s.output_dir == "out");
     CHECK(s.load.crs == "EPSG:31370");
     REQUIRE(s.layers.size() == 1);
-    CHECK(s.layers[0].first == "parcels");
-    CHECK(s.layers[0].second.path == dir + "/parcels.gpkg:parcels");  // file absent: no split
-    CHECK(s.layers[0].second.id_field == "capakey");
-    REQUIRE(s.occupancy);
-    CHECK(*s.occupancy->setback_m == 3.0);
+    CHECK(s.layers[0].role == "parcels");
+    CHECK(s.layers[0].source.path == dir + "/parcels.gpkg:parcels");  // file absent: no split
+    CHECK(s.layers[0].source.id_field == "capakey");
+    const MetricRun* occ = s.find_metric("occupancy");
+    REQUIRE(occ != nullptr);
+    CHECK(std::get<std::int64_t>(occ->options.at("setback_m")) == 3);
+    CHECK(occ->where == ok + ": [occupancy]");
 
     const std::string bad_key = write_file(dir, "bad.toml", "[project]\noutput = \"o\"\ncolour = 1\n");
     CHECK_THROWS_WITH(load_project(bad_key), Catch::Contains("key 'colour' is unknown"));
     const std::string bad_section = write_file(dir, "bad2.toml", "[project]\noutput = \"o\"\n[stuff]\n");
     CHECK_THROWS_WITH(load_project(bad_section), Catch::Contains("section [stuff] is unknown"));
-    const std::string bad_role = write_file(dir, "bad3.toml", "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\n");
-    CHECK_THROWS_WITH(load_project(bad_role), Catch::Contains("[layers.lakes] is unknown"));
+    // Any role is accepted; its geometry is checked when planned (see test_registry.cpp).
+    const std::string role = write_file(dir, "role.toml", "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\ngeometry = \"polygon\"\n");
+    CHECK(load_project(role).layers[0].geometry == GeometryFamily::polygon);
+    const std::string bad_geometry = write_file(dir, "bad3.toml", "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\ngeometry = \"blob\"\n");
+    CHECK_THROWS_WITH(load_project(bad_geometry), Catch::Contains("key 'geometry' must be"));
+    // Several sources of one role: a list of tables, or the old `<role>_2` spelling.
+    const std::string many = write_file(dir, "many.toml", R"(
+[project]
+output = "o"
+[layers.facilities_2]
+source = "b.gpkg"
+[layers.facilities]
+source = "a.gpkg"
+[[layers.stops]]
+source = "s1.gpkg"
+[[layers.stops]]
+source = "s2.gpkg"
+)");
+    const Study m = load_project(many);
+    REQUIRE(m.layers.size() == 4);
+    CHECK(m.layers[0].role == "facilities");
+    CHECK(m.layers[0].source.path == dir + "/a.gpkg");
+    CHECK(m.layers[1].role == "facilities");
+    CHECK(m.layers[1].source.path == dir + "/b.gpkg");
+    CHECK(m.layers[2].role == "stops");
+    CHECK(m.layers[3].source.path == dir + "/s2.gpkg");
     CHECK_THROWS_AS(load_project(dir + "/missing.toml"), InputError);
 }
 
@@ -97,10 +123,11 @@ class_field = "highway"
     const MetricRun& run = s.metrics[0];
     CHECK(run.name == "frontage");
     CHECK(run.where == path + ": [metrics.frontage]");
-    CHECK(run.options == std::map<std::string, std::string>{{"tolerance_m", "12.5"},
-                                                            {"min_side_m", "4"},
-                                                            {"ignore_classes", "footway,path"},
-                                                            {"class_field", "highway"}});
+    CHECK(std::get<double>(run.options.at("tolerance_m")) == 12.5);
+    CHECK(std::get<std::int64_t>(run.options.at("min_side_m")) == 4);
+    CHECK(std::get<std::vector<std::string>>(run.options.at("ignore_classes")) ==
+          std::vector<std::string>{"footway", "path"});
+    CHECK(std::get<std::string>(run.options.at("class_field")) == "highway");
 
     // Checked when the study runs: the explicit plugin must exist...
     CHECK_THROWS_WITH(run_study(s), Catch::Contains("spaceuse_metric_x.so: plugin not found"));
@@ -109,10 +136,10 @@ class_field = "highway"
     t.plugins.clear();
     t.metrics[0].name = "nope";
     CHECK_THROWS_WITH(run_study(t), Catch::Contains(": [metrics.frontage]: no metric named 'nope'"));
-    t.metrics[0] = {"occupancy", {{"setbak_m", "3"}}, "p.toml: [metrics.occupancy]"};
+    t.metrics[0] = {"occupancy", {{"setbak_m", std::string("3")}}, "p.toml: [metrics.occupancy]", ""};
     CHECK_THROWS_WITH(run_study(t), Catch::StartsWith("p.toml: [metrics.occupancy] key 'setbak_m' "
                                                       "is not an option of metric 'occupancy'"));
-    t.metrics[0] = {"occupancy", {{"setback_m", "3"}}, "p.toml: [metrics.occupancy]"};
+    t.metrics[0] = {"occupancy", {{"setback_m", std::string("3")}}, "p.toml: [metrics.occupancy]", ""};
     CHECK_THROWS_WITH(run_study(t), Catch::Contains("metric 'occupancy' needs a 'zones' layer"));
 
     const std::string bad = write_file(dir, "b.toml", head + "[metrics.frontage]\nx = { a = 1 }\n");

@@ -1,0 +1,82 @@
+#include "metric_flags.hpp"
+
+#include <spaceuse/error.hpp>
+
+namespace spaceuse::cli {
+
+const MetricRegistry& builtin_registry() {
+    static const MetricRegistry registry = [] {
+        MetricRegistry r;
+        register_builtin_metrics(r);
+        return r;
+    }();
+    return registry;
+}
+
+void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
+    m_info = info;
+    for (const auto& spec : m_info.options) {
+        if (spec.flag.empty()) {
+            continue;
+        }
+        auto flag = std::make_unique<Flag>();
+        flag->spec = &spec;
+        std::string help = spec.help;
+        if (!spec.unit.empty() && spec.unit != spec.help) {
+            help += " (" + spec.unit + ")";
+        }
+        if (!spec.choices.empty()) {
+            std::string list;
+            for (const auto& c : spec.choices) {
+                list += (list.empty() ? "" : ", ") + c;
+            }
+            help += "; one of " + list;
+        }
+        const std::string name = "--" + spec.flag;
+        switch (spec.type) {
+        case OptionType::boolean:
+            flag->option = sub.add_flag(name, flag->set, help);
+            break;
+        case OptionType::list:
+            flag->option = sub.add_option(name, flag->items, help + "; repeatable or a,b,c");
+            break;
+        default:
+            flag->option = sub.add_option(name, flag->text, help);
+            break;
+        }
+        const std::string shown = option_text(spec.default_value);
+        if (!shown.empty() && spec.type != OptionType::boolean) {
+            flag->option->default_str(shown);
+        }
+        flag->option->group("Options of the " + m_info.name + " metric");
+        m_flags.push_back(std::move(flag));
+    }
+}
+
+void MetricFlags::apply(MetricRun& run) const {
+    for (const auto& flag : m_flags) {
+        if (flag->option->count() == 0) {
+            continue;
+        }
+        const OptionSpec& spec = *flag->spec;
+        if (spec.type == OptionType::boolean) {
+            // "--no-x" sets x to false.
+            run.options[spec.name] = spec.flag.rfind("no-", 0) != 0;
+        } else if (spec.type == OptionType::list) {
+            run.options[spec.name] = flag->items;
+        } else {
+            run.options[spec.name] = flag->text;
+        }
+    }
+}
+
+std::string MetricFlags::hint(const std::string& message) const {
+    for (const auto& flag : m_flags) {
+        if (message.find("option '" + flag->spec->name + "'") != std::string::npos) {
+            return message + " (flag --" + flag->spec->flag + ")";
+        }
+    }
+    return message;
+}
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,29 @@
+#pragma once
+
+// The built-in metrics' registration functions (one per source file, called from the one
+// explicit list in register_builtin_metrics) and what the study needs of them beyond the
+// public Metric interface.
+
+#include <spaceuse/metrics.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace spaceuse::detail {
+
+/// occupancy and free_space (engine/src/metrics/occupancy_metric.cpp).
+void register_occupancy_metrics(MetricRegistry& registry);
+/// access (engine/src/metrics/access_metric.cpp).
+void register_access_metric(MetricRegistry& registry);
+
+/// The option values of a run as JSON (all of them, or only those that change results).
+nlohmann::json options_json(const MetricInfo& info, const MetricOptions& options, bool results_only);
+
+/// A built-in metric that adds its own section to the run manifest (`run.json`).
+class ManifestSection {
+public:
+    virtual ~ManifestSection() = default;
+    /// Adds the metric's section (resolved settings, counts, totals) to `manifest`.
+    virtual void manifest(const MetricResult& result, nlohmann::json& manifest) const = 0;
+};
+
+}  // namespace spaceuse::detail
