@@ -2,6 +2,8 @@
 
 #include <spaceuse/error.hpp>
 
+#include <map>
+
 namespace spaceuse::cli {
 
 const MetricRegistry& builtin_registry() {
@@ -35,7 +37,8 @@ void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
         const std::string name = "--" + spec.flag;
         switch (spec.type) {
         case OptionType::boolean:
-            flag->option = sub.add_flag(name, flag->set, help);
+            flag->option = sub.add_flag(
+                name, flag->set, spec.flag.rfind("no-", 0) == 0 ? "Turn off: " + help : help);
             break;
         case OptionType::list:
             flag->option = sub.add_option(name, flag->items, help + "; repeatable or a,b,c");
@@ -43,6 +46,15 @@ void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
         default:
             flag->option = sub.add_option(name, flag->text, help);
             break;
+        }
+        static const std::map<OptionType, const char*> type_names = {
+            {OptionType::number, "NUMBER"}, {OptionType::integer, "INT"},
+            {OptionType::number_list, "NUMBERS"}, {OptionType::list, "TEXT"},
+            {OptionType::file, "FILE"},     {OptionType::folder, "FOLDER"},
+            {OptionType::field, "FIELD"},   {OptionType::date, "DATE"},
+            {OptionType::choice, "CHOICE"}};
+        if (const auto it = type_names.find(spec.type); it != type_names.end()) {
+            flag->option->type_name(it->second);
         }
         const std::string shown = option_text(spec.default_value);
         if (!shown.empty() && spec.type != OptionType::boolean) {

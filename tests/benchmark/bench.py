@@ -145,26 +145,26 @@ def median_run(fn, repeat, budget=None):
 # spaceuse
 
 
-def spaceuse_occupancy(exe, src, out, threads, extra=("--no-free-space",)):
+def spaceuse_occupancy(exe, src, out, threads, extra=("--no-free-space",), env=None):
     cmd = [exe, "--quiet", "--timings", "occupancy", "--zones", src["zones"], "--parcels",
            src["parcels"], "--buildings", src["buildings"], "--zone-id", "zone_id",
            "--parcel-id", "parcel_id", "--zone-name", "name", "--floors-field", "floors",
            "--crs", "EPSG:31370", "--overwrite", "-o", out] + list(extra)
     if threads is not None:
         cmd += ["--threads", str(threads)]
-    r = run(cmd)
+    r = run(cmd, env=env)
     r["phases"] = parse_phases(r["stderr"])
     return r
 
 
-def spaceuse_access(exe, src, out, threads):
+def spaceuse_access(exe, src, out, threads, env=None):
     cmd = [exe, "--quiet", "--timings", "access", "--origins", src["parcels"], "--origin-id",
            "parcel_id", "--network", src["roads"], "--facilities", src["facilities"],
            "--facility-field", "kind", "--profile", "car", "--crs", "EPSG:31370",
            "--overwrite", "-o", out]
     if threads is not None:
         cmd += ["--threads", str(threads)]
-    r = run(cmd)
+    r = run(cmd, env=env)
     r["phases"] = parse_phases(r["stderr"])
     return r
 
@@ -495,6 +495,11 @@ def main():
     ap.add_argument("--data", default=None, help="region cache (default WORK/data)")
     ap.add_argument("--work", default=os.path.join(os.getcwd(), "bench"), help="work folder")
     ap.add_argument("--json", default=None, help="write all figures to this JSON file")
+    ap.add_argument("--baseline", default=None,
+                    help="another spaceuse program (e.g. the previous version) run side by side: "
+                    "runs alternate, medians compared, every output file compared byte for byte")
+    ap.add_argument("--baseline-lib", default=None,
+                    help="LD_LIBRARY_PATH for --baseline (its engine library folder)")
     args = ap.parse_args()
 
     exe = os.path.abspath(args.spaceuse)
@@ -571,6 +576,8 @@ def main():
                     r1["wall"], "byte-identical" if same else "DIFFER"))
                 if not same:
                     failures.append("%d: access bytes differ between --threads 1 and default" % n)
+            if args.baseline:
+                baseline_runs(args, exe, src, work, row, n, failures)
             if args.verify:
                 row["checks"]["ogr_recomputation"] = verify_with_ogr(region, built)
             run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_acc)
@@ -591,6 +598,50 @@ def main():
         log("FAILED: " + "; ".join(failures))
         return 1
     return 0
+
+
+def baseline_runs(args, exe, src, work, row, n, failures):
+    """This spaceuse and --baseline side by side: occupancy (without and with free space) and
+    access, runs alternating between the two programs; every output file but run.json compared
+    byte for byte."""
+    base = os.path.abspath(args.baseline)
+    env = None
+    if args.baseline_lib:
+        env = dict(os.environ, LD_LIBRARY_PATH=os.path.abspath(args.baseline_lib))
+    jobs = [
+        ("occupancy", lambda e, x, o: spaceuse_occupancy(e, src, o, args.threads, env=x)),
+        ("occupancy_free", lambda e, x, o: spaceuse_occupancy(e, src, o, args.threads, (), env=x)),
+        ("access", lambda e, x, o: spaceuse_access(e, src, o, args.threads, env=x)),
+    ]
+    row["baseline"] = {}
+    for name, job in jobs:
+        new_out = os.path.join(work, "cmp-new-" + name)
+        old_out = os.path.join(work, "cmp-base-" + name)
+        new_runs, old_runs = [], []
+        for _ in range(args.repeat):
+            new_runs.append(job(exe, None, new_out))
+            old_runs.append(job(base, env, old_out))
+
+        def med(runs):
+            runs = sorted(runs, key=lambda r: r["wall"])
+            return runs[len(runs) // 2]
+        new_m, old_m = med(new_runs), med(old_runs)
+        files = sorted(f for f in os.listdir(old_out) if f != "run.json")
+        differ = [f for f in files if not os.path.exists(os.path.join(new_out, f)) or
+                  sha256(os.path.join(new_out, f)) != sha256(os.path.join(old_out, f))]
+        extra = sorted(set(os.listdir(new_out)) - set(os.listdir(old_out)))
+        row["baseline"][name] = {"new": new_m["wall"], "base": old_m["wall"],
+                                 "new_walls": sorted(round(r["wall"], 3) for r in new_runs),
+                                 "base_walls": sorted(round(r["wall"], 3) for r in old_runs),
+                                 "new_rss_mb": new_m["rss_mb"], "base_rss_mb": old_m["rss_mb"],
+                                 "files": len(files), "differ": differ, "extra": extra}
+        log("  %-15s spaceuse %.2f s %s, baseline %.2f s %s (new/base %.2f); %d files, %s" % (
+            name, new_m["wall"], row["baseline"][name]["new_walls"], old_m["wall"],
+            row["baseline"][name]["base_walls"], new_m["wall"] / old_m["wall"], len(files),
+            "all byte-identical" if not differ and not extra else
+            "DIFFER: %s; only in new: %s" % (differ, extra)))
+        if differ or extra:
+            failures.append("%d: %s outputs differ from the baseline: %s %s" % (n, name, differ, extra))
 
 
 def extra_runs(exe, src, work, out_occ, row, args, n, failures):
