@@ -53,7 +53,7 @@ int CommandAccess::run() {
         study.add_layer("opportunities", make_layer_source(m_targets, "", "", ""));
     }
     MetricRun& run = study.metric("access");
-    run.where = "spaceuse access:";
+    run.where = "spaceuse access";
     m_flags.apply(run);
     study.load.crs = m_crs;
     study.load.assume_crs = m_assume_crs;

@@ -24,6 +24,7 @@ CLI::App* CommandOccupancy::setup(CLI::App& app) {
     // The metric's options (profile, fields, thresholds, --no-free-space) come from its
     // declaration.
     m_flags.add(*sub, *builtin_registry().find("occupancy"));
+    sub->get_option("--floors-field")->excludes(sub->get_option("--height-field"));
     add_output_flags(*sub, m_out);
     return sub;
 }
@@ -39,7 +40,7 @@ Study CommandOccupancy::study() const {
     study.load.crs = m_crs;
     study.load.assume_crs = m_assume_crs;
     MetricRun& run = study.metric("occupancy");
-    run.where = "spaceuse occupancy:";
+    run.where = "spaceuse occupancy";
     m_flags.apply(run);
     apply_output_flags(m_out, study);
     study.invoked_as = "spaceuse occupancy";

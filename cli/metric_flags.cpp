@@ -16,13 +16,12 @@ const MetricRegistry& builtin_registry() {
 }
 
 void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
-    m_info = info;
-    for (const auto& spec : m_info.options) {
+    for (const auto& spec : info.options) {
         if (spec.flag.empty()) {
             continue;
         }
         auto flag = std::make_unique<Flag>();
-        flag->spec = &spec;
+        flag->spec = spec;
         std::string help = spec.help;
         if (!spec.unit.empty() && spec.unit != spec.help) {
             help += " (" + spec.unit + ")";
@@ -60,7 +59,7 @@ void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
         if (!shown.empty() && spec.type != OptionType::boolean) {
             flag->option->default_str(shown);
         }
-        flag->option->group("Options of the " + m_info.name + " metric");
+        flag->option->group("Options of the " + info.name + " metric");
         m_flags.push_back(std::move(flag));
     }
 }
@@ -70,10 +69,10 @@ void MetricFlags::apply(MetricRun& run) const {
         if (flag->option->count() == 0) {
             continue;
         }
-        const OptionSpec& spec = *flag->spec;
+        const OptionSpec& spec = flag->spec;
         if (spec.type == OptionType::boolean) {
-            // "--no-x" sets x to false.
-            run.options[spec.name] = spec.flag.rfind("no-", 0) != 0;
+            // "--no-x" sets x to false ("--no-x=false" to true).
+            run.options[spec.name] = spec.flag.rfind("no-", 0) == 0 ? !flag->set : flag->set;
         } else if (spec.type == OptionType::list) {
             run.options[spec.name] = flag->items;
         } else {
@@ -84,8 +83,8 @@ void MetricFlags::apply(MetricRun& run) const {
 
 std::string MetricFlags::hint(const std::string& message) const {
     for (const auto& flag : m_flags) {
-        if (message.find("option '" + flag->spec->name + "'") != std::string::npos) {
-            return message + " (flag --" + flag->spec->flag + ")";
+        if (message.find("option '" + flag->spec.name + "'") != std::string::npos) {
+            return message + " (flag --" + flag->spec.flag + ")";
         }
     }
     return message;

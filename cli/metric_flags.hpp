@@ -27,14 +27,13 @@ public:
 
 private:
     struct Flag {
-        const OptionSpec* spec = nullptr;
+        OptionSpec spec;
         CLI::Option* option = nullptr;
         std::string text;
         std::vector<std::string> items;
         bool set = false;
     };
     std::vector<std::unique_ptr<Flag>> m_flags;
-    MetricInfo m_info;
 };
 
 /// The registry of built-in metrics (for commands that expose one metric's options as flags).

@@ -40,10 +40,11 @@ void print_load_summary(const StudyReport& report) {
 }
 
 void print_zone_table(const StudyReport& report) {
-    if (!report.zone_table) {
+    const OutputLayer* table = report.table("summary");
+    if (table == nullptr) {
         return;
     }
-    const auto& t = *report.zone_table;
+    const auto& t = *table;
     std::printf("%-8s %-34s %12s %12s %11s %11s %6s %6s %11s %11s %5s %4s %4s %4s\n", "zone",
                 "name", "gross_m2", "net_m2", "infra_m2", "built_m2", "cover", "occup",
                 "vacant_m2", "free_m2", "parc", "occ", "und", "vac");
@@ -70,24 +71,27 @@ void print_zone_table(const StudyReport& report) {
                     s(0).c_str(), s(1).c_str(), d(2), d(3), d(4), d(5), d(6), d(7), d(8), free,
                     n(11), n(12), n(13), n(14));
     }
-    if (report.occupancy && report.occupancy->n_outside > 0) {
-        std::printf("parcels outside every zone: %d\n", report.occupancy->n_outside);
+    const auto occupancy = report.result<OccupancyResult>("occupancy");
+    if (occupancy && occupancy->n_outside > 0) {
+        std::printf("parcels outside every zone: %d\n", occupancy->n_outside);
     }
 }
 
 void print_access_table(const StudyReport& report) {
-    if (!report.access || !report.access_table) {
+    const auto access = report.result<AccessResult>("access");
+    const OutputLayer* table = report.table("access_summary");
+    if (!access || table == nullptr) {
         return;
     }
-    const auto& n = report.access->network;
+    const auto& n = access->network;
     std::printf("network: %zu lines, %zu nodes, %zu edges (%zu excluded by the profile), %zu "
                 "components, largest %zu nodes, %.1f km\n",
                 n.lines, n.nodes, n.edges, n.excluded_edges, n.components,
                 n.largest_component_nodes, n.total_length_m / 1000.0);
-    for (const auto& w : report.access->warnings) {
+    for (const auto& w : access->warnings) {
         std::printf("warning: %s\n", w.c_str());
     }
-    const auto& t = *report.access_table;
+    const auto& t = *table;
     std::printf("%-8s %-16s %7s %9s %12s %10s %-22s %12s\n", "zone", "kind", "origins", "reachable",
                 "mean_dist_m", "mean_min", "worst_origin", "worst_dist_m");
     for (const auto& row : t.rows) {

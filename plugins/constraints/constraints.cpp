@@ -53,6 +53,27 @@ struct ParcelFigures {
 
 class ConstraintsMetric : public Metric {
 public:
+    void configure(const MetricOptions& options, const MetricPlan& plan) override {
+        const MetricOptions* occupancy = plan.used_options("occupancy");
+        if (occupancy == nullptr) {
+            return;
+        }
+        if (!occupancy->flag("free_space")) {
+            throw ConfigError("constraints: needs occupancy's usable free space (occupancy "
+                              "option free_space = true)");
+        }
+        // The free land is occupancy's: these options of plugin API 2 are accepted only when
+        // they say what occupancy's say.
+        for (const char* name : {"profile", "setback_m", "min_free_area_m2", "min_free_width_m"}) {
+            if (options.has(name) && option_text(options.value(name)) !=
+                                         option_text(occupancy->value(name))) {
+                throw ConfigError(std::string("constraints: option '") + name +
+                                  "' is occupancy's: the free land constraints reads is "
+                                  "occupancy's; set it in [occupancy]");
+            }
+        }
+    }
+
     MetricResult compute(const MetricInput& in) const override {
         Progress progress(in.progress());
         progress.report(0.0, "constraints");
@@ -190,8 +211,11 @@ public:
                 t.developable_m2 += fig.developable_m2;
             }
         }
-        // One row per parcel in layer order: the layer borrows the parcels' geometries.
-        p.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), parcels);
+        // One row per parcel in layer order: the layer borrows the parcels' geometries (an empty
+        // layer stays a table).
+        if (!p.rows.empty()) {
+            p.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), parcels);
+        }
         layers.push_back(std::move(p));
 
         OutputLayer z;
@@ -216,7 +240,9 @@ public:
             row.emplace_back(t.developable_m2);
             z.rows.push_back(std::move(row));
         }
-        z.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), zones);
+        if (!z.rows.empty()) {
+            z.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), zones);
+        }
         layers.push_back(std::move(z));
         progress.report(1.0, "constraints");
         return out;
@@ -242,6 +268,19 @@ void register_metrics(MetricRegistry& registry) {
         {.name = "kinds", .type = OptionType::list,
          .help = "Constraint kinds (one output field each)",
          .default_value = std::vector<std::string>{"flood", "nature", "contamination", "reserve"}},
+        // Options of plugin API 2, when constraints computed free land itself: now occupancy's.
+        {.name = "profile", .type = OptionType::text,
+         .help = "Deprecated: occupancy's profile (an error when it differs)",
+         .affects_results = false},
+        {.name = "setback_m", .type = OptionType::number,
+         .help = "Deprecated: occupancy's setback_m (an error when it differs)", .unit = "m",
+         .affects_results = false},
+        {.name = "min_free_area_m2", .type = OptionType::number,
+         .help = "Deprecated: occupancy's min_free_area_m2 (an error when it differs)",
+         .unit = "m2", .affects_results = false},
+        {.name = "min_free_width_m", .type = OptionType::number,
+         .help = "Deprecated: occupancy's min_free_width_m (an error when it differs)",
+         .unit = "m", .affects_results = false},
     };
     const std::vector<FieldSpec> shared = {
         {"constrained_m2", FieldType::real, "m2", "area(parcel ∩ union of all constraints)"},

@@ -287,8 +287,11 @@ public:
                                 static_cast<double>(parcels->features.size()),
                             "frontage");
         }
-        // One row per parcel in layer order: the layer borrows the parcels' geometries.
-        p.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), parcels);
+        // One row per parcel in layer order: the layer borrows the parcels' geometries (an empty
+        // layer stays a table).
+        if (!p.rows.empty()) {
+            p.geometry_source = std::shared_ptr<const Layer>(in.shared_model(), parcels);
+        }
         MetricResult out;
         out.layers.push_back(std::move(p));
         return out;

@@ -204,6 +204,22 @@ struct MetricPlan {
     std::string base_dir;
     /// Folders where named profiles are looked up (see profile.hpp).
     std::vector<std::string> profile_dirs;
+    /// The options of the metrics this one uses (configured before it), by name.
+    std::map<std::string, const MetricOptions*> used;
+    /// Number of sources of each layer role of the study (a role with several sources, such
+    /// as facilities, counts each).
+    std::map<std::string, std::size_t> sources;
+
+    /// The options of the used metric `name`, or nullptr.
+    const MetricOptions* used_options(const std::string& name) const {
+        const auto it = used.find(name);
+        return it == used.end() ? nullptr : it->second;
+    }
+    /// Number of sources of `role` (0 when the study has none).
+    std::size_t source_count(const std::string& role) const {
+        const auto it = sources.find(role);
+        return it == sources.end() ? 0 : it->second;
+    }
 };
 
 /// What a metric computes from.
@@ -252,7 +268,7 @@ private:
     [[noreturn]] static void throw_missing_result(const std::string& metric);
 
     std::shared_ptr<const Model> m_model;
-    const MetricOptions& m_options;
+    MetricOptions m_options;
     unsigned m_threads = 0;
     ProgressFn m_progress;
     std::function<const std::any*(const std::string&)> m_results;
@@ -264,6 +280,12 @@ private:
 struct MetricResult {
     std::vector<OutputLayer> layers;
     std::any data;
+
+    /// Sets the typed result the metrics that use this one read (stored as shared_ptr<const T>).
+    template <typename T>
+    void set_data(std::shared_ptr<T> value) {
+        data = std::shared_ptr<const T>(std::move(value));
+    }
 };
 
 /// A metric. The factory makes one object per run; configure is called once, then compute.

@@ -12,6 +12,7 @@
 #include <spaceuse/output.hpp>
 #include <spaceuse/render.hpp>
 
+#include <any>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,15 +99,29 @@ struct StudyReport {
     /// options that change results and its definition (profile content, speed table). Threads,
     /// formats, paths and styles do not change it.
     std::string definitions_hash;
-    /// The occupancy profile with its overrides, when occupancy ran.
-    Profile profile;
-    /// Typed results of the occupancy and access metrics, when they ran.
-    std::shared_ptr<const OccupancyResult> occupancy;
-    std::shared_ptr<const AccessResult> access;
-    /// Access summary table (zones x kinds, or one row per kind without zones).
-    std::optional<OutputLayer> access_table;
-    /// Zone table as written to summary.csv (rows: zones then TOTAL).
-    std::optional<OutputLayer> zone_table;
+    /// The typed result of every metric computed, by metric name (a std::shared_ptr<const T>;
+    /// read with result<T>()).
+    std::map<std::string, std::any> data;
+    /// Every table written (an output layer without geometry, e.g. occupancy's "summary" and
+    /// access's "access_summary"), by name.
+    std::map<std::string, OutputLayer> tables;
+
+    /// The result of `metric` as T (OccupancyResult, AccessResult...), or null when it did not
+    /// run or is of another type.
+    template <typename T>
+    std::shared_ptr<const T> result(const std::string& metric) const {
+        const auto it = data.find(metric);
+        if (it == data.end()) {
+            return nullptr;
+        }
+        const auto* p = std::any_cast<std::shared_ptr<const T>>(&it->second);
+        return p == nullptr ? nullptr : *p;
+    }
+    /// The table named `name`, or null.
+    const OutputLayer* table(const std::string& name) const {
+        const auto it = tables.find(name);
+        return it == tables.end() ? nullptr : &it->second;
+    }
     /// The loaded model (analysis CRS), for renderers and exporters that run after the metrics.
     std::shared_ptr<const Model> model;
     /// Every result layer with geometry, in the analysis CRS, in output order (the layers of

@@ -162,7 +162,7 @@ std::string pick(const std::vector<std::string>& v, std::size_t i) {
 
 class AccessMetric : public Metric, public ManifestSection {
 public:
-    void configure(const MetricOptions& o, const MetricPlan&) override {
+    void configure(const MetricOptions& o, const MetricPlan& plan) override {
         AccessOptions& a = m_options;
         a.network_layer = "roads";
         a.origins_layer = o.text("origins");
@@ -184,6 +184,7 @@ public:
         a.opportunities_min = o.number("opportunities_min");
         m_fields = o.list("facility_field");
         m_kinds = o.list("facility_kind");
+        check_facilities(plan.source_count("facilities"));
         m_settings = {{"profile", o.text("profile")},
                       {"origins", a.origins_layer},
                       {"access_point", o.text("access_point")},
@@ -205,21 +206,12 @@ public:
         AccessOptions options = m_options;
         options.threads = in.threads();
         const auto facilities = in.layers("facilities");
-        if (facilities.empty()) {
-            throw ConfigError("accessibility needs a facilities layer");
-        }
-        if (m_fields.size() > 1 && m_fields.size() != facilities.size()) {
-            throw ConfigError("give one facility field for all facility layers or one per layer");
-        }
+        check_facilities(facilities.size());
         for (std::size_t i = 0; i < facilities.size(); ++i) {
             FacilitySource f;
             f.layer = facilities[i]->name;
             f.kind_field = pick(m_fields, i);
             f.kind = pick(m_kinds, i);
-            if (f.kind_field.empty() && f.kind.empty()) {
-                throw ConfigError("facility layer '" + f.layer +
-                                  "' needs a kind field (facility_field) or a kind (facility_kind)");
-            }
             options.facilities.push_back(f);
         }
         if (!in.layers("zones").empty() && options.origins_layer != "zones") {
@@ -234,7 +226,7 @@ public:
         out.layers.push_back(access_layer(in, options, *result));
         out.layers.push_back(isochrones_layer(*result));
         out.layers.push_back(summary_table(in, options, *result));
-        out.data = std::shared_ptr<const AccessResult>(result);
+        out.set_data(result);
         return out;
     }
 
@@ -267,6 +259,22 @@ public:
     }
 
 private:
+    /// Checks the facility fields and kinds against the number of facility sources.
+    void check_facilities(std::size_t sources) const {
+        if (sources == 0) {
+            throw ConfigError("accessibility needs a facilities layer");
+        }
+        if (m_fields.size() > 1 && m_fields.size() != sources) {
+            throw ConfigError("give one facility field for all facility layers or one per layer");
+        }
+        for (std::size_t i = 0; i < sources; ++i) {
+            if (pick(m_fields, i).empty() && pick(m_kinds, i).empty()) {
+                throw ConfigError("facility layer " + std::to_string(i + 1) +
+                                  " needs a kind field (facility_field) or a kind (facility_kind)");
+            }
+        }
+    }
+
     AccessOptions m_options;
     std::vector<std::string> m_fields;
     std::vector<std::string> m_kinds;
@@ -279,6 +287,8 @@ void register_access_metric(MetricRegistry& registry) {
     const auto number = OptionType::number;
     const auto field = OptionType::field;
     const auto list = OptionType::list;
+    // The defaults are AccessOptions' (access.hpp), stated there once.
+    const AccessOptions d;
     MetricInfo m;
     m.name = "access";
     m.description = "Network distance and time from each origin to the nearest facility per "
@@ -296,7 +306,7 @@ void register_access_metric(MetricRegistry& registry) {
     m.options = {
         {.name = "origins", .type = OptionType::text,
          .help = "Role of the origins layer (parcels or zones)",
-         .default_value = std::string("parcels")},
+         .default_value = d.origins_layer},
         {.name = "facility_field", .type = list,
          .help = "Kind field of the facility layers (one for all, or one per layer)",
          .flag = "facility-field"},
@@ -312,10 +322,10 @@ void register_access_metric(MetricRegistry& registry) {
          .default_value = std::string("centroid"), .choices = {"centroid", "boundary"},
          .flag = "access-point"},
         {.name = "max_snap_m", .type = number, .help = "Largest connector to the network",
-         .default_value = 500.0, .unit = "m", .min = 0.0, .min_exclusive = true,
+         .default_value = d.max_snap_m, .unit = "m", .min = 0.0, .min_exclusive = true,
          .flag = "max-snap"},
         {.name = "snap_tolerance_m", .type = number, .help = "Join line ends closer than this",
-         .default_value = 0.0, .unit = "m", .min = 0.0, .flag = "snap-tolerance"},
+         .default_value = d.snap_tolerance_m, .unit = "m", .min = 0.0, .flag = "snap-tolerance"},
         {.name = "speeds", .type = OptionType::file, .help = "Car speed table CSV: class,kmh",
          .flag = "speeds",
          .affects_results = false},  // its content does (Metric::definition)
@@ -323,20 +333,20 @@ void register_access_metric(MetricRegistry& registry) {
          .help = "Speed field of the roads (else the class table)", .unit = "km/h",
          .layer = "roads", .flag = "speed-field"},
         {.name = "class_field", .type = field, .help = "Road class field",
-         .default_value = std::string("highway"), .layer = "roads", .flag = "class-field"},
+         .default_value = d.class_field, .layer = "roads", .flag = "class-field"},
         {.name = "oneway_field", .type = field, .help = "One-way field",
-         .default_value = std::string("oneway"), .layer = "roads", .flag = "oneway-field"},
+         .default_value = d.oneway_field, .layer = "roads", .flag = "oneway-field"},
         {.name = "isochrones", .type = OptionType::number_list,
          .help = "Isochrone bands, e.g. 5,10,15", .unit = "min", .min = 0.0,
          .min_exclusive = true, .flag = "isochrones"},
         {.name = "isochrone_buffer_m", .type = number,
-         .help = "Corridor half-width around reached roads", .default_value = 50.0, .unit = "m",
+         .help = "Corridor half-width around reached roads", .default_value = d.isochrone_buffer_m, .unit = "m",
          .min = 0.0, .flag = "isochrone-buffer"},
         {.name = "opportunities_weight", .type = field,
          .help = "Weight field of the targets (default: count)", .layer = "opportunities",
          .flag = "target-weight"},
         {.name = "opportunities_min", .type = number,
-         .help = "Time limit of cumulative opportunities", .default_value = 15.0, .unit = "min",
+         .help = "Time limit of cumulative opportunities", .default_value = d.opportunities_min, .unit = "min",
          .min = 0.0, .flag = "opportunities-minutes"},
     };
     m.outputs = {

@@ -142,9 +142,6 @@ nlohmann::json value_json(const Value& v) {
 class OccupancyMetric : public Metric, public ManifestSection {
 public:
     void configure(const MetricOptions& o, const MetricPlan& plan) override {
-        if (!o.text("floors_field").empty() && !o.text("height_field").empty()) {
-            throw ConfigError("give floors_field or height_field, not both");
-        }
         // A profile is a name looked up in the profile folders, or a .toml file (relative to the
         // project file).
         std::string profile = o.text("profile");
@@ -204,7 +201,7 @@ public:
         result->free_space = options.free_space;
         result->profile = options.profile;
         // The result as the metrics that use occupancy read it (MetricInput::result).
-        out.data = std::shared_ptr<const OccupancyResult>(result);
+        out.set_data(result);
         return out;
     }
 
@@ -248,6 +245,14 @@ private:
 /// Shapes the free pieces occupancy computed into the free_space layer.
 class FreeSpaceMetric : public Metric {
 public:
+    void configure(const MetricOptions&, const MetricPlan& plan) override {
+        const MetricOptions* occupancy = plan.used_options("occupancy");
+        if (occupancy != nullptr && !occupancy->flag("free_space")) {
+            throw ConfigError("free_space needs occupancy's usable free space (occupancy option "
+                              "free_space = true)");
+        }
+    }
+
     MetricResult compute(const MetricInput& in) const override {
         const auto& result = in.result<OccupancyResult>("occupancy");
         if (!result.free_space) {

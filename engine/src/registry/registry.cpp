@@ -271,7 +271,7 @@ struct OptionParser {
         }
         case OptionType::integer: {
             const double v = number(raw, "a whole number");
-            if (v != std::floor(v)) {
+            if (v != std::floor(v) || std::fabs(v) > 9.0e15) {
                 fail("must be a whole number, not " + number_text(v));
             }
             check_range(v);
@@ -303,7 +303,8 @@ struct OptionParser {
             std::vector<double> out;
             if (const auto* l = std::get_if<std::vector<double>>(&raw)) {
                 out = *l;
-            } else {
+            } else if (std::holds_alternative<std::string>(raw) ||
+                       std::holds_alternative<std::vector<std::string>>(raw)) {
                 for (const auto& item : list(raw)) {
                     auto v = parse_number(item);
                     if (!v) {
@@ -311,6 +312,8 @@ struct OptionParser {
                     }
                     out.push_back(*v);
                 }
+            } else {
+                out.push_back(number(raw, "a list of numbers"));
             }
             for (const double v : out) {
                 check_range(v);
@@ -430,6 +433,9 @@ bool MetricRegistry::add(MetricInfo info) {
         if (o.type == OptionType::field && o.layer.empty()) {
             throw PluginError(who + ": field option '" + o.name + "' names no layer role");
         }
+        if (!o.adds_metric.empty() && o.type != OptionType::boolean) {
+            throw PluginError(who + ": option '" + o.name + "' adds a metric but is not a boolean");
+        }
         if (o.type == OptionType::choice && o.choices.empty()) {
             throw PluginError(who + ": choice option '" + o.name + "' lists no choices");
         }
@@ -506,6 +512,18 @@ MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
         auto instance = info->factory();
         MetricPlan plan;
         plan.profile_dirs = default_profile_dirs();
+        std::map<std::string, MetricOptions> used_parsed;
+        for (const auto& used : info->uses) {
+            const auto it = used_options.find(used);
+            used_parsed[used] = parse_options(
+                *registry.find(used),
+                it == used_options.end() ? std::map<std::string, RawOption>{} : it->second,
+                "metric '" + used + "':");
+            plan.used[used] = &used_parsed[used];
+        }
+        for (const auto& layer : model->layers) {
+            ++plan.sources[layer.name];
+        }
         instance->configure(parsed, plan);
         const MetricInput input(
             model, parsed, threads, {},

@@ -189,7 +189,8 @@ DocContext make_context(const Study& study, const StudyReport& report) {
             ctx.isochrones = l;
         }
     }
-    if (ctx.parcels == nullptr || ctx.zones == nullptr || !report.model) {
+    if (ctx.parcels == nullptr || ctx.zones == nullptr || !report.model ||
+        !report.result<OccupancyResult>("occupancy")) {
         throw ConfigError("maps and reports need the occupancy results (an [occupancy] section)");
     }
     const Model& model = *report.model;

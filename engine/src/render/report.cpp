@@ -66,11 +66,11 @@ private:
 };
 
 void ReportWriter::collect_access() {
-    const StudyReport& r = *m_ctx.report;
-    if (!r.access_table) {
+    const OutputLayer* table = m_ctx.report->table("access_summary");
+    if (table == nullptr) {
         return;
     }
-    const OutputLayer& t = *r.access_table;
+    const OutputLayer& t = *table;
     const auto zid = column(t, "zone_id");
     const auto kind = column(t, "kind");
     const auto origins = column(t, "origins");
@@ -299,8 +299,8 @@ void ReportWriter::cover() {
         const std::string name = text_at(z, r, name_col);
         add_row(name.empty() ? id : id + " " + name, id, z.rows[r], z, false);
     }
-    if (m_ctx.report->zone_table) {
-        const OutputLayer& s = *m_ctx.report->zone_table;
+    if (const OutputLayer* zone_table = m_ctx.report->table("summary")) {
+        const OutputLayer& s = *zone_table;
         add_row("All zones", "TOTAL", s.rows.back(), s, true);
     }
     y = draw_table(m_cr, t, m, y, tw, 7.2) + 2;
@@ -338,7 +338,8 @@ void ReportWriter::cover() {
     }
 
     // Definitions, from the settings recorded in run.json.
-    const Profile& p = m_ctx.report->profile;
+    // make_context checked that occupancy ran.
+    const Profile& p = m_ctx.report->result<OccupancyResult>("occupancy")->profile;
     std::vector<std::string> defs;
     char buf[512];
     std::snprintf(buf, sizeof buf,

@@ -294,8 +294,8 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
     meta["status_counts"] = counts;
     meta["sources"] = escape_markup(ctx.sources);
     nlohmann::json kinds = nlohmann::json::array();
-    if (report.access) {
-        for (const auto& k : report.access->kinds) {
+    if (const auto access = report.result<AccessResult>("access")) {
+        for (const auto& k : access->kinds) {
             std::string label = k.kind;
             std::replace(label.begin(), label.end(), '_', ' ');
             kinds.push_back({{"prefix", k.field_prefix}, {"label", label}});

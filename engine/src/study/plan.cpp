@@ -93,19 +93,25 @@ Plan make_plan(const Study& study) {
         }
         asked.push_back({&info, parse_options(info, run.options, run.where, run.base_dir), &run});
     }
-    // Metrics a boolean option adds (occupancy's free_space adds the free_space metric).
+    // Metrics a boolean option adds (occupancy's free_space adds the free_space metric), right
+    // after the metric that adds them, in declaration order.
     for (std::size_t i = 0; i < asked.size(); ++i) {
-        for (const auto& spec : asked[i].info->options) {
-            if (spec.adds_metric.empty() || !asked[i].options.flag(spec.name) ||
-                names.count(spec.adds_metric) > 0) {
+        std::size_t at = i + 1;
+        const Asked adder = asked[i];
+        for (const auto& spec : adder.info->options) {
+            if (spec.adds_metric.empty() || !adder.options.has(spec.name) ||
+                !adder.options.flag(spec.name) || names.count(spec.adds_metric) > 0) {
                 continue;
             }
-            const MetricInfo& info = find_metric_info(plan, spec.adds_metric, asked[i].run->where);
+            const MetricInfo& info = find_metric_info(plan, spec.adds_metric, adder.run->where);
             names.insert(info.name);
-            asked.insert(asked.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                         Asked{&info, parse_options(info, {}, asked[i].run->where),
-                               asked[i].run});
+            asked.insert(asked.begin() + static_cast<std::ptrdiff_t>(at++),
+                         Asked{&info, parse_options(info, {}, adder.run->where), adder.run});
         }
+    }
+    std::map<std::string, std::size_t> sources;
+    for (const auto& l : study.layers) {
+        ++sources[l.role];
     }
 
     // Run order: each metric after the metrics it uses (depth first, in the order asked); a
@@ -145,6 +151,14 @@ Plan make_plan(const Study& study) {
             MetricPlan config;
             config.base_dir = a != nullptr ? a->run->base_dir : std::string();
             config.profile_dirs = default_profile_dirs();
+            config.sources = sources;
+            for (const auto& used : info.uses) {
+                for (const auto& planned : plan.metrics) {
+                    if (planned.info->name == used) {
+                        config.used[used] = &planned.options;
+                    }
+                }
+            }
             try {
                 pm.metric->configure(pm.options, config);
             } catch (const ConfigError& e) {
@@ -166,16 +180,18 @@ Plan make_plan(const Study& study) {
             many[role] = spec.many;
         }
     };
-    for (const auto& pm : plan.metrics) {
-        for (const auto& spec : pm.info->layers) {
-            declare(spec, &pm.options);
-        }
-    }
+    // Fixed roles first, so a role given by an option (access's origins) takes the kind its
+    // own declarations give it.
     for (const auto& info : plan.registry.all()) {
         for (const auto& spec : info.layers) {
             if (spec.role_option.empty()) {
                 declare(spec, nullptr);
             }
+        }
+    }
+    for (const auto& pm : plan.metrics) {
+        for (const auto& spec : pm.info->layers) {
+            declare(spec, &pm.options);
         }
     }
     for (const auto& l : study.layers) {
@@ -238,7 +254,7 @@ std::string check_declared_fields(const OutputSpec& spec, const OutputLayer& lay
                 close_group();
                 group_key = key;
             }
-            group += escape(m.prefix().str()) + "[a-z0-9_]+" + escape(m.suffix().str()) + ",";
+            group += escape(m.prefix().str()) + "[^,]+" + escape(m.suffix().str()) + ",";
             continue;
         }
         close_group();

@@ -331,14 +331,15 @@ Study load_project(const std::string& path) {
     }
     // Sources of one role in order: `<role>`, then `<role>_2`, `<role>_3`...
     auto base_role = [&layers](const std::string& role) -> std::pair<std::string, int> {
-        static const std::regex numbered(R"((.+)_([2-9]|[1-9][0-9]+))");
+        static const std::regex numbered(R"((.+)_([2-9]|[1-9][0-9]))");
         std::smatch m;
         if (std::regex_match(role, m, numbered) && layers.get(m.str(1)) != nullptr) {
             return {m.str(1), std::stoi(m.str(2))};
         }
         return {role, 1};
     };
-    // Keep the roles in file order, each role's sources in number order.
+    // Roles in the order the table gives them (TOML tables are ordered by key), each role's
+    // sources in number order.
     std::map<std::string, std::size_t> first_seen;
     for (std::size_t i = 0; i < layer_tables.size(); ++i) {
         first_seen.emplace(base_role(layer_tables[i].first).first, i);

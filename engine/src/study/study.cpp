@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #ifndef SPACEUSE_VERSION
@@ -70,14 +71,6 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
                               unsigned threads, const ProgressFn& progress) {
     std::vector<Computed> computed;
     computed.reserve(plan.metrics.size());
-    auto results = [&computed](const std::string& name) -> const std::any* {
-        for (const auto& c : computed) {
-            if (c.planned->info->name == name) {
-                return &c.result.data;
-            }
-        }
-        return nullptr;
-    };
     auto layers = [&plan, &model](const std::string& role) {
         std::vector<const Layer*> out;
         const auto it = plan.roles.find(role);
@@ -91,6 +84,19 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
     const double n = static_cast<double>(plan.metrics.size());
     for (std::size_t i = 0; i < plan.metrics.size(); ++i) {
         const detail::PlannedMetric& pm = plan.metrics[i];
+        // A metric reads the results of the metrics it declares in `uses`, and only those.
+        auto results = [&computed, &pm](const std::string& name) -> const std::any* {
+            const auto& uses = pm.info->uses;
+            if (std::find(uses.begin(), uses.end(), name) == uses.end()) {
+                return nullptr;
+            }
+            for (const auto& c : computed) {
+                if (c.planned->info->name == name) {
+                    return &c.result.data;
+                }
+            }
+            return nullptr;
+        };
         const MetricInput input(model, pm.options, threads,
                                 scaled_progress(progress, i / n, (i + 1) / n), results, layers);
         Computed c;
@@ -199,16 +205,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     for (auto& c : computed) {
         const MetricInfo& info = *c.planned->info;
         report.computed.push_back(info.name);
-        report.options.emplace(info.name, c.planned->options);
-        if (info.name == "occupancy") {
-            report.occupancy =
-                std::any_cast<const std::shared_ptr<const OccupancyResult>&>(c.result.data);
-            report.profile = report.occupancy->profile;
-        } else if (info.name == "access") {
-            report.access = std::any_cast<const std::shared_ptr<const AccessResult>&>(c.result.data);
-        }
         if (!c.planned->write) {
             continue;
+        }
+        report.options.emplace(info.name, c.planned->options);
+        if (c.result.data.has_value()) {
+            report.data.emplace(info.name, c.result.data);
         }
         nlohmann::json& files = csv_files[info.name];
         files = nlohmann::json::array();
@@ -220,13 +222,10 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
                 report.outputs.push_back({csv, layer.name, layer.rows.size()});
                 files.push_back(layer.name + ".csv");
             }
-            if (layer.name == "summary" && info.name == "occupancy") {
-                report.zone_table = layer;
-            } else if (layer.name == "access_summary" && info.name == "access") {
-                report.access_table = layer;
-            }
             if (spec.geometry) {
                 report.results.push_back(std::move(layer));
+            } else {
+                report.tables.emplace(layer.name, std::move(layer));
             }
         }
     }

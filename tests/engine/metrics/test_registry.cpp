@@ -205,7 +205,7 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample", "
             std::string group;
             for (const auto& f : out.fields) {
                 const std::string name =
-                    std::regex_replace(f.name, std::regex(R"(\{[A-Z]\})"), "[a-z0-9_]+");
+                    std::regex_replace(f.name, std::regex(R"(\{[A-Z]\})"), "[^,]+");
                 if (name != f.name) {
                     group += name + ",";
                     continue;
@@ -266,6 +266,20 @@ TEST_CASE("study plan: used metrics planned first, missing layers and unknown ro
     // before any data is read.
     study.metric("constraints");
     CHECK_THROWS_WITH(run_study(study), Catch::Contains("metric 'occupancy' needs a 'zones' layer"));
+    // Option combinations across metrics are checked in the plan, before any data is read.
+    Study sample = load_project(std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.toml");
+    sample.output_dir = dir + "/sample";
+    sample.metric("occupancy").options["free_space"] = false;
+    CHECK_THROWS_WITH(run_study(sample),
+                      Catch::Contains("[metrics.constraints]: constraints: needs occupancy's "
+                                      "usable free space"));
+    sample.metric("occupancy").options.erase("free_space");
+    sample.metric("constraints").options["setback_m"] = 2.0;
+    CHECK_THROWS_WITH(run_study(sample), Catch::Contains("option 'setback_m' is occupancy's"));
+    sample.metric("constraints").options.erase("setback_m");
+    sample.metric("access").options["facility_field"] = std::vector<std::string>{"kind", "x"};
+    CHECK_THROWS_WITH(run_study(sample), Catch::Contains("[access]: give one facility field for "
+                                                         "all facility layers or one per layer"));
     // An unknown role needs its geometry.
     Study roles;
     roles.output_dir = dir;
