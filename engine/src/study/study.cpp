@@ -162,45 +162,32 @@ nlohmann::json inputs_json(const StudyReport& report) {
 
 }  // namespace
 
-StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
-    Progress progress(progress_fn);
-    StudyReport report;
-    if (study.output_dir.empty()) {
-        throw ConfigError("no output folder given");
-    }
+namespace {
 
-    // Plan: every configuration file is read here, before any data.
-    const detail::Plan plan = detail::make_plan(study);
-
-    // Load.
+/// The load stage: the planned layers into one model in the analysis CRS.
+std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan,
+                                  StudyReport& report, const ProgressFn& progress) {
     LoadOptions load_options = study.load;
     if (load_options.threads == 0) {
         load_options.threads = study.threads;
     }
-    auto model_ptr = std::make_shared<Model>(
-        load_model(plan.layers, load_options, scaled_progress(progress_fn, 0.0, 0.3)));
-    const Model& model = *model_ptr;
-    report.model = model_ptr;
-    report.crs = model.crs;
-    report.crs_reason = model.crs_reason;
-    for (const auto& layer : model.layers) {
+    auto model = std::make_shared<const Model>(load_model(plan.layers, load_options, progress));
+    report.model = model;
+    report.crs = model->crs;
+    report.crs_reason = model->crs_reason;
+    for (const auto& layer : model->layers) {
         report.layers.push_back(
             {layer.name, layer.source + (layer.source_layer.empty() ? "" : ":" + layer.source_layer),
              layer.source_crs, layer.operation, layer.report});
     }
+    return model;
+}
 
-    // Compute.
-    std::vector<Computed> computed =
-        compute(plan, model_ptr, study.threads, scaled_progress(progress_fn, 0.3, 0.9));
-    report.definitions_hash = sha256_hex(definitions(plan, model.crs).dump());
-
-    // Write: each written metric's tables as CSV, its layers with geometry in every export
-    // format, then the documents.
-    progress.report(0.9, "writing outputs");
+/// The write stage: each written metric's tables as CSV, its layers with geometry in every
+/// export format, then the documents. @returns the CSV files of each metric, by name.
+std::map<std::string, nlohmann::json> write(const Study& study, std::vector<Computed>& computed,
+                                            StudyReport& report, const Progress& progress) {
     ensure_directory(study.output_dir);
-    auto out_path = [&study](const std::string& file) {
-        return (fs::path(study.output_dir) / file).string();
-    };
     std::map<std::string, nlohmann::json> csv_files;
     for (auto& c : computed) {
         const MetricInfo& info = *c.planned->info;
@@ -217,7 +204,7 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         for (auto& layer : c.result.layers) {
             const OutputSpec& spec = spec_of(info, layer.name);
             if (spec.csv) {
-                const std::string csv = out_path(layer.name + ".csv");
+                const std::string csv = (fs::path(study.output_dir) / (layer.name + ".csv")).string();
                 write_csv(layer, csv, study.write);
                 report.outputs.push_back({csv, layer.name, layer.rows.size()});
                 files.push_back(layer.name + ".csv");
@@ -230,26 +217,31 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         }
     }
     if (!report.results.empty()) {
-        progress.report(0.95, "exporting layers");
+        progress.report(0.5, "exporting layers");
         WriteOptions write = study.write;
         if (write.threads == 0) {
             write.threads = study.threads;
         }
-        for (auto& file :
-             export_layers(report.results, model.crs, study.output_dir, study.exports, write)) {
+        for (auto& file : export_layers(report.results, report.crs, study.output_dir,
+                                        study.exports, write)) {
             report.outputs.push_back(std::move(file));
         }
     }
     write_documents(study, report);
+    return csv_files;
+}
 
-    // The manifest: inputs, CRS, definitions, options, outputs, counts. No timestamps, so the
-    // same inputs give the same bytes.
+/// The manifest: inputs, CRS, definitions, options, outputs, counts. No timestamps, so the same
+/// inputs give the same bytes.
+nlohmann::json manifest(const Study& study, const std::vector<Computed>& computed,
+                        const std::map<std::string, nlohmann::json>& csv_files,
+                        const StudyReport& report) {
     nlohmann::json m;
     m["tool"] = std::string("spaceuse ") + SPACEUSE_VERSION;
     m["study"] = study.name;
     m["invoked_as"] = study.invoked_as;
-    m["analysis_crs"] = crs_json(model.crs);
-    m["analysis_crs_reason"] = model.crs_reason;
+    m["analysis_crs"] = crs_json(report.crs);
+    m["analysis_crs_reason"] = report.crs_reason;
     m["definitions_hash"] = report.definitions_hash;
     m["inputs"] = inputs_json(report);
     m["metrics"] = nlohmann::json::array();
@@ -258,17 +250,17 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         if (const auto* section = dynamic_cast<const detail::ManifestSection*>(pm.metric.get())) {
             section->manifest(c.result, m);
         }
-        nlohmann::json layers = nlohmann::json::array();
-        for (const auto& spec : pm.info->outputs) {
-            layers.push_back(spec.name);
-        }
         nlohmann::json j = {{"metric", pm.info->name},
                             {"origin", pm.info->origin},
                             {"options", detail::options_json(*pm.info, pm.options, false)},
                             {"written", pm.write}};
         if (pm.write) {
+            nlohmann::json layers = nlohmann::json::array();
+            for (const auto& spec : pm.info->outputs) {
+                layers.push_back(spec.name);
+            }
             j["layers"] = layers;
-            j["files"] = csv_files[pm.info->name];
+            j["files"] = csv_files.at(pm.info->name);
         }
         m["metrics"].push_back(j);
     }
@@ -286,8 +278,28 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         }
         m["outputs"].push_back(j);
     }
-    report.manifest_path = out_path("run.json");
-    write_text_file(report.manifest_path, m.dump(2) + "\n", study.write);
+    return m;
+}
+
+}  // namespace
+
+StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
+    const Progress progress(progress_fn);
+    if (study.output_dir.empty()) {
+        throw ConfigError("no output folder given");
+    }
+    StudyReport report;
+    // Plan: every configuration file is read here, before any data.
+    const detail::Plan plan = detail::make_plan(study);
+    const auto model = load(study, plan, report, scaled_progress(progress_fn, 0.0, 0.3));
+    std::vector<Computed> computed =
+        compute(plan, model, study.threads, scaled_progress(progress_fn, 0.3, 0.9));
+    report.definitions_hash = sha256_hex(definitions(plan, model->crs).dump());
+    progress.report(0.9, "writing outputs");
+    const auto csv_files = write(study, computed, report, progress.sub(0.9, 1.0));
+    report.manifest_path = (fs::path(study.output_dir) / "run.json").string();
+    write_text_file(report.manifest_path, manifest(study, computed, csv_files, report).dump(2) + "\n",
+                    study.write);
     progress.report(1.0, "done");
     return report;
 }
