@@ -312,8 +312,7 @@ private:
         collect_segments(geometry, outline);
 
         // Zone: the one holding the largest part; every zone gets the part inside it.
-        double best = 0.0;
-        for (const std::size_t z : m_zones.query(box)) {
+        const ZoneMatch match = zone_of_largest_part(m_zones, box, [&](std::size_t z) {
             double inside = 0.0;
             const auto& zone = m_zone_outlines[z];
             const BoxSide side = box_side(std::get<MultiPolygon>(m_zones.features[z].geometry),
@@ -335,13 +334,11 @@ private:
                 part.area_m2 = inside;
                 part.partial = inside < r.area_m2;
                 out.zone_parts.push_back(part);
-                if (inside > best) {
-                    best = inside;
-                    r.zone = z;
-                }
             }
-        }
-        r.zone_share = r.area_m2 > 0 ? std::min(1.0, best / r.area_m2) : 0.0;
+            return inside;
+        });
+        r.zone = match.zone;
+        r.zone_share = r.area_m2 > 0 ? std::min(1.0, match.share / r.area_m2) : 0.0;
 
         // Buildings: footprint parts inside the parcel, unioned before measuring. A building
         // whose box meets no boundary segment of the parcel lies wholly inside or outside it,

@@ -1,5 +1,5 @@
 // Zone aggregates: origins belong to the zone holding the largest part of them (polygon
-// origins) or containing them (points).
+// origins) or containing them (points), by the model's zone_of_largest_part.
 
 #include "../../util/parallel.hpp"
 #include "access_steps.hpp"
@@ -25,21 +25,14 @@ Membership zone_membership(const Layer& zones, const Layer& origins, unsigned th
         if (polygonal) {
             m.weight[i] = area(std::get<MultiPolygon>(g));
         }
-        double best = 0.0;
-        for (const auto z : zones.query(envelope(g))) {
+        m.zone_of[i] = zone_of_largest_part(zones, envelope(g), [&](std::size_t z) {
             auto zg = geos.from(zones.features[z].geometry);
-            double share = 0.0;
             if (polygonal) {
-                share = geos.area(geos.intersection(zg.get(), og.get()).get());
-            } else {
-                auto prepared = geos.prepare(zg.get());
-                share = geos.prepared_intersects(prepared.get(), og.get()) ? 1.0 : 0.0;
+                return geos.area(geos.intersection(zg.get(), og.get()).get());
             }
-            if (share > best) {
-                best = share;
-                m.zone_of[i] = z;
-            }
-        }
+            auto prepared = geos.prepare(zg.get());
+            return geos.prepared_intersects(prepared.get(), og.get()) ? 1.0 : 0.0;
+        }).zone;
     });
     return m;
 }
