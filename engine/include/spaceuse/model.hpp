@@ -8,6 +8,7 @@
 #include <spaceuse/geometry.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,5 +156,21 @@ struct Model {
     const Layer* find(const std::string& layer_name) const;
     Layer* find(const std::string& layer_name);
 };
+
+/// The zone holding the largest part of a feature (see zone_of_largest_part).
+struct ZoneMatch {
+    /// Index of the zone in its layer; nullopt when no zone holds a part.
+    std::optional<std::size_t> zone;
+    /// That zone's part (0 without a zone).
+    double share = 0.0;
+};
+
+/// The zone holding the largest part of a feature whose bounding box is `box`: `share(z)`
+/// measures the feature's part in zone z (an area in m², or 1 when a zone contains a point) and
+/// is called for each zone whose box meets `box`, in ascending index order; the largest positive
+/// part wins, ties going to the lowest zone index. Parcels (occupancy) and origins
+/// (accessibility) are assigned to zones by this rule. Exceptions of `share` propagate.
+ZoneMatch zone_of_largest_part(const Layer& zones, const Box& box,
+                               const std::function<double(std::size_t zone)>& share);
 
 }  // namespace spaceuse

@@ -9,14 +9,15 @@
 #include <ogr_recordbatch.h>
 #include <ogrsf_frmts.h>
 
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_pipeline.h>
+
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string_view>
 #include <thread>
 
@@ -153,6 +154,16 @@ struct ArrowColumns {
 /// Features read together and converted by one thread: OGR features, or one Arrow record
 /// batch (released once converted).
 struct ReadBatch {
+    ReadBatch() = default;
+    ReadBatch(const ReadBatch&) = delete;
+    ReadBatch& operator=(const ReadBatch&) = delete;
+    /// A batch dropped before its conversion (the read failed) still releases its Arrow array.
+    ~ReadBatch() {
+        if (arrow.release != nullptr) {
+            arrow.release(&arrow);
+        }
+    }
+
     std::vector<RawFeature> raw;
     ArrowArray arrow{};
     std::int64_t first_index = 0;  ///< read position of the batch's first feature
@@ -166,102 +177,6 @@ struct ReadBatch {
 };
 
 constexpr std::size_t kReadBatch = 1024;
-
-/// Worker threads that convert submitted batches. The reading thread converts a batch itself
-/// when too many wait, and the remaining ones at finish(), so it never idles.
-class BatchQueue {
-public:
-    using Fn = std::function<void(ReadBatch&)>;
-    /// `make_worker` is called once on each worker thread for its converter.
-    BatchQueue(unsigned threads, std::function<Fn()> make_worker)
-        : m_make_worker(std::move(make_worker)) {
-        for (unsigned t = 1; t < detail::worker_count(threads); ++t) {
-            m_pool.emplace_back([this] { loop(); });
-        }
-        m_limit = 2 * m_pool.size() + 2;
-    }
-    ~BatchQueue() { stop(); }
-    BatchQueue(const BatchQueue&) = delete;
-    BatchQueue& operator=(const BatchQueue&) = delete;
-
-    /// Queues a batch; with no workers, or too many batches waiting, `self` converts one here.
-    void push(ReadBatch& batch, const Fn& self) {
-        ReadBatch* mine = nullptr;
-        {
-            std::lock_guard lock(m_mutex);
-            m_pending.push_back(&batch);
-            if (m_pool.empty() || m_pending.size() > m_limit) {
-                mine = m_pending.front();
-                m_pending.pop_front();
-            }
-        }
-        m_ready.notify_one();
-        if (mine != nullptr) {
-            self(*mine);
-        }
-    }
-
-    /// Converts what still waits (here and in the workers) and waits for the workers.
-    void finish(const Fn& self) {
-        while (true) {
-            ReadBatch* mine = nullptr;
-            {
-                std::lock_guard lock(m_mutex);
-                if (m_pending.empty()) {
-                    break;
-                }
-                mine = m_pending.front();
-                m_pending.pop_front();
-            }
-            self(*mine);
-        }
-        stop();
-    }
-
-private:
-    void loop() {
-        detail::GdalErrorCapture quiet;  // GDAL's error handler is per thread
-        Fn work;
-        try {
-            work = m_make_worker();
-        } catch (...) {
-            return;  // the reading thread converts everything itself
-        }
-        while (true) {
-            ReadBatch* batch = nullptr;
-            {
-                std::unique_lock lock(m_mutex);
-                m_ready.wait(lock, [this] { return m_done || !m_pending.empty(); });
-                if (m_pending.empty()) {
-                    return;
-                }
-                batch = m_pending.front();
-                m_pending.pop_front();
-            }
-            work(*batch);
-        }
-    }
-    void stop() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_done = true;
-        }
-        m_ready.notify_all();
-        for (auto& t : m_pool) {
-            if (t.joinable()) {
-                t.join();
-            }
-        }
-    }
-
-    std::function<Fn()> m_make_worker;
-    std::vector<std::thread> m_pool;
-    std::mutex m_mutex;
-    std::condition_variable m_ready;
-    std::deque<ReadBatch*> m_pending;
-    std::size_t m_limit = 2;
-    bool m_done = false;
-};
 
 /// Whether row `i` of an Arrow array is valid (not null).
 bool arrow_valid(const ArrowArray& a, std::int64_t i) {
@@ -652,28 +567,41 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             batch.raw.clear();
             batch.raw.shrink_to_fit();
         };
-        BatchQueue queue(options.threads, [&]() -> BatchQueue::Fn {
-            // Each converter thread has its own transformer and GEOS context.
-            auto tr = std::make_shared<detail::Transformer>(source_def, target, north_first);
-            auto g = std::make_shared<detail::GeosContext>();
-            return [&convert_batch, tr, g](ReadBatch& batch) {
-                convert_batch(batch, tr->identity() ? nullptr : tr.get(), *g);
-            };
-        });
         detail::Transformer* main_tr = transformer->identity() ? nullptr : &*transformer;
+        // Converters of the other threads: a transformer and a GEOS context each, made on a
+        // thread's first batch (the calling thread uses its own).
+        struct Converter {
+            detail::Transformer tr;
+            detail::GeosContext g;
+        };
+        tbb::enumerable_thread_specific<Converter> converters([&] {
+            return Converter{detail::Transformer(source_def, target, north_first), {}};
+        });
+        const auto reader_thread = std::this_thread::get_id();
+        auto convert_here = [&](ReadBatch& b) {
+            detail::GdalErrorCapture convert_capture;  // GDAL's error handler is per thread
+            if (std::this_thread::get_id() == reader_thread) {
+                convert_batch(b, main_tr, geos);
+                return;
+            }
+            Converter* c = nullptr;
+            try {
+                c = &converters.local();
+            } catch (...) {
+                b.error = std::current_exception();
+                if (b.arrow.release != nullptr) {
+                    b.arrow.release(&b.arrow);
+                }
+                return;
+            }
+            convert_batch(b, c->tr.identity() ? nullptr : &c->tr, c->g);
+        };
 
         detail::GdalErrorCapture capture;
         const GIntBig total = ol.layer->GetFeatureCount(FALSE);
         ol.layer->ResetReading();
         std::int64_t index = 0;
         step.report(0.0, "reading " + request.name);
-        std::vector<std::unique_ptr<ReadBatch>> batches;
-        auto batch = std::make_unique<ReadBatch>();
-        auto submit = [&] {
-            batches.push_back(std::move(batch));
-            queue.push(*batches.back(), [&](ReadBatch& b) { convert_batch(b, main_tr, geos); });
-            batch = std::make_unique<ReadBatch>();
-        };
         // GDAL's Arrow stream where the driver has a fast one (GeoPackage, FlatGeobuf,
         // Parquet...): whole record batches without an OGRFeature per row.
         ArrowReader arrow;
@@ -689,7 +617,9 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 ol.layer->ResetReading();
             }
         }
-        if (use_arrow) {
+        // The next Arrow record batch into `batch`; false at the end of the stream.
+        auto read_arrow = [&](ReadBatch& batch) {
+            detail::GdalErrorCapture read_capture;  // the handler is per thread
             while (true) {
                 ArrowArray array{};
                 if (arrow.stream.get_next(&arrow.stream, &array) != 0) {
@@ -702,30 +632,34 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                         .set_layer(layer.source_layer);
                 }
                 if (array.release == nullptr) {
-                    break;
+                    return false;
                 }
                 if (array.length == 0) {
                     array.release(&array);
                     continue;
                 }
-                batch->arrow = array;
-                batch->first_index = index;
+                batch.arrow = array;
+                batch.first_index = index;
                 index += array.length;
                 layer.report.read += static_cast<decltype(layer.report.read)>(array.length);
-                submit();
                 if (total > 0) {
                     step.report(0.9 * static_cast<double>(index) / static_cast<double>(total),
                                 "reading " + request.name);
                 }
+                return true;
             }
-        } else {
-            while (true) {
-                capture.clear();
+        };
+        // The next kReadBatch OGR features into `batch`; false when there were none left.
+        auto read_features = [&](ReadBatch& batch) {
+            // Errors are captured on the thread that reads (the handler is per thread).
+            detail::GdalErrorCapture read_capture;
+            while (batch.raw.size() < kReadBatch) {
+                read_capture.clear();
                 OGRFeatureUniquePtr feature(ol.layer->GetNextFeature());
                 if (!feature) {
-                    if (!capture.last_error().empty()) {
+                    if (!read_capture.last_error().empty()) {
                         throw InputError("read error after " + std::to_string(index) +
-                                         " features: " + capture.last_error())
+                                         " features: " + read_capture.last_error())
                             .set_source(layer.source)
                             .set_layer(layer.source_layer);
                     }
@@ -746,29 +680,27 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 } else {
                     raw.id = std::to_string(raw.fid);
                 }
-                batch->raw.push_back(std::move(raw));
-                if (batch->raw.size() == kReadBatch) {
-                    submit();
-                }
+                batch.raw.push_back(std::move(raw));
                 if (total > 0 && index % 4096 == 0) {
                     step.report(0.9 * static_cast<double>(index) / static_cast<double>(total),
                                 "reading " + request.name);
                 }
             }
+            return !batch.raw.empty();
+        };
+        // Joined in read order. The first conversion error in read order is reported once
+        // everything is read, as a read error is reported at once.
+        std::exception_ptr convert_error;
+        if (total > 0) {
+            layer.features.reserve(static_cast<std::size_t>(total));
         }
-        if (!batch->raw.empty()) {
-            submit();
-        }
-        queue.finish([&](ReadBatch& b) { convert_batch(b, main_tr, geos); });
-        std::size_t kept = 0;
-        for (const auto& b : batches) {
-            if (b->error) {
-                std::rethrow_exception(b->error);
+        auto join = [&](std::unique_ptr<ReadBatch> b) {
+            if (convert_error || b->error) {
+                if (!convert_error) {
+                    convert_error = b->error;
+                }
+                return;
             }
-            kept += b->features.size();
-        }
-        layer.features.reserve(kept);
-        for (auto& b : batches) {
             layer.report.rejected += b->rejected;
             layer.report.repaired += b->repaired;
             layer.report.linearised += b->linearised;
@@ -780,7 +712,34 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             for (auto& f : b->features) {
                 layer.features.push_back(std::move(f));
             }
-            b.reset();
+        };
+        // Read in order (one filter call at a time: OGR layers are sequential), converted side
+        // by side, joined in order; at most two batches per thread are in flight.
+        const unsigned threads = detail::worker_count(options.threads);
+        detail::run_in_arena(threads, [&] {
+            tbb::parallel_pipeline(
+                2 * static_cast<std::size_t>(threads),
+                tbb::make_filter<void, std::unique_ptr<ReadBatch>>(
+                    tbb::filter_mode::serial_in_order,
+                    [&](tbb::flow_control& fc) {
+                        auto b = std::make_unique<ReadBatch>();
+                        if (!(use_arrow ? read_arrow(*b) : read_features(*b))) {
+                            fc.stop();
+                            return std::unique_ptr<ReadBatch>();
+                        }
+                        return b;
+                    }) &
+                    tbb::make_filter<std::unique_ptr<ReadBatch>, std::unique_ptr<ReadBatch>>(
+                        tbb::filter_mode::parallel,
+                        [&](std::unique_ptr<ReadBatch> b) {
+                            convert_here(*b);
+                            return b;
+                        }) &
+                    tbb::make_filter<std::unique_ptr<ReadBatch>, void>(
+                        tbb::filter_mode::serial_in_order, join));
+        });
+        if (convert_error) {
+            std::rethrow_exception(convert_error);
         }
         model.layers.push_back(std::move(layer));
         step.report(1.0, "read " + request.name);

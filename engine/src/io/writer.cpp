@@ -15,19 +15,19 @@
 #include <boost/geometry/algorithms/correct.hpp>
 #include <boost/geometry/algorithms/for_each.hpp>
 #include <nlohmann/json.hpp>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <optional>
-#include <thread>
 #include <unistd.h>
 
 namespace spaceuse {
@@ -401,119 +401,63 @@ void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, 
     }
 }
 
-/// Turns the blocks of a job into text on `threads` worker threads while the calling thread hands
-/// them to `flush` strictly in order. At most `2 * threads` blocks are in flight, so memory stays
-/// bounded whatever the layer size. An exception in a worker is rethrown on the calling thread
-/// when its block's turn comes, so the error of the first failing row wins, as in a sequential
-/// run; the workers are stopped and joined on every exit.
+/// Turns the blocks of a job into text on `threads` threads (the caller's included) while
+/// `flush` gets them strictly in order: a pipeline of block numbers (in order), text (side by
+/// side, one FeatureWriter per thread) and flush (in order). At most `2 * threads` blocks are in
+/// flight, so memory stays bounded whatever the layer size. An exception while writing a block
+/// is rethrown when its block's turn to be flushed comes, so the error of the first failing row
+/// wins, as in a sequential run.
 void write_blocks_parallel(const GeoJsonJob& job, std::size_t blocks, unsigned threads,
                            const std::function<void(std::string&)>& flush, GeoJsonStats& stats) {
-    struct Slot {
+    struct Block {
+        std::size_t index = 0;
         std::string text;
         GeoJsonStats stats;
         std::exception_ptr error;
-        bool ready = false;
     };
-    const std::size_t window = 2 * static_cast<std::size_t>(threads);
-    std::vector<Slot> slots(window);
-    std::mutex mutex;
-    std::condition_variable block_ready;
-    std::condition_variable slot_free;
-    std::size_t next_block = 0;  // next block a worker claims
-    std::size_t written = 0;     // blocks flushed by the calling thread
-    bool stop = false;
     const std::size_t rows = job.layer.rows.size();
-
-    auto worker = [&]() {
-        std::optional<FeatureWriter> w;
-        std::exception_ptr setup_error;
-        try {
-            w.emplace(job);
-        } catch (...) {
-            setup_error = std::current_exception();
-        }
-        std::string text;
-        for (;;) {
-            std::size_t block = 0;
-            {
-                std::unique_lock lock(mutex);
-                slot_free.wait(lock, [&] {
-                    return stop || next_block >= blocks || next_block < written + window;
-                });
-                if (stop || next_block >= blocks) {
-                    return;
-                }
-                block = next_block++;
-            }
-            text.clear();
-            GeoJsonStats block_stats;
-            std::exception_ptr error = setup_error;
-            if (!error) {
-                try {
-                    write_features(job, *w, block * kBlockRows,
-                                   std::min(rows, (block + 1) * kBlockRows), text, block_stats);
-                } catch (...) {
-                    error = std::current_exception();
-                }
-            }
-            {
-                std::lock_guard lock(mutex);
-                Slot& slot = slots[block % window];
-                // The slot's old (flushed) buffer comes back to be reused for the next block.
-                std::swap(slot.text, text);
-                slot.stats = block_stats;
-                slot.error = error;
-                slot.ready = true;
-            }
-            block_ready.notify_all();
-            if (error) {
-                return;
-            }
-        }
-    };
-
-    std::vector<std::thread> pool;
-    struct Joiner {
-        std::mutex& mutex;
-        bool& stop;
-        std::condition_variable& slot_free;
-        std::vector<std::thread>& pool;
-        ~Joiner() {
-            {
-                std::lock_guard lock(mutex);
-                stop = true;
-            }
-            slot_free.notify_all();
-            for (auto& t : pool) {
-                t.join();
-            }
-        }
-    } joiner{mutex, stop, slot_free, pool};
-    pool.reserve(threads);
-    for (unsigned t = 0; t < threads; ++t) {
-        pool.emplace_back(worker);
-    }
-
-    for (std::size_t block = 0; block < blocks; ++block) {
-        Slot& slot = slots[block % window];
-        {
-            std::unique_lock lock(mutex);
-            block_ready.wait(lock, [&slot] { return slot.ready; });
-            if (slot.error) {
-                std::rethrow_exception(slot.error);
-            }
-        }
-        // No worker touches this slot again before `written` passes this block.
-        flush(slot.text);
-        stats.features += slot.stats.features;
-        stats.full_precision += slot.stats.full_precision;
-        {
-            std::lock_guard lock(mutex);
-            slot.ready = false;
-            ++written;
-        }
-        slot_free.notify_all();
-    }
+    tbb::enumerable_thread_specific<std::optional<FeatureWriter>> writers;
+    std::size_t next = 0;
+    detail::run_in_arena(threads, [&] {
+        tbb::parallel_pipeline(
+            2 * static_cast<std::size_t>(threads),
+            tbb::make_filter<void, std::shared_ptr<Block>>(
+                tbb::filter_mode::serial_in_order,
+                [&](tbb::flow_control& fc) {
+                    if (next >= blocks) {
+                        fc.stop();
+                        return std::shared_ptr<Block>();
+                    }
+                    auto block = std::make_shared<Block>();
+                    block->index = next++;
+                    return block;
+                }) &
+                tbb::make_filter<std::shared_ptr<Block>, std::shared_ptr<Block>>(
+                    tbb::filter_mode::parallel,
+                    [&](std::shared_ptr<Block> block) {
+                        try {
+                            auto& w = writers.local();
+                            if (!w) {
+                                w.emplace(job);
+                            }
+                            write_features(job, *w, block->index * kBlockRows,
+                                           std::min(rows, (block->index + 1) * kBlockRows),
+                                           block->text, block->stats);
+                        } catch (...) {
+                            block->error = std::current_exception();
+                        }
+                        return block;
+                    }) &
+                tbb::make_filter<std::shared_ptr<Block>, void>(
+                    tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Block> block) {
+                        if (block->error) {
+                            std::rethrow_exception(block->error);
+                        }
+                        flush(block->text);
+                        stats.features += block->stats.features;
+                        stats.full_precision += block->stats.full_precision;
+                    }));
+    });
 }
 
 /// Builds the GeoJSON text behind write_geojson (RFC 7946, WGS84), write_geojson_native and

@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -210,68 +208,30 @@ public:
         Progress progress(progress_fn);
         // The zones and buildings are queried per parcel: their R-trees, side by side, first.
         progress.report(0.0, "indexing zones and buildings");
+        const unsigned threads = detail::worker_count(m_options.threads);
         const Layer* indexed[] = {&m_buildings, &m_zones};
-        detail::parallel_for(2, detail::worker_count(m_options.threads), 1, detail::stateless,
+        detail::parallel_for(2, threads, 1, detail::stateless,
                              [&indexed](detail::Stateless&, std::size_t k) { indexed[k]->ensure_index(); });
         progress.report(0.0, "occupancy");
         const std::size_t n = m_parcels.features.size();
         std::vector<ParcelWork> work(n);
-        const auto threads = static_cast<unsigned>(std::clamp<std::size_t>(
-            detail::worker_count(m_options.threads), 1, std::max<std::size_t>(1, n / 16)));
-        constexpr std::size_t chunk = 64;
-        std::atomic<std::size_t> next{0};
+        // Only the calling thread reports progress (and may cancel), every 64 parcels.
+        const auto caller = std::this_thread::get_id();
         std::atomic<std::size_t> done{0};
-        std::exception_ptr failure;
-        std::mutex failure_mutex;
-        std::atomic<bool> stop{false};
-
-        // Keeps the first failure of any worker and stops the others.
-        auto fail = [&] {
-            std::lock_guard lock(failure_mutex);
-            if (!failure) {
-                failure = std::current_exception();
+        detail::parallel_for(n, threads, 64, [] { return Worker(); },
+                             [&](Worker& worker, std::size_t i) {
+            try {
+                work[i] = process(worker, i);
+            } catch (Error& e) {
+                e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
+                throw;
             }
-            stop = true;
-        };
-        auto body = [&](bool report) {
-            Worker worker;
-            while (!stop.load()) {
-                const std::size_t begin = next.fetch_add(chunk);
-                if (begin >= n) {
-                    break;
-                }
-                const std::size_t end = std::min(n, begin + chunk);
-                try {
-                    for (std::size_t i = begin; i < end; ++i) {
-                        try {
-                            work[i] = process(worker, i);
-                        } catch (Error& e) {
-                            e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
-                            throw;
-                        }
-                    }
-                    done += end - begin;
-                    if (report) {
-                        progress.report(0.95 * static_cast<double>(done) / static_cast<double>(n),
-                                        "occupancy: parcels");
-                    }
-                } catch (...) {
-                    fail();
-                    return;
-                }
+            const std::size_t finished = done.fetch_add(1, std::memory_order_relaxed) + 1;
+            if (i % 64 == 63 && std::this_thread::get_id() == caller) {
+                progress.report(0.95 * static_cast<double>(finished) / static_cast<double>(n),
+                                "occupancy: parcels");
             }
-        };
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t) {
-            pool.emplace_back(body, false);
-        }
-        body(true);
-        for (auto& t : pool) {
-            t.join();
-        }
-        if (failure) {
-            std::rethrow_exception(failure);
-        }
+        });
         OccupancyResult result = aggregate(work);
         progress.report(1.0, "occupancy done");
         return result;
@@ -312,8 +272,7 @@ private:
         collect_segments(geometry, outline);
 
         // Zone: the one holding the largest part; every zone gets the part inside it.
-        double best = 0.0;
-        for (const std::size_t z : m_zones.query(box)) {
+        const ZoneMatch match = zone_of_largest_part(m_zones, box, [&](std::size_t z) {
             double inside = 0.0;
             const auto& zone = m_zone_outlines[z];
             const BoxSide side = box_side(std::get<MultiPolygon>(m_zones.features[z].geometry),
@@ -335,13 +294,11 @@ private:
                 part.area_m2 = inside;
                 part.partial = inside < r.area_m2;
                 out.zone_parts.push_back(part);
-                if (inside > best) {
-                    best = inside;
-                    r.zone = z;
-                }
             }
-        }
-        r.zone_share = r.area_m2 > 0 ? std::min(1.0, best / r.area_m2) : 0.0;
+            return inside;
+        });
+        r.zone = match.zone;
+        r.zone_share = r.area_m2 > 0 ? std::min(1.0, match.share / r.area_m2) : 0.0;
 
         // Buildings: footprint parts inside the parcel, unioned before measuring. A building
         // whose box meets no boundary segment of the parcel lies wholly inside or outside it,

@@ -236,4 +236,17 @@ void Progress::report(double fraction, std::string_view message) const {
     }
 }
 
+ZoneMatch zone_of_largest_part(const Layer& zones, const Box& box,
+                               const std::function<double(std::size_t zone)>& share) {
+    ZoneMatch match;
+    for (const std::size_t z : zones.query(box)) {
+        const double part = share(z);
+        if (part > match.share) {
+            match.share = part;
+            match.zone = z;
+        }
+    }
+    return match;
+}
+
 }  // namespace spaceuse

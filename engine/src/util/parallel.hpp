@@ -1,13 +1,31 @@
 #pragma once
-// Worker threads for the engine's parallel loops: results go into pre-sized slots, so they do
-// not depend on the thread count.
+// The engine's parallel loops, on oneTBB: a task arena of the requested size per loop,
+// tbb::parallel_for over the indices and per-thread state in tbb::enumerable_thread_specific.
+// Results go into pre-sized slots, so they do not depend on the thread count.
+//
+// Errors: when calls throw, the loop reports the exception of the lowest failing index, whatever
+// the thread count: once an index has failed, indices above it are skipped and indices below it
+// still run, so every index below the reported one ran without error. Only a CancelledError (the
+// progress callback asked to stop) ends the loop at once: nothing starts after it.
+
+#include <spaceuse/error.hpp>
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <exception>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
-#include <vector>
+#include <type_traits>
 
 namespace spaceuse::detail {
 
@@ -16,64 +34,93 @@ inline unsigned worker_count(unsigned requested) {
     return requested != 0 ? requested : std::max(1U, std::thread::hardware_concurrency());
 }
 
+/// Runs f() in a task arena of `threads` threads, the caller's included. TBB keeps one worker
+/// less than the cores unless told otherwise: a larger request raises that limit while f runs,
+/// so the arena gets the threads asked for (as many as the caller wants, like std::thread).
+template <typename F>
+void run_in_arena(unsigned threads, const F& f) {
+    const int wanted = static_cast<int>(
+        std::clamp<unsigned>(threads, 1, static_cast<unsigned>(std::numeric_limits<int>::max())));
+    std::optional<tbb::global_control> allow;
+    if (wanted > tbb::info::default_concurrency()) {
+        allow.emplace(tbb::global_control::max_allowed_parallelism,
+                      static_cast<std::size_t>(wanted));
+    }
+    tbb::task_arena arena(wanted);
+    arena.execute(f);
+}
+
+/// The lowest failing index of a parallel loop and its exception (see the file comment).
+class FirstFailure {
+public:
+    static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+
+    /// Whether index i still has to run.
+    bool wanted(std::size_t i) const noexcept { return i < m_index.load(std::memory_order_relaxed); }
+
+    /// Records the exception being handled as the failure of index i; `cancelled` (a
+    /// CancelledError) skips every index not started yet.
+    void fail(std::size_t i, bool cancelled) {
+        const std::lock_guard lock(m_mutex);
+        if (i < m_failed) {
+            m_failed = i;
+            m_error = std::current_exception();
+        }
+        m_index = cancelled ? 0 : std::min(m_index.load(), i);
+    }
+
+    /// Rethrows the recorded exception, if any.
+    void rethrow() const {
+        if (m_error) {
+            std::rethrow_exception(m_error);
+        }
+    }
+
+private:
+    std::atomic<std::size_t> m_index{none};  // indices from here on are skipped
+    std::size_t m_failed = none;
+    std::exception_ptr m_error;
+    std::mutex m_mutex;
+};
+
 /// Runs body(state, i) for every i in [0, n) on up to `threads` threads (the caller's included),
-/// handing out chunks of at most `chunk` consecutive indices in increasing order. Each thread makes its
-/// own state with make_state() (a GEOS context, search buffers...). Every index is processed by
+/// in ranges of at most `chunk` consecutive indices. Each thread makes its own state with
+/// make_state() on first use (a GEOS context, search buffers...). Every index is processed by
 /// exactly one call, so results written into pre-sized slots are the same for any thread count.
-/// When calls throw, the exception of the lowest failing chunk is rethrown after all threads have
-/// stopped: chunks after it are skipped and chunks before it still run, so the error reported
-/// does not depend on the thread count either.
-// A small loop over std::thread: the project has no task library, and this one pattern
-// (independent slots, ordered chunks) is all the engine needs.
+/// When calls throw, the exception of the lowest failing index is rethrown once every call has
+/// returned (see the file comment).
 template <typename MakeState, typename Body>
 void parallel_for(std::size_t n, unsigned threads, std::size_t chunk, const MakeState& make_state,
                   const Body& body) {
     if (n == 0) {
         return;
     }
-    // Chunks small enough for every thread to get several (any chunking gives the same result).
-    chunk = std::clamp<std::size_t>(n / (16 * std::max(1U, threads)), 1, chunk);
-    const std::size_t chunks = (n + chunk - 1) / chunk;
-    threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, chunks));
-    std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> failed{chunks};  // lowest failing chunk (chunks: none)
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto fail = [&](std::size_t c) {
-        const std::lock_guard lock(failure_mutex);
-        if (c < failed.load()) {
-            failed = c;
-            failure = std::current_exception();
-        }
-    };
-    auto run = [&] {
-        std::size_t c = 0;
-        try {
-            auto state = make_state();
-            while ((c = next.fetch_add(1)) < chunks && c < failed.load()) {
-                const std::size_t end = std::min(n, (c + 1) * chunk);
-                for (std::size_t i = c * chunk; i < end; ++i) {
+    threads = std::max(1U, threads);
+    // Ranges small enough for every thread to get several.
+    chunk = std::clamp<std::size_t>(n / (16 * threads), 1, chunk);
+    using State = std::decay_t<std::invoke_result_t<const MakeState&>>;
+    tbb::enumerable_thread_specific<State> states([&make_state] { return make_state(); });
+    FirstFailure failure;
+    run_in_arena(threads, [&] {
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, chunk),
+                          [&](const tbb::blocked_range<std::size_t>& range) {
+            std::size_t i = range.begin();
+            if (!failure.wanted(i)) {
+                return;
+            }
+            try {
+                State& state = states.local();
+                for (; i < range.end() && failure.wanted(i); ++i) {
                     body(state, i);
                 }
+            } catch (const CancelledError&) {
+                failure.fail(i, true);
+            } catch (...) {
+                failure.fail(i, false);
             }
-        } catch (...) {
-            fail(c);
-        }
-    };
-    {
-        std::vector<std::jthread> pool;
-        try {
-            for (unsigned t = 1; t < threads; ++t) {
-                pool.emplace_back(run);
-            }
-        } catch (...) {
-            fail(0);  // no thread: stop the ones started (joined when the pool goes)
-        }
-        run();
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
+        });
+    });
+    failure.rethrow();
 }
 
 /// No per-thread state.
