@@ -1,5 +1,7 @@
 #include "command_info.hpp"
 
+#include "flag_hints.hpp"
+
 #include "progress_bar.hpp"
 
 #include <spaceuse/io.hpp>
@@ -150,7 +152,7 @@ int CommandInfo::run() {
                         accuracy_text(l.operation.accuracy_m).c_str());
         }
         for (const auto& w : l.warnings) {
-            std::printf("  warning:        %s\n", w.c_str());
+            std::printf("  warning:        %s\n", with_flag_hints(w).c_str());
         }
     }
     if (!report.analysis_crs.wkt.empty()) {

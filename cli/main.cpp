@@ -1,6 +1,7 @@
 // spaceuse command-line tool: parses options, calls the engine, maps errors to exit codes.
 
 #include "command.hpp"
+#include "flag_hints.hpp"
 #include "command_access.hpp"
 #include "command_info.hpp"
 #include "command_map.hpp"
@@ -68,16 +69,16 @@ int main(int argc, char** argv) {
             }
         }
     } catch (const spaceuse::ConfigError& e) {
-        std::fprintf(stderr, "spaceuse: error: %s\n", e.what());
+        std::fprintf(stderr, "spaceuse: error: %s\n", with_flag_hints(e.what()).c_str());
         return exit_usage;
     } catch (const spaceuse::InputError& e) {
-        std::fprintf(stderr, "spaceuse: error: %s\n", e.what());
+        std::fprintf(stderr, "spaceuse: error: %s\n", with_flag_hints(e.what()).c_str());
         return exit_input;
     } catch (const spaceuse::CancelledError&) {
         std::fprintf(stderr, "spaceuse: cancelled\n");
         return exit_error;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "spaceuse: error: %s\n", e.what());
+        std::fprintf(stderr, "spaceuse: error: %s\n", with_flag_hints(e.what()).c_str());
         return exit_error;
     }
     return exit_usage;

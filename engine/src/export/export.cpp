@@ -45,7 +45,7 @@ std::string temp_name(const fs::path& target) {
 
 void check_target(const std::string& path, const WriteOptions& write) {
     if (!write.overwrite && fs::exists(path)) {
-        throw OutputError("output exists (pass --overwrite to replace it)").set_source(path);
+        throw OutputError("output exists and overwrite is off").set_source(path);
     }
 }
 

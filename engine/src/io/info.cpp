@@ -107,7 +107,7 @@ std::vector<LayerInfo> inspect_source(const LayerSource& source, const ProgressF
         OGRLayer* layer = detail::select_layer(*ds, one);
         detail::GdalErrorCapture capture;
         if (!source.where.empty() && layer->SetAttributeFilter(source.where.c_str()) != OGRERR_NONE) {
-            throw InputError("bad --where filter '" + source.where + "': " + capture.last_error())
+            throw InputError("bad attribute filter (where) '" + source.where + "': " + capture.last_error())
                 .set_source(source.path)
                 .set_layer(names[li]);
         }
@@ -144,14 +144,14 @@ std::vector<LayerInfo> inspect_source(const LayerSource& source, const ProgressF
                  std::fabs(env.MinY) > 90.0 + 1e-9 || std::fabs(env.MaxY) > 90.0 + 1e-9)) {
                 info.warnings.push_back(
                     "coordinates outside ±180/±90 in a geographic CRS: projected coordinates "
-                    "declared as lon/lat (GeoJSON without a crs member is read as WGS84); pass "
-                    "--assume-crs EPSG:xxxx");
+                    "declared as lon/lat (GeoJSON without a crs member is read as WGS84); give "
+                    "the CRS to assume (assume_crs)");
             } else if (!info.crs_missing) {
                 info.has_wgs84_extent = detail::wgs84_extent(info.crs, env, info.wgs84_extent);
             }
         }
         if (info.crs_missing) {
-            info.warnings.push_back("layer has no CRS; pass --assume-crs EPSG:xxxx");
+            info.warnings.push_back("layer has no CRS; give the CRS to assume (assume_crs, e.g. EPSG:31370)");
         } else if (info.crs.projected && !info.crs.metric) {
             info.warnings.push_back("CRS " + info.crs.name +
                                     " is not fit for areas (Web Mercator or non-metre units); "

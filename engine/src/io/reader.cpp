@@ -94,7 +94,7 @@ CrsInfo effective_crs(OGRLayer& layer, const LayerSource& source, const LoadOpti
     CrsInfo crs = detail::layer_crs(layer);
     if (crs.wkt.empty()) {
         if (options.assume_crs.empty()) {
-            throw InputError("layer has no CRS; pass --assume-crs EPSG:xxxx")
+            throw InputError("layer has no CRS; give the CRS to assume (assume_crs, e.g. EPSG:31370)")
                 .set_source(source.path)
                 .set_layer(layer.GetName());
         }
@@ -110,8 +110,8 @@ CrsInfo effective_crs(OGRLayer& layer, const LayerSource& source, const LoadOpti
                 char buf[200];
                 std::snprintf(buf, sizeof buf,
                               "CRS is geographic (%s) but coordinates reach (%.0f, %.0f): "
-                              "projected coordinates declared as lon/lat? pass --assume-crs "
-                              "EPSG:xxxx",
+                              "projected coordinates declared as lon/lat? give the CRS to assume "
+                              "(assume_crs)",
                               crs.name.c_str(), env.MaxX, env.MaxY);
                 throw InputError(buf).set_source(source.path).set_layer(layer.GetName());
             }
@@ -320,7 +320,7 @@ OpenLayer open_layer(const LayerSource& source, const LoadOptions& options) {
     if (!source.where.empty()) {
         detail::GdalErrorCapture capture;
         if (open.layer->SetAttributeFilter(source.where.c_str()) != OGRERR_NONE) {
-            throw InputError("bad --where filter '" + source.where + "': " + capture.last_error())
+            throw InputError("bad attribute filter (where) '" + source.where + "': " + capture.last_error())
                 .set_source(source.path)
                 .set_layer(open.layer->GetName());
         }
@@ -369,7 +369,7 @@ CrsInfo choose_analysis_crs(const std::vector<LayerCrsProbe>& probes, const Load
             throw ConfigError("analysis CRS " + options.crs + " (" + crs.name +
                               ") is not a projected CRS in metres; areas and distances need one");
         }
-        reason = "given with --crs";
+        reason = "given (crs)";
         return crs;
     }
     for (const auto& probe : probes) {
@@ -392,7 +392,7 @@ CrsInfo choose_analysis_crs(const std::vector<LayerCrsProbe>& probes, const Load
     }
     if (minx > maxx) {
         throw InputError("cannot choose an analysis CRS: no input has a projected metric CRS or "
-                         "a known extent; pass --crs EPSG:xxxx");
+                         "a known extent; give the analysis CRS (crs, e.g. EPSG:31370)");
     }
     const double lon = (minx + maxx) / 2;
     const double lat = (miny + maxy) / 2;

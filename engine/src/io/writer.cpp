@@ -44,7 +44,7 @@ class AtomicFile {
 public:
     AtomicFile(const std::string& path, const WriteOptions& options) : m_path(path) {
         if (!options.overwrite && fs::exists(path)) {
-            throw OutputError("output exists (pass --overwrite to replace it)").set_source(path);
+            throw OutputError("output exists and overwrite is off").set_source(path);
         }
         const fs::path target(path);
         if (target.has_parent_path() && !fs::exists(target.parent_path())) {
@@ -471,7 +471,7 @@ GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
         const auto colon = crs.code.find(':');
         if (colon == std::string::npos) {
             throw ConfigError("GeoJSON in the analysis CRS needs a CRS with an authority code; '" +
-                              crs.name + "' has none (use RFC 7946 GeoJSON or --crs EPSG:...)");
+                              crs.name + "' has none (use RFC 7946 GeoJSON, or an analysis CRS with an EPSG code: crs)");
         }
         crs_member = R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:)" +
                      crs.code.substr(0, colon) + "::" + crs.code.substr(colon + 1) + "\"}},\n";

@@ -115,14 +115,14 @@ TEST_CASE("analysis CRS: first metric input, else UTM from the data centre", "[i
     CHECK(utm_crs_for(4.7, 50.9) == "EPSG:32631");
 }
 
-TEST_CASE("a layer without CRS is an error unless --assume-crs is given", "[io][crs]") {
+TEST_CASE("a layer without CRS is an error unless a CRS to assume is given", "[io][crs]") {
     const auto csv = vsimem("nocrs.csv", "WKT,name\n\"POLYGON((0 0,10 0,10 10,0 10,0 0))\",a\n");
     LoadOptions options;
     try {
         load_model({{"p", parse_layer_source(csv), GeometryFamily::polygon}}, options);
         FAIL("no error");
     } catch (const InputError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("has no CRS; pass --assume-crs"));
+        CHECK_THAT(e.what(), Catch::Contains("has no CRS; give the CRS to assume (assume_crs"));
         CHECK_THAT(e.what(), Catch::Contains("nocrs.csv"));
     }
     options.assume_crs = "EPSG:31370";
