@@ -714,29 +714,37 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             }
         };
         // Read in order (one filter call at a time: OGR layers are sequential), converted side
-        // by side, joined in order; at most two batches per thread are in flight.
+        // by side, joined in order; at most two batches per thread are in flight. The pipeline
+        // passes batch numbers; batch k lives in slot k % window, free again once batch
+        // k - window is joined, and the slots own the batches, so an error leaks nothing.
         const unsigned threads = detail::worker_count(options.threads);
+        const std::size_t window = 2 * static_cast<std::size_t>(threads);
+        std::vector<std::unique_ptr<ReadBatch>> slots(window);
+        std::size_t next = 0;
         detail::run_in_arena(threads, [&] {
             tbb::parallel_pipeline(
-                2 * static_cast<std::size_t>(threads),
-                tbb::make_filter<void, std::unique_ptr<ReadBatch>>(
+                window,
+                tbb::make_filter<void, std::size_t>(
                     tbb::filter_mode::serial_in_order,
-                    [&](tbb::flow_control& fc) {
+                    [&](tbb::flow_control& fc) -> std::size_t {
                         auto b = std::make_unique<ReadBatch>();
                         if (!(use_arrow ? read_arrow(*b) : read_features(*b))) {
                             fc.stop();
-                            return std::unique_ptr<ReadBatch>();
+                            return 0;
                         }
-                        return b;
+                        slots[next % window] = std::move(b);
+                        return next++;
                     }) &
-                    tbb::make_filter<std::unique_ptr<ReadBatch>, std::unique_ptr<ReadBatch>>(
+                    tbb::make_filter<std::size_t, std::size_t>(
                         tbb::filter_mode::parallel,
-                        [&](std::unique_ptr<ReadBatch> b) {
-                            convert_here(*b);
-                            return b;
+                        [&](std::size_t k) {
+                            convert_here(*slots[k % window]);
+                            return k;
                         }) &
-                    tbb::make_filter<std::unique_ptr<ReadBatch>, void>(
-                        tbb::filter_mode::serial_in_order, join));
+                    tbb::make_filter<std::size_t, void>(
+                        tbb::filter_mode::serial_in_order, [&](std::size_t k) {
+                            join(std::move(slots[k % window]));
+                        }));
         });
         if (convert_error) {
             std::rethrow_exception(convert_error);

@@ -410,52 +410,58 @@ void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, 
 void write_blocks_parallel(const GeoJsonJob& job, std::size_t blocks, unsigned threads,
                            const std::function<void(std::string&)>& flush, GeoJsonStats& stats) {
     struct Block {
-        std::size_t index = 0;
         std::string text;
         GeoJsonStats stats;
         std::exception_ptr error;
     };
+    // The pipeline passes block numbers; block k lives in slot k % window, free again once
+    // block k - window is flushed (no more than `window` blocks are in flight). The slots
+    // own the text, so an error leaks nothing, and the flushed buffers are reused.
+    const std::size_t window = 2 * static_cast<std::size_t>(threads);
+    std::vector<Block> slots(window);
     const std::size_t rows = job.layer.rows.size();
     tbb::enumerable_thread_specific<std::optional<FeatureWriter>> writers;
     std::size_t next = 0;
     detail::run_in_arena(threads, [&] {
         tbb::parallel_pipeline(
-            2 * static_cast<std::size_t>(threads),
-            tbb::make_filter<void, std::shared_ptr<Block>>(
-                tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& fc) {
-                    if (next >= blocks) {
-                        fc.stop();
-                        return std::shared_ptr<Block>();
-                    }
-                    auto block = std::make_shared<Block>();
-                    block->index = next++;
-                    return block;
-                }) &
-                tbb::make_filter<std::shared_ptr<Block>, std::shared_ptr<Block>>(
+            window,
+            tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                                [&](tbb::flow_control& fc) -> std::size_t {
+                                                    if (next >= blocks) {
+                                                        fc.stop();
+                                                        return 0;
+                                                    }
+                                                    return next++;
+                                                }) &
+                tbb::make_filter<std::size_t, std::size_t>(
                     tbb::filter_mode::parallel,
-                    [&](std::shared_ptr<Block> block) {
+                    [&](std::size_t index) {
+                        Block& block = slots[index % window];
+                        block.text.clear();
+                        block.stats = GeoJsonStats{};
+                        block.error = nullptr;
                         try {
                             auto& w = writers.local();
                             if (!w) {
                                 w.emplace(job);
                             }
-                            write_features(job, *w, block->index * kBlockRows,
-                                           std::min(rows, (block->index + 1) * kBlockRows),
-                                           block->text, block->stats);
+                            write_features(job, *w, index * kBlockRows,
+                                           std::min(rows, (index + 1) * kBlockRows), block.text,
+                                           block.stats);
                         } catch (...) {
-                            block->error = std::current_exception();
+                            block.error = std::current_exception();
                         }
-                        return block;
+                        return index;
                     }) &
-                tbb::make_filter<std::shared_ptr<Block>, void>(
-                    tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Block> block) {
-                        if (block->error) {
-                            std::rethrow_exception(block->error);
+                tbb::make_filter<std::size_t, void>(
+                    tbb::filter_mode::serial_in_order, [&](std::size_t index) {
+                        Block& block = slots[index % window];
+                        if (block.error) {
+                            std::rethrow_exception(block.error);
                         }
-                        flush(block->text);
-                        stats.features += block->stats.features;
-                        stats.full_precision += block->stats.full_precision;
+                        flush(block.text);
+                        stats.features += block.stats.features;
+                        stats.full_precision += block.stats.full_precision;
                     }));
     });
 }
