@@ -126,19 +126,6 @@ OutputLayer summary_table(const MetricInput& in, const OccupancyOptions& options
     return t;
 }
 
-nlohmann::json value_json(const Value& v) {
-    return std::visit(
-        [](const auto& x) -> nlohmann::json {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                return nullptr;
-            } else {
-                return x;
-            }
-        },
-        v);
-}
-
 class OccupancyMetric : public Metric, public ManifestSection {
 public:
     void configure(const MetricOptions& o, const MetricPlan& plan) override {
@@ -233,7 +220,7 @@ public:
         nlohmann::json total = nlohmann::json::object();
         const auto& t = table.rows.back();
         for (std::size_t i = 0; i < table.fields.size(); ++i) {
-            total[table.fields[i].name] = value_json(t[i]);
+            total[table.fields[i].name] = variant_json(t[i]);
         }
         m["occupancy"]["total"] = total;
     }

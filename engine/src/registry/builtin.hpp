@@ -8,12 +8,30 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+#include <variant>
+
 namespace spaceuse::detail {
 
 /// occupancy and free_space (engine/src/metrics/occupancy_metric.cpp).
 void register_occupancy_metrics(MetricRegistry& registry);
 /// access (engine/src/metrics/access_metric.cpp).
 void register_access_metric(MetricRegistry& registry);
+
+/// A std::variant whose first alternative is std::monostate (Value, OptionValue) as JSON: null,
+/// or the alternative's value.
+template <typename Variant>
+nlohmann::json variant_json(const Variant& value) {
+    return std::visit(
+        [](const auto& v) -> nlohmann::json {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) {
+                return nullptr;
+            } else {
+                return v;
+            }
+        },
+        value);
+}
 
 /// The option values of a run as JSON (all of them, or only those that change results).
 nlohmann::json options_json(const MetricInfo& info, const MetricOptions& options, bool results_only);

@@ -539,29 +539,13 @@ MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
 // ---------------------------------------------------------------------------------------------
 // Description
 
-namespace {
-
-nlohmann::json option_value_json(const OptionValue& value) {
-    return std::visit(
-        [](const auto& v) -> nlohmann::json {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                return nullptr;
-            } else {
-                return v;
-            }
-        },
-        value);
-}
-
-}  // namespace
 
 nlohmann::json detail::options_json(const MetricInfo& info, const MetricOptions& options,
                                     bool results_only) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& spec : info.options) {
         if (!results_only || spec.affects_results) {
-            out[spec.name] = option_value_json(options.value(spec.name));
+            out[spec.name] = detail::variant_json(options.value(spec.name));
         }
     }
     return out;
@@ -595,7 +579,7 @@ std::string metrics_json(const MetricRegistry& registry) {
             nlohmann::ordered_json oj;
             oj["name"] = o.name;
             oj["type"] = option_type_name(o.type);
-            oj["default"] = option_value_json(o.default_value);
+            oj["default"] = detail::variant_json(o.default_value);
             oj["unit"] = o.unit;
             if (o.min) {
                 oj[o.min_exclusive ? "exclusive_min" : "min"] = *o.min;
