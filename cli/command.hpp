@@ -23,9 +23,9 @@ struct GlobalOptions {
 /// Exit codes (documented in the README; append-only).
 enum ExitCode : int {
     exit_ok = 0,
-    exit_error = 1,      ///< runtime error (geometry, output...)
-    exit_usage = 2,      ///< bad command line or project file
-    exit_input = 3,      ///< unreadable or unusable input data
+    exit_error = 1,  ///< runtime error (geometry, output...)
+    exit_usage = 2,  ///< bad command line or project file
+    exit_input = 3,  ///< unreadable or unusable input data
 };
 
 class Command {

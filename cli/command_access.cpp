@@ -4,19 +4,21 @@
 
 #include <spaceuse/error.hpp>
 
-
 namespace spaceuse::cli {
 
 CLI::App* CommandAccess::setup(CLI::App& app) {
     auto* sub = app.add_subcommand("access", "Accessibility over the road network: nearest "
                                              "facility per kind, isochrones, opportunities");
-    sub->add_option("--origins", m_origins, "Origins (parcels or zones): PATH, PATH:LAYER or PG:...")->required();
+    sub->add_option("--origins", m_origins,
+                    "Origins (parcels or zones): PATH, PATH:LAYER or PG:...")
+        ->required();
     sub->add_option("--origins-layer", m_origins_layer, "Layer of the origins source");
     sub->add_option("--origins-where", m_origins_where, "OGR SQL filter on origins");
     sub->add_option("--origin-id", m_origin_id, "Origin id field (default: source FID)");
     sub->add_option("--network", m_network, "Road lines")->required();
     sub->add_option("--network-layer", m_network_layer, "Layer of the network source");
-    sub->add_option("--network-where", m_network_where, "OGR SQL filter on roads, e.g. \"highway IS NOT NULL\"");
+    sub->add_option("--network-where", m_network_where,
+                    "OGR SQL filter on roads, e.g. \"highway IS NOT NULL\"");
     sub->add_option("--facilities", m_facilities, "Facility points (repeatable)")->required();
     sub->add_option("--facilities-where", m_facilities_where,
                     "OGR SQL filter on the facility layers (one for all, or one per --facilities)");
@@ -35,7 +37,8 @@ int CommandAccess::run() {
     Study study;
     study.name = "access";
     study.invoked_as = "spaceuse access";
-    study.add_layer("parcels", make_layer_source(m_origins, m_origins_layer, m_origins_where, m_origin_id));
+    study.add_layer("parcels",
+                    make_layer_source(m_origins, m_origins_layer, m_origins_where, m_origin_id));
     study.add_layer("roads", make_layer_source(m_network, m_network_layer, m_network_where, ""));
     if (m_facilities_where.size() > 1 && m_facilities_where.size() != m_facilities.size()) {
         throw ConfigError("give one --facilities-where for all facility layers or one per layer");

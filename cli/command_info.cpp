@@ -96,7 +96,8 @@ int CommandInfo::run() {
                                     ? nlohmann::json{l.wgs84_extent[0], l.wgs84_extent[1],
                                                      l.wgs84_extent[2], l.wgs84_extent[3]}
                                     : nlohmann::json(nullptr);
-            j["encoding"] = l.encoding.empty() ? nlohmann::json(nullptr) : nlohmann::json(l.encoding);
+            j["encoding"] = l.encoding.empty() ? nlohmann::json(nullptr)
+                                               : nlohmann::json(l.encoding);
             j["fields"] = nlohmann::json::array();
             for (const auto& f : l.fields) {
                 j["fields"].push_back({{"name", f.name}, {"type", f.type}});
@@ -112,8 +113,9 @@ int CommandInfo::run() {
             if (l.has_operation) {
                 j["operation_to_analysis_crs"] = {
                     {"name", l.operation.name},
-                    {"accuracy_m", l.operation.accuracy_m < 0 ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(l.operation.accuracy_m)}};
+                    {"accuracy_m", l.operation.accuracy_m < 0
+                                       ? nlohmann::json(nullptr)
+                                       : nlohmann::json(l.operation.accuracy_m)}};
             }
             out["layers"].push_back(j);
         }

@@ -16,10 +16,12 @@ CLI::App* CommandMap::setup(CLI::App& app) {
     sub->add_option("--classification", m_options.classification, "quantiles or breaks")
         ->check(CLI::IsMember({"quantiles", "breaks"}));
     sub->add_option("--classes", m_options.classes, "Quantile classes (3..7)");
-    sub->add_option("--breaks", m_breaks, "Class limits for --classification breaks, e.g. 0.1,0.3,0.6");
+    sub->add_option("--breaks", m_breaks,
+                    "Class limits for --classification breaks, e.g. 0.1,0.3,0.6");
     sub->add_option("--width", m_options.width_px, "Width in pixels (default 1754)");
     sub->add_option("--height", m_options.height_px, "Height in pixels (default 1240)");
-    sub->add_option("--dpi", m_options.dpi, "Resolution (default 150; sets text size and PDF/SVG page size)");
+    sub->add_option("--dpi", m_options.dpi,
+                    "Resolution (default 150; sets text size and PDF/SVG page size)");
     sub->add_option("--title", m_options.title, "Title (default: the study name)");
     return sub;
 }

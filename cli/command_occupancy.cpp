@@ -7,8 +7,10 @@
 namespace spaceuse::cli {
 
 CLI::App* CommandOccupancy::setup(CLI::App& app) {
-    auto* sub = app.add_subcommand("occupancy", "Occupancy and available space per parcel and zone");
-    sub->add_option("--zones", m_zones, "Zones (business parks): PATH, PATH:LAYER or PG:...")->required();
+    auto* sub = app.add_subcommand("occupancy",
+                                   "Occupancy and available space per parcel and zone");
+    sub->add_option("--zones", m_zones, "Zones (business parks): PATH, PATH:LAYER or PG:...")
+        ->required();
     sub->add_option("--parcels", m_parcels, "Cadastral parcels")->required();
     sub->add_option("--buildings", m_buildings, "Building footprints")->required();
     sub->add_option("--zones-layer", m_zones_layer, "Layer of the zones source");

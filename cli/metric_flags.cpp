@@ -47,10 +47,10 @@ void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
             break;
         }
         static const std::map<OptionType, const char*> type_names = {
-            {OptionType::number, "NUMBER"}, {OptionType::integer, "INT"},
+            {OptionType::number, "NUMBER"},       {OptionType::integer, "INT"},
             {OptionType::number_list, "NUMBERS"}, {OptionType::list, "TEXT"},
-            {OptionType::file, "FILE"},     {OptionType::folder, "FOLDER"},
-            {OptionType::field, "FIELD"},   {OptionType::date, "DATE"},
+            {OptionType::file, "FILE"},           {OptionType::folder, "FOLDER"},
+            {OptionType::field, "FIELD"},         {OptionType::date, "DATE"},
             {OptionType::choice, "CHOICE"}};
         if (const auto it = type_names.find(spec.type); it != type_names.end()) {
             flag->option->type_name(it->second);

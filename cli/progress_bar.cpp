@@ -36,7 +36,8 @@ void ProgressBar::draw(double fraction, std::string_view message) {
     const int filled = permille * width / 1000;
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.append(static_cast<std::size_t>(width - filled), ' ');
-    std::fprintf(stderr, "\r[%s] %3d%% %-40.40s", bar.c_str(), permille / 10, m_last_message.c_str());
+    std::fprintf(stderr, "\r[%s] %3d%% %-40.40s", bar.c_str(), permille / 10,
+                 m_last_message.c_str());
     std::fflush(stderr);
     m_drawn = true;
 }

@@ -46,8 +46,8 @@ void print_zone_table(const StudyReport& report) {
     }
     const auto& t = *table;
     std::printf("%-8s %-34s %12s %12s %11s %11s %6s %6s %11s %11s %5s %4s %4s %4s\n", "zone",
-                "name", "gross_m2", "net_m2", "infra_m2", "built_m2", "cover", "occup",
-                "vacant_m2", "free_m2", "parc", "occ", "und", "vac");
+                "name", "gross_m2", "net_m2", "infra_m2", "built_m2", "cover", "occup", "vacant_m2",
+                "free_m2", "parc", "occ", "und", "vac");
     for (const auto& row : t.rows) {
         auto s = [&row](std::size_t i) {
             const auto* v = std::get_if<std::string>(&row[i]);
@@ -112,15 +112,17 @@ void print_access_table(const StudyReport& report) {
             const auto* v = std::get_if<std::int64_t>(&row[i]);
             return v ? static_cast<long long>(*v) : 0LL;
         };
-        std::printf("%-8s %-16.16s %7lld %9lld %12s %10s %-22.22s %12s\n", s(0).c_str(), s(1).c_str(),
-                    n2(2), n2(3), d(4).c_str(), d(5).c_str(), s(6).c_str(), d(7).c_str());
+        std::printf("%-8s %-16.16s %7lld %9lld %12s %10s %-22.22s %12s\n", s(0).c_str(),
+                    s(1).c_str(), n2(2), n2(3), d(4).c_str(), d(5).c_str(), s(6).c_str(),
+                    d(7).c_str());
     }
 }
 
 void print_outputs(const StudyReport& report) {
     for (const auto& o : report.outputs) {
         if (o.data) {
-            const bool table = o.path.size() > 4 && o.path.compare(o.path.size() - 4, 4, ".csv") == 0;
+            const bool table = o.path.size() > 4 &&
+                               o.path.compare(o.path.size() - 4, 4, ".csv") == 0;
             std::fprintf(stderr, "wrote %s: %s, %zu %s\n", o.path.c_str(), o.layer.c_str(),
                          o.features, table ? "rows" : "features");
         } else {
@@ -174,8 +176,9 @@ void add_export_flags(CLI::App& sub, ExportFlags& flags) {
     sub.add_option("--format", flags.formats,
                    "Output format, repeatable: geojson, gpkg, shapefile, flatgeobuf "
                    "(default: the project's, else geojson)")
-        ->check(CLI::IsMember({"geojson", "gpkg", "geopackage", "shapefile", "shp", "flatgeobuf", "fgb"},
-                              CLI::ignore_case));
+        ->check(CLI::IsMember(
+            {"geojson", "gpkg", "geopackage", "shapefile", "shp", "flatgeobuf", "fgb"},
+            CLI::ignore_case));
     sub.add_option("--geojson-crs", flags.geojson_crs,
                    "wgs84: RFC 7946 (default); native: the analysis CRS with a crs member")
         ->check(CLI::IsMember({"wgs84", "native"}));

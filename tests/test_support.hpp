@@ -51,8 +51,8 @@ inline std::string rect(double x0, double y0, double x1, double y1) {
     auto p = [](double x, double y) {
         return "[" + std::to_string(x) + "," + std::to_string(y) + "]";
     };
-    return R"({"type":"Polygon","coordinates":[[)" + p(x0, y0) + "," + p(x1, y0) + "," +
-           p(x1, y1) + "," + p(x0, y1) + "," + p(x0, y0) + "]]}";
+    return R"({"type":"Polygon","coordinates":[[)" + p(x0, y0) + "," + p(x1, y0) + "," + p(x1, y1) +
+           "," + p(x0, y1) + "," + p(x0, y0) + "]]}";
 }
 
 }  // namespace spaceuse::test

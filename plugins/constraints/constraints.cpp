@@ -65,8 +65,8 @@ public:
         // The free land is occupancy's: these options of plugin API 2 are accepted only when
         // they say what occupancy's say.
         for (const char* name : {"profile", "setback_m", "min_free_area_m2", "min_free_width_m"}) {
-            if (options.has(name) && option_text(options.value(name)) !=
-                                         option_text(occupancy->value(name))) {
+            if (options.has(name) &&
+                option_text(options.value(name)) != option_text(occupancy->value(name))) {
                 throw ConfigError(std::string("constraints: option '") + name +
                                   "' is occupancy's: the free land constraints reads is "
                                   "occupancy's; set it in [occupancy]");
@@ -100,7 +100,8 @@ public:
             const std::string kind = value_as_text(f.attributes[*kind_field]);
             const auto it = std::find(kinds.begin(), kinds.end(), kind);
             if (it == kinds.end()) {
-                throw InputError("constraint kind '" + kind + "' is not one of the option 'kinds' (" +
+                throw InputError("constraint kind '" + kind +
+                                 "' is not one of the option 'kinds' (" +
                                  option_text(options.value("kinds")) + ")")
                     .set_layer(constraints->name)
                     .set_feature(f.fid);
@@ -132,8 +133,8 @@ public:
             MultiPolygon all;
             try {
                 for (const std::size_t c : constraints->query(envelope(parcel.geometry))) {
-                    const MultiPolygon part =
-                        intersection(shape, polygons(constraints->features[c]));
+                    const MultiPolygon part = intersection(shape,
+                                                           polygons(constraints->features[c]));
                     if (part.empty()) {
                         continue;
                     }
@@ -144,8 +145,8 @@ public:
                     fig.by_kind_m2[k] = area(by_kind[k]);
                 }
                 fig.constrained_m2 = area(all);
-                fig.developable_m2 =
-                    all.empty() ? area(free_land[i]) : area(difference(free_land[i], all));
+                fig.developable_m2 = all.empty() ? area(free_land[i])
+                                                 : area(difference(free_land[i], all));
             } catch (const bg::exception& e) {
                 throw GeometryError(std::string("constraints: overlay failed: ") + e.what())
                     .set_layer(parcels->name)
@@ -231,8 +232,7 @@ public:
         z.fields.push_back({"developable_m2", FieldType::real});
         for (std::size_t i = 0; i < zones->features.size(); ++i) {
             const ZoneTotals& t = totals[i];
-            std::vector<Value> row{zones->features[i].id, t.n_parcels, t.area_m2,
-                                   t.constrained_m2};
+            std::vector<Value> row{zones->features[i].id, t.n_parcels, t.area_m2, t.constrained_m2};
             for (const double v : t.by_kind_m2) {
                 row.emplace_back(v);
             }
@@ -262,32 +262,45 @@ void register_metrics(MetricRegistry& registry) {
                  "Planning constraints (flood-prone areas, protected nature...)", ""}};
     m.uses = {"occupancy"};
     m.options = {
-        {.name = "kind_field", .type = OptionType::field,
+        {.name = "kind_field",
+         .type = OptionType::field,
          .help = "Field of the constraints layer holding the kind",
-         .default_value = std::string("kind"), .layer = "constraints"},
-        {.name = "kinds", .type = OptionType::list,
+         .default_value = std::string("kind"),
+         .layer = "constraints"},
+        {.name = "kinds",
+         .type = OptionType::list,
          .help = "Constraint kinds (one output field each)",
          .default_value = std::vector<std::string>{"flood", "nature", "contamination", "reserve"}},
         // Options of plugin API 2, when constraints computed free land itself: now occupancy's.
-        {.name = "profile", .type = OptionType::text,
+        {.name = "profile",
+         .type = OptionType::text,
          .help = "Deprecated: occupancy's profile (an error when it differs)",
          .affects_results = false},
-        {.name = "setback_m", .type = OptionType::number,
-         .help = "Deprecated: occupancy's setback_m (an error when it differs)", .unit = "m",
+        {.name = "setback_m",
+         .type = OptionType::number,
+         .help = "Deprecated: occupancy's setback_m (an error when it differs)",
+         .unit = "m",
          .affects_results = false},
-        {.name = "min_free_area_m2", .type = OptionType::number,
+        {.name = "min_free_area_m2",
+         .type = OptionType::number,
          .help = "Deprecated: occupancy's min_free_area_m2 (an error when it differs)",
-         .unit = "m2", .affects_results = false},
-        {.name = "min_free_width_m", .type = OptionType::number,
+         .unit = "m2",
+         .affects_results = false},
+        {.name = "min_free_width_m",
+         .type = OptionType::number,
          .help = "Deprecated: occupancy's min_free_width_m (an error when it differs)",
-         .unit = "m", .affects_results = false},
+         .unit = "m",
+         .affects_results = false},
     };
     const std::vector<FieldSpec> shared = {
         {"constrained_m2", FieldType::real, "m2", "area(parcel ∩ union of all constraints)"},
         {"constrained_{K}_m2", FieldType::real, "m2",
          "area(parcel ∩ union of constraints of kind K)"}};
     m.outputs = {
-        {"constraints_parcels", "Constraints per parcel", true, true,
+        {"constraints_parcels",
+         "Constraints per parcel",
+         true,
+         true,
          {{"parcel_id", FieldType::string, "", "parcel id"},
           {"zone_id", FieldType::string, "", "zone holding the largest part"},
           {"area_m2", FieldType::real, "m2", "parcel area"},
@@ -297,7 +310,10 @@ void register_metrics(MetricRegistry& registry) {
           {"free_m2", FieldType::real, "m2", "usable free land (occupancy metric)"},
           {"developable_m2", FieldType::real, "m2",
            "area(usable free land − union of all constraints)"}}},
-        {"constraints_zones", "Constraints per zone: sums over its parcels", true, true,
+        {"constraints_zones",
+         "Constraints per zone: sums over its parcels",
+         true,
+         true,
          {{"zone_id", FieldType::string, "", "zone id"},
           {"n_parcels", FieldType::integer, "", "parcels assigned to the zone"},
           {"area_m2", FieldType::real, "m2", "Σ area of those parcels"},

@@ -43,7 +43,10 @@ void register_compactness(spaceuse::MetricRegistry& registry) {
                   .unit = "ratio",
                   .min = 0.0,
                   .max = 1.0}};
-    m.outputs = {{"compactness_parcels", "Compactness per parcel", true, true,
+    m.outputs = {{"compactness_parcels",
+                  "Compactness per parcel",
+                  true,
+                  true,
                   {{"parcel_id", spaceuse::FieldType::string, "", "parcel id"},
                    {"compactness", spaceuse::FieldType::real, "ratio", "4*pi*A/P^2"},
                    {"sliver", spaceuse::FieldType::integer, "0/1", "compactness < sliver_below"}}}};

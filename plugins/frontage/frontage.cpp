@@ -242,8 +242,8 @@ public:
 
         OutputLayer p;
         p.name = "frontage_parcels";
-        p.fields = {{"parcel_id", FieldType::string}, {"frontage_m", FieldType::real},
-                    {"n_sides", FieldType::integer},  {"hgv_frontage_m", FieldType::real},
+        p.fields = {{"parcel_id", FieldType::string},   {"frontage_m", FieldType::real},
+                    {"n_sides", FieldType::integer},    {"hgv_frontage_m", FieldType::real},
                     {"hgv_access", FieldType::integer}, {"landlocked", FieldType::integer}};
         for (std::size_t i = 0; i < parcels->features.size(); ++i) {
             const Feature& parcel = parcels->features[i];
@@ -254,8 +254,8 @@ public:
             std::vector<Segment> heavy;
             for (const std::size_t r : roads->query(box)) {
                 const Feature& road = roads->features[r];
-                const std::string cls =
-                    class_field ? value_as_text(road.attributes[*class_field]) : std::string();
+                const std::string cls = class_field ? value_as_text(road.attributes[*class_field])
+                                                    : std::string();
                 if (ignore.count(cls) != 0) {
                     continue;
                 }
@@ -273,15 +273,15 @@ public:
                     all.length_m += f.length_m;
                     all.sides += f.sides;
                     if (!heavy.empty()) {
-                        const Frontage h =
-                            ring_frontage(poly.outer(), heavy, tol, min_side, corner);
+                        const Frontage h = ring_frontage(poly.outer(), heavy, tol, min_side,
+                                                         corner);
                         hgv_part.length_m += h.length_m;
                         hgv_part.sides += h.sides;
                     }
                 }
             }
-            p.rows.push_back({parcel.id, all.length_m, std::int64_t{all.sides},
-                              hgv_part.length_m, std::int64_t{hgv_part.sides > 0 ? 1 : 0},
+            p.rows.push_back({parcel.id, all.length_m, std::int64_t{all.sides}, hgv_part.length_m,
+                              std::int64_t{hgv_part.sides > 0 ? 1 : 0},
                               std::int64_t{all.sides == 0 ? 1 : 0}});
             progress.report(static_cast<double>(i + 1) /
                                 static_cast<double>(parcels->features.size()),
@@ -309,24 +309,45 @@ void register_metrics(MetricRegistry& registry) {
                 {"roads", GeometryFamily::line, true, false, "Road centre lines", ""}};
     const auto number = OptionType::number;
     m.options = {
-        {.name = "tolerance_m", .type = number,
+        {.name = "tolerance_m",
+         .type = number,
          .help = "Boundary within this distance of a road centre line is frontage",
-         .default_value = 10.0, .unit = "m", .min = 0.0, .min_exclusive = true},
-        {.name = "min_side_m", .type = number,
-         .help = "Shortest frontage stretch that counts as an access side", .default_value = 5.0,
-         .unit = "m", .min = 0.0},
-        {.name = "corner_angle_deg", .type = number,
-         .help = "A boundary turn sharper than this splits two sides", .default_value = 60.0,
-         .unit = "deg", .min = 0.0, .max = 180.0, .min_exclusive = true},
-        {.name = "class_field", .type = OptionType::field,
-         .help = "Road class field of the roads layer", .default_value = std::string("highway"),
+         .default_value = 10.0,
+         .unit = "m",
+         .min = 0.0,
+         .min_exclusive = true},
+        {.name = "min_side_m",
+         .type = number,
+         .help = "Shortest frontage stretch that counts as an access side",
+         .default_value = 5.0,
+         .unit = "m",
+         .min = 0.0},
+        {.name = "corner_angle_deg",
+         .type = number,
+         .help = "A boundary turn sharper than this splits two sides",
+         .default_value = 60.0,
+         .unit = "deg",
+         .min = 0.0,
+         .max = 180.0,
+         .min_exclusive = true},
+        {.name = "class_field",
+         .type = OptionType::field,
+         .help = "Road class field of the roads layer",
+         .default_value = std::string("highway"),
          .layer = "roads"},
-        {.name = "ignore_classes", .type = OptionType::list,
-         .help = "Road classes that give no access", .default_value = split(default_ignore)},
-        {.name = "hgv_classes", .type = OptionType::list,
-         .help = "Road classes open to heavy goods vehicles", .default_value = split(default_hgv)},
+        {.name = "ignore_classes",
+         .type = OptionType::list,
+         .help = "Road classes that give no access",
+         .default_value = split(default_ignore)},
+        {.name = "hgv_classes",
+         .type = OptionType::list,
+         .help = "Road classes open to heavy goods vehicles",
+         .default_value = split(default_hgv)},
     };
-    m.outputs = {{"frontage_parcels", "Frontage per parcel", true, true,
+    m.outputs = {{"frontage_parcels",
+                  "Frontage per parcel",
+                  true,
+                  true,
                   {{"parcel_id", FieldType::string, "", "parcel id"},
                    {"frontage_m", FieldType::real, "m",
                     "boundary length within tolerance_m of an access road"},

@@ -26,14 +26,14 @@ namespace {
 //   A: all constraints 2500 + 2000 - 1000 + 100 = 3600; developable 7500 - 3500 = 4000
 //   B: 2500 + 2000 - 1000 = 3500; developable 10000 - 3500 = 6500
 Model fixture(const std::string& tag, const std::string& odd_kind = "") {
-    const std::string zones =
-        feature_collection(31370, feature(R"({"zid":"Z1"})", rect(0, 0, 200, 100)));
+    const std::string zones = feature_collection(31370,
+                                                 feature(R"({"zid":"Z1"})", rect(0, 0, 200, 100)));
     const std::string parcels = feature_collection(
         31370, feature(R"({"pid":"A"})", rect(0, 0, 100, 100)) + "," +
                    feature(R"({"pid":"B"})", rect(100, 0, 200, 100)) + "," +
                    feature(R"({"pid":"C"})", rect(300, 0, 350, 50)));
-    const std::string buildings =
-        feature_collection(31370, feature(R"({"floors":1})", rect(0, 0, 20, 100)));
+    const std::string buildings = feature_collection(
+        31370, feature(R"({"floors":1})", rect(0, 0, 20, 100)));
     std::string constraints = feature(R"({"kind":"flood"})", rect(50, 0, 150, 50)) + "," +
                               feature(R"({"kind":"nature"})", rect(80, 0, 120, 100)) + "," +
                               feature(R"({"kind":"contamination"})", rect(0, 90, 10, 100));
@@ -50,8 +50,8 @@ Model fixture(const std::string& tag, const std::string& odd_kind = "") {
          {"buildings", parse_layer_source(vsimem(tag + "_buildings.geojson", buildings)),
           GeometryFamily::polygon},
          {"constraints",
-          parse_layer_source(vsimem(tag + "_constraints.geojson",
-                                    feature_collection(31370, constraints))),
+          parse_layer_source(
+              vsimem(tag + "_constraints.geojson", feature_collection(31370, constraints))),
           GeometryFamily::polygon}},
         {});
 }
@@ -69,7 +69,8 @@ double number(const OutputLayer& layer, std::size_t row, const std::string& fiel
     throw std::runtime_error("no field " + field);
 }
 
-std::vector<OutputLayer> run(const Model& model, const std::map<std::string, RawOption>& options = {},
+std::vector<OutputLayer> run(const Model& model,
+                             const std::map<std::string, RawOption>& options = {},
                              const std::map<std::string, RawOption>& occupancy = {}) {
     MetricRegistry registry;
     register_builtin_metrics(registry);
@@ -83,7 +84,8 @@ std::vector<OutputLayer> run(const Model& model, const std::map<std::string, Raw
 
 }  // namespace
 
-TEST_CASE("constraints: areas per kind, overlaps once, developable free land", "[plugins][constraints]") {
+TEST_CASE("constraints: areas per kind, overlaps once, developable free land",
+          "[plugins][constraints]") {
     const Model model = fixture("con");
     const auto layers = run(model);
     REQUIRE(layers.size() == 2);
@@ -133,7 +135,8 @@ TEST_CASE("constraints: options change the kinds and the free land", "[plugins][
     CHECK(number(p, 0, "developable_m2") == Approx(4500).margin(0.01));
 }
 
-TEST_CASE("constraints: an unknown kind names the layer and the feature", "[plugins][constraints]") {
+TEST_CASE("constraints: an unknown kind names the layer and the feature",
+          "[plugins][constraints]") {
     const Model model = fixture("con_bad", "landfill");
     try {
         run(model);

@@ -17,8 +17,8 @@ namespace {
 std::string line(const std::string& highway, double x0, double y0, double x1, double y1) {
     return feature(R"({"highway":")" + highway + R"("})",
                    R"({"type":"LineString","coordinates":[[)" + std::to_string(x0) + "," +
-                       std::to_string(y0) + "],[" + std::to_string(x1) + "," +
-                       std::to_string(y1) + "]]}");
+                       std::to_string(y0) + "],[" + std::to_string(x1) + "," + std::to_string(y1) +
+                       "]]}");
 }
 
 // Hand-computed fixture (EPSG:31370, metres), tolerance 10 m, sides of at least 5 m, corners
@@ -39,8 +39,9 @@ Model fixture() {
         feature(R"({"pid":"A"})", rect(0, 0, 100, 50)) + "," +
             feature(R"({"pid":"B"})", rect(200, 0, 260, 40)) + "," +
             feature(R"({"pid":"C"})", rect(300, 0, 340, 40)) + "," +
-            feature(R"({"pid":"D"})",
-                    R"({"type":"Polygon","coordinates":[[[450,0],[500,0],[500,50],[400,50],[400,0],[450,0]]]})"));
+            feature(
+                R"({"pid":"D"})",
+                R"({"type":"Polygon","coordinates":[[[450,0],[500,0],[500,50],[400,50],[400,0],[450,0]]]})"));
     const std::string roads = feature_collection(
         31370, line("primary", -50, -8, 150, -8) + "," + line("residential", 108, -50, 108, 100) +
                    "," + line("footway", 190, -5, 270, -5) + "," +
@@ -48,10 +49,10 @@ Model fixture() {
                    line("residential", 380, -8, 520, -8));
     LayerSource p = parse_layer_source(vsimem("fr_parcels.geojson", parcels));
     p.id_field = "pid";
-    return load_model({{"parcels", p, GeometryFamily::polygon},
-                       {"roads", parse_layer_source(vsimem("fr_roads.geojson", roads)),
-                        GeometryFamily::line}},
-                      {});
+    return load_model(
+        {{"parcels", p, GeometryFamily::polygon},
+         {"roads", parse_layer_source(vsimem("fr_roads.geojson", roads)), GeometryFamily::line}},
+        {});
 }
 
 struct Row {
@@ -119,7 +120,7 @@ TEST_CASE("frontage: options", "[plugins][frontage]") {
         CHECK(row(l, i).landlocked == 1);
     }
     std::map<std::string, RawOption> o2 = {
-        {"ignore_classes", std::string()},       // the footway now gives access to B
+        {"ignore_classes", std::string()},         // the footway now gives access to B
         {"corner_angle_deg", std::string("100")},  // right-angle corners no longer split sides
         {"hgv_classes", std::string("residential")}};
     l = run(model, o2);

@@ -67,12 +67,14 @@ TEST_CASE("plugin loader: real modules of the build tree", "[plugins][loader]") 
           found.end());
 }
 
-TEST_CASE("plugin loader: clear errors, no exception across the C entry point", "[plugins][loader]") {
+TEST_CASE("plugin loader: clear errors, no exception across the C entry point",
+          "[plugins][loader]") {
     const std::string bad = std::filesystem::canonical(test_module("badversion")).string();
     const std::string v = std::to_string(SPACEUSE_PLUGIN_API_VERSION);
-    CHECK(load_error(bad) == bad + ": plugin built for plugin API version 999, but this spaceuse "
-                                   "has plugin API version " + v +
-                                   "; rebuild the plugin against this spaceuse's headers");
+    CHECK(load_error(bad) == bad +
+                                 ": plugin built for plugin API version 999, but this spaceuse "
+                                 "has plugin API version " +
+                                 v + "; rebuild the plugin against this spaceuse's headers");
     CHECK_THAT(load_error(test_module("throwing")),
                Catch::Contains("spaceuse_metric_test_throwing.so: plugin registration failed: "
                                "boom: cannot register"));
@@ -85,12 +87,13 @@ TEST_CASE("plugin loader: clear errors, no exception across the C entry point", 
           "/nonexistent/spaceuse_metric_x.so: plugin not found");
 }
 
-TEST_CASE("plugin loader: search folders never include the current directory", "[plugins][loader]") {
+TEST_CASE("plugin loader: search folders never include the current directory",
+          "[plugins][loader]") {
     const std::string a = temp_dir("plugin_dirs_a");
     const std::string b = temp_dir("plugin_dirs_b");
-    for (const auto& f : {a + "/spaceuse_metric_one.so", a + "/other.so",
-                          b + "/spaceuse_metric_one.so", b + "/spaceuse_metric_two.so",
-                          b + "/spaceuse_metric_.so"}) {
+    for (const auto& f :
+         {a + "/spaceuse_metric_one.so", a + "/other.so", b + "/spaceuse_metric_one.so",
+          b + "/spaceuse_metric_two.so", b + "/spaceuse_metric_.so"}) {
         std::ofstream(f) << "x";
     }
     ::setenv("SPACEUSE_PLUGIN_PATH", (":relative/dir:.:" + a + "::" + b).c_str(), 1);
@@ -103,8 +106,8 @@ TEST_CASE("plugin loader: search folders never include the current directory", "
         CHECK(std::filesystem::path(d).is_absolute());
     }
     // The first folder's file hides the same name in later folders.
-    CHECK(find_plugins({a, b}) == std::vector<std::string>{a + "/spaceuse_metric_one.so",
-                                                           b + "/spaceuse_metric_two.so"});
+    CHECK(find_plugins({a, b}) ==
+          std::vector<std::string>{a + "/spaceuse_metric_one.so", b + "/spaceuse_metric_two.so"});
     // A search-folder plugin that fails is reported, not thrown; an explicit one throws.
     ::setenv("SPACEUSE_PLUGIN_PATH", b.c_str(), 1);
     MetricRegistry registry;

@@ -18,7 +18,9 @@ public:
     explicit Error(const std::string& message) : std::runtime_error(message), m_message(message) {}
 
     /// The full one-line message: "source: layer 'L': feature 12: what went wrong".
-    const char* what() const noexcept override { return m_full.empty() ? m_message.c_str() : m_full.c_str(); }
+    const char* what() const noexcept override {
+        return m_full.empty() ? m_message.c_str() : m_full.c_str();
+    }
 
     /// Sets the data source (file path or connection string) the error relates to.
     Error& set_source(const std::string& source) {

@@ -92,8 +92,12 @@ struct LayerSpec {
     LayerSpec() = default;
     LayerSpec(std::string role_name, GeometryFamily kind, bool is_required = true,
               bool is_many = false, std::string help_text = {}, std::string role_from = {})
-        : role(std::move(role_name)), geometry(kind), required(is_required), many(is_many),
-          help(std::move(help_text)), role_option(std::move(role_from)) {}
+        : role(std::move(role_name)),
+          geometry(kind),
+          required(is_required),
+          many(is_many),
+          help(std::move(help_text)),
+          role_option(std::move(role_from)) {}
 
     /// Role of the layer in the project ([layers.<role>]).
     std::string role;
@@ -113,8 +117,11 @@ struct FieldSpec {
     FieldSpec() = default;
     FieldSpec(std::string field_name, FieldType field_type, std::string field_unit = {},
               std::string text = {}, bool is_optional = false)
-        : name(std::move(field_name)), type(field_type), unit(std::move(field_unit)),
-          description(std::move(text)), optional(is_optional) {}
+        : name(std::move(field_name)),
+          type(field_type),
+          unit(std::move(field_unit)),
+          description(std::move(text)),
+          optional(is_optional) {}
 
     std::string name;
     FieldType type = FieldType::real;
@@ -162,7 +169,8 @@ class MetricOptions {
 public:
     MetricOptions() = default;
     /// Values by option name (already typed; see parse_options).
-    explicit MetricOptions(std::map<std::string, OptionValue> values) : m_values(std::move(values)) {}
+    explicit MetricOptions(std::map<std::string, OptionValue> values)
+        : m_values(std::move(values)) {}
 
     /// Whether the option has a value.
     bool has(const std::string& name) const;
@@ -229,8 +237,11 @@ public:
                 ProgressFn progress,
                 std::function<const std::any*(const std::string&)> results = {},
                 std::function<std::vector<const Layer*>(const std::string&)> layers = {})
-        : m_model(std::move(model)), m_options(options), m_threads(threads),
-          m_progress(std::move(progress)), m_results(std::move(results)),
+        : m_model(std::move(model)),
+          m_options(options),
+          m_threads(threads),
+          m_progress(std::move(progress)),
+          m_results(std::move(results)),
           m_layers(std::move(layers)) {}
 
     const Model& model() const noexcept { return *m_model; }
@@ -333,10 +344,10 @@ void register_builtin_metrics(MetricRegistry& registry);
 /// for them in `used`, else their defaults) and returns its result. Roles are the model's layer
 /// names.
 /// @throws ConfigError (unknown metric or option, missing layer), and what the metric throws.
-MetricResult run_metric(
-    const MetricRegistry& registry, const std::string& name, std::shared_ptr<const Model> model,
-    const std::map<std::string, RawOption>& options = {}, unsigned threads = 0,
-    const std::map<std::string, std::map<std::string, RawOption>>& used = {});
+MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
+                        std::shared_ptr<const Model> model,
+                        const std::map<std::string, RawOption>& options = {}, unsigned threads = 0,
+                        const std::map<std::string, std::map<std::string, RawOption>>& used = {});
 
 /// Version of the `spaceuse metrics --json` format.
 inline constexpr int metrics_json_version = 1;

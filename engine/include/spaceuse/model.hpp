@@ -40,14 +40,14 @@ struct Field {
 
 /// What was wrong with one feature and what the reader did about it.
 enum class IssueKind {
-    null_geometry,    ///< rejected: no geometry
-    empty_geometry,   ///< rejected: empty geometry
-    wrong_type,       ///< rejected: geometry of another family than the layer's
-    not_transformable,///< rejected: coordinates outside the CRS's domain
-    unrepairable,     ///< rejected: invalid and nothing polygonal left after repair
-    repaired,         ///< kept: invalid polygon repaired with GEOS MakeValid
-    curve_linearised, ///< kept: curve geometry turned into line segments
-    dimension_dropped ///< kept: Z or M dropped
+    null_geometry,      ///< rejected: no geometry
+    empty_geometry,     ///< rejected: empty geometry
+    wrong_type,         ///< rejected: geometry of another family than the layer's
+    not_transformable,  ///< rejected: coordinates outside the CRS's domain
+    unrepairable,       ///< rejected: invalid and nothing polygonal left after repair
+    repaired,           ///< kept: invalid polygon repaired with GEOS MakeValid
+    curve_linearised,   ///< kept: curve geometry turned into line segments
+    dimension_dropped   ///< kept: Z or M dropped
 };
 
 /// Short name of an issue kind ("null_geometry", "repaired"...).

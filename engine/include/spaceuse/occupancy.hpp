@@ -91,9 +91,9 @@ struct ZoneResult {
 
 /// Everything the occupancy metric computes.
 struct OccupancyResult {
-    std::vector<ParcelResult> parcels;  ///< one per parcel, in layer order
-    std::vector<ZoneResult> zones;      ///< one per zone, in layer order
-    std::vector<FreePiece> free_pieces; ///< ordered by parcel, then by area descending
+    std::vector<ParcelResult> parcels;   ///< one per parcel, in layer order
+    std::vector<ZoneResult> zones;       ///< one per zone, in layer order
+    std::vector<FreePiece> free_pieces;  ///< ordered by parcel, then by area descending
     /// Totals over all zones (zone = layer size; name "TOTAL").
     ZoneResult total;
     /// Parcels outside every zone.

@@ -21,7 +21,8 @@
 #include <vector>
 
 /// Version of the plugin interface (the C call below, MetricRegistry, MetricInfo and its
-/// declarations, Metric, MetricInput, MetricResult and the model types). A plugin built for another version is refused with an error naming both.
+/// declarations, Metric, MetricInput, MetricResult and the model types). A plugin built for another
+/// version is refused with an error naming both.
 #define SPACEUSE_PLUGIN_API_VERSION 3
 
 /// Name of the C entry point every plugin module exports.
@@ -133,7 +134,7 @@ std::vector<PluginLoad> load_plugins(MetricRegistry& registry,
     void spaceuse_builtin_plugin_##name(::spaceuse::MetricRegistry& registry) { fn(registry); }
 #else
 #define SPACEUSE_METRIC_PLUGIN(name, fn)                                                           \
-    extern "C" __attribute__((visibility("default"))) int spaceuse_plugin_register(              \
+    extern "C" __attribute__((visibility("default"))) int spaceuse_plugin_register(                \
         spaceuse_plugin_call* call) {                                                              \
         return ::spaceuse::detail::plugin_entry(call, fn);                                         \
     }

@@ -80,15 +80,21 @@ OGRwkbGeometryType layer_type(const OutputLayer& layer) {
     }
     if (layer.geometry_source) {
         switch (layer.geometry_source->family) {
-        case GeometryFamily::point: return wkbMultiPoint;
-        case GeometryFamily::line: return wkbMultiLineString;
-        default: return wkbMultiPolygon;
+        case GeometryFamily::point:
+            return wkbMultiPoint;
+        case GeometryFamily::line:
+            return wkbMultiLineString;
+        default:
+            return wkbMultiPolygon;
         }
     }
     switch (layer.geometries.front().index()) {
-    case 0: return wkbMultiPoint;
-    case 1: return wkbMultiLineString;
-    default: return wkbMultiPolygon;
+    case 0:
+        return wkbMultiPoint;
+    case 1:
+        return wkbMultiLineString;
+    default:
+        return wkbMultiPolygon;
     }
 }
 
@@ -134,10 +140,14 @@ std::unique_ptr<OGRGeometry> to_ogr(const Geometry& g) {
 
 OGRFieldType ogr_type(FieldType t) {
     switch (t) {
-    case FieldType::integer: return OFTInteger64;
-    case FieldType::real: return OFTReal;
-    case FieldType::date: return OFTDate;
-    case FieldType::string: break;
+    case FieldType::integer:
+        return OFTInteger64;
+    case FieldType::real:
+        return OFTReal;
+    case FieldType::date:
+        return OFTDate;
+    case FieldType::string:
+        break;
     }
     return OFTString;
 }
@@ -167,10 +177,11 @@ void write_ogr_layer(GDALDataset& ds, const OutputLayer& layer, const std::strin
             for (std::size_t row = 0; row < layer.rows.size(); ++row) {
                 if (const auto* s = std::get_if<std::string>(&layer.rows[row][f])) {
                     if (s->size() > 254) {
-                        throw OutputError("layer '" + layer.name + "' row " + std::to_string(row + 1) +
-                                          " field '" + layer.fields[f].name + "': text of " +
-                                          std::to_string(s->size()) +
-                                          " bytes does not fit a Shapefile field (254); use GeoPackage")
+                        throw OutputError(
+                            "layer '" + layer.name + "' row " + std::to_string(row + 1) +
+                            " field '" + layer.fields[f].name + "': text of " +
+                            std::to_string(s->size()) +
+                            " bytes does not fit a Shapefile field (254); use GeoPackage")
                             .set_source(path);
                     }
                     longest = std::max(longest, s->size());
@@ -206,7 +217,8 @@ void write_ogr_layer(GDALDataset& ds, const OutputLayer& layer, const std::strin
             feature.SetGeometryDirectly(to_ogr(layer.geometry(row)).release());
         }
         if (out->CreateFeature(&feature) != OGRERR_NONE) {
-            fail("cannot write feature " + std::to_string(row + 1) + " of layer '" + layer_name + "'",
+            fail("cannot write feature " + std::to_string(row + 1) + " of layer '" + layer_name +
+                     "'",
                  path, gdal);
         }
     }
@@ -292,12 +304,18 @@ void write_gpkg(const std::vector<OutputLayer>& layers, OGRSpatialReference& srs
                 fail("cannot create the layer_styles table", path, gdal);
             }
             const std::pair<const char*, OGRFieldType> columns[] = {
-                {"f_table_catalog", OFTString}, {"f_table_schema", OFTString},
-                {"f_table_name", OFTString},    {"f_geometry_column", OFTString},
-                {"styleName", OFTString},       {"styleQML", OFTString},
-                {"styleSLD", OFTString},        {"useAsDefault", OFTInteger},
-                {"description", OFTString},     {"owner", OFTString},
-                {"ui", OFTString},              {"update_time", OFTDateTime}};
+                {"f_table_catalog", OFTString},
+                {"f_table_schema", OFTString},
+                {"f_table_name", OFTString},
+                {"f_geometry_column", OFTString},
+                {"styleName", OFTString},
+                {"styleQML", OFTString},
+                {"styleSLD", OFTString},
+                {"useAsDefault", OFTInteger},
+                {"description", OFTString},
+                {"owner", OFTString},
+                {"ui", OFTString},
+                {"update_time", OFTDateTime}};
             for (const auto& [name, type] : columns) {
                 OGRFieldDefn defn(name, type);
                 if (type == OFTInteger) {
@@ -344,9 +362,9 @@ void write_gpkg(const std::vector<OutputLayer>& layers, OGRSpatialReference& srs
     }
 }
 
-void write_flatgeobuf(const OutputLayer& layer, OGRSpatialReference& srs,
-                      const std::string& path, const ExportOptions& options,
-                      const WriteOptions& write, std::vector<WrittenFile>& written) {
+void write_flatgeobuf(const OutputLayer& layer, OGRSpatialReference& srs, const std::string& path,
+                      const ExportOptions& options, const WriteOptions& write,
+                      std::vector<WrittenFile>& written) {
     check_target(path, write);
     detail::GdalErrorCapture gdal;
     const std::string tmp = temp_name(path);
@@ -367,9 +385,9 @@ void write_flatgeobuf(const OutputLayer& layer, OGRSpatialReference& srs,
     }
 }
 
-void write_shapefile(const OutputLayer& layer, OGRSpatialReference& srs,
-                     const std::string& path, const ExportOptions& options,
-                     const WriteOptions& write, std::vector<WrittenFile>& written) {
+void write_shapefile(const OutputLayer& layer, OGRSpatialReference& srs, const std::string& path,
+                     const ExportOptions& options, const WriteOptions& write,
+                     std::vector<WrittenFile>& written) {
     static const char* const kParts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg"};
     fs::path target(path);
     for (const char* ext : kParts) {
@@ -423,8 +441,14 @@ void write_shapefile(const OutputLayer& layer, OGRSpatialReference& srs,
 
 bool is_vowel(char c) {
     switch (std::tolower(static_cast<unsigned char>(c))) {
-    case 'a': case 'e': case 'i': case 'o': case 'u': return true;
-    default: return false;
+    case 'a':
+    case 'e':
+    case 'i':
+    case 'o':
+    case 'u':
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -447,7 +471,8 @@ std::string shorten(const std::string& name, std::size_t limit) {
     std::size_t start = 0;
     while (start <= name.size()) {
         const auto end = name.find('_', start);
-        words.push_back(name.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        words.push_back(
+            name.substr(start, end == std::string::npos ? std::string::npos : end - start));
         if (end == std::string::npos) {
             break;
         }
@@ -501,10 +526,14 @@ std::vector<std::string> shapefile_field_names(const std::vector<std::string>& n
 
 const char* export_format_name(ExportFormat format) noexcept {
     switch (format) {
-    case ExportFormat::geojson: return "geojson";
-    case ExportFormat::gpkg: return "gpkg";
-    case ExportFormat::shapefile: return "shapefile";
-    case ExportFormat::flatgeobuf: return "flatgeobuf";
+    case ExportFormat::geojson:
+        return "geojson";
+    case ExportFormat::gpkg:
+        return "gpkg";
+    case ExportFormat::shapefile:
+        return "shapefile";
+    case ExportFormat::flatgeobuf:
+        return "flatgeobuf";
     }
     return "?";
 }

@@ -32,8 +32,11 @@ constexpr Rgba kVacant = rgb(StatusColours::vacant);
 constexpr Rgba kGreen = rgb(0x117733);
 constexpr Rgba kGrey{153, 153, 153, 255};
 // ColorBrewer YlGnBu, 5 classes (light to dark).
-constexpr Rgba kYlGnBu[5] = {{255, 255, 204, 255}, {161, 218, 180, 255}, {65, 182, 196, 255},
-                             {44, 127, 184, 255},  {37, 52, 148, 255}};
+constexpr Rgba kYlGnBu[5] = {{255, 255, 204, 255},
+                             {161, 218, 180, 255},
+                             {65, 182, 196, 255},
+                             {44, 127, 184, 255},
+                             {37, 52, 148, 255}};
 
 std::string rgba(const Rgba& c) {
     return std::to_string(c.r) + "," + std::to_string(c.g) + "," + std::to_string(c.b) + "," +
@@ -118,8 +121,9 @@ std::vector<LayerStyle> zone_styles(const OutputLayer& layer) {
     std::vector<LayerStyle> styles;
     const std::string label = has_field(layer, "name") ? "name" : "zone_id";
     if (has_field(layer, "occupancy")) {
-        LayerStyle s = classified("occupancy", RendererKind::graduated,
-                                  "Zones by occupancy (area of occupied parcels / net area), labelled");
+        LayerStyle s = classified(
+            "occupancy", RendererKind::graduated,
+            "Zones by occupancy (area of occupied parcels / net area), labelled");
         s.ranges = fraction_ranges({0.25, 0.5, 0.75});
         for (auto& r : s.ranges) {
             r.symbol.outline = {0, 0, 0, 255};
@@ -169,7 +173,8 @@ std::vector<LayerStyle> access_styles(const OutputLayer& layer) {
     for (int i = 0; i < 5; ++i) {
         const double lo = breaks[i];
         const double hi = i < 4 ? breaks[i + 1] : std::max(30.0, std::ceil(max_value));
-        const std::string label = i < 4 ? num(lo) + "–" + num(hi) + " min" : "≥ " + num(lo) + " min";
+        const std::string label = i < 4 ? num(lo) + "–" + num(hi) + " min"
+                                        : "≥ " + num(lo) + " min";
         s.ranges.push_back({lo, hi, label, solid(kYlGnBu[4 - i])});
     }
     return {s};
@@ -223,7 +228,8 @@ std::string qml_symbol(const FillSymbol& sym, const std::string& name, double op
       << "        <layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">\n"
       << "          <Option type=\"Map\">\n";
     for (const auto& [k, v] : props) {
-        o << "            <Option type=\"QString\" name=\"" << k << "\" value=\"" << escape_markup(v) << "\"/>\n";
+        o << "            <Option type=\"QString\" name=\"" << k << "\" value=\""
+          << escape_markup(v) << "\"/>\n";
     }
     o << "          </Option>\n";
     for (const auto& [k, v] : props) {
@@ -298,8 +304,8 @@ std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
           << "\" symbollevels=\"0\" forceraster=\"0\" enableorderby=\"0\">\n    <categories>\n";
         for (std::size_t i = 0; i < style.categories.size(); ++i) {
             const auto& c = style.categories[i];
-            o << "      <category render=\"true\" value=\"" << escape_markup(c.value) << "\" label=\""
-              << escape_markup(c.label) << "\" symbol=\"" << i << "\"/>\n";
+            o << "      <category render=\"true\" value=\"" << escape_markup(c.value)
+              << "\" label=\"" << escape_markup(c.label) << "\" symbol=\"" << i << "\"/>\n";
         }
         o << "    </categories>\n    <symbols>\n";
         for (std::size_t i = 0; i < style.categories.size(); ++i) {
@@ -315,7 +321,8 @@ std::string to_qml(const LayerStyle& style, const OutputLayer& layer,
         for (std::size_t i = 0; i < style.ranges.size(); ++i) {
             const auto& r = style.ranges[i];
             o << "      <range render=\"true\" lower=\"" << num(r.lower) << "\" upper=\""
-              << num(r.upper) << "\" label=\"" << escape_markup(r.label) << "\" symbol=\"" << i << "\"/>\n";
+              << num(r.upper) << "\" label=\"" << escape_markup(r.label) << "\" symbol=\"" << i
+              << "\"/>\n";
         }
         o << "    </ranges>\n    <symbols>\n";
         for (std::size_t i = 0; i < style.ranges.size(); ++i) {
@@ -362,7 +369,8 @@ std::string sld_polygon(const FillSymbol& sym, double opacity) {
       << "</se:SvgParameter>\n"
       << "            </se:Fill>\n"
       << "            <se:Stroke>\n"
-      << "              <se:SvgParameter name=\"stroke\">" << hex(sym.outline) << "</se:SvgParameter>\n"
+      << "              <se:SvgParameter name=\"stroke\">" << hex(sym.outline)
+      << "</se:SvgParameter>\n"
       << "              <se:SvgParameter name=\"stroke-width\">" << num(sym.outline_mm * 3.78)
       << "</se:SvgParameter>\n"
       << "            </se:Stroke>\n"
@@ -387,7 +395,8 @@ std::string to_sld(const LayerStyle& style, const OutputLayer& layer,
     const std::string field = escape_markup(written_name(layer, field_names, style.field));
     auto rule_open = [&o](const std::string& label) {
         o << "        <se:Rule>\n          <se:Name>" << escape_markup(label) << "</se:Name>\n"
-          << "          <se:Description><se:Title>" << escape_markup(label) << "</se:Title></se:Description>\n";
+          << "          <se:Description><se:Title>" << escape_markup(label)
+          << "</se:Title></se:Description>\n";
     };
     switch (style.kind) {
     case RendererKind::single:
@@ -421,7 +430,8 @@ std::string to_sld(const LayerStyle& style, const OutputLayer& layer,
         break;
     }
     if (!style.label_field.empty()) {
-        o << "        <se:Rule>\n          <se:TextSymbolizer>\n            <se:Label><ogc:PropertyName>"
+        o << "        <se:Rule>\n          <se:TextSymbolizer>\n            "
+             "<se:Label><ogc:PropertyName>"
           << escape_markup(written_name(layer, field_names, style.label_field))
           << "</ogc:PropertyName></se:Label>\n"
           << "            <se:Font><se:SvgParameter name=\"font-size\">13</se:SvgParameter>"

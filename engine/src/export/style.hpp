@@ -44,8 +44,8 @@ struct LayerStyle {
     std::string name;         ///< style name ("status", "occupancy"...)
     std::string description;  ///< one line for the style table
     RendererKind kind = RendererKind::single;
-    std::string field;        ///< classified field (categorized, graduated)
-    FillSymbol single;        ///< symbol of a single-symbol style
+    std::string field;  ///< classified field (categorized, graduated)
+    FillSymbol single;  ///< symbol of a single-symbol style
     std::vector<Category> categories;
     std::vector<Range> ranges;
     std::string label_field;  ///< empty: no labels

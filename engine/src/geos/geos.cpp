@@ -193,8 +193,8 @@ void collect_polygons(GEOSContextHandle_t h, const GEOSGeometry* g, MultiPolygon
         poly.outer().assign(pts.begin(), pts.end());
         const int n_holes = GEOSGetNumInteriorRings_r(h, g);
         for (int i = 0; i < n_holes; ++i) {
-            const auto hole =
-                read_sequence(h, GEOSGeom_getCoordSeq_r(h, GEOSGetInteriorRingN_r(h, g, i)));
+            const auto hole = read_sequence(
+                h, GEOSGeom_getCoordSeq_r(h, GEOSGetInteriorRingN_r(h, g, i)));
             poly.inners().emplace_back(hole.begin(), hole.end());
         }
         out.push_back(std::move(poly));

@@ -81,7 +81,8 @@ struct TransformPrototype {
 /// operations into a new context takes well under a millisecond, and writers make one
 /// Transformer per thread and file. The caller holds the lock of the cache; the prototypes live
 /// until the process ends (reachable, so leak checkers do not count them).
-const TransformPrototype& transform_prototype(const std::string& source, const std::string& target) {
+const TransformPrototype& transform_prototype(const std::string& source,
+                                              const std::string& target) {
     static auto* cache = new std::map<std::pair<std::string, std::string>, TransformPrototype>();
     const auto key = std::make_pair(source, target);
     if (const auto it = cache->find(key); it != cache->end()) {
@@ -121,8 +122,8 @@ Transformer::Transformer(const std::string& source, const std::string& target, b
     m_identity = proto.identity;
     m_pj.reset(proj_clone(m_ctx.get(), proto.pj.get()));
     if (!m_pj) {
-        throw InputError("PROJ cannot copy the coordinate operation from '" +
-                         source.substr(0, 80) + "' to '" + target.substr(0, 80) + "'");
+        throw InputError("PROJ cannot copy the coordinate operation from '" + source.substr(0, 80) +
+                         "' to '" + target.substr(0, 80) + "'");
     }
 }
 
@@ -139,8 +140,8 @@ bool Transformer::transform(double* xy, std::size_t n) {
         return true;
     }
     proj_errno_reset(m_pj.get());
-    proj_trans_generic(m_pj.get(), PJ_FWD, xy, 2 * sizeof(double), n, xy + 1, 2 * sizeof(double),
-                       n, nullptr, 0, 0, nullptr, 0, 0);
+    proj_trans_generic(m_pj.get(), PJ_FWD, xy, 2 * sizeof(double), n, xy + 1, 2 * sizeof(double), n,
+                       nullptr, 0, 0, nullptr, 0, 0);
     for (std::size_t i = 0; i < 2 * n; ++i) {
         if (!std::isfinite(xy[i])) {
             return false;

@@ -57,8 +57,8 @@ GDALDatasetUniquePtr open_vector(const std::string& path) {
             throw InputError("file not found").set_source(path);
         }
     }
-    GDALDatasetUniquePtr ds(GDALDataset::Open(
-        path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
+    GDALDatasetUniquePtr ds(
+        GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
     if (!ds) {
         std::string why = capture.last_error();
         if (why.empty()) {
@@ -158,8 +158,8 @@ bool layer_data_is_north_first(OGRLayer& layer) {
     if (srs == nullptr) {
         return false;
     }
-    const bool authority_north_first =
-        srs->EPSGTreatsAsLatLong() || srs->EPSGTreatsAsNorthingEasting();
+    const bool authority_north_first = srs->EPSGTreatsAsLatLong() ||
+                                       srs->EPSGTreatsAsNorthingEasting();
     const auto& mapping = srs->GetDataAxisToSRSAxisMapping();
     if (mapping.empty()) {
         return authority_north_first;

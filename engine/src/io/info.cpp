@@ -32,8 +32,9 @@ void scan_geometries(OGRLayer& layer, LayerInfo& info, const detail::GeosContext
     std::int64_t index = 0;
     for (auto& feature : layer) {
         ++index;
-        const std::int64_t fid =
-            feature->GetFID() == OGRNullFID ? index : static_cast<std::int64_t>(feature->GetFID());
+        const std::int64_t fid = feature->GetFID() == OGRNullFID
+                                     ? index
+                                     : static_cast<std::int64_t>(feature->GetFID());
         const OGRGeometry* g = feature->GetGeometryRef();
         if (g == nullptr) {
             ++info.null_geometries;
@@ -106,8 +107,10 @@ std::vector<LayerInfo> inspect_source(const LayerSource& source, const ProgressF
         one.layer = names[li];
         OGRLayer* layer = detail::select_layer(*ds, one);
         detail::GdalErrorCapture capture;
-        if (!source.where.empty() && layer->SetAttributeFilter(source.where.c_str()) != OGRERR_NONE) {
-            throw InputError("bad attribute filter (where) '" + source.where + "': " + capture.last_error())
+        if (!source.where.empty() &&
+            layer->SetAttributeFilter(source.where.c_str()) != OGRERR_NONE) {
+            throw InputError("bad attribute filter (where) '" + source.where +
+                             "': " + capture.last_error())
                 .set_source(source.path)
                 .set_layer(names[li]);
         }
@@ -151,7 +154,8 @@ std::vector<LayerInfo> inspect_source(const LayerSource& source, const ProgressF
             }
         }
         if (info.crs_missing) {
-            info.warnings.push_back("layer has no CRS; give the CRS to assume (assume_crs, e.g. EPSG:31370)");
+            info.warnings.push_back(
+                "layer has no CRS; give the CRS to assume (assume_crs, e.g. EPSG:31370)");
         } else if (info.crs.projected && !info.crs.metric) {
             info.warnings.push_back("CRS " + info.crs.name +
                                     " is not fit for areas (Web Mercator or non-metre units); "
@@ -171,9 +175,9 @@ InfoReport inspect_sources(const std::vector<LayerSource>& sources, const LoadOp
                            const ProgressFn& progress_fn) {
     InfoReport report;
     for (std::size_t i = 0; i < sources.size(); ++i) {
-        auto layers = inspect_source(sources[i], scaled_progress(progress_fn,
-                                                                  static_cast<double>(i) / sources.size(),
-                                                                  static_cast<double>(i + 1) / sources.size()));
+        auto layers = inspect_source(
+            sources[i], scaled_progress(progress_fn, static_cast<double>(i) / sources.size(),
+                                        static_cast<double>(i + 1) / sources.size()));
         for (auto& l : layers) {
             report.layers.push_back(std::move(l));
         }

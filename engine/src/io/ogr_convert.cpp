@@ -97,8 +97,8 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
     const bool is_collection = flat == wkbGeometryCollection;
     if (!is_collection && actual != family) {
         return reject(IssueKind::wrong_type,
-                      std::string(OGRGeometryTypeToName(geometry->getGeometryType())) +
-                          " in a " + family_name(family) + " layer");
+                      std::string(OGRGeometryTypeToName(geometry->getGeometryType())) + " in a " +
+                          family_name(family) + " layer");
     }
 
     if (family == GeometryFamily::point) {
@@ -149,8 +149,7 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
         return result;
     }
 
-    std::unique_ptr<OGRGeometry> multi(
-        OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
+    std::unique_ptr<OGRGeometry> multi(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
     if (!multi || wkbFlatten(multi->getGeometryType()) != wkbMultiPolygon) {
         return reject(IssueKind::wrong_type, "no polygon in the geometry");
     }
@@ -208,8 +207,14 @@ bool clearly_valid(const MultiPolygon& polygons) {
         if (!std::isfinite(a.x()) || !std::isfinite(a.y()) || (a.x() == b.x() && a.y() == b.y())) {
             return false;
         }
-        e[i] = {a.x(), a.y(), b.x(), b.y(), std::min(a.x(), b.x()), std::min(a.y(), b.y()),
-                std::max(a.x(), b.x()), std::max(a.y(), b.y())};
+        e[i] = {a.x(),
+                a.y(),
+                b.x(),
+                b.y(),
+                std::min(a.x(), b.x()),
+                std::min(a.y(), b.y()),
+                std::max(a.x(), b.x()),
+                std::max(a.y(), b.y())};
     }
     for (std::size_t i = 0; i < edges; ++i) {
         // the edge after i shares its end point: it must turn clearly, or go straight on
@@ -258,7 +263,8 @@ ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer
         auto fixed = geos.make_valid(g.get());
         MultiPolygon repaired = geos.to_multipolygon(fixed.get());
         if (repaired.empty()) {
-            return reject(IssueKind::unrepairable, reason + "; nothing polygonal left after repair");
+            return reject(IssueKind::unrepairable,
+                          reason + "; nothing polygonal left after repair");
         }
         result.repaired = true;
         result.detail = reason;

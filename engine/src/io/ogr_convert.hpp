@@ -19,7 +19,7 @@ namespace spaceuse::detail {
 struct ConvertResult {
     std::optional<Geometry> geometry;  ///< empty when rejected
     IssueKind reject_kind = IssueKind::null_geometry;
-    std::string detail;                 ///< reason for rejection or repair
+    std::string detail;  ///< reason for rejection or repair
     bool repaired = false;
     bool linearised = false;
     bool dimension_dropped = false;
@@ -44,7 +44,8 @@ ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer
 /// convert_geometry for a WKB blob of a 2D Polygon or MultiPolygon in little-endian order,
 /// read without building OGR objects; nullopt for any other blob (let OGR read it).
 std::optional<ConvertResult> convert_wkb_polygons(const unsigned char* data, std::size_t size,
-                                                  Transformer* transformer, const GeosContext& geos);
+                                                  Transformer* transformer,
+                                                  const GeosContext& geos);
 
 /// Family a layer geometry type maps to, or nullopt for none/unknown.
 std::optional<GeometryFamily> family_of(OGRwkbGeometryType type);

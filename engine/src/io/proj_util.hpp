@@ -95,7 +95,8 @@ class PointMemo {
 public:
     /// @param bits the memo holds 2^bits points (48 bytes each), 1 to 24; allocated on the first
     /// transformation.
-    explicit PointMemo(unsigned bits = 16) : m_bits(std::clamp(bits, 1U, 24U)), m_shift(64 - m_bits) {}
+    explicit PointMemo(unsigned bits = 16)
+        : m_bits(std::clamp(bits, 1U, 24U)), m_shift(64 - m_bits) {}
 
     /// Transforms every point of `geometry` in place. Returns false when a point could not be
     /// transformed (as transform_geometry).
@@ -169,7 +170,8 @@ private:
     /// are different keys, a NaN matches itself).
     static bool same(double a, double b) { return bits_of(a) == bits_of(b); }
     std::size_t slot_of(double x, double y) const {
-        const std::uint64_t h = (bits_of(x) * 0x9E3779B97F4A7C15ULL) ^ (bits_of(y) * 0xC2B2AE3D27D4EB4FULL);
+        const std::uint64_t h = (bits_of(x) * 0x9E3779B97F4A7C15ULL) ^
+                                (bits_of(y) * 0xC2B2AE3D27D4EB4FULL);
         return static_cast<std::size_t>((h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ULL >> m_shift);
     }
 

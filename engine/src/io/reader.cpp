@@ -94,7 +94,8 @@ CrsInfo effective_crs(OGRLayer& layer, const LayerSource& source, const LoadOpti
     CrsInfo crs = detail::layer_crs(layer);
     if (crs.wkt.empty()) {
         if (options.assume_crs.empty()) {
-            throw InputError("layer has no CRS; give the CRS to assume (assume_crs, e.g. EPSG:31370)")
+            throw InputError(
+                "layer has no CRS; give the CRS to assume (assume_crs, e.g. EPSG:31370)")
                 .set_source(source.path)
                 .set_layer(layer.GetName());
         }
@@ -147,8 +148,8 @@ struct ArrowColumns {
     int fid = -1;
     int geometry = -1;
     char geometry_format = 'z';  ///< 'z' binary, 'Z' large binary
-    std::vector<int> fields;  ///< per layer field
-    std::vector<char> formats;  ///< Arrow format letter per layer field
+    std::vector<int> fields;     ///< per layer field
+    std::vector<char> formats;   ///< Arrow format letter per layer field
 };
 
 /// Features read together and converted by one thread: OGR features, or one Arrow record
@@ -230,14 +231,16 @@ bool map_arrow_columns(const ArrowSchema& schema, OGRLayer& layer, const Layer& 
         return false;
     }
     // A real id field: OGR's text of a real differs from ours; read feature by feature.
-    if (id_index >= 0 && model_layer.fields[static_cast<std::size_t>(id_index)].type != FieldType::integer &&
+    if (id_index >= 0 &&
+        model_layer.fields[static_cast<std::size_t>(id_index)].type != FieldType::integer &&
         model_layer.fields[static_cast<std::size_t>(id_index)].type != FieldType::string) {
         return false;
     }
     const std::string fid_name = layer.GetFIDColumn() != nullptr && *layer.GetFIDColumn() != '\0'
                                      ? layer.GetFIDColumn()
                                      : "OGC_FID";
-    const std::string geom_name = layer.GetGeometryColumn() != nullptr && *layer.GetGeometryColumn() != '\0'
+    const std::string geom_name = layer.GetGeometryColumn() != nullptr &&
+                                          *layer.GetGeometryColumn() != '\0'
                                       ? layer.GetGeometryColumn()
                                       : "wkb_geometry";
     if (layer.GetLayerDefn()->GetGeomFieldCount() != 1) {
@@ -265,7 +268,8 @@ bool map_arrow_columns(const ArrowSchema& schema, OGRLayer& layer, const Layer& 
             }
             const char letter = format[0];
             const FieldType type = model_layer.fields[f].type;
-            const bool ok = (type == FieldType::integer && (letter == 'l' || letter == 'i' || letter == 's')) ||
+            const bool ok = (type == FieldType::integer &&
+                             (letter == 'l' || letter == 'i' || letter == 's')) ||
                             (type == FieldType::real && (letter == 'g' || letter == 'f')) ||
                             (type == FieldType::string && (letter == 'u' || letter == 'U'));
             if (!ok) {
@@ -320,7 +324,8 @@ OpenLayer open_layer(const LayerSource& source, const LoadOptions& options) {
     if (!source.where.empty()) {
         detail::GdalErrorCapture capture;
         if (open.layer->SetAttributeFilter(source.where.c_str()) != OGRERR_NONE) {
-            throw InputError("bad attribute filter (where) '" + source.where + "': " + capture.last_error())
+            throw InputError("bad attribute filter (where) '" + source.where +
+                             "': " + capture.last_error())
                 .set_source(source.path)
                 .set_layer(open.layer->GetName());
         }
@@ -494,8 +499,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
             batch.features.push_back(std::move(f));
         };
         // One Arrow record batch: the same figures as the feature-by-feature path.
-        auto convert_arrow = [&](ReadBatch& batch, detail::Transformer* tr,
-                                 const detail::GeosContext& g) {
+        auto convert_arrow =
+            [&](ReadBatch& batch, detail::Transformer* tr, const detail::GeosContext& g) {
             const ArrowArray& a = batch.arrow;
             const ArrowArray& geom = *a.children[columns.geometry];
             batch.features.reserve(static_cast<std::size_t>(a.length));
@@ -504,7 +509,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 const std::int64_t fid =
                     columns.fid >= 0 && arrow_valid(*a.children[columns.fid], row)
                         ? static_cast<const std::int64_t*>(
-                              a.children[columns.fid]->buffers[1])[a.children[columns.fid]->offset + row]
+                              a.children[columns.fid]
+                                  ->buffers[1])[a.children[columns.fid]->offset + row]
                         : batch.first_index + r + 1;
                 std::vector<Value> attributes;
                 attributes.reserve(columns.fields.size());
@@ -513,8 +519,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                         arrow_value(*a.children[columns.fields[f]], columns.formats[f], row));
                 }
                 std::string id;
-                if (id_index >= 0 &&
-                    !std::holds_alternative<std::monostate>(attributes[static_cast<std::size_t>(id_index)])) {
+                if (id_index >= 0 && !std::holds_alternative<std::monostate>(
+                                         attributes[static_cast<std::size_t>(id_index)])) {
                     id = value_as_text(attributes[static_cast<std::size_t>(id_index)]);
                 } else {
                     id = std::to_string(fid);
@@ -533,8 +539,9 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                         result = std::move(*fast);
                     } else {
                         OGRGeometry* parsed = nullptr;
-                        if (wkb.empty() || OGRGeometryFactory::createFromWkb(
-                                               bytes, nullptr, &parsed, wkb.size()) != OGRERR_NONE) {
+                        if (wkb.empty() ||
+                            OGRGeometryFactory::createFromWkb(bytes, nullptr, &parsed,
+                                                              wkb.size()) != OGRERR_NONE) {
                             delete parsed;
                             parsed = nullptr;
                         }
@@ -545,8 +552,8 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 keep(batch, fid, std::move(id), std::move(attributes), std::move(result));
             }
         };
-        auto convert_batch = [&](ReadBatch& batch, detail::Transformer* tr,
-                                 const detail::GeosContext& g) {
+        auto convert_batch =
+            [&](ReadBatch& batch, detail::Transformer* tr, const detail::GeosContext& g) {
             if (batch.arrow.release != nullptr) {
                 try {
                     convert_arrow(batch, tr, g);
@@ -668,7 +675,9 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 ++index;
                 ++layer.report.read;
                 RawFeature raw;
-                raw.fid = feature->GetFID() == OGRNullFID ? index : static_cast<std::int64_t>(feature->GetFID());
+                raw.fid = feature->GetFID() == OGRNullFID
+                              ? index
+                              : static_cast<std::int64_t>(feature->GetFID());
                 raw.geometry.reset(feature->StealGeometry());
                 raw.attributes.reserve(layer.fields.size());
                 for (std::size_t i = 0; i < layer.fields.size(); ++i) {
@@ -722,29 +731,27 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         std::vector<std::unique_ptr<ReadBatch>> slots(window);
         std::size_t next = 0;
         detail::run_in_arena(threads, [&] {
-            tbb::parallel_pipeline(
-                window,
-                tbb::make_filter<void, std::size_t>(
-                    tbb::filter_mode::serial_in_order,
-                    [&](tbb::flow_control& fc) -> std::size_t {
-                        auto b = std::make_unique<ReadBatch>();
-                        if (!(use_arrow ? read_arrow(*b) : read_features(*b))) {
-                            fc.stop();
-                            return 0;
-                        }
-                        slots[next % window] = std::move(b);
-                        return next++;
-                    }) &
-                    tbb::make_filter<std::size_t, std::size_t>(
-                        tbb::filter_mode::parallel,
-                        [&](std::size_t k) {
-                            convert_here(*slots[k % window]);
-                            return k;
-                        }) &
-                    tbb::make_filter<std::size_t, void>(
-                        tbb::filter_mode::serial_in_order, [&](std::size_t k) {
-                            join(std::move(slots[k % window]));
-                        }));
+            tbb::parallel_pipeline(window,
+                                   tbb::make_filter<void, std::size_t>(
+                                       tbb::filter_mode::serial_in_order,
+                                       [&](tbb::flow_control& fc) -> std::size_t {
+                                           auto b = std::make_unique<ReadBatch>();
+                                           if (!(use_arrow ? read_arrow(*b) : read_features(*b))) {
+                                               fc.stop();
+                                               return 0;
+                                           }
+                                           slots[next % window] = std::move(b);
+                                           return next++;
+                                       }) &
+                                       tbb::make_filter<std::size_t, std::size_t>(
+                                           tbb::filter_mode::parallel,
+                                           [&](std::size_t k) {
+                convert_here(*slots[k % window]);
+                return k;
+                                           }) &
+                                   tbb::make_filter<std::size_t, void>(
+                                       tbb::filter_mode::serial_in_order,
+                                       [&](std::size_t k) { join(std::move(slots[k % window])); }));
         });
         if (convert_error) {
             std::rethrow_exception(convert_error);

@@ -144,24 +144,24 @@ void append_json_string(std::string& out, const std::string& s) {
 void append_value(std::string& out, const Value& value) {
     std::visit(
         [&out](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                out += "null";
-            } else if constexpr (std::is_same_v<T, std::int64_t>) {
-                char buf[24];
-                auto res = std::to_chars(buf, buf + sizeof buf, v);
-                out.append(buf, res.ptr);
-            } else if constexpr (std::is_same_v<T, double>) {
-                // A real attribute always carries a decimal point ("400.0"), so readers that
-                // infer types (GDAL, QGIS) see a real field even when every value is whole.
-                const std::size_t start = out.size();
-                append_double(out, v);
-                if (std::isfinite(v) && out.find_first_of(".e", start) == std::string::npos) {
-                    out += ".0";
-                }
-            } else {
-                append_json_string(out, v);
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+            out += "null";
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            char buf[24];
+            auto res = std::to_chars(buf, buf + sizeof buf, v);
+            out.append(buf, res.ptr);
+        } else if constexpr (std::is_same_v<T, double>) {
+            // A real attribute always carries a decimal point ("400.0"), so readers that
+            // infer types (GDAL, QGIS) see a real field even when every value is whole.
+            const std::size_t start = out.size();
+            append_double(out, v);
+            if (std::isfinite(v) && out.find_first_of(".e", start) == std::string::npos) {
+                out += ".0";
             }
+        } else {
+            append_json_string(out, v);
+        }
         },
         value);
 }
@@ -281,7 +281,8 @@ void ensure_directory(const std::string& dir) {
     }
 }
 
-void write_text_file(const std::string& path, const std::string& text, const WriteOptions& options) {
+void write_text_file(const std::string& path, const std::string& text,
+                     const WriteOptions& options) {
     AtomicFile file(path, options);
     file.stream() << text;
     file.commit();
@@ -381,9 +382,9 @@ void write_features(const GeoJsonJob& job, FeatureWriter& w, std::size_t begin, 
         } else {
             // Copy-assigning into the same alternative reuses the buffers of the last feature.
             w.geometry = layer.geometry(row);
-            const bool ok = !w.to_wgs84 || std::visit([&w](auto& x) {
-                return w.memo.transform(x, *w.to_wgs84);
-            }, w.geometry);
+            const bool ok = !w.to_wgs84 ||
+                            std::visit([&w](auto& x) { return w.memo.transform(x, *w.to_wgs84); },
+                                       w.geometry);
             if (!ok) {
                 throw OutputError("geometry cannot be transformed to WGS84 (row " +
                                   std::to_string(row + 1) + ")")
@@ -424,45 +425,43 @@ void write_blocks_parallel(const GeoJsonJob& job, std::size_t blocks, unsigned t
     std::size_t next = 0;
     detail::run_in_arena(threads, [&] {
         tbb::parallel_pipeline(
-            window,
-            tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
-                                                [&](tbb::flow_control& fc) -> std::size_t {
-                                                    if (next >= blocks) {
-                                                        fc.stop();
-                                                        return 0;
-                                                    }
-                                                    return next++;
-                                                }) &
-                tbb::make_filter<std::size_t, std::size_t>(
-                    tbb::filter_mode::parallel,
-                    [&](std::size_t index) {
-                        Block& block = slots[index % window];
-                        block.text.clear();
-                        block.stats = GeoJsonStats{};
-                        block.error = nullptr;
-                        try {
-                            auto& w = writers.local();
-                            if (!w) {
-                                w.emplace(job);
-                            }
-                            write_features(job, *w, index * kBlockRows,
-                                           std::min(rows, (index + 1) * kBlockRows), block.text,
-                                           block.stats);
-                        } catch (...) {
-                            block.error = std::current_exception();
-                        }
-                        return index;
-                    }) &
-                tbb::make_filter<std::size_t, void>(
-                    tbb::filter_mode::serial_in_order, [&](std::size_t index) {
-                        Block& block = slots[index % window];
-                        if (block.error) {
-                            std::rethrow_exception(block.error);
-                        }
-                        flush(block.text);
-                        stats.features += block.stats.features;
-                        stats.full_precision += block.stats.full_precision;
-                    }));
+            window, tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                                        [&](tbb::flow_control& fc) -> std::size_t {
+                                                            if (next >= blocks) {
+                                                                fc.stop();
+                                                                return 0;
+                                                            }
+                                                            return next++;
+                                                        }) &
+                        tbb::make_filter<std::size_t, std::size_t>(
+                            tbb::filter_mode::parallel,
+                            [&](std::size_t index) {
+            Block& block = slots[index % window];
+            block.text.clear();
+            block.stats = GeoJsonStats{};
+            block.error = nullptr;
+            try {
+                auto& w = writers.local();
+                if (!w) {
+                    w.emplace(job);
+                }
+                write_features(job, *w, index * kBlockRows,
+                               std::min(rows, (index + 1) * kBlockRows), block.text, block.stats);
+            } catch (...) {
+                block.error = std::current_exception();
+            }
+            return index;
+                            }) &
+            tbb::make_filter<std::size_t, void>(tbb::filter_mode::serial_in_order,
+                                                [&](std::size_t index) {
+            Block& block = slots[index % window];
+            if (block.error) {
+                std::rethrow_exception(block.error);
+            }
+            flush(block.text);
+            stats.features += block.stats.features;
+            stats.full_precision += block.stats.full_precision;
+            }));
     });
 }
 
@@ -476,8 +475,9 @@ GeoJsonStats build_geojson(const OutputLayer& layer, const CrsInfo& crs, const s
     if (native) {
         const auto colon = crs.code.find(':');
         if (colon == std::string::npos) {
-            throw ConfigError("GeoJSON in the analysis CRS needs a CRS with an authority code; '" +
-                              crs.name + "' has none (use RFC 7946 GeoJSON, or an analysis CRS with an EPSG code: crs)");
+            throw ConfigError(
+                "GeoJSON in the analysis CRS needs a CRS with an authority code; '" + crs.name +
+                "' has none (use RFC 7946 GeoJSON, or an analysis CRS with an EPSG code: crs)");
         }
         crs_member = R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:)" +
                      crs.code.substr(0, colon) + "::" + crs.code.substr(colon + 1) + "\"}},\n";
@@ -546,7 +546,8 @@ GeoJsonStats write_geojson_native(const OutputLayer& layer, const CrsInfo& crs,
     return write_geojson_file(layer, crs, path, options, true);
 }
 
-std::string geojson_text(const OutputLayer& layer, const CrsInfo& crs, const WriteOptions& options) {
+std::string geojson_text(const OutputLayer& layer, const CrsInfo& crs,
+                         const WriteOptions& options) {
     std::string text;
     build_geojson(layer, crs, layer.name, options, false,
                   [&text](std::string& piece) { text += piece; });

@@ -101,9 +101,8 @@ OutputLayer summary_table(const MetricInput& in, const AccessOptions& options,
     const Layer& origins = *in.model().find(options.origins_layer);
     OutputLayer t;
     t.name = "access_summary";
-    t.fields = {{"zone_id", string},      {"kind", string},
-                {"origins", integer},     {"reachable", integer},
-                {"mean_dist_m", real, 1}, {"mean_time_min", real, 2},
+    t.fields = {{"zone_id", string},      {"kind", string},         {"origins", integer},
+                {"reachable", integer},   {"mean_dist_m", real, 1}, {"mean_time_min", real, 2},
                 {"worst_origin", string}, {"worst_dist_m", real, 1}};
     for (const double m : options.isochrones_min) {
         t.fields.push_back({"share_" + minutes_label(m) + "min", real, 4});
@@ -111,10 +110,13 @@ OutputLayer summary_table(const MetricInput& in, const AccessOptions& options,
     if (!result.zones.empty()) {
         const Layer& zones = *in.model().find(options.zones_layer);
         for (const auto& z : result.zones) {
-            std::vector<Value> row{zones.features[z.zone].id, z.kind,
+            std::vector<Value> row{zones.features[z.zone].id,
+                                   z.kind,
                                    static_cast<std::int64_t>(z.origins),
-                                   static_cast<std::int64_t>(z.reachable), opt(z.mean_dist_m),
-                                   opt(z.mean_time_min), text_or_null(z.worst_origin),
+                                   static_cast<std::int64_t>(z.reachable),
+                                   opt(z.mean_dist_m),
+                                   opt(z.mean_time_min),
+                                   text_or_null(z.worst_origin),
                                    opt(z.worst_dist_m)};
             for (const double share : z.band_share) {
                 row.push_back(share);
@@ -140,10 +142,14 @@ OutputLayer summary_table(const MetricInput& in, const AccessOptions& options,
             }
         }
         std::vector<Value> row{
-            std::string("ALL"), k.kind, static_cast<std::int64_t>(k.dist_m.size()), reachable,
+            std::string("ALL"),
+            k.kind,
+            static_cast<std::int64_t>(k.dist_m.size()),
+            reachable,
             reachable ? Value(sum / static_cast<double>(reachable)) : Value(std::monostate{}),
             reachable ? Value(*tsum / static_cast<double>(reachable)) : Value(std::monostate{}),
-            text_or_null(worst_id), opt(worst)};
+            text_or_null(worst_id),
+            opt(worst)};
         for (std::size_t b = 0; b < options.isochrones_min.size(); ++b) {
             row.push_back(std::monostate{});
         }
@@ -167,8 +173,8 @@ public:
         a.network_layer = "roads";
         a.origins_layer = o.text("origins");
         a.profile = parse_travel_profile(o.text("profile"));
-        a.access_point =
-            o.text("access_point") == "boundary" ? AccessPoint::boundary : AccessPoint::centroid;
+        a.access_point = o.text("access_point") == "boundary" ? AccessPoint::boundary
+                                                              : AccessPoint::centroid;
         a.max_snap_m = o.number("max_snap_m");
         a.snap_tolerance_m = o.number("snap_tolerance_m");
         a.class_field = o.text("class_field");
@@ -220,8 +226,8 @@ public:
         if (!in.layers("opportunities").empty()) {
             options.opportunities_layer = "opportunities";
         }
-        auto result =
-            std::make_shared<AccessResult>(compute_access(in.model(), options, in.progress()));
+        auto result = std::make_shared<AccessResult>(
+            compute_access(in.model(), options, in.progress()));
         MetricResult out;
         out.layers.push_back(access_layer(in, options, *result));
         out.layers.push_back(isochrones_layer(*result));
@@ -294,63 +300,110 @@ void register_access_metric(MetricRegistry& registry) {
     m.description = "Network distance and time from each origin to the nearest facility per "
                     "kind, straight-line distance, isochrones, cumulative opportunities, zone "
                     "aggregates";
-    m.layers = {
-        {"roads", GeometryFamily::line, true, false, "Road lines (the network)", ""},
-        {"facilities", GeometryFamily::point, true, true,
-         "Facility points (several sources: one role with a list of sources)", ""},
-        {"origins", GeometryFamily::polygon, true, false, "Origins: the layer named by 'origins'",
-         "origins"},
-        {"zones", GeometryFamily::polygon, false, false, "Zones for zone aggregates", ""},
-        {"opportunities", GeometryFamily::point, false, false,
-         "Targets for cumulative opportunities", ""}};
+    m.layers = {{"roads", GeometryFamily::line, true, false, "Road lines (the network)", ""},
+                {"facilities", GeometryFamily::point, true, true,
+                 "Facility points (several sources: one role with a list of sources)", ""},
+                {"origins", GeometryFamily::polygon, true, false,
+                 "Origins: the layer named by 'origins'", "origins"},
+                {"zones", GeometryFamily::polygon, false, false, "Zones for zone aggregates", ""},
+                {"opportunities", GeometryFamily::point, false, false,
+                 "Targets for cumulative opportunities", ""}};
     m.options = {
-        {.name = "origins", .type = OptionType::text,
+        {.name = "origins",
+         .type = OptionType::text,
          .help = "Role of the origins layer (parcels or zones)",
          .default_value = d.origins_layer},
-        {.name = "facility_field", .type = list,
+        {.name = "facility_field",
+         .type = list,
          .help = "Kind field of the facility layers (one for all, or one per layer)",
          .flag = "facility-field"},
-        {.name = "facility_kind", .type = list,
+        {.name = "facility_kind",
+         .type = list,
          .help = "Kind of every feature of a facility layer (one per layer)",
          .flag = "facility-kind"},
         {.name = "kinds", .type = list, .help = "Keep only these kinds", .flag = "kinds"},
-        {.name = "profile", .type = OptionType::choice, .help = "Travel profile",
-         .default_value = std::string("car"), .choices = {"car", "walk", "bike"},
+        {.name = "profile",
+         .type = OptionType::choice,
+         .help = "Travel profile",
+         .default_value = std::string("car"),
+         .choices = {"car", "walk", "bike"},
          .flag = "profile"},
-        {.name = "access_point", .type = OptionType::choice,
+        {.name = "access_point",
+         .type = OptionType::choice,
          .help = "Where a polygon origin enters the network",
-         .default_value = std::string("centroid"), .choices = {"centroid", "boundary"},
+         .default_value = std::string("centroid"),
+         .choices = {"centroid", "boundary"},
          .flag = "access-point"},
-        {.name = "max_snap_m", .type = number, .help = "Largest connector to the network",
-         .default_value = d.max_snap_m, .unit = "m", .min = 0.0, .min_exclusive = true,
+        {.name = "max_snap_m",
+         .type = number,
+         .help = "Largest connector to the network",
+         .default_value = d.max_snap_m,
+         .unit = "m",
+         .min = 0.0,
+         .min_exclusive = true,
          .flag = "max-snap"},
-        {.name = "snap_tolerance_m", .type = number, .help = "Join line ends closer than this",
-         .default_value = d.snap_tolerance_m, .unit = "m", .min = 0.0, .flag = "snap-tolerance"},
-        {.name = "speeds", .type = OptionType::file, .help = "Car speed table CSV: class,kmh",
+        {.name = "snap_tolerance_m",
+         .type = number,
+         .help = "Join line ends closer than this",
+         .default_value = d.snap_tolerance_m,
+         .unit = "m",
+         .min = 0.0,
+         .flag = "snap-tolerance"},
+        {.name = "speeds",
+         .type = OptionType::file,
+         .help = "Car speed table CSV: class,kmh",
          .flag = "speeds",
          .affects_results = false},  // its content does (Metric::definition)
-        {.name = "speed_field", .type = field,
-         .help = "Speed field of the roads (else the class table)", .unit = "km/h",
-         .layer = "roads", .flag = "speed-field"},
-        {.name = "class_field", .type = field, .help = "Road class field",
-         .default_value = d.class_field, .layer = "roads", .flag = "class-field"},
-        {.name = "oneway_field", .type = field, .help = "One-way field",
-         .default_value = d.oneway_field, .layer = "roads", .flag = "oneway-field"},
-        {.name = "isochrones", .type = OptionType::number_list,
-         .help = "Isochrone bands, e.g. 5,10,15", .unit = "min", .min = 0.0,
-         .min_exclusive = true, .flag = "isochrones"},
-        {.name = "isochrone_buffer_m", .type = number,
-         .help = "Corridor half-width around reached roads", .default_value = d.isochrone_buffer_m, .unit = "m",
-         .min = 0.0, .flag = "isochrone-buffer"},
-        {.name = "opportunities_weight", .type = field,
-         .help = "Weight field of the targets (default: count)", .layer = "opportunities",
+        {.name = "speed_field",
+         .type = field,
+         .help = "Speed field of the roads (else the class table)",
+         .unit = "km/h",
+         .layer = "roads",
+         .flag = "speed-field"},
+        {.name = "class_field",
+         .type = field,
+         .help = "Road class field",
+         .default_value = d.class_field,
+         .layer = "roads",
+         .flag = "class-field"},
+        {.name = "oneway_field",
+         .type = field,
+         .help = "One-way field",
+         .default_value = d.oneway_field,
+         .layer = "roads",
+         .flag = "oneway-field"},
+        {.name = "isochrones",
+         .type = OptionType::number_list,
+         .help = "Isochrone bands, e.g. 5,10,15",
+         .unit = "min",
+         .min = 0.0,
+         .min_exclusive = true,
+         .flag = "isochrones"},
+        {.name = "isochrone_buffer_m",
+         .type = number,
+         .help = "Corridor half-width around reached roads",
+         .default_value = d.isochrone_buffer_m,
+         .unit = "m",
+         .min = 0.0,
+         .flag = "isochrone-buffer"},
+        {.name = "opportunities_weight",
+         .type = field,
+         .help = "Weight field of the targets (default: count)",
+         .layer = "opportunities",
          .flag = "target-weight"},
-        {.name = "opportunities_min", .type = number,
-         .help = "Time limit of cumulative opportunities", .default_value = d.opportunities_min, .unit = "min",
-         .min = 0.0, .flag = "opportunities-minutes"},
+        {.name = "opportunities_min",
+         .type = number,
+         .help = "Time limit of cumulative opportunities",
+         .default_value = d.opportunities_min,
+         .unit = "min",
+         .min = 0.0,
+         .flag = "opportunities-minutes"},
     };
     m.outputs = {
-        {"access", "One row per origin; a group of fields per facility kind K", true, false,
+        {"access",
+         "One row per origin; a group of fields per facility kind K",
+         true,
+         false,
          {{"origin_id", string, "", "origin id field value, else source FID"},
           {"snap_m", real, "m", "origin connector to the network"},
           {"reason", string, "", "why the origin has no result"},
@@ -362,11 +415,17 @@ void register_access_metric(MetricRegistry& registry) {
           {"{K}_snap_note", string, "", "nearer road of a small component passed over"},
           {"{K}_reason", string, "", "why there is no result for K"},
           {"opportunities", real, "", "weight of targets within opportunities_min", true}}},
-        {"isochrones", "One polygon per kind and band", true, false,
+        {"isochrones",
+         "One polygon per kind and band",
+         true,
+         false,
          {{"kind", string, "", "facility kind"},
           {"minutes", real, "min", "band"},
           {"area_m2", real, "m2", "polygon area"}}},
-        {"access_summary", "Per zone and kind, then per kind over all origins (ALL)", false, true,
+        {"access_summary",
+         "Per zone and kind, then per kind over all origins (ALL)",
+         false,
+         true,
          {{"zone_id", string, "", "zone id, or ALL"},
           {"kind", string, "", "facility kind"},
           {"origins", integer, "", "origins counted"},

@@ -12,9 +12,7 @@
 namespace spaceuse::detail {
 
 /// A figure, or null when unknown.
-inline Value opt(const std::optional<double>& v) {
-    return v ? Value(*v) : Value(std::monostate{});
-}
+inline Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }
 
 /// A text, or null when empty.
 inline Value text_or_null(const std::string& t) {
@@ -25,8 +23,9 @@ inline Value text_or_null(const std::string& t) {
 /// layer of the model `owner` holds, or null): borrowed when the rows are the layer's features
 /// in order and `owner` is set, else copied.
 template <typename IndexOf>
-void attach_geometries(OutputLayer& out, const Layer& layer, const std::shared_ptr<const Model>& owner,
-                       std::size_t rows, const IndexOf& index_of) {
+void attach_geometries(OutputLayer& out, const Layer& layer,
+                       const std::shared_ptr<const Model>& owner, std::size_t rows,
+                       const IndexOf& index_of) {
     // An empty result stays a table without geometry, as with copied geometries.
     bool in_order = rows > 0 && rows == layer.features.size();
     for (std::size_t i = 0; i < rows && in_order; ++i) {

@@ -66,8 +66,8 @@ BoxSide box_side(const MultiPolygon& area, const std::vector<Segment>& segments,
         const double x1 = std::max(s.first.x(), s.second.x());
         const double y0 = std::min(s.first.y(), s.second.y());
         const double y1 = std::max(s.first.y(), s.second.y());
-        if (x1 < box.min_corner().x() || x0 > box.max_corner().x() ||
-            y1 < box.min_corner().y() || y0 > box.max_corner().y()) {
+        if (x1 < box.min_corner().x() || x0 > box.max_corner().x() || y1 < box.min_corner().y() ||
+            y0 > box.max_corner().y()) {
             return false;
         }
         return bg::intersects(s, box);
@@ -162,7 +162,8 @@ struct ParcelWork {
 class OccupancyRun {
 public:
     OccupancyRun(const Model& model, const OccupancyOptions& options)
-        : m_options(options), m_profile(options.profile),
+        : m_options(options),
+          m_profile(options.profile),
           m_zones(require_polygon_layer(model, options.zones_layer)),
           m_parcels(require_polygon_layer(model, options.parcels_layer)),
           m_buildings(require_polygon_layer(model, options.buildings_layer)) {
@@ -176,7 +177,8 @@ public:
         m_zone_outlines.resize(m_zones.features.size());
         for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
             auto& outline = m_zone_outlines[z];
-            collect_segments(std::get<MultiPolygon>(m_zones.features[z].geometry), outline.segments);
+            collect_segments(std::get<MultiPolygon>(m_zones.features[z].geometry),
+                             outline.segments);
             std::vector<std::pair<Box, std::size_t>> boxes;
             boxes.reserve(outline.segments.size());
             for (std::size_t k = 0; k < outline.segments.size(); ++k) {
@@ -211,15 +213,18 @@ public:
         const unsigned threads = detail::worker_count(m_options.threads);
         const Layer* indexed[] = {&m_buildings, &m_zones};
         detail::parallel_for(2, threads, 1, detail::stateless,
-                             [&indexed](detail::Stateless&, std::size_t k) { indexed[k]->ensure_index(); });
+                             [&indexed](detail::Stateless&, std::size_t k) {
+            indexed[k]->ensure_index();
+        });
         progress.report(0.0, "occupancy");
         const std::size_t n = m_parcels.features.size();
         std::vector<ParcelWork> work(n);
         // Only the calling thread reports progress (and may cancel), every 64 parcels.
         const auto caller = std::this_thread::get_id();
         std::atomic<std::size_t> done{0};
-        detail::parallel_for(n, threads, 64, [] { return Worker(); },
-                             [&](Worker& worker, std::size_t i) {
+        detail::parallel_for(
+            n, threads, 64, [] { return Worker(); },
+            [&](Worker& worker, std::size_t i) {
             try {
                 work[i] = process(worker, i);
             } catch (Error& e) {
@@ -231,7 +236,7 @@ public:
                 progress.report(0.95 * static_cast<double>(finished) / static_cast<double>(n),
                                 "occupancy: parcels");
             }
-        });
+            });
         OccupancyResult result = aggregate(work);
         progress.report(1.0, "occupancy done");
         return result;
@@ -264,7 +269,8 @@ private:
                     return g.get();
                 }
             }
-            converted.emplace_back(b, geos.from(std::get<MultiPolygon>(m_buildings.features[b].geometry)));
+            converted.emplace_back(
+                b, geos.from(std::get<MultiPolygon>(m_buildings.features[b].geometry)));
             return converted.back().second.get();
         };
         std::vector<Segment>& outline = w.outline;
@@ -414,12 +420,15 @@ private:
                 if (!built_union) {
                     built_union = union_of_pieces();
                 }
-                part.built_m2 = geos.area(geos.intersection(built_union.get(), zg.geometry.get()).get());
+                part.built_m2 = geos.area(
+                    geos.intersection(built_union.get(), zg.geometry.get()).get());
             }
             for (std::size_t k = 0; k < pieces.size(); ++k) {
                 if (!std::isnan(piece_floors[k])) {
                     part.floor_m2 += piece_floors[k] *
-                                     geos.area(geos.intersection(piece_geos(pieces[k]), zg.geometry.get()).get());
+                                     geos.area(
+                                         geos.intersection(piece_geos(pieces[k]), zg.geometry.get())
+                                             .get());
                 }
             }
             for (const auto& piece : out.free) {
@@ -483,7 +492,9 @@ private:
             }
         }
         std::stable_sort(out.free.begin(), out.free.end(),
-                         [](const FreePiece& a, const FreePiece& b) { return a.area_m2 > b.area_m2; });
+                         [](const FreePiece& a, const FreePiece& b) {
+            return a.area_m2 > b.area_m2;
+        });
         for (const auto& piece : out.free) {
             r.free_m2 += piece.area_m2;
             r.largest_free_m2 = std::max(r.largest_free_m2, piece.area_m2);
@@ -638,9 +649,7 @@ namespace {
 std::atomic<std::uint64_t> g_overlays{0};
 }  // namespace
 
-std::uint64_t occupancy_overlay_count() noexcept {
-    return g_overlays.load();
-}
+std::uint64_t occupancy_overlay_count() noexcept { return g_overlays.load(); }
 
 OccupancyResult compute_occupancy(const Model& model, const OccupancyOptions& options,
                                   const ProgressFn& progress) {

@@ -30,9 +30,9 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
     const Layer& zones = *in.model().find(options.zones_layer);
     OutputLayer p;
     p.name = "parcels";
-    p.fields = {{"parcel_id", string},     {"source_fid", integer}, {"zone_id", string},
-                {"zone_share", real},      {"area_m2", real},       {"built_m2", real},
-                {"coverage", real},        {"floor_m2", real},      {"far", real},
+    p.fields = {{"parcel_id", string},     {"source_fid", integer},   {"zone_id", string},
+                {"zone_share", real},      {"area_m2", real},         {"built_m2", real},
+                {"coverage", real},        {"floor_m2", real},        {"far", real},
                 {"status", string},        {"status_source", string}, {"free_m2", real},
                 {"largest_free_m2", real}, {"n_buildings", integer}};
     // One row per parcel result, filled on the analysis threads into pre-sized slots.
@@ -93,12 +93,23 @@ OutputLayer zones_layer(const MetricInput& in, const OccupancyOptions& options,
     const Layer& zones = *in.model().find(options.zones_layer);
     OutputLayer z;
     z.name = "zones";
-    z.fields = {{"zone_id", string},     {"name", string},        {"gross_m2", real},
-                {"net_m2", real},        {"infra_m2", real},      {"built_m2", real},
-                {"coverage", real},      {"occupancy", real},     {"vacant_m2", real},
-                {"underused_m2", real},  {"free_m2", real},       {"n_parcels", integer},
-                {"n_occupied", integer}, {"n_underused", integer}, {"n_vacant", integer},
-                {"floor_m2", real},      {"far", real}};
+    z.fields = {{"zone_id", string},
+                {"name", string},
+                {"gross_m2", real},
+                {"net_m2", real},
+                {"infra_m2", real},
+                {"built_m2", real},
+                {"coverage", real},
+                {"occupancy", real},
+                {"vacant_m2", real},
+                {"underused_m2", real},
+                {"free_m2", real},
+                {"n_parcels", integer},
+                {"n_occupied", integer},
+                {"n_underused", integer},
+                {"n_vacant", integer},
+                {"floor_m2", real},
+                {"far", real}};
     for (const auto& r : result.zones) {
         z.rows.push_back(zone_row(options, zones.features[r.zone].id, r, true));
     }
@@ -113,10 +124,10 @@ OutputLayer summary_table(const MetricInput& in, const OccupancyOptions& options
     const Layer& zones = *in.model().find(options.zones_layer);
     OutputLayer t;
     t.name = "summary";
-    t.fields = {{"zone_id", string},       {"name", string},          {"gross_m2", real, 2},
-                {"net_m2", real, 2},       {"infra_m2", real, 2},     {"built_m2", real, 2},
-                {"coverage", real, 4},     {"occupancy", real, 4},    {"vacant_m2", real, 2},
-                {"underused_m2", real, 2}, {"free_m2", real, 2},      {"n_parcels", integer},
+    t.fields = {{"zone_id", string},       {"name", string},         {"gross_m2", real, 2},
+                {"net_m2", real, 2},       {"infra_m2", real, 2},    {"built_m2", real, 2},
+                {"coverage", real, 4},     {"occupancy", real, 4},   {"vacant_m2", real, 2},
+                {"underused_m2", real, 2}, {"free_m2", real, 2},     {"n_parcels", integer},
                 {"n_occupied", integer},   {"n_underused", integer}, {"n_vacant", integer},
                 {"far", real, 4}};
     for (const auto& z : result.zones) {
@@ -251,8 +262,8 @@ public:
         const Layer& zones = *in.model().find(defaults.zones_layer);
         OutputLayer fs;
         fs.name = "free_space";
-        fs.fields = {{"piece_id", integer}, {"parcel_id", string}, {"zone_id", string},
-                     {"area_m2", real}};
+        fs.fields = {
+            {"piece_id", integer}, {"parcel_id", string}, {"zone_id", string}, {"area_m2", real}};
         std::int64_t piece_id = 0;
         fs.rows.reserve(result.free_pieces.size());
         fs.geometries.reserve(result.free_pieces.size());
@@ -280,36 +291,70 @@ std::vector<OptionSpec> occupancy_options() {
          .default_value = std::string("default"),
          .flag = "profile",
          .affects_results = false},  // its content does (Metric::definition)
-        {.name = "zone_name_field", .type = field, .help = "Zone name field", .layer = "zones",
+        {.name = "zone_name_field",
+         .type = field,
+         .help = "Zone name field",
+         .layer = "zones",
          .flag = "zone-name"},
-        {.name = "floors_field", .type = field, .help = "Building floors field", .unit = "floors",
-         .layer = "buildings", .flag = "floors-field"},
-        {.name = "height_field", .type = field,
-         .help = "Building height field (used when there is no floors field)", .unit = "m",
-         .layer = "buildings", .flag = "height-field"},
-        {.name = "storey_height_m", .type = number,
-         .help = "Storey height to turn heights into floors (default: the profile's)", .unit = "m",
-         .min = 0.0, .min_exclusive = true, .flag = "storey-height"},
-        {.name = "status_field", .type = field,
-         .help = "Parcel status field overriding the computed status", .layer = "parcels",
+        {.name = "floors_field",
+         .type = field,
+         .help = "Building floors field",
+         .unit = "floors",
+         .layer = "buildings",
+         .flag = "floors-field"},
+        {.name = "height_field",
+         .type = field,
+         .help = "Building height field (used when there is no floors field)",
+         .unit = "m",
+         .layer = "buildings",
+         .flag = "height-field"},
+        {.name = "storey_height_m",
+         .type = number,
+         .help = "Storey height to turn heights into floors (default: the profile's)",
+         .unit = "m",
+         .min = 0.0,
+         .min_exclusive = true,
+         .flag = "storey-height"},
+        {.name = "status_field",
+         .type = field,
+         .help = "Parcel status field overriding the computed status",
+         .layer = "parcels",
          .flag = "status-field"},
-        {.name = "status_map", .type = OptionType::text,
+        {.name = "status_map",
+         .type = OptionType::text,
          .help = "Status field values added to the profile's: VALUE=occupied|underused|vacant,...",
          .flag = "status-map"},
-        {.name = "vacant_below", .type = number,
-         .help = "Vacant when coverage is below (default: the profile's)", .unit = "fraction",
-         .min = 0.0, .max = 1.0, .flag = "vacant-below"},
-        {.name = "underused_below", .type = number,
-         .help = "Underused when coverage is below (default: the profile's)", .unit = "fraction",
-         .min = 0.0, .max = 1.0, .flag = "underused-below"},
-        {.name = "setback_m", .type = number,
-         .help = "Free distance kept around buildings (default: the profile's)", .unit = "m",
-         .min = 0.0, .flag = "setback"},
-        {.name = "min_free_area_m2", .type = number,
-         .help = "Smallest usable free piece (default: the profile's)", .unit = "m2", .min = 0.0,
+        {.name = "vacant_below",
+         .type = number,
+         .help = "Vacant when coverage is below (default: the profile's)",
+         .unit = "fraction",
+         .min = 0.0,
+         .max = 1.0,
+         .flag = "vacant-below"},
+        {.name = "underused_below",
+         .type = number,
+         .help = "Underused when coverage is below (default: the profile's)",
+         .unit = "fraction",
+         .min = 0.0,
+         .max = 1.0,
+         .flag = "underused-below"},
+        {.name = "setback_m",
+         .type = number,
+         .help = "Free distance kept around buildings (default: the profile's)",
+         .unit = "m",
+         .min = 0.0,
+         .flag = "setback"},
+        {.name = "min_free_area_m2",
+         .type = number,
+         .help = "Smallest usable free piece (default: the profile's)",
+         .unit = "m2",
+         .min = 0.0,
          .flag = "min-free-area"},
-        {.name = "min_free_width_m", .type = number,
-         .help = "Narrowest usable free piece (default: the profile's)", .unit = "m", .min = 0.0,
+        {.name = "min_free_width_m",
+         .type = number,
+         .help = "Narrowest usable free piece (default: the profile's)",
+         .unit = "m",
+         .min = 0.0,
          .flag = "min-free-width"},
         {.name = "free_space",
          .type = OptionType::boolean,
@@ -360,7 +405,10 @@ void register_occupancy_metrics(MetricRegistry& registry) {
     }
     summary_fields.front().description = "zone id, or TOTAL for all zones";
     occupancy.outputs = {
-        {"parcels", "One row per parcel", true, false,
+        {"parcels",
+         "One row per parcel",
+         true,
+         false,
          {{"parcel_id", string, "", "parcel id field value, else source FID"},
           {"source_fid", integer, "", "feature id in the source"},
           {"zone_id", string, "", "zone holding the largest part"},
@@ -387,12 +435,14 @@ void register_occupancy_metrics(MetricRegistry& registry) {
                              "opened by a minimum width, pieces above a minimum area (the "
                              "pieces occupancy computes)";
     free_space.uses = {"occupancy"};
-    free_space.outputs = {
-        {"free_space", "One row per usable free piece", true, false,
-         {{"piece_id", integer, "", "running number"},
-          {"parcel_id", string, "", "parcel of the piece"},
-          {"zone_id", string, "", "zone of that parcel"},
-          {"area_m2", real, "m2", "piece area"}}}};
+    free_space.outputs = {{"free_space",
+                           "One row per usable free piece",
+                           true,
+                           false,
+                           {{"piece_id", integer, "", "running number"},
+                            {"parcel_id", string, "", "parcel of the piece"},
+                            {"zone_id", string, "", "zone of that parcel"},
+                            {"area_m2", real, "m2", "piece area"}}}};
     free_space.factory = [] { return std::make_unique<FreeSpaceMetric>(); };
     registry.add(std::move(free_space));
 }

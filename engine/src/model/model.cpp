@@ -130,8 +130,8 @@ std::optional<std::size_t> Layer::require_field(const std::string& field_name) c
         for (const auto& f : fields) {
             names += (names.empty() ? "" : ", ") + f.name;
         }
-        throw ConfigError("layer '" + name + "' has no field '" + field_name + "' (fields: " +
-                          names + ")");
+        throw ConfigError("layer '" + name + "' has no field '" + field_name +
+                          "' (fields: " + names + ")");
     }
     return index;
 }
@@ -192,9 +192,10 @@ void Layer::ensure_index() const {
 std::vector<std::size_t> Layer::query(const Box& box) const {
     ensure_index();
     std::vector<std::size_t> result;
-    m_index->tree.query(bgi::intersects(box),
-                        boost::make_function_output_iterator(
-                            [&result](const SpatialIndex::value_type& v) { result.push_back(v.second); }));
+    m_index->tree.query(bgi::intersects(box), boost::make_function_output_iterator(
+                                                  [&result](const SpatialIndex::value_type& v) {
+        result.push_back(v.second);
+    }));
     std::sort(result.begin(), result.end());
     return result;
 }

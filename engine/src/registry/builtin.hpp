@@ -34,7 +34,8 @@ nlohmann::json variant_json(const Variant& value) {
 }
 
 /// The option values of a run as JSON (all of them, or only those that change results).
-nlohmann::json options_json(const MetricInfo& info, const MetricOptions& options, bool results_only);
+nlohmann::json options_json(const MetricInfo& info, const MetricOptions& options,
+                            bool results_only);
 
 /// A built-in metric that adds its own section to the run manifest (`run.json`).
 class ManifestSection {

@@ -22,17 +22,28 @@ void register_builtin_plugins(MetricRegistry& registry);
 
 const char* option_type_name(OptionType type) noexcept {
     switch (type) {
-    case OptionType::number: return "number";
-    case OptionType::integer: return "integer";
-    case OptionType::boolean: return "boolean";
-    case OptionType::text: return "text";
-    case OptionType::choice: return "choice";
-    case OptionType::list: return "list";
-    case OptionType::number_list: return "number_list";
-    case OptionType::date: return "date";
-    case OptionType::file: return "file";
-    case OptionType::folder: return "folder";
-    case OptionType::field: return "field";
+    case OptionType::number:
+        return "number";
+    case OptionType::integer:
+        return "integer";
+    case OptionType::boolean:
+        return "boolean";
+    case OptionType::text:
+        return "text";
+    case OptionType::choice:
+        return "choice";
+    case OptionType::list:
+        return "list";
+    case OptionType::number_list:
+        return "number_list";
+    case OptionType::date:
+        return "date";
+    case OptionType::file:
+        return "file";
+    case OptionType::folder:
+        return "folder";
+    case OptionType::field:
+        return "field";
     }
     return "text";
 }
@@ -57,7 +68,8 @@ const OptionValue& unset_value() {
 }
 
 [[noreturn]] void wrong_type(const std::string& name, const char* wanted) {
-    throw ConfigError("option '" + name + "' is not " + wanted + " (a metric read it as such; "
+    throw ConfigError("option '" + name + "' is not " + wanted +
+                      " (a metric read it as such; "
                       "its declaration says otherwise)");
 }
 
@@ -298,7 +310,8 @@ struct OptionParser {
             }
             return v;
         }
-        case OptionType::list: return list(raw);
+        case OptionType::list:
+            return list(raw);
         case OptionType::number_list: {
             std::vector<double> out;
             if (const auto* l = std::get_if<std::vector<double>>(&raw)) {
@@ -338,7 +351,8 @@ struct OptionParser {
             return (fs::path(base_dir) / v).lexically_normal().string();
         }
         case OptionType::text:
-        case OptionType::field: return text(raw);
+        case OptionType::field:
+            return text(raw);
         }
         return text(raw);
     }
@@ -346,12 +360,18 @@ struct OptionParser {
 
 bool value_matches_type(const OptionValue& v, OptionType type) {
     switch (type) {
-    case OptionType::number: return std::holds_alternative<double>(v);
-    case OptionType::integer: return std::holds_alternative<std::int64_t>(v);
-    case OptionType::boolean: return std::holds_alternative<bool>(v);
-    case OptionType::list: return std::holds_alternative<std::vector<std::string>>(v);
-    case OptionType::number_list: return std::holds_alternative<std::vector<double>>(v);
-    default: return std::holds_alternative<std::string>(v);
+    case OptionType::number:
+        return std::holds_alternative<double>(v);
+    case OptionType::integer:
+        return std::holds_alternative<std::int64_t>(v);
+    case OptionType::boolean:
+        return std::holds_alternative<bool>(v);
+    case OptionType::list:
+        return std::holds_alternative<std::vector<std::string>>(v);
+    case OptionType::number_list:
+        return std::holds_alternative<std::vector<double>>(v);
+    default:
+        return std::holds_alternative<std::string>(v);
     }
 }
 
@@ -476,10 +496,10 @@ void register_builtin_metrics(MetricRegistry& registry) {
     detail::register_builtin_plugins(registry);
 }
 
-MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
-                        std::shared_ptr<const Model> model,
-                        const std::map<std::string, RawOption>& options, unsigned threads,
-                        const std::map<std::string, std::map<std::string, RawOption>>& used_options) {
+MetricResult run_metric(
+    const MetricRegistry& registry, const std::string& name, std::shared_ptr<const Model> model,
+    const std::map<std::string, RawOption>& options, unsigned threads,
+    const std::map<std::string, std::map<std::string, RawOption>>& used_options) {
     std::map<std::string, std::any> results;
     std::function<MetricResult(const std::string&, const std::map<std::string, RawOption>&, int)>
         run = [&](const std::string& metric, const std::map<std::string, RawOption>& given,
@@ -494,17 +514,17 @@ MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
         for (const auto& used : info->uses) {
             if (results.count(used) == 0) {
                 const auto it = used_options.find(used);
-                results[used] =
-                    run(used, it == used_options.end() ? std::map<std::string, RawOption>{}
-                                                       : it->second,
-                        depth + 1)
-                        .data;
+                results[used] = run(used,
+                                    it == used_options.end() ? std::map<std::string, RawOption>{}
+                                                             : it->second,
+                                    depth + 1)
+                                    .data;
             }
         }
         const MetricOptions parsed = parse_options(*info, given, "metric '" + metric + "':");
         for (const auto& spec : info->layers) {
-            const std::string role =
-                spec.role_option.empty() ? spec.role : parsed.text(spec.role_option);
+            const std::string role = spec.role_option.empty() ? spec.role
+                                                              : parsed.text(spec.role_option);
             if (spec.required && model->find(role) == nullptr) {
                 throw ConfigError("metric '" + metric + "' needs a '" + role + "' layer");
             }
@@ -525,12 +545,11 @@ MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
             ++plan.sources[layer.name];
         }
         instance->configure(parsed, plan);
-        const MetricInput input(
-            model, parsed, threads, {},
-            [&results](const std::string& n) -> const std::any* {
-                const auto it = results.find(n);
-                return it == results.end() ? nullptr : &it->second;
-            });
+        const MetricInput input(model, parsed, threads, {},
+                                [&results](const std::string& n) -> const std::any* {
+                                    const auto it = results.find(n);
+                                    return it == results.end() ? nullptr : &it->second;
+                                });
         return instance->compute(input);
     };
     return run(name, options, 0);
@@ -538,7 +557,6 @@ MetricResult run_metric(const MetricRegistry& registry, const std::string& name,
 
 // ---------------------------------------------------------------------------------------------
 // Description
-
 
 nlohmann::json detail::options_json(const MetricInfo& info, const MetricOptions& options,
                                     bool results_only) {

@@ -145,7 +145,8 @@ bool place_label(cairo_t* cr, double x, double y, const std::string& text, const
                 r.y + r.h > area.y + area.h) {
                 continue;
             }
-            if (std::any_of(placed.begin(), placed.end(), [&r](const Rect& p) { return overlaps(r, p); })) {
+            if (std::any_of(placed.begin(), placed.end(),
+                            [&r](const Rect& p) { return overlaps(r, p); })) {
                 continue;
             }
             placed.push_back(r);
@@ -351,13 +352,15 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options) 
     st.field = options.field;
     st.values.assign(parcels.rows.size(), std::nullopt);
     if (auto c = column(parcels, options.field)) {
-        if (parcels.fields[*c].type == FieldType::string || parcels.fields[*c].type == FieldType::date) {
+        if (parcels.fields[*c].type == FieldType::string ||
+            parcels.fields[*c].type == FieldType::date) {
             throw ConfigError("map field '" + options.field + "' is not numeric");
         }
         for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
             st.values[r] = number_at(parcels, r, *c);
         }
-    } else if (ctx.access != nullptr && ctx.access_options != nullptr && ctx.access_options->text("origins") == "parcels" &&
+    } else if (ctx.access != nullptr && ctx.access_options != nullptr &&
+               ctx.access_options->text("origins") == "parcels" &&
                column(*ctx.access, options.field) &&
                ctx.access->fields[*column(*ctx.access, options.field)].type == FieldType::real) {
         const std::size_t ac = *column(*ctx.access, options.field);
@@ -383,10 +386,12 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options) 
             }
         };
         add(parcels);
-        if (ctx.access != nullptr && ctx.access_options != nullptr && ctx.access_options->text("origins") == "parcels") {
+        if (ctx.access != nullptr && ctx.access_options != nullptr &&
+            ctx.access_options->text("origins") == "parcels") {
             add(*ctx.access);
         }
-        throw ConfigError("no numeric parcel field '" + options.field + "' to map (fields: " + list + ")");
+        throw ConfigError("no numeric parcel field '" + options.field +
+                          "' to map (fields: " + list + ")");
     }
     std::vector<double> sorted;
     for (const auto& v : st.values) {
@@ -398,7 +403,8 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options) 
     if (options.classification == "breaks") {
         if (options.breaks.empty() || options.breaks.size() > 6 ||
             !std::is_sorted(options.breaks.begin(), options.breaks.end()) ||
-            std::adjacent_find(options.breaks.begin(), options.breaks.end()) != options.breaks.end()) {
+            std::adjacent_find(options.breaks.begin(), options.breaks.end()) !=
+                options.breaks.end()) {
             throw ConfigError("map breaks must be 1 to 6 ascending distinct values");
         }
         st.upper = options.breaks;
@@ -409,7 +415,8 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options) 
         const std::size_t n = sorted.size();
         for (int i = 1; i < options.classes && n > 0; ++i) {
             const std::size_t idx = (static_cast<std::size_t>(i) * n + options.classes - 1) /
-                                        static_cast<std::size_t>(options.classes) - 1;
+                                        static_cast<std::size_t>(options.classes) -
+                                    1;
             const double u = sorted[std::min(idx, n - 1)];
             if ((st.upper.empty() || u > st.upper.back()) && u < sorted.back()) {
                 st.upper.push_back(u);
@@ -503,7 +510,8 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
 
     const OutputLayer& zones = *ctx.zones;
     for (std::size_t r = 0; r < zones.rows.size(); ++r) {
-        if (const auto* mp = polygons(zones.geometry(r)); mp && bg::intersects(envelope(zones.geometry(r)), world)) {
+        if (const auto* mp = polygons(zones.geometry(r));
+            mp && bg::intersects(envelope(zones.geometry(r)), world)) {
             polygon_path(cr, *mp, xf);
             set_colour(cr, zone_row && *zone_row != r ? 0xEBEBEB : 0xF4F4F4);
             cairo_fill(cr);
@@ -525,8 +533,9 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
     }
 
     if (ctx.roads != nullptr) {
-        const auto cls_field = ctx.roads->field_index(ctx.access_options != nullptr ? ctx.access_options->text("class_field")
-                                                                           : std::string("highway"));
+        const auto cls_field = ctx.roads->field_index(ctx.access_options != nullptr
+                                                          ? ctx.access_options->text("class_field")
+                                                          : std::string("highway"));
         cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
         for (const auto& f : ctx.roads->features) {
             const auto* ml = std::get_if<MultiLineString>(&f.geometry);
@@ -535,10 +544,12 @@ void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
             }
             for (const auto& line : *ml) {
                 for (std::size_t i = 0; i < line.size(); ++i) {
-                    (i == 0 ? cairo_move_to : cairo_line_to)(cr, xf.px(line[i].x()), xf.py(line[i].y()));
+                    (i == 0 ? cairo_move_to : cairo_line_to)(cr, xf.px(line[i].x()),
+                                                             xf.py(line[i].y()));
                 }
             }
-            const std::string cls = cls_field ? value_as_text(f.attributes[*cls_field]) : std::string();
+            const std::string cls = cls_field ? value_as_text(f.attributes[*cls_field])
+                                              : std::string();
             cairo_set_line_width(cr, road_width(cls));
             set_colour(cr, road_colour);
             cairo_stroke(cr);
@@ -816,11 +827,14 @@ void render_map(const Study& study, const StudyReport& report, const MapOptions&
     ByteSink sink;
     SurfacePtr surface;
     if (ext == ".png") {
-        surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, options.width_px, options.height_px));
+        surface.reset(
+            cairo_image_surface_create(CAIRO_FORMAT_RGB24, options.width_px, options.height_px));
     } else if (ext == ".pdf") {
-        surface.reset(cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, l.page_w, l.page_h));
+        surface.reset(
+            cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, l.page_w, l.page_h));
     } else if (ext == ".svg") {
-        surface.reset(cairo_svg_surface_create_for_stream(&ByteSink::write, &sink, l.page_w, l.page_h));
+        surface.reset(
+            cairo_svg_surface_create_for_stream(&ByteSink::write, &sink, l.page_w, l.page_h));
     } else {
         throw ConfigError("map format '" + ext + "' is not .png, .svg or .pdf").set_source(path);
     }
@@ -838,7 +852,9 @@ void render_map(const Study& study, const StudyReport& report, const MapOptions&
         title = ctx.title;
         if (zone) {
             const std::string name = text_at(*ctx.zones, *zone, *column(*ctx.zones, "name"));
-            title += " — " + (name.empty() ? text_at(*ctx.zones, *zone, *column(*ctx.zones, "zone_id")) : name);
+            title += " — " + (name.empty()
+                                  ? text_at(*ctx.zones, *zone, *column(*ctx.zones, "zone_id"))
+                                  : name);
         }
     }
     set_colour(c, 0x000000);
@@ -864,7 +880,8 @@ void render_map(const Study& study, const StudyReport& report, const MapOptions&
     cr.reset();
     if (ext == ".png") {
         cairo_surface_flush(surface.get());
-        check_cairo(cairo_surface_write_to_png_stream(surface.get(), &ByteSink::write, &sink), path);
+        check_cairo(cairo_surface_write_to_png_stream(surface.get(), &ByteSink::write, &sink),
+                    path);
     } else {
         cairo_surface_finish(surface.get());
         check_cairo(cairo_surface_status(surface.get()), path);

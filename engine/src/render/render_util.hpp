@@ -99,12 +99,12 @@ std::size_t find_zone(const DocContext& ctx, const std::string& zone);
 
 /// How parcels are filled: by status, or by classes of a numeric field.
 struct ParcelStyle {
-    std::string field;                   ///< empty: status
-    std::vector<double> upper;           ///< class upper limits (last class open-ended)
-    std::vector<unsigned> colours;       ///< one per class
-    std::vector<std::string> labels;     ///< one per class
+    std::string field;                          ///< empty: status
+    std::vector<double> upper;                  ///< class upper limits (last class open-ended)
+    std::vector<unsigned> colours;              ///< one per class
+    std::vector<std::string> labels;            ///< one per class
     std::vector<std::optional<double>> values;  ///< per parcel row
-    std::vector<int> counts;             ///< parcels per class (or per status)
+    std::vector<int> counts;                    ///< parcels per class (or per status)
 
     /// Fill colour of parcel row `row`.
     unsigned colour(const DocContext& ctx, std::size_t row) const;

@@ -31,7 +31,8 @@ struct AccessFigure {
 
 class ReportWriter {
 public:
-    ReportWriter(const DocContext& ctx, const ReportOptions& options, cairo_t* cr, double w, double h)
+    ReportWriter(const DocContext& ctx, const ReportOptions& options, cairo_t* cr, double w,
+                 double h)
         : m_ctx(ctx), m_options(options), m_cr(cr), m_w(w), m_h(h) {
         m_margin = std::min(w, h) * 0.065;
         const OutputLayer& z = *ctx.zones;
@@ -128,8 +129,8 @@ std::string ReportWriter::access_text(const AccessFigure& a) const {
         return "not reached";
     }
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f km, %.*f min", *a.dist_m / 1000.0, *a.time_min < 10 ? 1 : 0,
-                  *a.time_min);
+    std::snprintf(buf, sizeof buf, "%.1f km, %.*f min", *a.dist_m / 1000.0,
+                  *a.time_min < 10 ? 1 : 0, *a.time_min);
     return buf;
 }
 
@@ -138,7 +139,9 @@ void ReportWriter::footer() {
     set_font(m_cr, 7);
     set_colour(m_cr, 0x555555);
     const double y = m_h - m_margin * 0.55;
-    draw_text(m_cr, m_margin, y, m_ctx.title + "   ·   data " + (m_ctx.data_date.empty() ? "date unknown" : m_ctx.data_date));
+    draw_text(m_cr, m_margin, y,
+              m_ctx.title + "   ·   data " +
+                  (m_ctx.data_date.empty() ? "date unknown" : m_ctx.data_date));
     draw_text(m_cr, m_w - m_margin, y,
               "page " + std::to_string(m_page) + " of " + std::to_string(m_pages), 1.0);
 }
@@ -254,15 +257,16 @@ void ReportWriter::cover() {
                   "Occupancy and available space of the business zones: report for the advisory "
                   "committee",
                   11, 0x333333);
-    y = paragraph(m, y + 2, tw,
-                  "Data date: " + (m_ctx.data_date.empty() ? std::string("unknown") : m_ctx.data_date) +
-                      ".  Sources: " + m_ctx.sources + ".",
-                  8, 0x555555);
+    y = paragraph(
+        m, y + 2, tw,
+        "Data date: " + (m_ctx.data_date.empty() ? std::string("unknown") : m_ctx.data_date) +
+            ".  Sources: " + m_ctx.sources + ".",
+        8, 0x555555);
     y = heading(y + 10, "All zones", 12.5);
 
     const OutputLayer& z = *m_ctx.zones;
     Table t;
-    t.header = {"Zone",       "Gross\nm²",   "Net\nm²",  "Built\nm²", "Coverage\n%",
+    t.header = {"Zone",         "Gross\nm²",  "Net\nm²",  "Built\nm²",           "Coverage\n%",
                 "Occupancy\n%", "Vacant\nm²", "Free\nm²", "Parcels\nocc/und/vac"};
     t.widths = {0.28, 0.09, 0.09, 0.085, 0.085, 0.095, 0.085, 0.085, 0.105};
     double total_w = 0;
@@ -272,23 +276,23 @@ void ReportWriter::cover() {
     for (double& f : t.widths) {
         f /= total_w;
     }
-    auto add_row = [&](const std::string& name, const std::string& id, const std::vector<Value>& row,
-                       const OutputLayer& layer, bool bold) {
+    auto add_row = [&](const std::string& name, const std::string& id,
+                       const std::vector<Value>& row, const OutputLayer& layer, bool bold) {
         auto num = [&](const char* f) {
             const auto c = column(layer, f);
             return c ? value_as_number(row[*c]).value_or(0.0) : 0.0;
         };
-        std::vector<std::string> cells = {
-            name,
-            thousands(num("gross_m2")),
-            thousands(num("net_m2")),
-            thousands(num("built_m2")),
-            percent_text(num("coverage")),
-            percent_text(num("occupancy")),
-            thousands(num("vacant_m2")),
-            thousands(num("free_m2")),
-            thousands(num("n_occupied")) + "/" + thousands(num("n_underused")) + "/" +
-                thousands(num("n_vacant"))};
+        std::vector<std::string> cells = {name,
+                                          thousands(num("gross_m2")),
+                                          thousands(num("net_m2")),
+                                          thousands(num("built_m2")),
+                                          percent_text(num("coverage")),
+                                          percent_text(num("occupancy")),
+                                          thousands(num("vacant_m2")),
+                                          thousands(num("free_m2")),
+                                          thousands(num("n_occupied")) + "/" +
+                                              thousands(num("n_underused")) + "/" +
+                                              thousands(num("n_vacant"))};
         t.rows.push_back(cells);
         t.bold_rows.push_back(bold);
     };
@@ -304,10 +308,11 @@ void ReportWriter::cover() {
         add_row("All zones", "TOTAL", s.rows.back(), s, true);
     }
     y = draw_table(m_cr, t, m, y, tw, 7.2) + 2;
-    y = paragraph(m, y, tw,
-                  "Areas in m² inside each zone; occ/und/vac: number of parcels occupied, underused "
-                  "and vacant.",
-                  7, 0x444444);
+    y = paragraph(
+        m, y, tw,
+        "Areas in m² inside each zone; occ/und/vac: number of parcels occupied, underused "
+        "and vacant.",
+        7, 0x444444);
     if (!m_access_kinds.empty()) {
         y = heading(y + 6, "Access from the zones", 11);
         Table a;
@@ -345,8 +350,9 @@ void ReportWriter::cover() {
     std::snprintf(buf, sizeof buf,
                   "Parcel status: vacant when its coverage (built area / parcel area) is below "
                   "%s, underused below %s, otherwise occupied (profile '%s', %s).",
-                  percent_text(p.vacant_below, 0).c_str(), percent_text(p.underused_below, 0).c_str(),
-                  p.name.c_str(), std::filesystem::path(p.origin).filename().string().c_str());
+                  percent_text(p.vacant_below, 0).c_str(),
+                  percent_text(p.underused_below, 0).c_str(), p.name.c_str(),
+                  std::filesystem::path(p.origin).filename().string().c_str());
     defs.emplace_back(buf);
     if (!p.status_values.empty()) {
         std::string sv;
@@ -363,22 +369,26 @@ void ReportWriter::cover() {
     defs.emplace_back(buf);
     defs.emplace_back("Gross: zone area. Net: parcel area inside the zone. Coverage: built / net. "
                       "Occupancy: area of occupied parcels / net. Areas are planar, in the "
-                      "analysis CRS " + m_ctx.crs + ".");
+                      "analysis CRS " +
+                      m_ctx.crs + ".");
     if (m_ctx.access_options != nullptr) {
         const MetricOptions& a = *m_ctx.access_options;
         std::string iso;
         for (const double t_min : a.numbers("isochrones")) {
             iso += (iso.empty() ? "" : ", ") + short_number(t_min);
         }
-        defs.push_back("Accessibility: " + a.text("profile") + " profile over the road network, from each "
-                       "parcel's " + a.text("access_point") + "; points more than " +
+        defs.push_back("Accessibility: " + a.text("profile") +
+                       " profile over the road network, from each "
+                       "parcel's " +
+                       a.text("access_point") + "; points more than " +
                        short_number(a.number("max_snap_m")) + " m from a road are not reached" +
                        (iso.empty() ? "" : "; isochrones " + iso + " min") + ".");
     }
     std::string inputs;
     for (const auto& l : m_ctx.report->layers) {
-        inputs += (inputs.empty() ? "" : "; ") + l.role + " " + thousands(static_cast<double>(l.report.kept)) +
-                  " of " + thousands(static_cast<double>(l.report.read));
+        inputs += (inputs.empty() ? "" : "; ") + l.role + " " +
+                  thousands(static_cast<double>(l.report.kept)) + " of " +
+                  thousands(static_cast<double>(l.report.read));
         if (l.report.repaired > 0) {
             inputs += " (" + thousands(static_cast<double>(l.report.repaired)) + " repaired)";
         }
@@ -447,8 +457,9 @@ void ReportWriter::zone_page(std::size_t row) {
         {"Underused area", area_text(zone_number(row, "underused_m2"))},
         {"Usable free area", area_text(zone_number(row, "free_m2"))},
         {"Parcels (occupied / underused / vacant)",
-         thousands(zone_number(row, "n_parcels")) + " (" + thousands(zone_number(row, "n_occupied")) +
-             " / " + thousands(zone_number(row, "n_underused")) + " / " +
+         thousands(zone_number(row, "n_parcels")) + " (" +
+             thousands(zone_number(row, "n_occupied")) + " / " +
+             thousands(zone_number(row, "n_underused")) + " / " +
              thousands(zone_number(row, "n_vacant")) + ")"}};
     if (auto far = number_at(z, row, *column(z, "far"))) {
         char buf[32];
@@ -548,8 +559,8 @@ void ReportWriter::zone_page(std::size_t row) {
         paragraph(m, y - 4, tw, "None: every parcel of this zone is occupied.", body_pt);
     } else {
         Table t;
-        t.header = {"Parcel", "Status", "Area\nm²", "Built\nm²", "Coverage\n%", "Usable free\nm²",
-                    "Largest piece\nm²"};
+        t.header = {"Parcel",      "Status",          "Area\nm²",         "Built\nm²",
+                    "Coverage\n%", "Usable free\nm²", "Largest piece\nm²"};
         t.widths = {0.18, 0.14, 0.14, 0.12, 0.12, 0.15, 0.15};
         const double row_h = 7.6 * 1.7;
         const double room = m_h - m * 0.55 - 24 - y - row_h * 1.6;
@@ -563,7 +574,8 @@ void ReportWriter::zone_page(std::size_t row) {
             const double a = number_at(p, r, area).value_or(0);
             const double b = number_at(p, r, built).value_or(0);
             t.rows.push_back({text_at(p, r, pid), text_at(p, r, st), thousands(a), thousands(b),
-                              percent_text(a > 0 ? b / a : 0.0), thousands(number_at(p, r, free).value_or(0)),
+                              percent_text(a > 0 ? b / a : 0.0),
+                              thousands(number_at(p, r, free).value_or(0)),
                               thousands(number_at(p, r, largest).value_or(0))});
         }
         y = draw_table(m_cr, t, m, y, tw, 7.6);

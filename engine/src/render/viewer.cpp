@@ -42,13 +42,15 @@ fs::path leaflet_dir() {
     dirs.emplace_back(SPACEUSE_INSTALL_LEAFLET_DIR);
     std::string tried;
     for (const auto& d : dirs) {
-        if (!d.empty() && fs::exists(fs::path(d) / "leaflet.js") && fs::exists(fs::path(d) / "leaflet.css")) {
+        if (!d.empty() && fs::exists(fs::path(d) / "leaflet.js") &&
+            fs::exists(fs::path(d) / "leaflet.css")) {
             return d;
         }
         tried += (tried.empty() ? "" : ", ") + (d.empty() ? std::string("(unset)") : d);
     }
-    throw InputError("Leaflet (leaflet.js, leaflet.css) not found in " + tried +
-                     "; build the project (it fetches Leaflet with npm) or set SPACEUSE_LEAFLET_DIR");
+    throw InputError(
+        "Leaflet (leaflet.js, leaflet.css) not found in " + tried +
+        "; build the project (it fetches Leaflet with npm) or set SPACEUSE_LEAFLET_DIR");
 }
 
 /// Text safe inside a <script> or <style> element.
@@ -234,7 +236,8 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
     std::string data = "{";
     bool first = true;
     auto add = [&](const std::string& name, const OutputLayer& layer) {
-        data += (first ? "" : ",\n") + nlohmann::json(name).dump() + ":" + geojson_text(layer, crs, wo);
+        data += (first ? "" : ",\n") + nlohmann::json(name).dump() + ":" +
+                geojson_text(layer, crs, wo);
         first = false;
     };
     for (const auto& layer : report.results) {
@@ -262,12 +265,15 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
         OutputLayer all;
         for (std::size_t l = 0; l < ctx.facilities.size(); ++l) {
             OutputLayer part = input_layer(*ctx.facilities[l], near, "facilities", {},
-                                           [&ctx, l](std::size_t i) { return ctx.facility_kind(l, i); });
+                                           [&ctx, l](std::size_t i) {
+                return ctx.facility_kind(l, i);
+            });
             if (all.fields.empty()) {
                 all = std::move(part);
             } else {
                 all.rows.insert(all.rows.end(), part.rows.begin(), part.rows.end());
-                all.geometries.insert(all.geometries.end(), part.geometries.begin(), part.geometries.end());
+                all.geometries.insert(all.geometries.end(), part.geometries.begin(),
+                                      part.geometries.end());
             }
         }
         add("facilities", all);
@@ -311,7 +317,8 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
                 continue;
             }
             const bool motorway = k.find("motorway") != std::string::npos;
-            const bool rail = k.find("rail") != std::string::npos || k.find("station") != std::string::npos ||
+            const bool rail = k.find("rail") != std::string::npos ||
+                              k.find("station") != std::string::npos ||
                               k.find("train") != std::string::npos;
             const bool bus = k.find("bus") != std::string::npos;
             fc[k] = motorway ? "#332288" : rail ? "#aa3377" : bus ? "#44aa99" : "#999933";
@@ -332,8 +339,9 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
             " · CRS of the analysis: " + escape_markup(ctx.crs) +
             " · click a parcel or zone for its figures</div></div>\n";
     html += "<div id=\"map\"></div>\n<div id=\"spaceuse-status\" hidden></div>\n";
-    html += "<script>\nconst SPACEUSE_DATA = " + script_safe(data) + ";\nconst SPACEUSE_META = " +
-            script_safe(meta.dump()) + ";\n" + viewer_js + "</script>\n</body>\n</html>\n";
+    html += "<script>\nconst SPACEUSE_DATA = " + script_safe(data) +
+            ";\nconst SPACEUSE_META = " + script_safe(meta.dump()) + ";\n" + viewer_js +
+            "</script>\n</body>\n</html>\n";
     write_text_file(path, html, write);
 }
 

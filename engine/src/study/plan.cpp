@@ -120,52 +120,52 @@ Plan make_plan(const Study& study) {
     std::vector<std::string> path;
     std::function<void(const MetricInfo&, const Asked*, const std::string&)> visit =
         [&](const MetricInfo& info, const Asked* a, const std::string& where) {
-            if (done.count(info.name) > 0) {
-                return;
-            }
-            if (std::find(path.begin(), path.end(), info.name) != path.end()) {
-                path.push_back(info.name);
-                throw ConfigError(where + ": the metrics use each other in a cycle: " +
-                                  join(path, " -> "));
-            }
+        if (done.count(info.name) > 0) {
+            return;
+        }
+        if (std::find(path.begin(), path.end(), info.name) != path.end()) {
             path.push_back(info.name);
-            for (const auto& used : info.uses) {
-                const MetricInfo& u = find_metric_info(plan, used, where + ": metric '" +
-                                                                       info.name + "' uses");
-                const Asked* ua = nullptr;
-                for (const auto& x : asked) {
-                    if (x.info->name == used) {
-                        ua = &x;
-                    }
-                }
-                visit(u, ua, where);
-            }
-            path.pop_back();
-            done.insert(info.name);
-            PlannedMetric pm;
-            pm.info = &info;
-            pm.options = a != nullptr ? a->options : parse_options(info, {}, where);
-            pm.where = a != nullptr ? a->run->where : where + " (used by another metric)";
-            pm.write = a != nullptr;
-            pm.metric = info.factory();
-            MetricPlan config;
-            config.base_dir = a != nullptr ? a->run->base_dir : std::string();
-            config.profile_dirs = default_profile_dirs();
-            config.sources = sources;
-            for (const auto& used : info.uses) {
-                for (const auto& planned : plan.metrics) {
-                    if (planned.info->name == used) {
-                        config.used[used] = &planned.options;
-                    }
+            throw ConfigError(where +
+                              ": the metrics use each other in a cycle: " + join(path, " -> "));
+        }
+        path.push_back(info.name);
+        for (const auto& used : info.uses) {
+            const MetricInfo& u = find_metric_info(plan, used,
+                                                   where + ": metric '" + info.name + "' uses");
+            const Asked* ua = nullptr;
+            for (const auto& x : asked) {
+                if (x.info->name == used) {
+                    ua = &x;
                 }
             }
-            try {
-                pm.metric->configure(pm.options, config);
-            } catch (const ConfigError& e) {
-                throw ConfigError(pm.where + ": " + e.what());
+            visit(u, ua, where);
+        }
+        path.pop_back();
+        done.insert(info.name);
+        PlannedMetric pm;
+        pm.info = &info;
+        pm.options = a != nullptr ? a->options : parse_options(info, {}, where);
+        pm.where = a != nullptr ? a->run->where : where + " (used by another metric)";
+        pm.write = a != nullptr;
+        pm.metric = info.factory();
+        MetricPlan config;
+        config.base_dir = a != nullptr ? a->run->base_dir : std::string();
+        config.profile_dirs = default_profile_dirs();
+        config.sources = sources;
+        for (const auto& used : info.uses) {
+            for (const auto& planned : plan.metrics) {
+                if (planned.info->name == used) {
+                    config.used[used] = &planned.options;
+                }
             }
-            plan.metrics.push_back(std::move(pm));
-        };
+        }
+        try {
+            pm.metric->configure(pm.options, config);
+        } catch (const ConfigError& e) {
+            throw ConfigError(pm.where + ": " + e.what());
+        }
+        plan.metrics.push_back(std::move(pm));
+    };
     for (const auto& a : asked) {
         visit(*a.info, &a, a.run->where);
     }

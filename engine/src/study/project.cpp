@@ -167,8 +167,10 @@ std::string document_file(const TableReader& t, const std::string& fallback,
         for (const auto& e : extensions) {
             list += (list.empty() ? "" : ", ") + e;
         }
-        throw ConfigError(t.where("file") + " must be a file name (written in the output folder) "
-                                            "ending in " + list);
+        throw ConfigError(t.where("file") +
+                          " must be a file name (written in the output folder) "
+                          "ending in " +
+                          list);
     }
     return file;
 }
@@ -253,8 +255,9 @@ Study load_project(const std::string& path) {
     }
     for (const auto& [key, node] : root) {
         const std::string k(key.str());
-        static const std::set<std::string> known = {"project", "layers", "occupancy", "access",
-                                                    "export", "metrics", "map", "report", "view"};
+        static const std::set<std::string> known = {"project", "layers", "occupancy",
+                                                    "access",  "export", "metrics",
+                                                    "map",     "report", "view"};
         if (known.count(k) == 0) {
             throw ConfigError(path + ": section [" + k +
                               "] is unknown (known: project, layers, occupancy, access, export, "
@@ -307,7 +310,8 @@ Study load_project(const std::string& path) {
     }
 
     // [layers.<role>]: any role. A role with several sources is a list of tables
-    // ([[layers.facilities]]); `<role>_2`, `<role>_3`... next to `<role>` are further sources of it.
+    // ([[layers.facilities]]); `<role>_2`, `<role>_3`... next to `<role>` are further sources of
+    // it.
     const toml::table& layers = section(root, "layers", path);
     std::vector<std::pair<std::string, const toml::table*>> layer_tables;
     for (const auto& [key, node] : layers) {
@@ -316,8 +320,10 @@ Study load_project(const std::string& path) {
             for (const auto& item : *arr) {
                 const auto* table = item.as_table();
                 if (table == nullptr) {
-                    throw ConfigError(path + ": layers." + role + " must be a table or a list of "
-                                             "tables ([[layers." + role + "]])");
+                    throw ConfigError(path + ": layers." + role +
+                                      " must be a table or a list of "
+                                      "tables ([[layers." +
+                                      role + "]])");
                 }
                 layer_tables.emplace_back(role, table);
             }
@@ -347,7 +353,8 @@ Study load_project(const std::string& path) {
     std::stable_sort(layer_tables.begin(), layer_tables.end(), [&](const auto& a, const auto& b) {
         const auto ra = base_role(a.first);
         const auto rb = base_role(b.first);
-        return std::pair(first_seen[ra.first], ra.second) < std::pair(first_seen[rb.first], rb.second);
+        return std::pair(first_seen[ra.first], ra.second) <
+               std::pair(first_seen[rb.first], rb.second);
     });
     for (const auto& [key, table] : layer_tables) {
         const std::string role = base_role(key).first;

@@ -113,11 +113,13 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
             }
             if (spec == nullptr) {
                 throw PluginError("metric '" + pm.info->name + "' (" + pm.info->origin +
-                                  ") wrote the layer '" + layer.name + "', which it does not declare");
+                                  ") wrote the layer '" + layer.name +
+                                  "', which it does not declare");
             }
             const std::string why = detail::check_declared_fields(*spec, layer);
             if (!why.empty()) {
-                throw PluginError("metric '" + pm.info->name + "' (" + pm.info->origin + "): " + why);
+                throw PluginError("metric '" + pm.info->name + "' (" + pm.info->origin +
+                                  "): " + why);
             }
         }
         computed.push_back(std::move(c));
@@ -165,8 +167,8 @@ nlohmann::json inputs_json(const StudyReport& report) {
 namespace {
 
 /// The load stage: the planned layers into one model in the analysis CRS.
-std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan,
-                                  StudyReport& report, const ProgressFn& progress) {
+std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan, StudyReport& report,
+                                  const ProgressFn& progress) {
     LoadOptions load_options = study.load;
     if (load_options.threads == 0) {
         load_options.threads = study.threads;
@@ -177,7 +179,8 @@ std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan,
     report.crs_reason = model->crs_reason;
     for (const auto& layer : model->layers) {
         report.layers.push_back(
-            {layer.name, layer.source + (layer.source_layer.empty() ? "" : ":" + layer.source_layer),
+            {layer.name,
+             layer.source + (layer.source_layer.empty() ? "" : ":" + layer.source_layer),
              layer.source_crs, layer.operation, layer.report});
     }
     return model;
@@ -204,7 +207,8 @@ std::map<std::string, nlohmann::json> write(const Study& study, std::vector<Comp
         for (auto& layer : c.result.layers) {
             const OutputSpec& spec = spec_of(info, layer.name);
             if (spec.csv) {
-                const std::string csv = (fs::path(study.output_dir) / (layer.name + ".csv")).string();
+                const std::string csv = (fs::path(study.output_dir) / (layer.name + ".csv"))
+                                            .string();
                 write_csv(layer, csv, study.write);
                 report.outputs.push_back({csv, layer.name, layer.rows.size()});
                 files.push_back(layer.name + ".csv");
@@ -222,8 +226,8 @@ std::map<std::string, nlohmann::json> write(const Study& study, std::vector<Comp
         if (write.threads == 0) {
             write.threads = study.threads;
         }
-        for (auto& file : export_layers(report.results, report.crs, study.output_dir,
-                                        study.exports, write)) {
+        for (auto& file :
+             export_layers(report.results, report.crs, study.output_dir, study.exports, write)) {
             report.outputs.push_back(std::move(file));
         }
     }
@@ -292,14 +296,14 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     // Plan: every configuration file is read here, before any data.
     const detail::Plan plan = detail::make_plan(study);
     const auto model = load(study, plan, report, scaled_progress(progress_fn, 0.0, 0.3));
-    std::vector<Computed> computed =
-        compute(plan, model, study.threads, scaled_progress(progress_fn, 0.3, 0.9));
+    std::vector<Computed> computed = compute(plan, model, study.threads,
+                                             scaled_progress(progress_fn, 0.3, 0.9));
     report.definitions_hash = sha256_hex(definitions(plan, model->crs).dump());
     progress.report(0.9, "writing outputs");
     const auto csv_files = write(study, computed, report, progress.sub(0.9, 1.0));
     report.manifest_path = (fs::path(study.output_dir) / "run.json").string();
-    write_text_file(report.manifest_path, manifest(study, computed, csv_files, report).dump(2) + "\n",
-                    study.write);
+    write_text_file(report.manifest_path,
+                    manifest(study, computed, csv_files, report).dump(2) + "\n", study.write);
     progress.report(1.0, "done");
     return report;
 }

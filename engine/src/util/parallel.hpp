@@ -56,7 +56,9 @@ public:
     static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
 
     /// Whether index i still has to run.
-    bool wanted(std::size_t i) const noexcept { return i < m_index.load(std::memory_order_relaxed); }
+    bool wanted(std::size_t i) const noexcept {
+        return i < m_index.load(std::memory_order_relaxed);
+    }
 
     /// Records the exception being handled as the failure of index i; `cancelled` (a
     /// CancelledError) skips every index not started yet.

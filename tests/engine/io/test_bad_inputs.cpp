@@ -7,7 +7,8 @@
 
 using namespace spaceuse;
 
-TEST_CASE("real bad inputs give a clear InputError or a usable report, never a crash", "[io][real]") {
+TEST_CASE("real bad inputs give a clear InputError or a usable report, never a crash",
+          "[io][real]") {
     if (test::shared_data("bad_inputs").empty()) {
         WARN("skipped: ../shared/data/bad_inputs not found");
         return;
@@ -45,11 +46,13 @@ TEST_CASE("real bad inputs give a clear InputError or a usable report, never a c
         }
     }
     // Null shapes are counted, and mbostock's null.shp has some.
-    const auto nulls = inspect_source(parse_layer_source(test::shared_data("bad_inputs/mbostock_shapefile_test/null.shp")));
+    const auto nulls = inspect_source(
+        parse_layer_source(test::shared_data("bad_inputs/mbostock_shapefile_test/null.shp")));
     CHECK(nulls[0].null_geometries > 0);
 }
 
-TEST_CASE("Swellendam farms: 16 invalid polygons are counted and repaired, none dropped", "[io][real]") {
+TEST_CASE("Swellendam farms: 16 invalid polygons are counted and repaired, none dropped",
+          "[io][real]") {
     const std::string path = test::shared_data("swellendam/projected_data/farms_33S.shp");
     if (path.empty()) {
         WARN("skipped: ../shared/data/swellendam not found");

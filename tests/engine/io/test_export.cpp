@@ -29,12 +29,16 @@ OutputLayer parcels_layer() {
                     {"motorway_exit_time_min", FieldType::real},
                     {"motorway_exit_dist_m", FieldType::real}};
     Polygon sq;
-    sq.outer() = {{173000, 174000}, {173100, 174000}, {173100, 174100}, {173000, 174100}, {173000, 174000}};
-    sq.inners().push_back({{173040, 174040}, {173040, 174060}, {173060, 174060}, {173060, 174040}, {173040, 174040}});
+    sq.outer() = {
+        {173000, 174000}, {173100, 174000}, {173100, 174100}, {173000, 174100}, {173000, 174000}};
+    sq.inners().push_back(
+        {{173040, 174040}, {173040, 174060}, {173060, 174060}, {173060, 174040}, {173040, 174040}});
     Polygon strip;
-    strip.outer() = {{173200, 174000}, {173250, 174000}, {173250, 174020}, {173200, 174020}, {173200, 174000}};
+    strip.outer() = {
+        {173200, 174000}, {173250, 174000}, {173250, 174020}, {173200, 174020}, {173200, 174000}};
     layer.geometries = {MultiPolygon{sq}, MultiPolygon{strip}};
-    layer.rows.push_back({std::string("P1"), std::string("vacant"), 0.0, std::int64_t{0}, 4.5, 3210.0});
+    layer.rows.push_back(
+        {std::string("P1"), std::string("vacant"), 0.0, std::int64_t{0}, 4.5, 3210.0});
     layer.rows.push_back({std::string("P2 é"), std::string("occupied"), 0.6, std::int64_t{2},
                           std::monostate{}, std::monostate{}});
     return layer;
@@ -48,8 +52,8 @@ std::string slurp(const std::string& path) {
 }
 
 GDALDatasetUniquePtr open(const std::string& path) {
-    return GDALDatasetUniquePtr(
-        GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    return GDALDatasetUniquePtr(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                                  nullptr, nullptr, nullptr));
 }
 
 }  // namespace
@@ -60,20 +64,21 @@ TEST_CASE("Shapefile field names fit 10 characters by a fixed, collision-free ru
                                               "n_buildings", "Status_Source", "abcdefghijklmn",
                                               "abcdefghijklmnop"});
     REQUIRE(names.size() == 9);
-    CHECK(names[0] == "parcel_id");          // short names are kept
-    CHECK(names[1] == "status_src");         // vowels dropped from the right: source -> src
-    CHECK(names[2] == "lrgs_fr_m2");         // largest -> lrgst -> lrgs (longest word cut)
+    CHECK(names[0] == "parcel_id");   // short names are kept
+    CHECK(names[1] == "status_src");  // vowels dropped from the right: source -> src
+    CHECK(names[2] == "lrgs_fr_m2");  // largest -> lrgst -> lrgs (longest word cut)
     CHECK(names[3] == "mt_ex_ds_m");
     CHECK(names[4] == "mt_ex_tm_m");
     CHECK(names[5] == "n_bldngs");
-    CHECK(names[6] == "Stts_Src_2");         // dBase names are case-insensitive: a collision
-    CHECK(names[7] == "abcdfghjkl");         // one word: inner vowels dropped, then cut
-    CHECK(names[8] == "abcdfghj_2");         // same result: numbered
+    CHECK(names[6] == "Stts_Src_2");  // dBase names are case-insensitive: a collision
+    CHECK(names[7] == "abcdfghjkl");  // one word: inner vowels dropped, then cut
+    CHECK(names[8] == "abcdfghj_2");  // same result: numbered
     for (const auto& n : names) {
         CHECK(n.size() <= 10);
     }
     // The same list always gives the same names.
-    CHECK(shapefile_field_names({"motorway_exit_dist_m"}) == std::vector<std::string>{"mt_ex_ds_m"});
+    CHECK(shapefile_field_names({"motorway_exit_dist_m"}) ==
+          std::vector<std::string>{"mt_ex_ds_m"});
 }
 
 TEST_CASE("export formats parse by name and alias", "[export]") {
@@ -84,7 +89,8 @@ TEST_CASE("export formats parse by name and alias", "[export]") {
     CHECK_THROWS_WITH(parse_export_format("kml"), Catch::Contains("unknown export format 'kml'"));
 }
 
-TEST_CASE("every format reads back in GDAL with the same features, fields, CRS and styles", "[export]") {
+TEST_CASE("every format reads back in GDAL with the same features, fields, CRS and styles",
+          "[export]") {
     const std::string dir = test::temp_dir("export_all");
     const CrsInfo crs = describe_crs("EPSG:31370");
     ExportOptions options;
@@ -100,10 +106,11 @@ TEST_CASE("every format reads back in GDAL with the same features, fields, CRS a
         }
     }
     CHECK(data_files == 4);
-    for (const char* f : {"parcels.geojson", "parcels.qml", "parcels.sld", "spaceuse.gpkg",
-                          "shapefile/parcels.shp", "shapefile/parcels.dbf", "shapefile/parcels.cpg",
-                          "shapefile/parcels.prj", "shapefile/parcels.fields.csv",
-                          "shapefile/parcels.qml", "flatgeobuf/parcels.fgb", "flatgeobuf/parcels.qml"}) {
+    for (const char* f :
+         {"parcels.geojson", "parcels.qml", "parcels.sld", "spaceuse.gpkg", "shapefile/parcels.shp",
+          "shapefile/parcels.dbf", "shapefile/parcels.cpg", "shapefile/parcels.prj",
+          "shapefile/parcels.fields.csv", "shapefile/parcels.qml", "flatgeobuf/parcels.fgb",
+          "flatgeobuf/parcels.qml"}) {
         INFO(f);
         CHECK(fs::exists(fs::path(dir) / f));
     }
@@ -113,7 +120,7 @@ TEST_CASE("every format reads back in GDAL with the same features, fields, CRS a
     }
 
     for (const std::string& path : {dir + "/spaceuse.gpkg", dir + "/shapefile/parcels.shp",
-                                   dir + "/flatgeobuf/parcels.fgb"}) {
+                                    dir + "/flatgeobuf/parcels.fgb"}) {
         INFO(path);
         auto ds = open(path);
         REQUIRE(ds);
@@ -144,15 +151,18 @@ TEST_CASE("every format reads back in GDAL with the same features, fields, CRS a
         CHECK(std::string(g->GetFieldAsString("parcel_id")) == "P2 é");
         CHECK_FALSE(g->IsFieldSetAndNotNull(
             layer->GetLayerDefn()->GetFieldIndex(shp ? "mt_ex_ds_m" : "motorway_exit_dist_m")));
-        CHECK(OGR_G_Area(OGRGeometry::ToHandle(g->GetGeometryRef())) == Approx(1000.0).epsilon(1e-12));
+        CHECK(OGR_G_Area(OGRGeometry::ToHandle(g->GetGeometryRef())) ==
+              Approx(1000.0).epsilon(1e-12));
     }
     CHECK(slurp(dir + "/shapefile/parcels.cpg") == "UTF-8");
-    CHECK(slurp(dir + "/shapefile/parcels.fields.csv").find("mt_ex_tm_m,motorway_exit_time_min\n") !=
-          std::string::npos);
+    CHECK(
+        slurp(dir + "/shapefile/parcels.fields.csv").find("mt_ex_tm_m,motorway_exit_time_min\n") !=
+        std::string::npos);
     // The Shapefile's QML classifies on the short name and gives the full names as aliases.
     const std::string qml = slurp(dir + "/shapefile/parcels.qml");
     CHECK(qml.find(R"(attr="status")") != std::string::npos);
-    CHECK(qml.find(R"(<alias field="mt_ex_ds_m" index="5" name="motorway_exit_dist_m"/>)") != std::string::npos);
+    CHECK(qml.find(R"(<alias field="mt_ex_ds_m" index="5" name="motorway_exit_dist_m"/>)") !=
+          std::string::npos);
 
     // The GeoPackage's layer_styles: two styles for parcels (status by default, coverage).
     auto gpkg = open(dir + "/spaceuse.gpkg");
@@ -169,7 +179,8 @@ TEST_CASE("every format reads back in GDAL with the same features, fields, CRS a
     CHECK(status_qml.find(R"(value="vacant")") != std::string::npos);
     OGRFeatureUniquePtr s2(styles->GetNextFeature());
     CHECK(s2->GetFieldAsInteger("useAsDefault") == 0);
-    CHECK(std::string(s2->GetFieldAsString("styleQML")).find(R"(attr="coverage")") != std::string::npos);
+    CHECK(std::string(s2->GetFieldAsString("styleQML")).find(R"(attr="coverage")") !=
+          std::string::npos);
 }
 
 TEST_CASE("exports never replace a file without overwrite and are byte-stable", "[export]") {
@@ -196,8 +207,9 @@ TEST_CASE("GeoJSON in the analysis CRS carries the crs member and metre coordina
     options.styles = false;
     export_layers({parcels_layer()}, describe_crs("EPSG:31370"), dir, options, WriteOptions{});
     const std::string text = slurp(dir + "/parcels.geojson");
-    CHECK(text.find(R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::31370"}})") !=
-          std::string::npos);
+    CHECK(
+        text.find(R"("crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::31370"}})") !=
+        std::string::npos);
     CHECK(text.find("[173000,174000]") != std::string::npos);
     CHECK_FALSE(fs::exists(dir + "/parcels.qml"));
     auto ds = open(dir + "/parcels.geojson");
@@ -205,7 +217,8 @@ TEST_CASE("GeoJSON in the analysis CRS carries the crs member and metre coordina
     CHECK(std::string(ds->GetLayer(0)->GetSpatialRef()->GetAuthorityCode(nullptr)) == "31370");
 
     // A CRS without an authority code cannot be named in the crs member.
-    const CrsInfo custom = describe_crs("+proj=tmerc +lat_0=50 +lon_0=4.5 +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +type=crs");
+    const CrsInfo custom = describe_crs(
+        "+proj=tmerc +lat_0=50 +lon_0=4.5 +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +type=crs");
     REQUIRE(custom.code.empty());
     CHECK_THROWS_AS(export_layers({parcels_layer()}, custom, test::temp_dir("export_native2"),
                                   options, WriteOptions{}),

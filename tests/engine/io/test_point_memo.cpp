@@ -23,7 +23,9 @@ std::vector<MultiPolygon> parcel_grid(int w, int h) {
                                                               172000.0 + 25.0 * j + jitter(rng));
         }
     }
-    auto c = [&corners](int i, int j) { return corners[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]; };
+    auto c = [&corners](int i, int j) {
+        return corners[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+    };
     std::vector<MultiPolygon> out;
     for (int i = 0; i < w; ++i) {
         for (int j = 0; j < h; ++j) {
@@ -43,9 +45,16 @@ std::vector<MultiPolygon> parcel_grid(int w, int h) {
 bool same_bits(const MultiPolygon& a, const MultiPolygon& b) {
     std::vector<double> xa;
     std::vector<double> xb;
-    boost::geometry::for_each_point(a, [&xa](const Point& p) { xa.push_back(p.x()); xa.push_back(p.y()); });
-    boost::geometry::for_each_point(b, [&xb](const Point& p) { xb.push_back(p.x()); xb.push_back(p.y()); });
-    return xa.size() == xb.size() && std::memcmp(xa.data(), xb.data(), xa.size() * sizeof(double)) == 0;
+    boost::geometry::for_each_point(a, [&xa](const Point& p) {
+        xa.push_back(p.x());
+        xa.push_back(p.y());
+    });
+    boost::geometry::for_each_point(b, [&xb](const Point& p) {
+        xb.push_back(p.x());
+        xb.push_back(p.y());
+    });
+    return xa.size() == xb.size() &&
+           std::memcmp(xa.data(), xb.data(), xa.size() * sizeof(double)) == 0;
 }
 
 }  // namespace

@@ -30,10 +30,12 @@ std::string square_in(int epsg, double x0, double y0, double size) {
     dst.importFromEPSG(epsg);
     src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    auto ct = std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&src, &dst));
+    auto ct = std::unique_ptr<OGRCoordinateTransformation>(
+        OGRCreateCoordinateTransformation(&src, &dst));
     std::vector<std::pair<double, double>> pts;
     const int steps = 10;
-    const double corners[5][2] = {{x0, y0}, {x0 + size, y0}, {x0 + size, y0 + size}, {x0, y0 + size}, {x0, y0}};
+    const double corners[5][2] = {
+        {x0, y0}, {x0 + size, y0}, {x0 + size, y0 + size}, {x0, y0 + size}, {x0, y0}};
     for (int c = 0; c < 4; ++c) {
         for (int s = 0; s < steps; ++s) {
             const double t = static_cast<double>(s) / steps;
@@ -63,19 +65,20 @@ TEST_CASE("parse_layer_source splits path:layer only when the path exists", "[io
     const auto s = parse_layer_source(path + ":parcels");
     CHECK(s.path == path);
     CHECK(s.layer == "parcels");
-    CHECK(parse_layer_source("PG:dbname=gis host=localhost").path == "PG:dbname=gis host=localhost");
+    CHECK(parse_layer_source("PG:dbname=gis host=localhost").path ==
+          "PG:dbname=gis host=localhost");
     CHECK(parse_layer_source("missing.zip").path == "/vsizip/missing.zip");
 }
 
 TEST_CASE("a 100 m square has the same area from EPSG:31370, 4326 and 3857", "[io][crs]") {
     const double x0 = 173500.0;
     const double y0 = 174000.0;
-    const auto sq31370 = vsimem("sq31370.geojson",
-                                feature_collection(31370, feature("{}", square_in(31370, x0, y0, 100))));
-    const auto sq4326 = vsimem("sq4326.geojson",
-                               feature_collection(4326, feature("{}", square_in(4326, x0, y0, 100))));
-    const auto sq3857 = vsimem("sq3857.geojson",
-                               feature_collection(3857, feature("{}", square_in(3857, x0, y0, 100))));
+    const auto sq31370 = vsimem(
+        "sq31370.geojson", feature_collection(31370, feature("{}", square_in(31370, x0, y0, 100))));
+    const auto sq4326 = vsimem(
+        "sq4326.geojson", feature_collection(4326, feature("{}", square_in(4326, x0, y0, 100))));
+    const auto sq3857 = vsimem(
+        "sq3857.geojson", feature_collection(3857, feature("{}", square_in(3857, x0, y0, 100))));
     LoadOptions options;
     options.crs = "EPSG:31370";
     const Model model = load_model({{"a", parse_layer_source(sq31370), GeometryFamily::polygon},
@@ -91,12 +94,16 @@ TEST_CASE("a 100 m square has the same area from EPSG:31370, 4326 and 3857", "[i
 }
 
 TEST_CASE("analysis CRS: first metric input, else UTM from the data centre", "[io][crs]") {
-    const auto geo = vsimem("geo.geojson",
-                            feature_collection(4326, feature("{}", square_in(4326, 173500, 174000, 100))));
-    const auto merc = vsimem("merc.geojson",
-                             feature_collection(3857, feature("{}", square_in(3857, 173500, 174000, 100))));
-    const auto lambert = vsimem("lam.geojson",
-                                feature_collection(3812, feature("{}", R"({"type":"Point","coordinates":[673000,671500]})")));
+    const auto geo = vsimem(
+        "geo.geojson",
+        feature_collection(4326, feature("{}", square_in(4326, 173500, 174000, 100))));
+    const auto merc = vsimem(
+        "merc.geojson",
+        feature_collection(3857, feature("{}", square_in(3857, 173500, 174000, 100))));
+    const auto lambert = vsimem(
+        "lam.geojson",
+        feature_collection(3812,
+                           feature("{}", R"({"type":"Point","coordinates":[673000,671500]})")));
     LoadOptions options;
     // Only geographic / Web Mercator inputs: UTM 31N for Leuven (4.7 E).
     Model m1 = load_model({{"g", parse_layer_source(geo), GeometryFamily::polygon},
@@ -148,14 +155,18 @@ TEST_CASE("projected coordinates declared as WGS84 are detected", "[io][crs]") {
     CHECK(area(polygons(m, "p")) == Approx(100.0));
 }
 
-TEST_CASE("invalid polygons are repaired, null and empty geometries rejected and counted", "[io][repair]") {
+TEST_CASE("invalid polygons are repaired, null and empty geometries rejected and counted",
+          "[io][repair]") {
     const std::string features =
-        feature(R"({"id":1})", R"({"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]})") + "," +
-        feature(R"({"id":2})", "null") + "," +
+        feature(R"({"id":1})",
+                R"({"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]})") +
+        "," + feature(R"({"id":2})", "null") + "," +
         feature(R"({"id":3})", R"({"type":"GeometryCollection","geometries":[]})") + "," +
         feature(R"({"id":4})", rect(10, 10, 20, 20)) + "," +
         feature(R"({"id":5})", R"({"type":"Point","coordinates":[1,1]})") + "," +
-        feature(R"({"id":6})", R"({"type":"Polygon","coordinates":[[[30,30,5],[40,30,5],[40,40,5],[30,40,5],[30,30,5]]]})");
+        feature(
+            R"({"id":6})",
+            R"({"type":"Polygon","coordinates":[[[30,30,5],[40,30,5],[40,40,5],[30,40,5],[30,30,5]]]})");
     const auto path = vsimem("repair.geojson", feature_collection(31370, features));
     const Model m = load_model({{"p", parse_layer_source(path), GeometryFamily::polygon}}, {});
     const Layer& layer = *m.find("p");
@@ -174,14 +185,16 @@ TEST_CASE("invalid polygons are repaired, null and empty geometries rejected and
     for (const auto& issue : r.issues) {
         kinds.push_back(std::string(issue_kind_name(issue.kind)));
     }
-    CHECK(kinds == std::vector<std::string>{"repaired", "null_geometry", "empty_geometry", "wrong_type"});
+    CHECK(kinds ==
+          std::vector<std::string>{"repaired", "null_geometry", "empty_geometry", "wrong_type"});
     CHECK_THAT(r.issues[0].detail, Catch::Contains("Self-intersection"));
 }
 
 TEST_CASE("the id field becomes the feature id; a missing id field is an error", "[io]") {
-    const auto path = vsimem("ids.geojson",
-                             feature_collection(31370, feature(R"({"code":"A-1"})", rect(0, 0, 1, 1)) + "," +
-                                                           feature(R"({"code":null})", rect(1, 0, 2, 1))));
+    const auto path = vsimem(
+        "ids.geojson",
+        feature_collection(31370, feature(R"({"code":"A-1"})", rect(0, 0, 1, 1)) + "," +
+                                      feature(R"({"code":null})", rect(1, 0, 2, 1))));
     LayerSource s = parse_layer_source(path);
     s.id_field = "code";
     const Model m = load_model({{"p", s, GeometryFamily::polygon}}, {});
@@ -210,7 +223,8 @@ TEST_CASE("spatial index: built once on first use by threads querying at once", 
         f.fid = i;
         const double x = 10.0 * (i % 100);
         const double y = 10.0 * (i / 100);
-        f.geometry = MultiPolygon{Polygon{{{x, y}, {x, y + 5}, {x + 5, y + 5}, {x + 5, y}, {x, y}}}};
+        f.geometry = MultiPolygon{
+            Polygon{{{x, y}, {x, y + 5}, {x + 5, y + 5}, {x + 5, y}, {x, y}}}};
         layer.features.push_back(std::move(f));
     }
     // No build_index(): eight threads ask at once; each query must see the whole index.
@@ -218,9 +232,8 @@ TEST_CASE("spatial index: built once on first use by threads querying at once", 
     {
         std::vector<std::jthread> pool;
         for (std::size_t t = 0; t < hits.size(); ++t) {
-            pool.emplace_back([&layer, &hits, t] {
-                hits[t] = layer.query(Box(Point(12, 1), Point(33, 12)));
-            });
+            pool.emplace_back(
+                [&layer, &hits, t] { hits[t] = layer.query(Box(Point(12, 1), Point(33, 12))); });
         }
     }
     for (const auto& h : hits) {
@@ -279,7 +292,8 @@ TEST_CASE("the model is the same for any reading thread count", "[io]") {
         }
         features += (i ? "," : "") + feature("{\"n\":" + std::to_string(i) + "}", geometry);
     }
-    const LayerSource source = parse_layer_source(vsimem("many.geojson", feature_collection(4326, features)));
+    const LayerSource source = parse_layer_source(
+        vsimem("many.geojson", feature_collection(4326, features)));
     auto load = [&source](unsigned threads) {
         LoadOptions options;
         options.crs = "EPSG:31370";
@@ -344,17 +358,21 @@ TEST_CASE("GeoPackage through the Arrow stream reads as the same model as GeoJSO
     // and an id field. The GeoPackage is read through GDAL's Arrow stream, the GeoJSON feature
     // by feature: the models must be the same.
     const std::string features =
-        feature(R"({"pid":"A","n":1,"x":2.5,"s":"é"})",
-                R"({"type":"Polygon","coordinates":[[[0,0],[50,0],[50,50],[0,50],[0,0]],[[10,10],[10,20],[20,20],[20,10],[10,10]]]})") +
+        feature(
+            R"({"pid":"A","n":1,"x":2.5,"s":"é"})",
+            R"({"type":"Polygon","coordinates":[[[0,0],[50,0],[50,50],[0,50],[0,0]],[[10,10],[10,20],[20,20],[20,10],[10,10]]]})") +
         "," +
-        feature(R"({"pid":"B","n":null,"x":null,"s":null})",
-                R"({"type":"MultiPolygon","coordinates":[[[[100,0],[120,0],[120,20],[100,20],[100,0]]],[[[130,0],[150,0],[150,20],[130,20],[130,0]]]]})") +
+        feature(
+            R"({"pid":"B","n":null,"x":null,"s":null})",
+            R"({"type":"MultiPolygon","coordinates":[[[[100,0],[120,0],[120,20],[100,20],[100,0]]],[[[130,0],[150,0],[150,20],[130,20],[130,0]]]]})") +
         "," +
-        feature(R"({"pid":"C","n":3,"x":-1.25,"s":"bow"})",
-                R"({"type":"Polygon","coordinates":[[[0,110],[20,130],[20,110],[0,130],[0,110]]]})") +
+        feature(
+            R"({"pid":"C","n":3,"x":-1.25,"s":"bow"})",
+            R"({"type":"Polygon","coordinates":[[[0,110],[20,130],[20,110],[0,130],[0,110]]]})") +
         "," + feature(R"({"pid":null,"n":4,"x":0.5,"s":"nogeom"})", "null") + "," +
-        feature(R"({"pid":"E","n":5,"x":1e6,"s":"hole collapses"})",
-                R"({"type":"Polygon","coordinates":[[[200,0],[250,0],[250,50],[200,50],[200,0]],[[210,10],[220,10],[210,10]]]})");
+        feature(
+            R"({"pid":"E","n":5,"x":1e6,"s":"hole collapses"})",
+            R"({"type":"Polygon","coordinates":[[[200,0],[250,0],[250,50],[200,50],[200,0]],[[210,10],[220,10],[210,10]]]})");
     const std::string geojson = vsimem("arrow_src.geojson", feature_collection(31370, features));
     const std::string gpkg = "/vsimem/spaceuse_tests/arrow_src.gpkg";
     GDALAllRegister();
@@ -403,9 +421,12 @@ TEST_CASE("GeoPackage through the Arrow stream reads as the same model as GeoJSO
             REQUIRE(fi);
             CHECK(fa.attributes[f] == fb.attributes[*fi]);
         }
-        CHECK(area(std::get<MultiPolygon>(fa.geometry)) == area(std::get<MultiPolygon>(fb.geometry)));
+        CHECK(area(std::get<MultiPolygon>(fa.geometry)) ==
+              area(std::get<MultiPolygon>(fb.geometry)));
     }
-    auto area_of = [&la](std::size_t k) { return area(std::get<MultiPolygon>(la.features[k].geometry)); };
+    auto area_of = [&la](std::size_t k) {
+        return area(std::get<MultiPolygon>(la.features[k].geometry));
+    };
     CHECK(la.features[0].id == "A");
     CHECK(area_of(0) == Approx(2400));
     CHECK(area_of(1) == Approx(800));

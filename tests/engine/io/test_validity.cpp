@@ -28,16 +28,20 @@ bool geos_valid(const detail::GeosContext& geos, const MultiPolygon& mp) {
 TEST_CASE("cheap validity: hand-made cases", "[io][validity]") {
     // a square and a jittered quadrilateral: vouched for
     CHECK(detail::clearly_valid(ring_polygon({{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}})));
-    CHECK(detail::clearly_valid(ring_polygon({{0, 0}, {10.3, 0.2}, {9.8, 10.1}, {0.1, 9.7}, {0, 0}})));
+    CHECK(detail::clearly_valid(
+        ring_polygon({{0, 0}, {10.3, 0.2}, {9.8, 10.1}, {0.1, 9.7}, {0, 0}})));
     // a triangle and a straight run along one side (collinear, same direction)
     CHECK(detail::clearly_valid(ring_polygon({{0, 0}, {10, 0}, {0, 10}, {0, 0}})));
-    CHECK(detail::clearly_valid(ring_polygon({{0, 0}, {5, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}})));
+    CHECK(
+        detail::clearly_valid(ring_polygon({{0, 0}, {5, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}})));
     // bow-tie, spike, self-touching ring, repeated point, open ring, hole: left to GEOS
     CHECK_FALSE(detail::clearly_valid(ring_polygon({{0, 0}, {10, 10}, {10, 0}, {0, 10}, {0, 0}})));
-    CHECK_FALSE(detail::clearly_valid(ring_polygon({{0, 0}, {10, 0}, {15, 0}, {10, 0.0}, {10, 10}, {0, 10}, {0, 0}})));
+    CHECK_FALSE(detail::clearly_valid(
+        ring_polygon({{0, 0}, {10, 0}, {15, 0}, {10, 0.0}, {10, 10}, {0, 10}, {0, 0}})));
     CHECK_FALSE(detail::clearly_valid(
         ring_polygon({{0, 0}, {10, 0}, {10, 10}, {5, 10}, {5, 5}, {6, 10}, {0, 10}, {0, 0}})));
-    CHECK_FALSE(detail::clearly_valid(ring_polygon({{0, 0}, {10, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}})));
+    CHECK_FALSE(
+        detail::clearly_valid(ring_polygon({{0, 0}, {10, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}})));
     CHECK_FALSE(detail::clearly_valid(ring_polygon({{0, 0}, {10, 0}, {10, 10}, {0, 10}})));
     MultiPolygon holed = ring_polygon({{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}});
     holed.front().inners().push_back({{2, 2}, {2, 4}, {4, 4}, {4, 2}, {2, 2}});

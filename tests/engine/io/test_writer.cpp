@@ -22,8 +22,10 @@ OutputLayer sample_layer() {
     layer.fields = {{"id", FieldType::string}, {"n", FieldType::integer}, {"v", FieldType::real}};
     Polygon sq;
     // Counter-clockwise square in Lambert 72 with a clockwise hole.
-    sq.outer() = {{173000, 174000}, {173100, 174000}, {173100, 174100}, {173000, 174100}, {173000, 174000}};
-    sq.inners().push_back({{173040, 174040}, {173040, 174060}, {173060, 174060}, {173060, 174040}, {173040, 174040}});
+    sq.outer() = {
+        {173000, 174000}, {173100, 174000}, {173100, 174100}, {173000, 174100}, {173000, 174000}};
+    sq.inners().push_back(
+        {{173040, 174040}, {173040, 174060}, {173060, 174060}, {173060, 174040}, {173040, 174040}});
     layer.geometries.emplace_back(MultiPolygon{sq});
     layer.rows.push_back({std::string("a \"quoted\" é"), std::int64_t{3}, 0.5});
     layer.geometries.emplace_back(MultiPoint{Point(173050, 174050)});
@@ -54,15 +56,15 @@ TEST_CASE("GeoJSON output follows RFC 7946 and GDAL reads it back", "[io][writer
     CHECK_FALSE(doc.contains("crs"));
     const auto& poly = doc["features"][0]["geometry"]["coordinates"][0];
     const auto& outer = poly[0];
-    CHECK(outer.front() == outer.back());                 // closed
-    CHECK(signed_ring_area(outer) > 0);                   // exterior counter-clockwise
-    CHECK(signed_ring_area(poly[1]) < 0);                 // hole clockwise
+    CHECK(outer.front() == outer.back());  // closed
+    CHECK(signed_ring_area(outer) > 0);    // exterior counter-clockwise
+    CHECK(signed_ring_area(poly[1]) < 0);  // hole clockwise
     for (const auto& c : outer) {
         CHECK(c[0].get<double>() >= -180.0);
         CHECK(c[0].get<double>() <= 180.0);
         CHECK(c[1].get<double>() == Approx(50.88).margin(0.05));
         const std::string text = c[0].dump();
-        CHECK(text.size() - text.find('.') - 1 <= 7);     // at most 7 decimals
+        CHECK(text.size() - text.find('.') - 1 <= 7);  // at most 7 decimals
     }
     CHECK(doc["features"][0]["properties"]["id"] == "a \"quoted\" é");
     CHECK(doc["features"][1]["properties"]["n"].is_null());
@@ -76,7 +78,8 @@ TEST_CASE("GeoJSON output follows RFC 7946 and GDAL reads it back", "[io][writer
     CHECK(layer->GetLayerDefn()->GetFieldDefn(1)->GetType() == OFTInteger);
 }
 
-TEST_CASE("outputs are never overwritten without overwrite, and no temp file is left", "[io][writer]") {
+TEST_CASE("outputs are never overwritten without overwrite, and no temp file is left",
+          "[io][writer]") {
     const std::string dir = test::temp_dir("no_overwrite");
     const std::string path = dir + "/t.csv";
     write_csv(sample_layer(), path, {});
@@ -104,7 +107,11 @@ TEST_CASE("a feature that rounding would make invalid keeps full precision", "[i
     layer.name = "sliver";
     layer.fields = {{"id", FieldType::integer}};
     Polygon p;
-    p.outer() = {{173000, 174000}, {173100, 174000}, {173100, 174000.001}, {173000, 174000.0012}, {173000, 174000}};
+    p.outer() = {{173000, 174000},
+                 {173100, 174000},
+                 {173100, 174000.001},
+                 {173000, 174000.0012},
+                 {173000, 174000}};
     layer.geometries.emplace_back(MultiPolygon{p});
     layer.rows.push_back({std::int64_t{1}});
     const std::string dir = test::temp_dir("sliver");
@@ -133,13 +140,17 @@ OutputLayer mixed_layer(std::size_t n) {
         sq.outer() = {{x, y}, {x + 40, y}, {x + 40, y + 40}, {x, y + 40}, {x, y}};
         switch (i % 7) {
         case 0:
-            sq.inners().push_back(
-                {{x + 10, y + 10}, {x + 10, y + 20}, {x + 20, y + 20}, {x + 20, y + 10}, {x + 10, y + 10}});
+            sq.inners().push_back({{x + 10, y + 10},
+                                   {x + 10, y + 20},
+                                   {x + 20, y + 20},
+                                   {x + 20, y + 10},
+                                   {x + 10, y + 10}});
             layer.geometries.emplace_back(MultiPolygon{sq});
             break;
         case 1: {
             Polygon other;
-            other.outer() = {{x + 42, y}, {x + 48, y}, {x + 48, y + 6}, {x + 42, y + 6}, {x + 42, y}};
+            other.outer() = {
+                {x + 42, y}, {x + 48, y}, {x + 48, y + 6}, {x + 42, y + 6}, {x + 42, y}};
             layer.geometries.emplace_back(MultiPolygon{sq, other});
             break;
         }
@@ -152,8 +163,11 @@ OutputLayer mixed_layer(std::size_t n) {
             break;
         case 4: {
             Polygon sliver;
-            sliver.outer() = {{173000, 174000}, {173100, 174000}, {173100, 174000.001},
-                              {173000, 174000.0012}, {173000, 174000}};
+            sliver.outer() = {{173000, 174000},
+                              {173100, 174000},
+                              {173100, 174000.001},
+                              {173000, 174000.0012},
+                              {173000, 174000}};
             layer.geometries.emplace_back(MultiPolygon{sliver});
             break;
         }
@@ -212,10 +226,13 @@ TEST_CASE("GeoJSON bytes are the same for every thread count", "[io][writer]") {
 
     // Escaping is nlohmann's, byte for byte: control characters as \t and \u0001, an invalid
     // byte replaced by U+FFFD, the field names escaped too.
-    CHECK(one.find(R"({"type":"Feature","properties":{"id":2,"name":"tab\tand\u0001","v":0.5,"é \"f\"":"ok"})") !=
-          std::string::npos);
+    CHECK(
+        one.find(
+            R"({"type":"Feature","properties":{"id":2,"name":"tab\tand\u0001","v":0.5,"é \"f\"":"ok"})") !=
+        std::string::npos);
     CHECK(one.find("\"id\":3,\"name\":\"bad \xef\xbf\xbd byte\",\"v\":null,") != std::string::npos);
-    CHECK(one.find(R"("id":11,"name":"a \"quoted\" é","v":2.75,"é \"f\"":"x\ny"})") != std::string::npos);
+    CHECK(one.find(R"("id":11,"name":"a \"quoted\" é","v":2.75,"é \"f\"":"x\ny"})") !=
+          std::string::npos);
     CHECK(one.find(R"("id":24,"name":"","v":null,)") != std::string::npos);
     CHECK(one.find(R"("id":16,"name":"a \"quoted\" é","v":4.0,)") != std::string::npos);
     CHECK(one.find(R"({"id":0,"name":null,"v":null,"é \"f\"":"x\ny"})") != std::string::npos);
@@ -295,15 +312,18 @@ TEST_CASE("native GeoJSON rounds to 1 mm and keeps full precision only where rou
     };
     layer.rows = {{std::int64_t{0}}, {std::int64_t{1}}, {std::int64_t{2}}, {std::int64_t{3}}};
     const std::string dir = test::temp_dir("writer_native");
-    const auto stats =
-        write_geojson_native(layer, describe_crs("EPSG:31370"), dir + "/n.geojson", {});
+    const auto stats = write_geojson_native(layer, describe_crs("EPSG:31370"), dir + "/n.geojson",
+                                            {});
     CHECK(stats.features == 4);
     CHECK(stats.full_precision == 1);
     std::ifstream in(dir + "/n.geojson");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    CHECK(text.find(R"("coordinates":[[[[0,0],[40,40],[40,0],[0,40],[0,0]]]]})") != std::string::npos);
-    CHECK(text.find(R"({"id":1},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[40,40],[40,0],[0,40],[0,0]]]]})") !=
+    CHECK(text.find(R"("coordinates":[[[[0,0],[40,40],[40,0],[0,40],[0,0]]]]})") !=
           std::string::npos);
+    CHECK(
+        text.find(
+            R"({"id":1},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[40,40],[40,0],[0,40],[0,0]]]]})") !=
+        std::string::npos);
     CHECK(text.find(R"([[[[0,0],[100,0],[100,4e-04],[0,4e-04],[0,0]]]])") != std::string::npos);
     CHECK(text.find(R"([[[[1.5,2.25],[3.5,2.25],[3.5,4.125],[1.5,4.125],[1.5,2.25]]]])") !=
           std::string::npos);
@@ -320,7 +340,8 @@ TEST_CASE("string attributes are escaped byte for byte as nlohmann escapes them"
         state = state * 1664525U + 1013904223U;
         return state >> 24;
     };
-    std::string expected = "{\"type\":\"FeatureCollection\",\"name\":\"strings\",\n\"features\":[\n";
+    std::string expected =
+        "{\"type\":\"FeatureCollection\",\"name\":\"strings\",\n\"features\":[\n";
     for (int i = 0; i < 3000; ++i) {
         std::string s;
         const auto length = next() % 12;
@@ -331,7 +352,8 @@ TEST_CASE("string attributes are escaped byte for byte as nlohmann escapes them"
         layer.rows.push_back({s});
         expected += (i ? ",\n" : "");
         expected += R"({"type":"Feature","properties":{"s":)";
-        expected += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        expected += nlohmann::json(s).dump(-1, ' ', false,
+                                           nlohmann::json::error_handler_t::replace);
         expected += R"(},"geometry":null})";
     }
     expected += "\n]}\n";

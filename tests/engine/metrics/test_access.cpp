@@ -21,7 +21,8 @@ std::string line(const std::string& props, const std::string& coords) {
     return feature(props, R"({"type":"LineString","coordinates":)" + coords + "}");
 }
 std::string point(const std::string& props, double x, double y) {
-    return feature(props, R"({"type":"Point","coordinates":[)" + std::to_string(x) + "," + std::to_string(y) + "]}");
+    return feature(props, R"({"type":"Point","coordinates":[)" + std::to_string(x) + "," +
+                              std::to_string(y) + "]}");
 }
 std::string square(const std::string& props, double cx, double cy) {
     return feature(props, rect(cx - 5, cy - 5, cx + 5, cy + 5));
@@ -39,23 +40,27 @@ std::string square(const std::string& props, double cx, double cy) {
 //   O4 (3000,3000): farther than max-snap from every road
 Model loop_model() {
     const std::string roads = feature_collection(
-        31370, line(R"({"highway":"residential","oneway":null})", "[[0,0],[1000,0]]") + "," +
-                   line(R"({"highway":"residential","oneway":null})", "[[1000,0],[1000,1000]]") + "," +
-                   line(R"({"highway":"residential","oneway":"yes"})", "[[1000,1000],[0,1000]]") + "," +
-                   line(R"({"highway":"residential","oneway":"no"})", "[[0,1000],[0,0]]") + "," +
-                   line(R"({"highway":"residential","oneway":null})", "[[500,1100],[510,1100]]"));
-    const std::string facilities = feature_collection(31370, point(R"({"kind":"station","name":"S"})", 1050, 600));
+        31370,
+        line(R"({"highway":"residential","oneway":null})", "[[0,0],[1000,0]]") + "," +
+            line(R"({"highway":"residential","oneway":null})", "[[1000,0],[1000,1000]]") + "," +
+            line(R"({"highway":"residential","oneway":"yes"})", "[[1000,1000],[0,1000]]") + "," +
+            line(R"({"highway":"residential","oneway":"no"})", "[[0,1000],[0,0]]") + "," +
+            line(R"({"highway":"residential","oneway":null})", "[[500,1100],[510,1100]]"));
+    const std::string facilities = feature_collection(
+        31370, point(R"({"kind":"station","name":"S"})", 1050, 600));
     const std::string origins = feature_collection(
-        31370, square(R"({"pid":"O1"})", 200, 50) + "," + square(R"({"pid":"O2"})", 500, 1050) + "," +
-                   square(R"({"pid":"O3"})", 505, 1090) + "," + square(R"({"pid":"O4"})", 3000, 3000));
+        31370, square(R"({"pid":"O1"})", 200, 50) + "," + square(R"({"pid":"O2"})", 500, 1050) +
+                   "," + square(R"({"pid":"O3"})", 505, 1090) + "," +
+                   square(R"({"pid":"O4"})", 3000, 3000));
     LayerSource o = parse_layer_source(vsimem("acc_origins.geojson", origins));
     o.id_field = "pid";
     LayerSource f = parse_layer_source(vsimem("acc_fac.geojson", facilities));
     f.id_field = "name";
-    return load_model({{"parcels", o, GeometryFamily::polygon},
-                       {"roads", parse_layer_source(vsimem("acc_roads.geojson", roads)), GeometryFamily::line},
-                       {"facilities", f, GeometryFamily::point}},
-                      {});
+    return load_model(
+        {{"parcels", o, GeometryFamily::polygon},
+         {"roads", parse_layer_source(vsimem("acc_roads.geojson", roads)), GeometryFamily::line},
+         {"facilities", f, GeometryFamily::point}},
+        {});
 }
 
 AccessOptions loop_options(TravelProfile profile) {
@@ -67,7 +72,8 @@ AccessOptions loop_options(TravelProfile profile) {
 
 }  // namespace
 
-TEST_CASE("access on a hand-built loop: distances, one-way, islands, unsnapped", "[metrics][access]") {
+TEST_CASE("access on a hand-built loop: distances, one-way, islands, unsnapped",
+          "[metrics][access]") {
     const Model m = loop_model();
     SECTION("car honours the one-way side") {
         const AccessResult r = compute_access(m, loop_options(TravelProfile::car));
@@ -120,13 +126,17 @@ TEST_CASE("access on a hand-built loop: distances, one-way, islands, unsnapped",
 }
 
 TEST_CASE("same-edge facility and origin use the direct stretch", "[metrics][access]") {
-    const std::string roads = feature_collection(31370, line(R"({"highway":"residential"})", "[[0,0],[1000,0]]"));
-    const std::string facilities = feature_collection(31370, point(R"({"kind":"bus stop"})", 700, -20));
+    const std::string roads = feature_collection(
+        31370, line(R"({"highway":"residential"})", "[[0,0],[1000,0]]"));
+    const std::string facilities = feature_collection(31370,
+                                                      point(R"({"kind":"bus stop"})", 700, -20));
     const std::string origins = feature_collection(31370, square("{}", 100, 30));
-    const Model m = load_model({{"parcels", parse_layer_source(vsimem("se_o.geojson", origins)), GeometryFamily::polygon},
-                                {"roads", parse_layer_source(vsimem("se_r.geojson", roads)), GeometryFamily::line},
-                                {"facilities", parse_layer_source(vsimem("se_f.geojson", facilities)), GeometryFamily::point}},
-                               {});
+    const Model m = load_model(
+        {{"parcels", parse_layer_source(vsimem("se_o.geojson", origins)), GeometryFamily::polygon},
+         {"roads", parse_layer_source(vsimem("se_r.geojson", roads)), GeometryFamily::line},
+         {"facilities", parse_layer_source(vsimem("se_f.geojson", facilities)),
+          GeometryFamily::point}},
+        {});
     AccessOptions o;
     o.facilities = {{"facilities", "kind", ""}};
     const AccessResult r = compute_access(m, o);
@@ -155,14 +165,16 @@ TEST_CASE("speed tables and field names", "[metrics][access]") {
 // Independent check on the bundled sample's real roads: a plain textbook Dijkstra (binary heap,
 // one edge per segment, brute-force attachment) must give the engine's walking distances from
 // every parcel to the rail station and the nearest bus stop within 1e-6 relative.
-TEST_CASE("bundled sample: network distances agree with a textbook Dijkstra", "[metrics][access][sample]") {
+TEST_CASE("bundled sample: network distances agree with a textbook Dijkstra",
+          "[metrics][access][sample]") {
     const std::string gpkg = std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.gpkg";
     LayerSource p = parse_layer_source(gpkg + ":parcels");
     p.id_field = "parcel_id";
-    const Model m = load_model({{"parcels", p, GeometryFamily::polygon},
-                                {"roads", parse_layer_source(gpkg + ":roads"), GeometryFamily::line},
-                                {"facilities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point}},
-                               {});
+    const Model m = load_model(
+        {{"parcels", p, GeometryFamily::polygon},
+         {"roads", parse_layer_source(gpkg + ":roads"), GeometryFamily::line},
+         {"facilities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point}},
+        {});
     AccessOptions o;
     o.profile = TravelProfile::walk;
     o.facilities = {{"facilities", "kind", ""}};
@@ -265,7 +277,8 @@ TEST_CASE("bundled sample: network distances agree with a textbook Dijkstra", "[
             }
             const Attach a = attach(std::get<MultiPoint>(f.geometry).front());
             const auto& s = segs[a.seg];
-            for (auto [n, d] : {std::make_pair(s.a, a.along + a.conn), std::make_pair(s.b, s.len - a.along + a.conn)}) {
+            for (auto [n, d] : {std::make_pair(s.a, a.along + a.conn),
+                                std::make_pair(s.b, s.len - a.along + a.conn)}) {
                 if (d < dist[n]) {
                     dist[n] = d;
                     q.push({d, n});
@@ -291,7 +304,8 @@ TEST_CASE("bundled sample: network distances agree with a textbook Dijkstra", "[
             boost::geometry::centroid(std::get<MultiPolygon>(parcels.features[i].geometry), c);
             const Attach a = attach(c);
             const auto& s = segs[a.seg];
-            const double expected = a.conn + std::min(a.along + dist[s.a], s.len - a.along + dist[s.b]);
+            const double expected = a.conn +
+                                    std::min(a.along + dist[s.a], s.len - a.along + dist[s.b]);
             INFO(ka.kind << " parcel " << parcels.features[i].id);
             REQUIRE(ka.dist_m[i]);
             CHECK(*ka.dist_m[i] == Approx(expected).epsilon(1e-6));
@@ -308,10 +322,13 @@ TEST_CASE("cumulative opportunities and zone aggregates on the loop", "[metrics]
     const std::string targets = feature_collection(
         31370, point(R"({"jobs":5})", 300, -10) + "," + point(R"({"jobs":7})", 900, -10) + "," +
                    point(R"({"jobs":100})", -10, 500));
-    const std::string zones = feature_collection(31370, feature(R"({"zid":"Z"})", rect(0, 0, 1100, 1100)));
-    Model extra = load_model({{"opportunities", parse_layer_source(vsimem("op_t.geojson", targets)), GeometryFamily::point},
-                              {"zones", parse_layer_source(vsimem("op_z.geojson", zones)), GeometryFamily::polygon}},
-                             {});
+    const std::string zones = feature_collection(31370,
+                                                 feature(R"({"zid":"Z"})", rect(0, 0, 1100, 1100)));
+    Model extra = load_model(
+        {{"opportunities", parse_layer_source(vsimem("op_t.geojson", targets)),
+          GeometryFamily::point},
+         {"zones", parse_layer_source(vsimem("op_z.geojson", zones)), GeometryFamily::polygon}},
+        {});
     for (auto& l : extra.layers) {
         m.layers.push_back(std::move(l));
     }
@@ -406,12 +423,13 @@ TEST_CASE("access results are identical for 1, 2 and 8 threads", "[metrics][acce
     p.id_field = "parcel_id";
     LayerSource z = parse_layer_source(gpkg + ":zones");
     z.id_field = "zone_id";
-    const Model m = load_model({{"parcels", p, GeometryFamily::polygon},
-                                {"roads", parse_layer_source(gpkg + ":roads"), GeometryFamily::line},
-                                {"facilities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point},
-                                {"opportunities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point},
-                                {"zones", z, GeometryFamily::polygon}},
-                               {});
+    const Model m = load_model(
+        {{"parcels", p, GeometryFamily::polygon},
+         {"roads", parse_layer_source(gpkg + ":roads"), GeometryFamily::line},
+         {"facilities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point},
+         {"opportunities", parse_layer_source(gpkg + ":pois"), GeometryFamily::point},
+         {"zones", z, GeometryFamily::polygon}},
+        {});
     for (const AccessPoint access_point : {AccessPoint::centroid, AccessPoint::boundary}) {
         AccessOptions o;
         o.profile = TravelProfile::car;
@@ -428,7 +446,8 @@ TEST_CASE("access results are identical for 1, 2 and 8 threads", "[metrics][acce
         CHECK(one.kinds[0].facilities + one.kinds[1].facilities + one.kinds[2].facilities == 221);
         for (const auto& ka : one.kinds) {
             INFO("kind " << ka.kind);
-            CHECK(std::count_if(ka.dist_m.begin(), ka.dist_m.end(), [](const auto& d) { return d.has_value(); }) == 43);
+            CHECK(std::count_if(ka.dist_m.begin(), ka.dist_m.end(),
+                                [](const auto& d) { return d.has_value(); }) == 43);
         }
         REQUIRE(one.isochrones.size() == 6);
         CHECK(area(one.isochrones[1].geometry) > area(one.isochrones[0].geometry));
@@ -436,7 +455,8 @@ TEST_CASE("access results are identical for 1, 2 and 8 threads", "[metrics][acce
                             [](const auto& w) { return w && *w > 0; }) > 0);
         REQUIRE(one.zones.size() == 9);
         for (const unsigned threads : {2U, 8U}) {
-            INFO(threads << " threads, " << (access_point == AccessPoint::boundary ? "boundary" : "centroid"));
+            INFO(threads << " threads, "
+                         << (access_point == AccessPoint::boundary ? "boundary" : "centroid"));
             o.threads = threads;
             check_same(one, compute_access(m, o));
         }

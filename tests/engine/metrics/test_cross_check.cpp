@@ -71,7 +71,8 @@ void add_polygons(const OGRGeometry* g, OGRMultiPolygon& out) {
 
 }  // namespace
 
-TEST_CASE("Bubenec: built area per plot agrees with an independent OGR overlay", "[metrics][real]") {
+TEST_CASE("Bubenec: built area per plot agrees with an independent OGR overlay",
+          "[metrics][real]") {
     const std::string gpkg = test::shared_data("bubenec/bubenec.gpkg");
     if (gpkg.empty()) {
         WARN("skipped: ../shared/data/bubenec not found");
@@ -80,10 +81,11 @@ TEST_CASE("Bubenec: built area per plot agrees with an independent OGR overlay",
     LoadOptions load;
     load.crs = "EPSG:32633";  // UTM 33N (Prague); the file is in Web Mercator
     // The plots also serve as the single zone layer here: every plot is its own zone.
-    const Model m = load_model({{"zones", parse_layer_source(gpkg + ":plots"), GeometryFamily::polygon},
-                                {"parcels", parse_layer_source(gpkg + ":plots"), GeometryFamily::polygon},
-                                {"buildings", parse_layer_source(gpkg + ":buildings"), GeometryFamily::polygon}},
-                               load);
+    const Model m = load_model(
+        {{"zones", parse_layer_source(gpkg + ":plots"), GeometryFamily::polygon},
+         {"parcels", parse_layer_source(gpkg + ":plots"), GeometryFamily::polygon},
+         {"buildings", parse_layer_source(gpkg + ":buildings"), GeometryFamily::polygon}},
+        load);
     const Layer& plots = *m.find("parcels");
     const Layer& buildings = *m.find("buildings");
     REQUIRE(plots.report.read == plots.report.kept + plots.report.rejected);

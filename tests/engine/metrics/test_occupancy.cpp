@@ -29,15 +29,18 @@ Model fixture() {
         feature(R"({"pid":"A","st":null})", rect(0, 0, 50, 50)) + "," +
             feature(R"({"pid":"B","st":null})", rect(50, 0, 100, 50)) + "," +
             feature(R"({"pid":"C","st":null})", rect(50, 50, 100, 100)) + "," +
-            feature(R"({"pid":"D","st":null})",
-                    R"({"type":"Polygon","coordinates":[[[0,50],[50,50],[50,100],[0,100],[0,50]],[[10,60],[10,70],[20,70],[20,60],[10,60]]]})") +
+            feature(
+                R"({"pid":"D","st":null})",
+                R"({"type":"Polygon","coordinates":[[[0,50],[50,50],[50,100],[0,100],[0,50]],[[10,60],[10,70],[20,70],[20,60],[10,60]]]})") +
             "," +
-            feature(R"({"pid":"E","st":null})",
-                    R"({"type":"MultiPolygon","coordinates":[[[[200,50],[220,50],[220,70],[200,70],[200,50]]],[[[230,50],[250,50],[250,70],[230,70],[230,50]]]]})") +
+            feature(
+                R"({"pid":"E","st":null})",
+                R"({"type":"MultiPolygon","coordinates":[[[[200,50],[220,50],[220,70],[200,70],[200,50]]],[[[230,50],[250,50],[250,70],[230,70],[230,50]]]]})") +
             "," + feature(R"({"pid":"F","st":null})", rect(250, 0, 350, 20)) + "," +
             feature(R"({"pid":"G","st":"not_issued"})", rect(400, 0, 450, 50)) + "," +
-            feature(R"({"pid":"H","st":null})",
-                    R"({"type":"Polygon","coordinates":[[[0,110],[20,130],[20,110],[0,130],[0,110]]]})"));
+            feature(
+                R"({"pid":"H","st":null})",
+                R"({"type":"Polygon","coordinates":[[[0,110],[20,130],[20,110],[0,130],[0,110]]]})"));
     const std::string buildings = feature_collection(
         31370, feature(R"({"floors":2})", rect(10, 10, 30, 30)) + "," +
                    feature(R"({"floors":3})", rect(20, 20, 40, 40)) + "," +
@@ -165,9 +168,9 @@ TEST_CASE("occupancy per zone reconciles gross = net + infra", "[metrics][occupa
     CHECK(z2.net_m2 == Approx(800 + 1000));
     CHECK(z2.infra_m2 == Approx(10000 - 1800));
     CHECK(z2.n_parcels == 2);
-    CHECK(z2.vacant_m2 == Approx(1000));   // F's part inside Z2
-    CHECK(z2.free_m2 == Approx(1000));     // F's free land inside Z2 only
-    CHECK(z2.underused_m2 == Approx(800)); // E: 12.5 %
+    CHECK(z2.vacant_m2 == Approx(1000));    // F's part inside Z2
+    CHECK(z2.free_m2 == Approx(1000));      // F's free land inside Z2 only
+    CHECK(z2.underused_m2 == Approx(800));  // E: 12.5 %
     REQUIRE(z2.far);
     CHECK(*z2.far == Approx(100.0 / 1800.0));
     for (const auto& z : r.zones) {
@@ -190,10 +193,12 @@ TEST_CASE("free space: setback and minimum width", "[metrics][free_space]") {
         31370, feature("{}", rect(0, 0, 20, 40)) + "," + feature("{}", rect(210, 0, 290, 30)));
     LayerSource p = parse_layer_source(vsimem("fs_parcels.geojson", parcels));
     p.id_field = "pid";
-    const Model m = load_model({{"zones", parse_layer_source(vsimem("fs_zones.geojson", zones)), GeometryFamily::polygon},
-                                {"parcels", p, GeometryFamily::polygon},
-                                {"buildings", parse_layer_source(vsimem("fs_buildings.geojson", buildings)), GeometryFamily::polygon}},
-                               {});
+    const Model m = load_model(
+        {{"zones", parse_layer_source(vsimem("fs_zones.geojson", zones)), GeometryFamily::polygon},
+         {"parcels", p, GeometryFamily::polygon},
+         {"buildings", parse_layer_source(vsimem("fs_buildings.geojson", buildings)),
+          GeometryFamily::polygon}},
+        {});
     OccupancyOptions o;  // default profile: setback 5 m, 500 m², 15 m
     const OccupancyResult r = compute_occupancy(m, o);
     // Building fills x 0..20; 5 m setback leaves 25..100 x 0..40 = 3000 m², 40 m wide.
@@ -235,16 +240,18 @@ TEST_CASE("a missing field or layer is a clear configuration error", "[metrics][
     CHECK_THROWS_AS(compute_occupancy(m, o), ConfigError);
 }
 
-TEST_CASE("bundled sample: the zone figures of data/README.md (independent SpatiaLite SQL)", "[metrics][sample]") {
+TEST_CASE("bundled sample: the zone figures of data/README.md (independent SpatiaLite SQL)",
+          "[metrics][sample]") {
     const std::string gpkg = std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.gpkg";
     LayerSource z = parse_layer_source(gpkg + ":zones");
     z.id_field = "zone_id";
     LayerSource p = parse_layer_source(gpkg + ":parcels");
     p.id_field = "parcel_id";
-    const Model m = load_model({{"zones", z, GeometryFamily::polygon},
-                                {"parcels", p, GeometryFamily::polygon},
-                                {"buildings", parse_layer_source(gpkg + ":buildings"), GeometryFamily::polygon}},
-                               {});
+    const Model m = load_model(
+        {{"zones", z, GeometryFamily::polygon},
+         {"parcels", p, GeometryFamily::polygon},
+         {"buildings", parse_layer_source(gpkg + ":buildings"), GeometryFamily::polygon}},
+        {});
     CHECK(m.find("parcels")->report.read == 43);
     CHECK(m.find("parcels")->report.repaired == 1);
     const OccupancyResult r = compute_occupancy(m, {});
@@ -277,14 +284,16 @@ TEST_CASE("buildings in holes, notches and across box corners", "[metrics][occup
         31370, feature(R"({"zid":"Z","name":"Zone"})", rect(-10, -10, 100, 100)));
     const std::string parcels = feature_collection(
         31370,
-        feature(R"({"pid":"L"})",
-                R"({"type":"Polygon","coordinates":[[[0,0],[60,0],[60,30],[30,30],[30,60],[0,60],[0,0]],[[5,5],[5,15],[15,15],[15,5],[5,5]]]})"));
+        feature(
+            R"({"pid":"L"})",
+            R"({"type":"Polygon","coordinates":[[[0,0],[60,0],[60,30],[30,30],[30,60],[0,60],[0,0]],[[5,5],[5,15],[15,15],[15,5],[5,5]]]})"));
     const std::string buildings = feature_collection(
         31370,
         feature(R"({"floors":1})", rect(7, 7, 13, 13)) + "," +
             feature(R"({"floors":1})", rect(40, 40, 50, 50)) + "," +
-            feature(R"({"floors":2})",
-                    R"({"type":"Polygon","coordinates":[[[20,20],[50,20],[50,30],[30,30],[30,50],[20,50],[20,20]]]})") +
+            feature(
+                R"({"floors":2})",
+                R"({"type":"Polygon","coordinates":[[[20,20],[50,20],[50,30],[30,30],[30,50],[20,50],[20,20]]]})") +
             "," + feature(R"({"floors":1})", rect(35, 5, 45, 15)));
     LayerSource z = parse_layer_source(vsimem("notch_zones.geojson", zones));
     z.id_field = "zid";

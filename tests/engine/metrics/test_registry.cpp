@@ -41,8 +41,12 @@ MetricInfo fake(const std::string& origin) {
     info.name = "fake";
     info.description = "a test metric";
     info.origin = origin;
-    info.options = {{.name = "k", .type = OptionType::number, .help = "a number",
-                     .default_value = 1.5, .unit = "m", .min = 0.0}};
+    info.options = {{.name = "k",
+                     .type = OptionType::number,
+                     .help = "a number",
+                     .default_value = 1.5,
+                     .unit = "m",
+                     .min = 0.0}};
     info.outputs = {{"fake", "a table", false, false, {{"k", FieldType::real, "m", "k"}}}};
     info.factory = [] { return std::make_unique<FakeMetric>(); };
     return info;
@@ -88,9 +92,9 @@ TEST_CASE("the registry lists built-ins and accepts new metrics", "[registry]") 
     // Options are parsed and checked from the declaration.
     const auto model = std::make_shared<const Model>();
     CHECK(std::get<double>(run_metric(registry, "fake", model).layers[0].rows[0][0]) == 1.5);
-    CHECK(std::get<double>(
-              run_metric(registry, "fake", model, {{"k", std::string("2.25")}}).layers[0].rows[0][0]) ==
-          2.25);
+    CHECK(std::get<double>(run_metric(registry, "fake", model, {{"k", std::string("2.25")}})
+                               .layers[0]
+                               .rows[0][0]) == 2.25);
     CHECK_THROWS_WITH(run_metric(registry, "fake", model, {{"k", std::string("two")}}),
                       Catch::Contains("option 'k' must be a number, not 'two'"));
     CHECK_THROWS_WITH(run_metric(registry, "fake", model, {{"k", -1.0}}),
@@ -133,19 +137,24 @@ TEST_CASE("built-in occupancy declares its options with types, ranges and flags"
 TEST_CASE("metric options: typed values from text, numbers and lists", "[registry]") {
     MetricInfo info = fake("t");
     info.options.push_back({.name = "kinds", .type = OptionType::list, .help = "kinds"});
-    info.options.push_back({.name = "bands", .type = OptionType::number_list, .help = "bands",
-                            .min = 0.0, .min_exclusive = true});
+    info.options.push_back({.name = "bands",
+                            .type = OptionType::number_list,
+                            .help = "bands",
+                            .min = 0.0,
+                            .min_exclusive = true});
     info.options.push_back({.name = "when", .type = OptionType::date, .help = "date"});
-    info.options.push_back({.name = "mode", .type = OptionType::choice, .help = "mode",
-                            .default_value = std::string("a"), .choices = {"a", "b"}});
+    info.options.push_back({.name = "mode",
+                            .type = OptionType::choice,
+                            .help = "mode",
+                            .default_value = std::string("a"),
+                            .choices = {"a", "b"}});
     info.options.push_back({.name = "data", .type = OptionType::file, .help = "a file"});
-    const MetricOptions o = parse_options(
-        info,
-        {{"kinds", std::string(" flood, ,nature ,reserve")},
-         {"bands", std::string("5,10,15")},
-         {"when", std::string("2024-06-01")},
-         {"data", std::string("speeds.csv")}},
-        "p.toml: [x]", "/projects/a");
+    const MetricOptions o = parse_options(info,
+                                          {{"kinds", std::string(" flood, ,nature ,reserve")},
+                                           {"bands", std::string("5,10,15")},
+                                           {"when", std::string("2024-06-01")},
+                                           {"data", std::string("speeds.csv")}},
+                                          "p.toml: [x]", "/projects/a");
     CHECK(o.list("kinds") == std::vector<std::string>{"flood", "nature", "reserve"});
     CHECK(o.numbers("bands") == std::vector<double>{5, 10, 15});
     CHECK(o.text("when") == "2024-06-01");
@@ -161,7 +170,8 @@ TEST_CASE("metric options: typed values from text, numbers and lists", "[registr
     CHECK(option_text(o.value("bands")) == "5,10,15");
 }
 
-TEST_CASE("every metric writes exactly the fields it declares, on the sample", "[registry][sample]") {
+TEST_CASE("every metric writes exactly the fields it declares, on the sample",
+          "[registry][sample]") {
     const std::string dir = test::temp_dir("declared_fields");
     Study study = load_project(std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.toml");
     study.output_dir = dir;
@@ -186,8 +196,8 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample", "
             // The header of the written file holds exactly the declared fields.
             std::vector<std::string> written;
             if (out.geometry) {
-                const auto j =
-                    nlohmann::ordered_json::parse(read_text(dir + "/" + out.name + ".geojson"));
+                const auto j = nlohmann::ordered_json::parse(
+                    read_text(dir + "/" + out.name + ".geojson"));
                 for (const auto& [key, value] : j["features"][0]["properties"].items()) {
                     written.push_back(key);
                 }
@@ -204,8 +214,8 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample", "
             std::string pattern;
             std::string group;
             for (const auto& f : out.fields) {
-                const std::string name =
-                    std::regex_replace(f.name, std::regex(R"(\{[A-Z]\})"), "[^,]+");
+                const std::string name = std::regex_replace(f.name, std::regex(R"(\{[A-Z]\})"),
+                                                            "[^,]+");
                 if (name != f.name) {
                     group += name + ",";
                     continue;
@@ -256,16 +266,21 @@ TEST_CASE("metrics --json: the declarations match the golden file", "[registry]"
     CHECK(j["format_version"] == metrics_json_version);
 }
 
-TEST_CASE("study plan: used metrics planned first, missing layers and unknown roles are errors", "[registry]") {
+TEST_CASE("study plan: used metrics planned first, missing layers and unknown roles are errors",
+          "[registry]") {
     const std::string dir = test::temp_dir("plan");
     Study study;
     study.output_dir = dir;
-    study.add_layer("parcels", parse_layer_source(test::vsimem("plan_p.geojson", test::feature_collection(
-                                                                   31370, test::feature("{}", test::rect(0, 0, 10, 10))))));
+    study.add_layer(
+        "parcels",
+        parse_layer_source(test::vsimem(
+            "plan_p.geojson",
+            test::feature_collection(31370, test::feature("{}", test::rect(0, 0, 10, 10))))));
     // constraints uses occupancy: occupancy is planned first, and its missing layers are named
     // before any data is read.
     study.metric("constraints");
-    CHECK_THROWS_WITH(run_study(study), Catch::Contains("metric 'occupancy' needs a 'zones' layer"));
+    CHECK_THROWS_WITH(run_study(study),
+                      Catch::Contains("metric 'occupancy' needs a 'zones' layer"));
     // Option combinations across metrics are checked in the plan, before any data is read.
     Study sample = load_project(std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee.toml");
     sample.output_dir = dir + "/sample";

@@ -49,14 +49,20 @@ setback_m = 3
     CHECK(std::get<std::int64_t>(occ->options.at("setback_m")) == 3);
     CHECK(occ->where == ok + ": [occupancy]");
 
-    const std::string bad_key = write_file(dir, "bad.toml", "[project]\noutput = \"o\"\ncolour = 1\n");
+    const std::string bad_key = write_file(dir, "bad.toml",
+                                           "[project]\noutput = \"o\"\ncolour = 1\n");
     CHECK_THROWS_WITH(load_project(bad_key), Catch::Contains("key 'colour' is unknown"));
-    const std::string bad_section = write_file(dir, "bad2.toml", "[project]\noutput = \"o\"\n[stuff]\n");
+    const std::string bad_section = write_file(dir, "bad2.toml",
+                                               "[project]\noutput = \"o\"\n[stuff]\n");
     CHECK_THROWS_WITH(load_project(bad_section), Catch::Contains("section [stuff] is unknown"));
     // Any role is accepted; its geometry is checked when planned (see test_registry.cpp).
-    const std::string role = write_file(dir, "role.toml", "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\ngeometry = \"polygon\"\n");
+    const std::string role = write_file(
+        dir, "role.toml",
+        "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\ngeometry = \"polygon\"\n");
     CHECK(load_project(role).layers[0].geometry == GeometryFamily::polygon);
-    const std::string bad_geometry = write_file(dir, "bad3.toml", "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\ngeometry = \"blob\"\n");
+    const std::string bad_geometry = write_file(
+        dir, "bad3.toml",
+        "[project]\noutput = \"o\"\n[layers.lakes]\nsource = \"x\"\ngeometry = \"blob\"\n");
     CHECK_THROWS_WITH(load_project(bad_geometry), Catch::Contains("key 'geometry' must be"));
     // Several sources of one role: a list of tables, or the old `<role>_2` spelling.
     const std::string many = write_file(dir, "many.toml", R"(
@@ -84,7 +90,9 @@ source = "s2.gpkg"
 
 TEST_CASE("profiles are data: files, overrides and validation", "[project][profile]") {
     const std::string dir = test::temp_dir("profiles");
-    write_file(dir, "strict.toml", "vacant_below = 0.1\nunderused_below = 0.5\n[status_values]\nreserved = \"occupied\"\n");
+    write_file(
+        dir, "strict.toml",
+        "vacant_below = 0.1\nunderused_below = 0.5\n[status_values]\nreserved = \"occupied\"\n");
     const Profile p = find_profile("strict", {dir});
     CHECK(p.vacant_below == 0.1);
     CHECK(p.underused_below == 0.5);
@@ -106,9 +114,11 @@ TEST_CASE("profiles are data: files, overrides and validation", "[project][profi
 TEST_CASE("project files: [metrics.<name>] sections and plugins", "[project][plugins]") {
     const std::string dir = test::temp_dir("project_metrics");
     const std::string fix = std::string(SPACEUSE_SOURCE_DIR) + "/tests/fixtures/occupancy/";
-    const std::string head = "[project]\noutput = \"" + dir + "/out\"\n"
+    const std::string head = "[project]\noutput = \"" + dir +
+                             "/out\"\n"
                              "plugins = [\"mods/spaceuse_metric_x.so\"]\n"
-                             "[layers.parcels]\nsource = \"" + fix + "parcels.geojson\"\n";
+                             "[layers.parcels]\nsource = \"" +
+                             fix + "parcels.geojson\"\n";
     const std::string path = write_file(dir, "m.toml", head + R"(
 [metrics.frontage]
 tolerance_m = 12.5
@@ -135,11 +145,14 @@ class_field = "highway"
     Study t = s;
     t.plugins.clear();
     t.metrics[0].name = "nope";
-    CHECK_THROWS_WITH(run_study(t), Catch::Contains(": [metrics.frontage]: no metric named 'nope'"));
-    t.metrics[0] = {"occupancy", {{"setbak_m", std::string("3")}}, "p.toml: [metrics.occupancy]", ""};
+    CHECK_THROWS_WITH(run_study(t),
+                      Catch::Contains(": [metrics.frontage]: no metric named 'nope'"));
+    t.metrics[0] = {
+        "occupancy", {{"setbak_m", std::string("3")}}, "p.toml: [metrics.occupancy]", ""};
     CHECK_THROWS_WITH(run_study(t), Catch::StartsWith("p.toml: [metrics.occupancy] key 'setbak_m' "
                                                       "is not an option of metric 'occupancy'"));
-    t.metrics[0] = {"occupancy", {{"setback_m", std::string("3")}}, "p.toml: [metrics.occupancy]", ""};
+    t.metrics[0] = {
+        "occupancy", {{"setback_m", std::string("3")}}, "p.toml: [metrics.occupancy]", ""};
     CHECK_THROWS_WITH(run_study(t), Catch::Contains("metric 'occupancy' needs a 'zones' layer"));
 
     const std::string bad = write_file(dir, "b.toml", head + "[metrics.frontage]\nx = { a = 1 }\n");

@@ -68,7 +68,9 @@ unsigned mode_colour(cairo_surface_t* img, int x, int y, int r) {
             ++n[pixel(img, x + dx, y + dy)];
         }
     }
-    return std::max_element(n.begin(), n.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+    return std::max_element(n.begin(), n.end(),
+                            [](auto& a, auto& b) { return a.second < b.second; })
+        ->first;
 }
 
 std::size_t col(const OutputLayer& l, const std::string& name) {
@@ -112,8 +114,9 @@ std::optional<Point> clear_point(const MultiPolygon& parcel, const Layer& buildi
 }
 
 unsigned status_colour(const std::string& s) {
-    return s == "occupied" ? StatusColours::occupied
-                           : s == "underused" ? StatusColours::underused : StatusColours::vacant;
+    return s == "occupied"    ? StatusColours::occupied
+           : s == "underused" ? StatusColours::underused
+                              : StatusColours::vacant;
 }
 
 }  // namespace
@@ -214,7 +217,8 @@ TEST_CASE("graduated colours: fixed breaks on coverage", "[render]") {
         const unsigned expected = cov <= 0.05 ? 0xEDF8B1u : cov <= 0.30 ? 0x7FCDBBu : 0x2C7FB8u;
         const Point px = frame.to_pixel(*p);
         INFO("parcel " << value_as_text(parcels.rows[r][0]) << " coverage " << cov);
-        CHECK(mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3) == expected);
+        CHECK(mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3) ==
+              expected);
         ++checked;
     }
     CHECK(checked >= 10);

@@ -14,7 +14,8 @@
 
 using namespace spaceuse;
 
-TEST_CASE("parallel_for: every index once, the same slots for 1 and 4 threads", "[util][parallel]") {
+TEST_CASE("parallel_for: every index once, the same slots for 1 and 4 threads",
+          "[util][parallel]") {
     for (const unsigned threads : {1U, 4U}) {
         CAPTURE(threads);
         std::vector<int> calls(10000, 0);
@@ -24,10 +25,13 @@ TEST_CASE("parallel_for: every index once, the same slots for 1 and 4 threads", 
     }
     // No index, no call (and no state made).
     bool called = false;
-    detail::parallel_for(0, 4, 64, [&called] {
+    detail::parallel_for(
+        0, 4, 64,
+        [&called] {
         called = true;
         return 0;
-    }, [&](int&, std::size_t) { called = true; });
+        },
+        [&](int&, std::size_t) { called = true; });
     CHECK_FALSE(called);
 }
 
@@ -38,8 +42,12 @@ TEST_CASE("parallel_for: one state per thread, made on first use", "[util][paral
     };
     std::atomic<int> made{0};
     std::vector<int> owner(5000, -1);
-    detail::parallel_for(owner.size(), 4, 16, [&made] { return State{made++, {}}; },
-                         [&](State& s, std::size_t i) { owner[i] = s.serial; });
+    detail::parallel_for(
+        owner.size(), 4, 16,
+        [&made] {
+        return State{made++, {}};
+        },
+        [&](State& s, std::size_t i) { owner[i] = s.serial; });
     CHECK(made.load() >= 1);
     CHECK(made.load() <= 4);
     CHECK(std::count(owner.begin(), owner.end(), -1) == 0);

@@ -26,11 +26,12 @@ TravelProfile parse_travel_profile(const std::string& text) {
 }
 
 std::map<std::string, double> default_car_speeds() {
-    return {{"motorway", 120},    {"motorway_link", 60}, {"trunk", 90},        {"trunk_link", 50},
-            {"primary", 70},      {"primary_link", 50},  {"secondary", 50},    {"secondary_link", 40},
-            {"tertiary", 50},     {"tertiary_link", 40}, {"unclassified", 40}, {"residential", 30},
-            {"living_street", 10}, {"service", 20},      {"track", 15},        {"road", 30},
-            {"default", 30}};
+    return {{"motorway", 120},     {"motorway_link", 60},  {"trunk", 90},
+            {"trunk_link", 50},    {"primary", 70},        {"primary_link", 50},
+            {"secondary", 50},     {"secondary_link", 40}, {"tertiary", 50},
+            {"tertiary_link", 40}, {"unclassified", 40},   {"residential", 30},
+            {"living_street", 10}, {"service", 20},        {"track", 15},
+            {"road", 30},          {"default", 30}};
 }
 
 std::map<std::string, double> load_speed_table(const std::string& path) {
@@ -111,8 +112,8 @@ AccessResult compute_access(const Model& model, const AccessOptions& options,
 
     progress.report(0.25, "nearest facilities: searching the network");
     std::vector<KindAccess> kinds;
-    const auto search =
-        steps::search_kinds(net, towards, facilities, threads, kinds, result.warnings);
+    const auto search = steps::search_kinds(net, towards, facilities, threads, kinds,
+                                            result.warnings);
     progress.report(0.5, "nearest facilities: origins");
     steps::nearest_facilities(net, search, origin_at, result.access_points, threads, kinds);
 

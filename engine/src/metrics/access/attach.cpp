@@ -64,11 +64,11 @@ Attachment Network::attach(const Point& p) const {
     }
     if (any.distance + 1e-9 < best.distance && m_component[m_edges[any.edge].u] != m_largest) {
         char buf[200];
-        std::snprintf(buf, sizeof buf,
-                      "nearer road %.1f m away is in a small component (%zu nodes); attached to the "
-                      "main network at %.1f m",
-                      any.distance, m_component_size[m_component[m_edges[any.edge].u]],
-                      best.distance);
+        std::snprintf(
+            buf, sizeof buf,
+            "nearer road %.1f m away is in a small component (%zu nodes); attached to the "
+            "main network at %.1f m",
+            any.distance, m_component_size[m_component[m_edges[any.edge].u]], best.distance);
         a.note = buf;
     }
     a.ok = true;
@@ -139,8 +139,8 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
                     auto poly = geos.from(*mp);
                     auto boundary = geos.own(GEOSBoundary_r(geos.handle(), poly.get()), "boundary");
                     auto target = geos.from(first.at);
-                    GEOSCoordSequence* seq =
-                        GEOSNearestPoints_r(geos.handle(), boundary.get(), target.get());
+                    GEOSCoordSequence* seq = GEOSNearestPoints_r(geos.handle(), boundary.get(),
+                                                                 target.get());
                     if (seq != nullptr) {
                         double x = 0;
                         double y = 0;
@@ -153,8 +153,8 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
         }
         result.access_points[i] = p;
         origin_at[i] = net.attach(p);
-        result.snap_m[i] =
-            origin_at[i].ok ? std::optional<double>(origin_at[i].connector) : std::nullopt;
+        result.snap_m[i] = origin_at[i].ok ? std::optional<double>(origin_at[i].connector)
+                                           : std::nullopt;
     });
     return origin_at;
 }
@@ -168,9 +168,9 @@ FacilitiesByKind attach_facilities(const Model& model, const AccessOptions& opti
         for (std::size_t i = 0; i < layer.features.size(); ++i) {
             std::string kind = kind_field ? value_as_text(layer.features[i].attributes[*kind_field])
                                           : source.kind;
-            if (kind.empty() || (!options.kinds.empty() &&
-                                 std::find(options.kinds.begin(), options.kinds.end(), kind) ==
-                                     options.kinds.end())) {
+            if (kind.empty() ||
+                (!options.kinds.empty() && std::find(options.kinds.begin(), options.kinds.end(),
+                                                     kind) == options.kinds.end())) {
                 continue;
             }
             if (!out.by_kind.count(kind)) {

@@ -72,8 +72,8 @@ MultiLineString reached_pieces(const Network& net, const KindSearch& s, double m
             continue;
         }
         const Edge& e = net.edges()[f.attachment.edge];
-        const double reach =
-            (minutes - e.minutes(f.attachment.connector)) * e.speed_kmh * 1000.0 / 60.0;
+        const double reach = (minutes - e.minutes(f.attachment.connector)) * e.speed_kmh * 1000.0 /
+                             60.0;
         if (reach <= 0) {
             continue;
         }

@@ -62,10 +62,10 @@ std::vector<Network::Travel> Network::classify(const Layer& roads, unsigned thre
     const auto speed = roads.require_field(options.speed_field);
     const auto table = options.speeds_kmh.empty() ? default_car_speeds() : options.speeds_kmh;
     const double default_speed = table.count("default") ? table.at("default") : 30.0;
-    static const std::set<std::string> no_cars = {"footway", "path", "pedestrian", "steps",
-                                                  "cycleway", "bridleway", "corridor",
-                                                  "platform", "elevator", "proposed",
-                                                  "construction", "abandoned", "bus_guideway"};
+    static const std::set<std::string> no_cars = {
+        "footway",      "path",      "pedestrian",  "steps",    "cycleway",
+        "bridleway",    "corridor",  "platform",    "elevator", "proposed",
+        "construction", "abandoned", "bus_guideway"};
     static const std::set<std::string> no_walk = {"motorway", "motorway_link", "proposed",
                                                   "construction", "abandoned"};
 
@@ -120,8 +120,8 @@ std::vector<std::uint32_t> Network::number_nodes(const std::vector<Line>& lines,
     }
     // One shard per thread, at most one per core: which shard counts a vertex changes
     // nothing in the figures.
-    const std::size_t shard_count =
-        std::clamp<std::size_t>(std::min(threads, std::thread::hardware_concurrency()), 1, 255);
+    const std::size_t shard_count = std::clamp<std::size_t>(
+        std::min(threads, std::thread::hardware_concurrency()), 1, 255);
     std::vector<Key> keys(total);
     std::vector<const Point*> points(total);
     std::vector<std::uint8_t> weight(total);  // 2 for a line end, else 1
@@ -173,13 +173,13 @@ std::vector<std::uint32_t> Network::number_nodes(const std::vector<Line>& lines,
         }
     }
     std::vector<std::uint32_t> vertex_node(total);
-    parallel_for(total, threads, 4096, stateless, [&](Stateless&, std::size_t j) {
-        vertex_node[j] = rank[first_of[j]];
-    });
+    parallel_for(total, threads, 4096, stateless,
+                 [&](Stateless&, std::size_t j) { vertex_node[j] = rank[first_of[j]]; });
     return vertex_node;
 }
 
-void Network::cut_edges(const std::vector<Line>& lines, const std::vector<std::size_t>& first_vertex,
+void Network::cut_edges(const std::vector<Line>& lines,
+                        const std::vector<std::size_t>& first_vertex,
                         const std::vector<std::uint32_t>& vertex_node, unsigned threads) {
     // Pass 3: cut lines at nodes (blocks of lines in parallel), then the edges in line order.
     constexpr std::size_t block = 512;

@@ -26,13 +26,13 @@ Membership zone_membership(const Layer& zones, const Layer& origins, unsigned th
             m.weight[i] = area(std::get<MultiPolygon>(g));
         }
         m.zone_of[i] = zone_of_largest_part(zones, envelope(g), [&](std::size_t z) {
-            auto zg = geos.from(zones.features[z].geometry);
-            if (polygonal) {
-                return geos.area(geos.intersection(zg.get(), og.get()).get());
-            }
-            auto prepared = geos.prepare(zg.get());
-            return geos.prepared_intersects(prepared.get(), og.get()) ? 1.0 : 0.0;
-        }).zone;
+                           auto zg = geos.from(zones.features[z].geometry);
+                           if (polygonal) {
+                               return geos.area(geos.intersection(zg.get(), og.get()).get());
+                           }
+                           auto prepared = geos.prepare(zg.get());
+                           return geos.prepared_intersects(prepared.get(), og.get()) ? 1.0 : 0.0;
+                       }).zone;
     });
     return m;
 }
@@ -40,9 +40,10 @@ Membership zone_membership(const Layer& zones, const Layer& origins, unsigned th
 /// The figures of one kind for the origins `members` of a zone (`origin_geoms`: their GEOS
 /// polygons when there are bands; `bands`: the kind's isochrones in GEOS form).
 void aggregate_kind(const GeosContext& geos, const Layer& origins,
-                    const std::vector<std::size_t>& members, const std::vector<GeomPtr>& origin_geoms,
-                    const std::vector<double>& weight, const KindAccess& ka, const GeomPtr* bands,
-                    std::size_t band_count, ZoneAccess& za) {
+                    const std::vector<std::size_t>& members,
+                    const std::vector<GeomPtr>& origin_geoms, const std::vector<double>& weight,
+                    const KindAccess& ka, const GeomPtr* bands, std::size_t band_count,
+                    ZoneAccess& za) {
     za.kind = ka.kind;
     za.band_share.assign(band_count, 0.0);
     double wsum = 0.0;
@@ -55,8 +56,8 @@ void aggregate_kind(const GeosContext& geos, const Layer& origins,
         total_w += weight[i];
         if (origin_geoms[m]) {
             for (std::size_t b = 0; b < band_count; ++b) {
-                za.band_share[b] +=
-                    geos.area(geos.intersection(origin_geoms[m].get(), bands[b].get()).get());
+                za.band_share[b] += geos.area(
+                    geos.intersection(origin_geoms[m].get(), bands[b].get()).get());
             }
         }
         if (ka.dist_m[i]) {
@@ -104,8 +105,9 @@ std::vector<ZoneAccess> zone_aggregates(const Model& model, const Layer& origins
     const std::size_t bands = options.isochrones_min.size();
     const std::size_t zone_count = zones.features.size();
     std::vector<ZoneAccess> out(kinds * zone_count);
-    parallel_for(zone_count, threads, 1, [] { return ZoneState(); },
-                 [&](ZoneState& st, std::size_t z) {
+    parallel_for(
+        zone_count, threads, 1, [] { return ZoneState(); },
+        [&](ZoneState& st, std::size_t z) {
         const auto& geos = st.geos;
         if (st.bands.empty()) {
             for (const auto& iso : result.isochrones) {
@@ -127,7 +129,7 @@ std::vector<ZoneAccess> zone_aggregates(const Model& model, const Layer& origins
             aggregate_kind(geos, origins, members[z], origin_geoms, weight, result.kinds[k],
                            st.bands.data() + k * bands, bands, za);
         }
-    });
+        });
     return out;
 }
 
