@@ -803,6 +803,16 @@ def print_table(results, formats):
     line("spaceuse access (3 kinds) [wall, peak RSS]", "spaceuse_access", rss=True)
     line("pgRouting nearest facility, 3 kinds", "pgrouting_access", "spaceuse_access")
     line("networkx nearest facility, 3 kinds", "networkx_access", "spaceuse_access")
+    if any(r.get("baseline") for r in results):
+        print("\nthis spaceuse against --baseline, runs alternating (median wall s, all runs, peak "
+              "RSS MiB); outputs: every file but run.json compared byte for byte")
+        for r in results:
+            for name, b in r.get("baseline", {}).items():
+                print("%9d %-15s new %6.2f %s %4dM | baseline %6.2f %s %4dM | new/baseline %.2f | %s" % (
+                    r["parcels"], name, b["new"], b["new_walls"], b["new_rss_mb"], b["base"],
+                    b["base_walls"], b["base_rss_mb"], b["new"] / b["base"],
+                    "%d files byte-identical" % b["files"] if not b["differ"] and not b["extra"]
+                    else "DIFFER: %s %s" % (b["differ"], b["extra"])))
     print("\nspaceuse phases (median run; wall s / CPU s / peak RSS MiB at phase end)")
     for r in results:
         for key in ["spaceuse_occupancy_" + f for f in formats] + [
