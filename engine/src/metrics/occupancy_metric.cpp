@@ -119,17 +119,22 @@ OutputLayer zones_layer(const MetricInput& in, const OccupancyOptions& options,
 }
 
 /// The zone table of summary.csv: the zones, then TOTAL.
+/// The columns of the zone table (summary.csv), with their CSV decimals.
+std::vector<OutputField> summary_fields() {
+    return {{"zone_id", string},       {"name", string},         {"gross_m2", real, 2},
+            {"net_m2", real, 2},       {"infra_m2", real, 2},    {"built_m2", real, 2},
+            {"coverage", real, 4},     {"occupancy", real, 4},   {"vacant_m2", real, 2},
+            {"underused_m2", real, 2}, {"free_m2", real, 2},     {"n_parcels", integer},
+            {"n_occupied", integer},   {"n_underused", integer}, {"n_vacant", integer},
+            {"far", real, 4}};
+}
+
 OutputLayer summary_table(const MetricInput& in, const OccupancyOptions& options,
                           const OccupancyResult& result) {
     const Layer& zones = *in.model().find(options.zones_layer);
     OutputLayer t;
     t.name = "summary";
-    t.fields = {{"zone_id", string},       {"name", string},         {"gross_m2", real, 2},
-                {"net_m2", real, 2},       {"infra_m2", real, 2},    {"built_m2", real, 2},
-                {"coverage", real, 4},     {"occupancy", real, 4},   {"vacant_m2", real, 2},
-                {"underused_m2", real, 2}, {"free_m2", real, 2},     {"n_parcels", integer},
-                {"n_occupied", integer},   {"n_underused", integer}, {"n_vacant", integer},
-                {"far", real, 4}};
+    t.fields = summary_fields();
     for (const auto& z : result.zones) {
         t.rows.push_back(zone_row(options, zones.features[z.zone].id, z, false));
     }
@@ -227,11 +232,12 @@ public:
                           {"status_field", m_options.status_field},
                           {"parcels_outside_zones", r.n_outside},
                           {"buildings_floors_unknown", r.n_buildings_floors_unknown}};
-        const OutputLayer& table = result.layers.at(2);
+        // The TOTAL row of the zone table (the table itself may have moved to the writer).
+        const auto fields = summary_fields();
+        const auto row = zone_row(m_options, "TOTAL", r.total, false);
         nlohmann::json total = nlohmann::json::object();
-        const auto& t = table.rows.back();
-        for (std::size_t i = 0; i < table.fields.size(); ++i) {
-            total[table.fields[i].name] = variant_json(t[i]);
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            total[fields[i].name] = variant_json(row[i]);
         }
         m["occupancy"]["total"] = total;
     }

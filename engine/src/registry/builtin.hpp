@@ -41,7 +41,9 @@ nlohmann::json options_json(const MetricInfo& info, const MetricOptions& options
 class ManifestSection {
 public:
     virtual ~ManifestSection() = default;
-    /// Adds the metric's section (resolved settings, counts, totals) to `manifest`.
+    /// Adds the metric's section (resolved settings, counts, totals) to `manifest`. Called
+    /// after the write stage: read the typed result (`result.data`), not its layers, which
+    /// the writer may have taken.
     virtual void manifest(const MetricResult& result, nlohmann::json& manifest) const = 0;
 };
 

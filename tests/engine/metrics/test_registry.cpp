@@ -244,6 +244,12 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample",
     // The definitions hash is recorded and changes with what changes results only.
     const auto manifest = nlohmann::json::parse(read_text(dir + "/run.json"));
     CHECK(manifest["definitions_hash"] == report.definitions_hash);
+    // Each built-in metric's own section: the sample's totals (see summary.csv).
+    CHECK(manifest["occupancy"]["total"]["n_parcels"] == 40);
+    CHECK(manifest["occupancy"]["total"]["zone_id"] == "TOTAL");
+    CHECK(manifest["access"]["kinds"].size() == 3);
+    CHECK(manifest["metrics"].size() == 5);
+    CHECK(manifest["metrics"][0]["files"] == nlohmann::json::array({"summary.csv"}));
     CHECK(report.definitions_hash.size() == 64);
     Study other = study;
     other.output_dir = dir + "_b";
