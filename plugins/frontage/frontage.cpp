@@ -13,7 +13,6 @@
 #include <numbers>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,20 +22,12 @@ namespace {
 
 namespace bg = boost::geometry;
 
-const char* const default_ignore =
-    "motorway,footway,path,cycleway,steps,bridleway,corridor,platform,pedestrian,track";
-const char* const default_hgv = "trunk,trunk_link,primary,primary_link,secondary,secondary_link,"
-                                "tertiary,tertiary_link";
-
-std::vector<std::string> split(const std::string& list) {
-    std::vector<std::string> out;
-    std::string item;
-    std::istringstream in(list);
-    while (std::getline(in, item, ',')) {
-        out.push_back(item);
-    }
-    return out;
-}
+const std::vector<std::string> default_ignore = {"motorway",   "footway",   "path",     "cycleway",
+                                                 "steps",      "bridleway", "corridor", "platform",
+                                                 "pedestrian", "track"};
+const std::vector<std::string> default_hgv = {"trunk",        "trunk_link",   "primary",
+                                              "primary_link", "secondary",    "secondary_link",
+                                              "tertiary",     "tertiary_link"};
 
 struct Segment {
     Point a;
@@ -338,11 +329,11 @@ void register_metrics(MetricRegistry& registry) {
         {.name = "ignore_classes",
          .type = OptionType::list,
          .help = "Road classes that give no access",
-         .default_value = split(default_ignore)},
+         .default_value = default_ignore},
         {.name = "hgv_classes",
          .type = OptionType::list,
          .help = "Road classes open to heavy goods vehicles",
-         .default_value = split(default_hgv)},
+         .default_value = default_hgv},
     };
     m.outputs = {{"frontage_parcels",
                   "Frontage per parcel",

@@ -1,4 +1,5 @@
 #include "builtin.hpp"
+#include "../util/text.hpp"
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/metrics.hpp>
@@ -172,14 +173,6 @@ std::string number_text(double v) {
     return std::string(buf, r.ptr);
 }
 
-std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
-    std::string s;
-    for (const auto& i : items) {
-        s += (s.empty() ? "" : sep) + i;
-    }
-    return s;
-}
-
 /// Splits "a, b ,c" at commas, trimming spaces and dropping empty items.
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -306,7 +299,7 @@ struct OptionParser {
         case OptionType::choice: {
             const std::string v = text(raw);
             if (std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end()) {
-                fail("must be one of " + join(spec.choices) + ", not '" + v + "'");
+                fail("must be one of " + detail::join(spec.choices) + ", not '" + v + "'");
             }
             return v;
         }
@@ -392,13 +385,13 @@ std::string option_text(const OptionValue& value) {
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return v;
             } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-                return join(v, ",");
+                return detail::join(v, ",");
             } else {
                 std::vector<std::string> items;
                 for (const double d : v) {
                     items.push_back(number_text(d));
                 }
-                return join(items, ",");
+                return detail::join(items, ",");
             }
         },
         value);
@@ -415,7 +408,7 @@ MetricOptions parse_options(const MetricInfo& info, const std::map<std::string, 
                 names.push_back(o.name);
             }
             throw ConfigError(where + " key '" + key + "' is not an option of metric '" +
-                              info.name + "' (options: " + join(names) + ")");
+                              info.name + "' (options: " + detail::join(names) + ")");
         }
         values[key] = OptionParser{*spec, where}.parse(raw, base_dir);
     }

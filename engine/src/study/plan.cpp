@@ -1,4 +1,5 @@
 #include "plan.hpp"
+#include "../util/text.hpp"
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/profile.hpp>
@@ -34,14 +35,6 @@ const MetricRun* Study::find_metric(const std::string& metric_name) const {
 namespace detail {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
-    std::string s;
-    for (const auto& i : items) {
-        s += (s.empty() ? "" : sep) + i;
-    }
-    return s;
-}
 
 const MetricInfo& find_metric_info(const Plan& plan, const std::string& name,
                                    const std::string& where) {

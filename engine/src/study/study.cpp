@@ -66,6 +66,18 @@ struct Computed {
     MetricResult result;
 };
 
+/// The declaration of the output layer `layer` of a metric.
+/// @throws PluginError when the metric does not declare it.
+const OutputSpec& spec_of(const MetricInfo& info, const std::string& layer) {
+    for (const auto& s : info.outputs) {
+        if (s.name == layer) {
+            return s;
+        }
+    }
+    throw PluginError("metric '" + info.name + "' (" + info.origin + ") wrote the layer '" + layer +
+                      "', which it does not declare");
+}
+
 /// The compute stage: every metric in plan order, each reading the results of those it uses.
 std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<const Model>& model,
                               unsigned threads, const ProgressFn& progress) {
@@ -107,16 +119,8 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
             throw ConfigError(pm.where + ": " + e.what());
         }
         for (const auto& layer : c.result.layers) {
-            const OutputSpec* spec = nullptr;
-            for (const auto& s : pm.info->outputs) {
-                spec = s.name == layer.name ? &s : spec;
-            }
-            if (spec == nullptr) {
-                throw PluginError("metric '" + pm.info->name + "' (" + pm.info->origin +
-                                  ") wrote the layer '" + layer.name +
-                                  "', which it does not declare");
-            }
-            const std::string why = detail::check_declared_fields(*spec, layer);
+            const std::string why = detail::check_declared_fields(spec_of(*pm.info, layer.name),
+                                                                  layer);
             if (!why.empty()) {
                 throw PluginError("metric '" + pm.info->name + "' (" + pm.info->origin +
                                   "): " + why);
@@ -125,15 +129,6 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
         computed.push_back(std::move(c));
     }
     return computed;
-}
-
-const OutputSpec& spec_of(const MetricInfo& info, const std::string& layer) {
-    for (const auto& s : info.outputs) {
-        if (s.name == layer) {
-            return s;
-        }
-    }
-    throw PluginError("metric '" + info.name + "' does not declare the layer '" + layer + "'");
 }
 
 nlohmann::json inputs_json(const StudyReport& report) {
