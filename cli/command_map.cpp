@@ -7,7 +7,7 @@
 namespace spaceuse::cli {
 
 CLI::App* CommandMap::setup(CLI::App& app) {
-    auto* sub = app.add_subcommand("map", "Run a project and render a map of all zones or one zone "
+    auto* sub = app.add_subcommand("map", "Render a map of all zones or one zone "
                                           "(PNG, SVG or PDF, from the file extension)");
     m_run.add_options(sub, "Map file (.png, .svg or .pdf)");
     sub->add_option("--zone", m_options.zone, "Zone id or name (default: all zones)");
@@ -43,8 +43,9 @@ int CommandMap::run() {
         }
         options.classification = "breaks";
     }
-    return m_run.execute(m_global, [this, &options](const Study& study, const StudyReport& report) {
-        render_map(study, report, options, m_run.output, study.write);
+    return m_run.execute(m_global,
+                         [this, &options](const StudyReport& report, const WriteOptions& write) {
+        render_map(report, options, m_run.output, write);
     });
 }
 

@@ -3,7 +3,7 @@
 namespace spaceuse::cli {
 
 CLI::App* CommandReport::setup(CLI::App& app) {
-    auto* sub = app.add_subcommand("report", "Run a project and write the committee report (PDF): "
+    auto* sub = app.add_subcommand("report", "Write the committee report (PDF): "
                                              "overall table, definitions, one page per zone");
     m_run.add_options(sub, "Report file (.pdf)");
     sub->add_option("--paper", m_options.paper, "A4 or A3")->check(CLI::IsMember({"A4", "A3"}));
@@ -13,8 +13,8 @@ CLI::App* CommandReport::setup(CLI::App& app) {
 }
 
 int CommandReport::run() {
-    return m_run.execute(m_global, [this](const Study& study, const StudyReport& report) {
-        render_report(study, report, m_options, m_run.output, study.write);
+    return m_run.execute(m_global, [this](const StudyReport& report, const WriteOptions& write) {
+        render_report(report, m_options, m_run.output, write);
     });
 }
 

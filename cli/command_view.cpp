@@ -3,7 +3,7 @@
 namespace spaceuse::cli {
 
 CLI::App* CommandView::setup(CLI::App& app) {
-    auto* sub = app.add_subcommand("view", "Run a project and write a single-file offline HTML "
+    auto* sub = app.add_subcommand("view", "Write a single-file offline HTML "
                                            "viewer (Leaflet and the data embedded)");
     m_run.add_options(sub, "Viewer file (.html)");
     sub->add_option("--title", m_options.title, "Title (default: the study name)");
@@ -11,8 +11,8 @@ CLI::App* CommandView::setup(CLI::App& app) {
 }
 
 int CommandView::run() {
-    return m_run.execute(m_global, [this](const Study& study, const StudyReport& report) {
-        write_viewer(study, report, m_options, m_run.output, study.write);
+    return m_run.execute(m_global, [this](const StudyReport& report, const WriteOptions& write) {
+        write_viewer(report, m_options, m_run.output, write);
     });
 }
 

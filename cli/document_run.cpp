@@ -7,12 +7,18 @@
 namespace spaceuse::cli {
 
 void DocumentRun::add_options(CLI::App* sub, const std::string& output_help) {
-    sub->add_option("project", project, "Project file (.toml); default: the bundled sample");
+    auto* proj = sub->add_option("project", project,
+                                 "Project file (.toml); default: the bundled sample");
     sub->add_option("-o,--output", output, output_help)->required();
-    sub->add_option("--results", results,
-                    "Folder for the study's result files (default: the project's output folder)");
+    auto* res = sub->add_option("--results", results,
+                                "Draw from the results of an earlier run (its output folder or "
+                                "its spaceuse.gpkg) instead of running the project");
+    auto* out = sub->add_option("--study-output", study_output,
+                                "Folder the project's run writes its results to (default: the "
+                                "project's output folder)");
     sub->add_flag("--overwrite", overwrite, "Replace existing files");
-    sub->add_option("--threads", threads, "Worker threads (0: all cores)");
+    auto* thr = sub->add_option("--threads", threads, "Worker threads (0: all cores)");
+    res->excludes(proj)->excludes(out)->excludes(thr);
 }
 
 Study DocumentRun::load() const {
@@ -20,8 +26,8 @@ Study DocumentRun::load() const {
     study.documents.map.reset();
     study.documents.report.reset();
     study.documents.view.reset();
-    if (!results.empty()) {
-        study.output_dir = results;
+    if (!study_output.empty()) {
+        study.output_dir = study_output;
     }
     if (overwrite) {
         study.write.overwrite = true;
@@ -32,13 +38,20 @@ Study DocumentRun::load() const {
     return study;
 }
 
-int DocumentRun::execute(const GlobalOptions& global,
-                         const std::function<void(const Study&, const StudyReport&)>& draw) const {
-    const Study study = load();
-    ProgressBar bar(global.show_progress());
-    const StudyReport report = run_study(study, bar.callback());
-    bar.finish();
-    draw(study, report);
+int DocumentRun::execute(
+    const GlobalOptions& global,
+    const std::function<void(const StudyReport&, const WriteOptions&)>& draw) const {
+    WriteOptions write;
+    write.overwrite = overwrite;
+    if (!results.empty()) {
+        draw(open_results(results), write);
+    } else {
+        const Study study = load();
+        ProgressBar bar(global.show_progress());
+        const StudyReport report = run_study(study, bar.callback());
+        bar.finish();
+        draw(report, study.write);
+    }
     if (!global.quiet) {
         std::fprintf(stderr, "wrote %s\n", output.c_str());
     }

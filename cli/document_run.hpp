@@ -1,7 +1,8 @@
 #pragma once
 
-// Options and the study run shared by the document commands (map, report, view): each runs a
-// project (default: the bundled sample), then renders one document from its results.
+// Options and the study run shared by the document commands (map, report, view): each draws one
+// document from the results of an earlier run (--results), or runs a project (default: the
+// bundled sample) and draws it from that run's results.
 
 #include "command.hpp"
 
@@ -15,17 +16,20 @@ namespace spaceuse::cli {
 struct DocumentRun {
     std::string project;
     std::string results;
+    std::string study_output;
     std::string output;
     bool overwrite = false;
     int threads = -1;
 
-    /// Adds PROJECT, -o/--output (the document), --results, --overwrite and --threads.
+    /// Adds PROJECT, -o/--output (the document), --results, --study-output, --overwrite and
+    /// --threads.
     void add_options(CLI::App* sub, const std::string& output_help);
-    /// Loads the project (its own [map]/[report]/[view] sections are not written), runs it with
-    /// a progress bar (results go to the project's output folder, or --results), calls `draw`
-    /// to write the document to `output`, and prints "wrote PATH" unless quiet.
+    /// With --results: reopens those results (no inputs needed, nothing recomputed). Else loads
+    /// the project (its own [map]/[report]/[view] sections are not written) and runs it with a
+    /// progress bar (results go to the project's output folder, or --study-output). Then calls
+    /// `draw` to write the document to `output`, and prints "wrote PATH" unless quiet.
     int execute(const GlobalOptions& global,
-                const std::function<void(const Study&, const StudyReport&)>& draw) const;
+                const std::function<void(const StudyReport&, const WriteOptions&)>& draw) const;
 
 private:
     Study load() const;

@@ -1,5 +1,5 @@
-// Small plugin modules that misbehave on purpose, for the loader tests. One source, built once
-// per SPACEUSE_TEST_MODULE value (tests/CMakeLists.txt).
+// Small plugin modules that misbehave on purpose, for the loader and study tests. One source, built
+// once per SPACEUSE_TEST_MODULE value (tests/CMakeLists.txt).
 
 #include <spaceuse/plugin.hpp>
 
@@ -37,6 +37,25 @@ void register_clash(spaceuse::MetricRegistry& registry) {
 }
 }  // namespace
 SPACEUSE_METRIC_PLUGIN(clash, register_clash)
+#elif SPACEUSE_TEST_MODULE == 5
+// Registers a metric that fails in the compute stage, after the metrics before it ran: a run
+// with it must leave the earlier results untouched.
+namespace {
+class FailsInCompute : public spaceuse::Metric {
+public:
+    spaceuse::MetricResult compute(const spaceuse::MetricInput&) const override {
+        throw std::runtime_error("fails_in_compute: boom");
+    }
+};
+void register_failing(spaceuse::MetricRegistry& registry) {
+    spaceuse::MetricInfo m;
+    m.name = "fails_in_compute";
+    m.description = "throws while computing (a test module)";
+    m.factory = [] { return std::make_unique<FailsInCompute>(); };
+    registry.add(std::move(m));
+}
+}  // namespace
+SPACEUSE_METRIC_PLUGIN(failing, register_failing)
 #else
 // No entry point at all.
 extern "C" __attribute__((visibility("default"))) int not_a_plugin() { return 0; }

@@ -2,9 +2,10 @@
 
 /// @file render.hpp
 /// Documents for people who do not run GIS software: maps (PNG, SVG, PDF), the committee
-/// report (PDF) and an offline HTML viewer. They are drawn from a StudyReport's model and
-/// result layers (analysis CRS, metres); maps and the report with Cairo, the viewer with
-/// Leaflet embedded into one HTML file.
+/// report (PDF) and an offline HTML viewer. They are drawn from a StudyReport alone (a run's,
+/// or one reopened from its snapshot with open_results, which draws the same bytes): its
+/// result layers and tables, context layers (analysis CRS, metres), attribution and manifest;
+/// maps and the report with Cairo, the viewer with Leaflet embedded into one HTML file.
 
 #include <spaceuse/geometry.hpp>
 #include <spaceuse/output.hpp>
@@ -15,7 +16,6 @@
 
 namespace spaceuse {
 
-struct Study;
 struct StudyReport;
 
 /// What a map shows and how large it is.
@@ -95,29 +95,25 @@ struct MapFrame {
 
 /// Computes the frame render_map uses for `options` (for tests and callers that annotate).
 /// @throws ConfigError when the zone is unknown or the report has no occupancy results.
-MapFrame map_frame(const Study& study, const StudyReport& report, const MapOptions& options);
+MapFrame map_frame(const StudyReport& report, const MapOptions& options);
 
 /// Renders a map to `path`; the format follows the extension (.png, .svg, .pdf).
 /// @throws ConfigError on bad options (unknown zone or field, bad classes), OutputError when
 ///         the file exists (without overwrite) or cannot be written.
-void render_map(const Study& study, const StudyReport& report, const MapOptions& options,
-                const std::string& path, const WriteOptions& write);
+void render_map(const StudyReport& report, const MapOptions& options, const std::string& path,
+                const WriteOptions& write);
 
 /// Renders the committee report (PDF): a cover with the table of all zones and the definitions
 /// used, then one page per zone (map, key figures, status chart, vacant and underused parcels).
 /// @throws as render_map.
-void render_report(const Study& study, const StudyReport& report, const ReportOptions& options,
-                   const std::string& path, const WriteOptions& write);
+void render_report(const StudyReport& report, const ReportOptions& options, const std::string& path,
+                   const WriteOptions& write);
 
 /// Writes the single-file offline HTML viewer: Leaflet (embedded), every result layer as
 /// GeoJSON (WGS84), a legend, layer toggles and parcel popups. Leaflet is read from
 /// `$SPACEUSE_LEAFLET_DIR`, the build tree or the install's share/spaceuse/leaflet.
 /// @throws InputError when Leaflet is not found, OutputError as render_map.
-void write_viewer(const Study& study, const StudyReport& report, const ViewOptions& options,
-                  const std::string& path, const WriteOptions& write);
-
-/// Writes the documents of `study.documents` into the output folder and adds them to
-/// `report.outputs`. Called by run_study once the results exist.
-void write_documents(const Study& study, StudyReport& report);
+void write_viewer(const StudyReport& report, const ViewOptions& options, const std::string& path,
+                  const WriteOptions& write);
 
 }  // namespace spaceuse

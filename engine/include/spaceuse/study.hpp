@@ -45,6 +45,9 @@ struct StudyLayer {
     LayerSource source;
     /// Geometry kind for a role no registered metric declares (else the declaration's).
     std::optional<GeometryFamily> geometry;
+    /// The source as the user wrote it (a project's `source`, relative to the project file),
+    /// recorded in the manifest; empty: `source.label()`.
+    std::string given;
 };
 
 /// One study: named input layers, the metrics to run, where to write.
@@ -58,7 +61,13 @@ struct Study {
     std::vector<MetricRun> metrics;
     /// Plugin modules to load besides those on the plugin search path (see plugin.hpp).
     std::vector<std::string> plugins;
+    /// The output folder. A run writes it all or nothing: into a staging folder beside it, put
+    /// in its place once every file is complete (the earlier results stay until then). It must
+    /// be new, empty, or hold earlier spaceuse results (replaced only with `write.overwrite`).
     std::string output_dir;
+    /// Folder of the project file (empty: the current directory), which the sources in the
+    /// manifest are relative to.
+    std::string base_dir;
     /// Formats and styles of the result layers.
     ExportOptions exports;
     WriteOptions write;
@@ -70,7 +79,7 @@ struct Study {
 
     /// Adds a layer of `role` from `source`.
     void add_layer(const std::string& role, LayerSource source) {
-        layers.push_back({role, std::move(source), std::nullopt});
+        layers.push_back({role, std::move(source), std::nullopt, {}});
     }
     /// The run of metric `name`, added (with no options) when missing.
     MetricRun& metric(const std::string& metric_name);
@@ -78,8 +87,14 @@ struct Study {
     const MetricRun* find_metric(const std::string& metric_name) const;
 };
 
-/// What a study run produced.
+/// What a study run produced, or what a reopened snapshot holds (see open_results).
 struct StudyReport {
+    /// The study's title.
+    std::string name;
+    /// Data sources and attribution the documents print ("© OpenStreetMap contributors" added
+    /// for OSM data), and the date of the data, as the run resolved them.
+    std::string sources;
+    std::string data_date;
     CrsInfo crs;
     std::string crs_reason;
     /// Per loaded layer: role, source, counts.
@@ -118,26 +133,46 @@ struct StudyReport {
         return p == nullptr ? nullptr : *p;
     }
     /// The table named `name`, or null.
-    const OutputLayer* table(const std::string& name) const {
-        const auto it = tables.find(name);
+    const OutputLayer* table(const std::string& table_name) const {
+        const auto it = tables.find(table_name);
         return it == tables.end() ? nullptr : &it->second;
     }
     /// The loaded model (analysis CRS), for renderers and exporters that run after the metrics.
+    /// Reopened from a snapshot: its context layers only (zones, buildings, roads, facilities).
     std::shared_ptr<const Model> model;
     /// Every result layer with geometry, in the analysis CRS, in output order (the layers of
     /// each metric run, in run order: parcels, zones, free_space, access, isochrones, then
     /// `<metric>_<layer>` of the plugins' metrics).
     std::vector<OutputLayer> results;
     std::vector<WrittenFile> outputs;
+    /// The run manifest (the text of run.json): inputs with content hashes, CRS, definitions,
+    /// options and the sections of the metrics, attribution, outputs.
+    std::string manifest;
     std::string manifest_path;
+    /// The snapshot GeoPackage (spaceuse.gpkg).
+    std::string snapshot_path;
 };
 
-/// Plans the study (loads plugins, checks every metric's options and layers, orders the metrics
-/// by what they use), loads the layers, computes the metrics, writes outputs and `run.json` in
-/// output_dir.
+/// Format version of the snapshot GeoPackage: its `spaceuse_snapshot` table (format_version,
+/// manifest, analysis CRS) and `spaceuse_layers` table (every stored layer: result layers,
+/// tables and context layers with their fields and types).
+inline constexpr int snapshot_format_version = 1;
+
+/// Runs the study in stages: plan (loads plugins, reads every configuration file, checks every
+/// metric's options and layers, orders the metrics by what they use), load, compute, write
+/// (CSV tables, exports, the snapshot `spaceuse.gpkg`, the documents) and manifest
+/// (`run.json`). The output folder is written all or nothing (see Study::output_dir); a second
+/// run into a folder that a run is writing stops at once.
 /// @throws InputError, ConfigError (also for an unknown metric, option or missing layer),
 ///         PluginError, OutputError.
 StudyReport run_study(const Study& study, const ProgressFn& progress = {});
+
+/// Reopens the results of a run: `path` is its output folder or its snapshot (spaceuse.gpkg).
+/// Gives the same result layers and tables a run gives, value for value (geometries as
+/// `geometries`), the model's context layers, the inputs, options, attribution and manifest;
+/// `data` (the metrics' typed results) stays empty. The inputs are not needed.
+/// @throws InputError when `path` holds no snapshot or one of a newer format.
+StudyReport open_results(const std::string& path);
 
 /// Reads a project file (TOML). Relative input paths are relative to the file's folder; the
 /// output folder is relative to the current directory.

@@ -7,6 +7,7 @@
 
 #include "../io/gdal_util.hpp"
 #include "../io/proj_util.hpp"
+#include "gpkg.hpp"
 #include "style.hpp"
 
 #include <spaceuse/error.hpp>
@@ -276,8 +277,11 @@ void write_sidecars(const OutputLayer& layer, const fs::path& file,
     written.push_back({sld.string(), layer.name + " style (SLD)", 0, false});
 }
 
-void write_gpkg(const std::vector<OutputLayer>& layers, OGRSpatialReference& srs,
-                const std::string& path, const ExportOptions& options, const WriteOptions& write,
+/// Writes `layers` (and their styles into layer_styles when `styles`), then `extra` (tables and
+/// layers without styles) into a new GeoPackage.
+void write_gpkg(const std::vector<const OutputLayer*>& layers,
+                const std::vector<const OutputLayer*>& extra, OGRSpatialReference& srs,
+                const std::string& path, bool styles, const WriteOptions& write,
                 std::vector<WrittenFile>& written) {
     check_target(path, write);
     detail::GdalErrorCapture gdal;
@@ -290,11 +294,17 @@ void write_gpkg(const std::vector<OutputLayer>& layers, OGRSpatialReference& srs
         auto ds = create_dataset("GPKG", tmp, gdal);
         char** lco = nullptr;
         lco = CSLSetNameValue(lco, "SPATIAL_INDEX", "YES");
-        for (const auto& layer : layers) {
-            write_ogr_layer(*ds, layer, layer.name, own_names(layer), srs, lco, path, gdal);
+        for (const OutputLayer* layer : layers) {
+            write_ogr_layer(*ds, *layer, layer->name, own_names(*layer), srs, lco, path, gdal);
         }
         CSLDestroy(lco);
-        if (options.styles) {
+        // The extra layers are read whole (context for documents): no spatial index to build.
+        char** plain = CSLSetNameValue(nullptr, "SPATIAL_INDEX", "NO");
+        for (const OutputLayer* layer : extra) {
+            write_ogr_layer(*ds, *layer, layer->name, own_names(*layer), srs, plain, path, gdal);
+        }
+        CSLDestroy(plain);
+        if (styles) {
             // The table QGIS reads styles from (QgsOgrProvider's saveStyle layout); QGIS applies
             // the row marked useAsDefault when the layer is opened.
             char** tco = CSLSetNameValue(nullptr, "ASPATIAL_VARIANT", "GPKG_ATTRIBUTES");
@@ -328,19 +338,20 @@ void write_gpkg(const std::vector<OutputLayer>& layers, OGRSpatialReference& srs
             if (table->StartTransaction() != OGRERR_NONE) {
                 fail("cannot start a transaction", path, gdal);
             }
-            for (const auto& layer : layers) {
-                const auto styles = detail::styles_for_layer(layer);
-                for (std::size_t i = 0; i < styles.size(); ++i) {
+            for (const OutputLayer* styled : layers) {
+                const OutputLayer& layer = *styled;
+                const auto layer_styles = detail::styles_for_layer(layer);
+                for (std::size_t i = 0; i < layer_styles.size(); ++i) {
                     OGRFeature f(table->GetLayerDefn());
                     f.SetField("f_table_catalog", "");
                     f.SetField("f_table_schema", "");
                     f.SetField("f_table_name", layer.name.c_str());
                     f.SetField("f_geometry_column", "geom");
-                    f.SetField("styleName", (layer.name + " — " + styles[i].name).c_str());
-                    f.SetField("styleQML", detail::to_qml(styles[i], layer).c_str());
-                    f.SetField("styleSLD", detail::to_sld(styles[i], layer).c_str());
+                    f.SetField("styleName", (layer.name + " — " + layer_styles[i].name).c_str());
+                    f.SetField("styleQML", detail::to_qml(layer_styles[i], layer).c_str());
+                    f.SetField("styleSLD", detail::to_sld(layer_styles[i], layer).c_str());
                     f.SetField("useAsDefault", i == 0 ? 1 : 0);
-                    f.SetField("description", styles[i].description.c_str());
+                    f.SetField("description", layer_styles[i].description.c_str());
                     f.SetField("owner", "spaceuse");
                     // A fixed time keeps the file's bytes independent of when it was written.
                     f.SetField("update_time", 2000, 1, 1, 0, 0, 0.0F, 100);
@@ -357,9 +368,19 @@ void write_gpkg(const std::vector<OutputLayer>& layers, OGRSpatialReference& srs
     }
     rename_into_place(tmp, path);
     cleanup.release();
-    for (const auto& layer : layers) {
-        written.push_back({path, layer.name, layer.rows.size()});
+    for (const OutputLayer* layer : layers) {
+        written.push_back({path, layer->name, layer->rows.size()});
     }
+}
+
+OGRSpatialReference analysis_srs(const CrsInfo& crs, const std::string& where) {
+    OGRSpatialReference srs;
+    if (srs.SetFromUserInput(detail::crs_definition(crs).c_str()) != OGRERR_NONE) {
+        throw OutputError("cannot express the analysis CRS for GDAL: " + crs.name)
+            .set_source(where);
+    }
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
 }
 
 void write_flatgeobuf(const OutputLayer& layer, OGRSpatialReference& srs, const std::string& path,
@@ -508,6 +529,17 @@ std::string shorten(const std::string& name, std::size_t limit) {
 
 }  // namespace
 
+std::vector<WrittenFile> detail::write_gpkg_file(const std::vector<const OutputLayer*>& layers,
+                                                 const std::vector<const OutputLayer*>& extra,
+                                                 const CrsInfo& crs, const std::string& path,
+                                                 bool styles, const WriteOptions& write) {
+    detail::ensure_gdal_registered();
+    OGRSpatialReference srs = analysis_srs(crs, path);
+    std::vector<WrittenFile> written;
+    write_gpkg(layers, extra, srs, path, styles, write, written);
+    return written;
+}
+
 std::vector<std::string> shapefile_field_names(const std::vector<std::string>& names) {
     constexpr std::size_t kLimit = 10;
     std::vector<std::string> out;
@@ -568,11 +600,7 @@ std::vector<WrittenFile> export_layers(const std::vector<OutputLayer>& layers, c
             formats.push_back(f);
         }
     }
-    OGRSpatialReference srs;
-    if (srs.SetFromUserInput(detail::crs_definition(crs).c_str()) != OGRERR_NONE) {
-        throw OutputError("cannot express the analysis CRS for GDAL: " + crs.name).set_source(dir);
-    }
-    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference srs = analysis_srs(crs, dir);
     auto file = [&dir](const std::string& name) { return (fs::path(dir) / name).string(); };
 
     for (const auto format : formats) {
@@ -589,9 +617,13 @@ std::vector<WrittenFile> export_layers(const std::vector<OutputLayer>& layers, c
                 }
             }
             break;
-        case ExportFormat::gpkg:
-            write_gpkg(layers, srs, file(options.gpkg_name), options, write, written);
-            break;
+        case ExportFormat::gpkg: {
+            std::vector<const OutputLayer*> all;
+            for (const auto& layer : layers) {
+                all.push_back(&layer);
+            }
+            write_gpkg(all, {}, srs, file(options.gpkg_name), options.styles, write, written);
+        } break;
         case ExportFormat::shapefile:
             ensure_directory(file("shapefile"));
             for (const auto& layer : layers) {

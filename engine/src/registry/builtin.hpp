@@ -37,6 +37,10 @@ nlohmann::json variant_json(const Variant& value) {
 nlohmann::json options_json(const MetricInfo& info, const MetricOptions& options,
                             bool results_only);
 
+/// Option values written by options_json, back as options: typed by `info`'s declarations when
+/// given (null: by their JSON types).
+MetricOptions options_from_json(const MetricInfo* info, const nlohmann::json& values);
+
 /// A built-in metric that adds its own section to the run manifest (`run.json`).
 class ManifestSection {
 public:

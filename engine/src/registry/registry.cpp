@@ -562,6 +562,47 @@ nlohmann::json detail::options_json(const MetricInfo& info, const MetricOptions&
     return out;
 }
 
+MetricOptions detail::options_from_json(const MetricInfo* info, const nlohmann::json& values) {
+    std::map<std::string, OptionValue> out;
+    if (!values.is_object()) {
+        return MetricOptions(out);
+    }
+    for (const auto& [name, v] : values.items()) {
+        const OptionSpec* spec = nullptr;
+        if (info != nullptr) {
+            for (const auto& s : info->options) {
+                if (s.name == name) {
+                    spec = &s;
+                }
+            }
+        }
+        if (v.is_null()) {
+            out[name] = std::monostate{};
+            continue;
+        }
+        // The declared type decides; without a declaration (a plugin not loaded now), the
+        // JSON type does.
+        const bool number_list = spec != nullptr ? spec->type == OptionType::number_list
+                                                 : (v.is_array() && !v.empty() && v[0].is_number());
+        if (v.is_boolean()) {
+            out[name] = v.get<bool>();
+        } else if (v.is_number()) {
+            if (spec != nullptr ? spec->type == OptionType::integer : v.is_number_integer()) {
+                out[name] = v.get<std::int64_t>();
+            } else {
+                out[name] = v.get<double>();
+            }
+        } else if (v.is_string()) {
+            out[name] = v.get<std::string>();
+        } else if (v.is_array() && number_list) {
+            out[name] = v.get<std::vector<double>>();
+        } else if (v.is_array()) {
+            out[name] = v.get<std::vector<std::string>>();
+        }
+    }
+    return MetricOptions(out);
+}
+
 std::string metrics_json(const MetricRegistry& registry) {
     nlohmann::ordered_json root;
     root["format_version"] = metrics_json_version;

@@ -794,8 +794,8 @@ Point MapFrame::to_pixel(const Point& p) const {
                  top + (world.max_corner().y() - p.y()) * px_per_m);
 }
 
-MapFrame map_frame(const Study& study, const StudyReport& report, const MapOptions& options) {
-    const auto ctx = detail::make_context(study, report);
+MapFrame map_frame(const StudyReport& report, const MapOptions& options) {
+    const auto ctx = detail::make_context(report);
     const auto l = detail::map_layout(options);
     std::optional<std::size_t> zone;
     if (!options.zone.empty()) {
@@ -811,10 +811,10 @@ MapFrame map_frame(const Study& study, const StudyReport& report, const MapOptio
     return f;
 }
 
-void render_map(const Study& study, const StudyReport& report, const MapOptions& options,
-                const std::string& path, const WriteOptions& write) {
+void render_map(const StudyReport& report, const MapOptions& options, const std::string& path,
+                const WriteOptions& write) {
     using namespace detail;
-    const DocContext ctx = make_context(study, report);
+    const DocContext ctx = make_context(report);
     const MapLayout l = map_layout(options);
     std::optional<std::size_t> zone;
     if (!options.zone.empty()) {

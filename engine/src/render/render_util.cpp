@@ -1,5 +1,7 @@
 #include "render/render_util.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <spaceuse/error.hpp>
 
 #include <algorithm>
@@ -146,34 +148,10 @@ std::string DocContext::facility_kind(std::size_t l, std::size_t i) const {
     return facility_kinds[l];
 }
 
-namespace {
+namespace {}  // namespace
 
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-/// File part of a layer source ("PATH:LAYER", a connection string...).
-std::string source_file(const std::string& source) {
-    if (source.rfind("PG:", 0) == 0) {
-        return "PostGIS";
-    }
-    std::string path = source;
-    if (!fs::exists(path)) {
-        const std::size_t colon = path.rfind(':');
-        if (colon != std::string::npos) {
-            path = path.substr(0, colon);
-        }
-    }
-    return path;
-}
-
-}  // namespace
-
-DocContext make_context(const Study& study, const StudyReport& report) {
+DocContext make_context(const StudyReport& report) {
     DocContext ctx;
-    ctx.study = &study;
     ctx.report = &report;
     for (const auto& layer : report.results) {
         const OutputLayer* l = &layer;
@@ -189,9 +167,38 @@ DocContext make_context(const Study& study, const StudyReport& report) {
             ctx.isochrones = l;
         }
     }
+    // The definitions as recorded in the manifest (the same for a run and a reopened snapshot).
+    nlohmann::json m;
+    try {
+        m = nlohmann::json::parse(report.manifest);
+    } catch (const nlohmann::json::exception&) {
+        m = nlohmann::json::object();
+    }
     if (ctx.parcels == nullptr || ctx.zones == nullptr || !report.model ||
-        !report.result<OccupancyResult>("occupancy")) {
+        !m.contains("occupancy")) {
         throw ConfigError("maps and reports need the occupancy results (an [occupancy] section)");
+    }
+    const nlohmann::json& prof = m["occupancy"]["profile"];
+    ctx.profile.name = prof.value("name", std::string());
+    ctx.profile.origin = prof.value("origin", std::string());
+    ctx.profile.description = prof.value("description", std::string());
+    ctx.profile.vacant_below = prof.value("vacant_below", 0.0);
+    ctx.profile.underused_below = prof.value("underused_below", 0.0);
+    ctx.profile.setback_m = prof.value("setback_m", 0.0);
+    ctx.profile.min_free_area_m2 = prof.value("min_free_area_m2", 0.0);
+    ctx.profile.min_free_width_m = prof.value("min_free_width_m", 0.0);
+    ctx.profile.storey_height_m = prof.value("storey_height_m", 0.0);
+    if (prof.contains("status_values")) {
+        for (const auto& [value, status] : prof["status_values"].items()) {
+            ctx.profile.status_values[value] =
+                parse_status_map(value + "=" + status.get<std::string>()).at(value);
+        }
+    }
+    if (m.contains("access") && m["access"].contains("kinds")) {
+        for (const auto& k : m["access"]["kinds"]) {
+            ctx.access_kinds.emplace_back(k.value("kind", std::string()),
+                                          k.value("field_prefix", std::string()));
+        }
     }
     const Model& model = *report.model;
     ctx.buildings = model.find("buildings");
@@ -223,39 +230,9 @@ DocContext make_context(const Study& study, const StudyReport& report) {
             ++n;
         }
     }
-
-    ctx.title = study.name;
-    const DocumentSettings& doc = study.documents;
-    std::set<std::string> files;
-    std::string sources;
-    bool osm = doc.osm;
-    std::optional<fs::file_time_type> newest;
-    for (const auto& l : report.layers) {
-        const std::string file = source_file(l.source);
-        osm = osm || lower(file).find("osm") != std::string::npos;
-        if (files.insert(file).second) {
-            sources += (sources.empty() ? "" : ", ") + fs::path(file).filename().string();
-            std::error_code ec;
-            const auto t = fs::last_write_time(file, ec);
-            if (!ec && (!newest || t > *newest)) {
-                newest = t;
-            }
-        }
-    }
-    ctx.sources = doc.sources.empty() ? sources : doc.sources;
-    if (osm && ctx.sources.find("OpenStreetMap") == std::string::npos) {
-        ctx.sources += "; © OpenStreetMap contributors (ODbL)";
-    }
-    ctx.data_date = doc.data_date;
-    if (ctx.data_date.empty() && newest) {
-        const auto sys = std::chrono::file_clock::to_sys(*newest);
-        const auto days = std::chrono::floor<std::chrono::days>(sys);
-        const std::chrono::year_month_day ymd(days);
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-        ctx.data_date = buf;
-    }
+    ctx.title = report.name;
+    ctx.sources = report.sources;
+    ctx.data_date = report.data_date;
     ctx.crs = report.crs.code.empty() ? report.crs.name : report.crs.code + " " + report.crs.name;
     return ctx;
 }

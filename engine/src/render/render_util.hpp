@@ -6,6 +6,7 @@
 
 #include <spaceuse/render.hpp>
 #include <spaceuse/metrics.hpp>
+#include <spaceuse/profile.hpp>
 #include <spaceuse/study.hpp>
 
 #include <cairo.h>
@@ -64,8 +65,11 @@ std::string short_number(double value);
 struct DocContext {
     /// Resolved options of the access metric, when it ran.
     const MetricOptions* access_options = nullptr;
-    const Study* study = nullptr;
     const StudyReport* report = nullptr;
+    /// The occupancy profile as the manifest records it.
+    Profile profile;
+    /// Access kinds (kind, field prefix of the access layer) as the manifest records them.
+    std::vector<std::pair<std::string, std::string>> access_kinds;
     const OutputLayer* parcels = nullptr;
     const OutputLayer* zones = nullptr;
     const OutputLayer* free_space = nullptr;
@@ -87,7 +91,7 @@ struct DocContext {
 };
 
 /// Locates the result layers. @throws ConfigError when there are no occupancy results.
-DocContext make_context(const Study& study, const StudyReport& report);
+DocContext make_context(const StudyReport& report);
 
 std::optional<std::size_t> column(const OutputLayer& layer, const std::string& name);
 std::optional<double> number_at(const OutputLayer& layer, std::size_t row, std::size_t col);

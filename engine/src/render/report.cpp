@@ -343,8 +343,7 @@ void ReportWriter::cover() {
     }
 
     // Definitions, from the settings recorded in run.json.
-    // make_context checked that occupancy ran.
-    const Profile& p = m_ctx.report->result<OccupancyResult>("occupancy")->profile;
+    const Profile& p = m_ctx.profile;
     std::vector<std::string> defs;
     char buf[512];
     std::snprintf(buf, sizeof buf,
@@ -594,10 +593,10 @@ void ReportWriter::zone_page(std::size_t row) {
 
 }  // namespace detail
 
-void render_report(const Study& study, const StudyReport& report, const ReportOptions& options,
-                   const std::string& path, const WriteOptions& write) {
+void render_report(const StudyReport& report, const ReportOptions& options, const std::string& path,
+                   const WriteOptions& write) {
     using namespace detail;
-    const DocContext ctx = make_context(study, report);
+    const DocContext ctx = make_context(report);
     double w = 0, h = 0;
     if (options.paper == "A4" || options.paper == "a4") {
         w = 595.276;

@@ -212,10 +212,10 @@ const char* viewer_js = R"(
 
 }  // namespace
 
-void write_viewer(const Study& study, const StudyReport& report, const ViewOptions& options,
-                  const std::string& path, const WriteOptions& write) {
+void write_viewer(const StudyReport& report, const ViewOptions& options, const std::string& path,
+                  const WriteOptions& write) {
     using namespace detail;
-    const DocContext ctx = make_context(study, report);
+    const DocContext ctx = make_context(report);
     const fs::path dir = leaflet_dir();
     const std::string leaflet_js = read_file(dir / "leaflet.js");
     const std::string leaflet_css = read_file(dir / "leaflet.css");
@@ -300,12 +300,10 @@ void write_viewer(const Study& study, const StudyReport& report, const ViewOptio
     meta["status_counts"] = counts;
     meta["sources"] = escape_markup(ctx.sources);
     nlohmann::json kinds = nlohmann::json::array();
-    if (const auto access = report.result<AccessResult>("access")) {
-        for (const auto& k : access->kinds) {
-            std::string label = k.kind;
-            std::replace(label.begin(), label.end(), '_', ' ');
-            kinds.push_back({{"prefix", k.field_prefix}, {"label", label}});
-        }
+    for (const auto& [kind, prefix] : ctx.access_kinds) {
+        std::string label = kind;
+        std::replace(label.begin(), label.end(), '_', ' ');
+        kinds.push_back({{"prefix", prefix}, {"label", label}});
     }
     meta["access_kinds"] = kinds;
     // The same symbol colours as the printed maps.

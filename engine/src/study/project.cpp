@@ -267,6 +267,7 @@ Study load_project(const std::string& path) {
     const fs::path base = fs::path(path).parent_path();
     Study study;
     study.invoked_as = "spaceuse run " + path;
+    study.base_dir = base.string();
 
     TableReader project(section(root, "project", path), path, "project");
     project.check_keys({"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision",
@@ -367,9 +368,11 @@ Study load_project(const std::string& path) {
         StudyLayer l;
         l.role = role;
         l.source = parse_layer_source(resolve_input(source, base));
+        l.given = source;
         const std::string layer = lr.text("layer");
         if (!layer.empty()) {
             l.source.layer = layer;
+            l.given += ":" + layer;
         }
         l.source.id_field = lr.text("id_field");
         l.source.where = lr.text("where");

@@ -1,6 +1,9 @@
-// run_study: plan → load → compute → write → manifest.
+// run_study in stages: plan → load → compute → write (tables, exports) → manifest → snapshot,
+// documents and run.json, all in a staging folder that is put in place at the end.
 
+#include "output_folder.hpp"
 #include "plan.hpp"
+#include "snapshot.hpp"
 #include "../registry/builtin.hpp"
 
 #include <spaceuse/error.hpp>
@@ -10,7 +13,11 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #ifndef SPACEUSE_VERSION
 #define SPACEUSE_VERSION "0.0.0"
@@ -26,13 +33,7 @@ nlohmann::json crs_json(const CrsInfo& crs) {
     return {{"name", crs.name}, {"code", crs.code}, {"metric", crs.metric}};
 }
 
-/// SHA-256 of `text` in lower-case hex (OpenSSL's EVP interface).
-std::string sha256_hex(const std::string& text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-        throw Error("SHA-256 failed (OpenSSL)");
-    }
+std::string hex_digest(const unsigned char* digest, unsigned int size) {
     static const char* hex = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < size; ++i) {
@@ -40,6 +41,47 @@ std::string sha256_hex(const std::string& text) {
         out += hex[digest[i] & 15];
     }
     return out;
+}
+
+/// SHA-256 of `text` in lower-case hex (OpenSSL's EVP interface).
+std::string sha256_hex(const std::string& text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+        throw Error("SHA-256 failed (OpenSSL)");
+    }
+    return hex_digest(digest, size);
+}
+
+/// SHA-256 of a file's content, or nullopt when `path` is not a readable regular file (a
+/// connection string, a folder).
+std::optional<std::string> file_sha256(const std::string& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+        return std::nullopt;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+        throw Error("SHA-256 failed (OpenSSL)");
+    }
+    std::vector<char> buf(1 << 20);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (in.gcount() > 0 &&
+            EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount())) != 1) {
+            throw Error("SHA-256 failed (OpenSSL)");
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1) {
+        throw Error("SHA-256 failed (OpenSSL)");
+    }
+    return hex_digest(digest, size);
 }
 
 /// What the definitions hash covers: the analysis CRS and, per metric (by name), the options
@@ -131,12 +173,54 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
     return computed;
 }
 
-nlohmann::json inputs_json(const StudyReport& report) {
+/// A connection string with its password (and any other secret key) left out, for files.
+std::string without_secrets(const std::string& source) {
+    if (source.rfind("PG:", 0) != 0) {
+        return source;
+    }
+    std::string out = "PG:";
+    std::string rest = source.substr(3);
+    std::size_t i = 0;
+    bool first = true;
+    while (i < rest.size()) {
+        while (i < rest.size() && rest[i] == ' ') {
+            ++i;
+        }
+        std::size_t j = rest.find(' ', i);
+        if (j == std::string::npos) {
+            j = rest.size();
+        }
+        const std::string item = rest.substr(i, j - i);
+        if (!item.empty() && item.rfind("password", 0) != 0) {
+            out += (first ? "" : " ") + item;
+            first = false;
+        }
+        i = j;
+    }
+    return out;
+}
+
+nlohmann::json inputs_json(const Study& study, const StudyReport& report) {
     nlohmann::json inputs = nlohmann::json::array();
-    for (const auto& l : report.layers) {
+    std::map<std::string, std::optional<std::string>> hashes;
+    for (std::size_t i = 0; i < report.layers.size(); ++i) {
+        const auto& l = report.layers[i];
         nlohmann::json j;
         j["role"] = l.role;
-        j["source"] = l.source;
+        // As the user gave it: relative to the project file.
+        std::string given;
+        std::string path;
+        if (i < study.layers.size()) {
+            given = study.layers[i].given.empty() ? study.layers[i].source.label()
+                                                  : study.layers[i].given;
+            path = study.layers[i].source.path;
+        }
+        j["source"] = without_secrets(given.empty() ? l.source : given);
+        auto it = hashes.find(path);
+        if (it == hashes.end()) {
+            it = hashes.emplace(path, file_sha256(path)).first;
+        }
+        j["sha256"] = it->second ? nlohmann::json(*it->second) : nlohmann::json(nullptr);
         j["source_crs"] = crs_json(l.source_crs);
         j["operation"] = {{"name", l.operation.name},
                           {"accuracy_m", l.operation.accuracy_m < 0
@@ -157,9 +241,74 @@ nlohmann::json inputs_json(const StudyReport& report) {
     return inputs;
 }
 
-}  // namespace
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
 
-namespace {
+/// File part of a layer source ("PATH:LAYER", a connection string...).
+std::string source_file(const std::string& source) {
+    if (source.rfind("PG:", 0) == 0) {
+        return "PostGIS";
+    }
+    std::string path = source;
+    if (!fs::exists(path)) {
+        const std::size_t colon = path.rfind(':');
+        if (colon != std::string::npos) {
+            path = path.substr(0, colon);
+        }
+    }
+    return path;
+}
+
+/// The sources and the data date the documents print: as the project gives them, else the
+/// input files' names and the newest one's date; "© OpenStreetMap contributors (ODbL)" is added
+/// for OSM data.
+void resolve_attribution(const DocumentSettings& doc, StudyReport& report) {
+    std::set<std::string> files;
+    std::string sources;
+    bool osm = doc.osm;
+    std::optional<fs::file_time_type> newest;
+    for (const auto& l : report.layers) {
+        const std::string file = source_file(l.source);
+        osm = osm || lower(file).find("osm") != std::string::npos;
+        if (files.insert(file).second) {
+            sources += (sources.empty() ? "" : ", ") + fs::path(file).filename().string();
+            std::error_code ec;
+            const auto t = fs::last_write_time(file, ec);
+            if (!ec && (!newest || t > *newest)) {
+                newest = t;
+            }
+        }
+    }
+    report.sources = doc.sources.empty() ? sources : doc.sources;
+    if (osm && report.sources.find("OpenStreetMap") == std::string::npos) {
+        report.sources += "; © OpenStreetMap contributors (ODbL)";
+    }
+    report.data_date = doc.data_date;
+    if (report.data_date.empty() && newest) {
+        const auto sys = std::chrono::file_clock::to_sys(*newest);
+        const auto days = std::chrono::floor<std::chrono::days>(sys);
+        const std::chrono::year_month_day ymd(days);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        report.data_date = buf;
+    }
+}
+
+/// Progress that never goes backwards, whatever a stage reports.
+ProgressFn monotonic(const ProgressFn& fn) {
+    if (!fn) {
+        return {};
+    }
+    auto last = std::make_shared<double>(0.0);
+    return [fn, last](double f, std::string_view message) {
+        *last = std::clamp(std::max(*last, f), 0.0, 1.0);
+        return fn(*last, message);
+    };
+}
 
 /// The load stage: the planned layers into one model in the analysis CRS.
 std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan, StudyReport& report,
@@ -181,12 +330,9 @@ std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan, 
     return model;
 }
 
-/// The write stage: each written metric's tables as CSV, its layers with geometry in every
-/// export format, then the documents. @returns the CSV files of each metric, by name.
-std::map<std::string, nlohmann::json> write(const Study& study, std::vector<Computed>& computed,
-                                            StudyReport& report, const Progress& progress) {
-    ensure_directory(study.output_dir);
-    std::map<std::string, nlohmann::json> csv_files;
+/// Hands the computed layers over to the report: result layers (with geometry) in run order,
+/// tables by name, typed results and options of the metrics that are written.
+void collect(std::vector<Computed>& computed, StudyReport& report) {
     for (auto& c : computed) {
         const MetricInfo& info = *c.planned->info;
         report.computed.push_back(info.name);
@@ -197,44 +343,106 @@ std::map<std::string, nlohmann::json> write(const Study& study, std::vector<Comp
         if (c.result.data.has_value()) {
             report.data.emplace(info.name, c.result.data);
         }
-        nlohmann::json& files = csv_files[info.name];
-        files = nlohmann::json::array();
         for (auto& layer : c.result.layers) {
-            const OutputSpec& spec = spec_of(info, layer.name);
-            if (spec.csv) {
-                const std::string csv = (fs::path(study.output_dir) / (layer.name + ".csv"))
-                                            .string();
-                write_csv(layer, csv, study.write);
-                report.outputs.push_back({csv, layer.name, layer.rows.size()});
-                files.push_back(layer.name + ".csv");
-            }
-            if (spec.geometry) {
+            if (spec_of(info, layer.name).geometry) {
                 report.results.push_back(std::move(layer));
             } else {
                 report.tables.emplace(layer.name, std::move(layer));
             }
         }
+        c.result.layers.clear();
     }
-    if (!report.results.empty()) {
-        progress.report(0.5, "exporting layers");
-        WriteOptions write = study.write;
-        if (write.threads == 0) {
-            write.threads = study.threads;
+}
+
+/// The write stage, part 1: each written metric's layers declared as CSV tables.
+/// @returns the CSV files of each metric, by name.
+std::map<std::string, nlohmann::json> write_tables(const std::vector<Computed>& computed,
+                                                   const std::string& dir, StudyReport& report,
+                                                   const WriteOptions& write,
+                                                   const Progress& progress) {
+    std::map<std::string, nlohmann::json> csv_files;
+    auto find = [&report](const std::string& name) -> const OutputLayer* {
+        if (const OutputLayer* t = report.table(name)) {
+            return t;
         }
-        for (auto& file :
-             export_layers(report.results, report.crs, study.output_dir, study.exports, write)) {
-            report.outputs.push_back(std::move(file));
+        for (const auto& l : report.results) {
+            if (l.name == name) {
+                return &l;
+            }
         }
+        return nullptr;
+    };
+    std::size_t done = 0;
+    for (const auto& c : computed) {
+        const MetricInfo& info = *c.planned->info;
+        if (!c.planned->write) {
+            continue;
+        }
+        nlohmann::json& files = csv_files[info.name];
+        files = nlohmann::json::array();
+        for (const auto& spec : info.outputs) {
+            const OutputLayer* layer = spec.csv ? find(spec.name) : nullptr;
+            if (layer == nullptr) {
+                continue;
+            }
+            const std::string csv = (fs::path(dir) / (layer->name + ".csv")).string();
+            write_csv(*layer, csv, write);
+            report.outputs.push_back({csv, layer->name, layer->rows.size()});
+            files.push_back(layer->name + ".csv");
+        }
+        progress.report(static_cast<double>(++done) / static_cast<double>(computed.size()),
+                        "writing tables");
     }
-    write_documents(study, report);
     return csv_files;
 }
 
-/// The manifest: inputs, CRS, definitions, options, outputs, counts. No timestamps, so the same
-/// inputs give the same bytes.
+/// The write stage, part 2: the result layers in every export format but the GeoPackage (the
+/// snapshot is that).
+void write_exports(const Study& study, const std::string& dir, StudyReport& report,
+                   const WriteOptions& write, const Progress& progress) {
+    if (report.results.empty()) {
+        return;
+    }
+    std::vector<ExportFormat> formats;
+    for (auto f : study.exports.formats) {
+        if (f != ExportFormat::gpkg &&
+            std::find(formats.begin(), formats.end(), f) == formats.end()) {
+            formats.push_back(f);
+        }
+    }
+    for (std::size_t i = 0; i < formats.size(); ++i) {
+        progress.report(static_cast<double>(i) / static_cast<double>(formats.size()),
+                        std::string("exporting layers (") + export_format_name(formats[i]) + ")");
+        ExportOptions one = study.exports;
+        one.formats = {formats[i]};
+        for (auto& file : export_layers(report.results, report.crs, dir, one, write)) {
+            report.outputs.push_back(std::move(file));
+        }
+    }
+    progress.report(1.0, "exporting layers");
+}
+
+/// The documents of the study: file name and kind, in the order they are drawn.
+std::vector<std::pair<std::string, std::string>> document_files(const DocumentSettings& d) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (d.map) {
+        out.emplace_back(d.map->first, "map");
+    }
+    if (d.report) {
+        out.emplace_back(d.report->first, "committee report");
+    }
+    if (d.view) {
+        out.emplace_back(d.view->first, "HTML viewer");
+    }
+    return out;
+}
+
+/// The manifest stage: inputs with their hashes, CRS, definitions, options, the metrics'
+/// sections, attribution, snapshot and every output (also those written after it: the
+/// snapshot and the documents). No timestamps, so the same inputs give the same bytes.
 nlohmann::json manifest(const Study& study, const std::vector<Computed>& computed,
                         const std::map<std::string, nlohmann::json>& csv_files,
-                        const StudyReport& report) {
+                        const StudyReport& report, const std::string& dir) {
     nlohmann::json m;
     m["tool"] = std::string("spaceuse ") + SPACEUSE_VERSION;
     m["study"] = study.name;
@@ -242,7 +450,12 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
     m["analysis_crs"] = crs_json(report.crs);
     m["analysis_crs_reason"] = report.crs_reason;
     m["definitions_hash"] = report.definitions_hash;
-    m["inputs"] = inputs_json(report);
+    m["inputs"] = inputs_json(study, report);
+    m["attribution"] = {
+        {"sources", report.sources},
+        {"data_date",
+         report.data_date.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.data_date)},
+        {"data_date_from", study.documents.data_date.empty() ? "newest input file" : "project"}};
     m["metrics"] = nlohmann::json::array();
     for (const auto& c : computed) {
         const detail::PlannedMetric& pm = *c.planned;
@@ -268,9 +481,11 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
     for (auto f : study.exports.formats) {
         m["export"]["formats"].push_back(export_format_name(f));
     }
+    m["snapshot"] = {{"file", study.exports.gpkg_name},
+                     {"format_version", snapshot_format_version}};
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {
-        nlohmann::json j = {{"file", fs::relative(o.path, study.output_dir).generic_string()},
+        nlohmann::json j = {{"file", fs::relative(o.path, dir).generic_string()},
                             {"layer", o.layer}};
         if (o.data) {
             j["features"] = o.features;
@@ -280,25 +495,79 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
     return m;
 }
 
+/// Draws the study's documents into `dir` from the report (as open_results gives it back).
+void write_documents(const DocumentSettings& d, const std::string& dir, const StudyReport& report,
+                     const WriteOptions& write, const Progress& progress) {
+    const auto files = document_files(d);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        progress.report(static_cast<double>(i) / static_cast<double>(files.size()),
+                        "drawing " + files[i].second);
+        const std::string path = (fs::path(dir) / files[i].first).string();
+        if (d.map && files[i].first == d.map->first) {
+            render_map(report, d.map->second, path, write);
+        } else if (d.report && files[i].first == d.report->first) {
+            render_report(report, d.report->second, path, write);
+        } else {
+            write_viewer(report, d.view->second, path, write);
+        }
+    }
+    progress.report(1.0, "documents drawn");
+}
+
 }  // namespace
 
 StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
-    const Progress progress(progress_fn);
+    const ProgressFn fn = monotonic(progress_fn);
+    const Progress progress(fn);
     if (study.output_dir.empty()) {
         throw ConfigError("no output folder given");
     }
     StudyReport report;
+    report.name = study.name;
     // Plan: every configuration file is read here, before any data.
     const detail::Plan plan = detail::make_plan(study);
-    const auto model = load(study, plan, report, scaled_progress(progress_fn, 0.0, 0.3));
+    // The output folder is locked and checked before any data is read; everything is written
+    // into its staging folder.
+    detail::OutputFolder folder(study.output_dir, study.write.overwrite);
+    const std::string& dir = folder.staging();
+    WriteOptions write = study.write;
+    if (write.threads == 0) {
+        write.threads = study.threads;
+    }
+
+    progress.report(0.0, "loading layers");
+    const auto model = load(study, plan, report, scaled_progress(fn, 0.0, 0.3));
     std::vector<Computed> computed = compute(plan, model, study.threads,
-                                             scaled_progress(progress_fn, 0.3, 0.9));
+                                             scaled_progress(fn, 0.3, 0.85));
     report.definitions_hash = sha256_hex(definitions(plan, model->crs).dump());
-    progress.report(0.9, "writing outputs");
-    const auto csv_files = write(study, computed, report, progress.sub(0.9, 1.0));
+    resolve_attribution(study.documents, report);
+
+    collect(computed, report);
+    const auto csv_files = write_tables(computed, dir, report, write, progress.sub(0.85, 0.87));
+    write_exports(study, dir, report, write, progress.sub(0.87, 0.93));
+    // The outputs still to come, so the manifest (also inside the snapshot) lists them all.
+    const std::string snapshot = (fs::path(dir) / study.exports.gpkg_name).string();
+    for (auto& o : detail::snapshot_outputs(report, snapshot)) {
+        report.outputs.push_back(std::move(o));
+    }
+    for (const auto& [file, kind] : document_files(study.documents)) {
+        report.outputs.push_back({(fs::path(dir) / file).string(), kind, 0, false});
+    }
+    report.manifest = manifest(study, computed, csv_files, report, dir).dump(2) + "\n";
+
+    progress.report(0.93, "writing the snapshot");
+    detail::write_snapshot(snapshot, report, study.exports.styles, write);
+    write_documents(study.documents, dir, report, write, progress.sub(0.95, 0.99));
+    write_text_file((fs::path(dir) / "run.json").string(), report.manifest, write);
+
+    progress.report(0.99, "putting the results in place");
+    folder.commit();
+    // The paths of the folder now in place.
+    for (auto& o : report.outputs) {
+        o.path = (fs::path(study.output_dir) / fs::relative(o.path, dir)).string();
+    }
     report.manifest_path = (fs::path(study.output_dir) / "run.json").string();
-    write_text_file(report.manifest_path,
-                    manifest(study, computed, csv_files, report).dump(2) + "\n", study.write);
+    report.snapshot_path = (fs::path(study.output_dir) / study.exports.gpkg_name).string();
     progress.report(1.0, "done");
     return report;
 }

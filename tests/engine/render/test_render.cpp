@@ -128,7 +128,7 @@ TEST_CASE("map PNG of the sample: requested size, not blank, every status drawn"
     o.width_px = 1200;
     o.height_px = 850;
     o.dpi = 100;
-    render_map(s.study, s.report, o, path, {});
+    render_map(s.report, o, path, {});
     Image img = read_png(path);
     CHECK(cairo_image_surface_get_width(img.get()) == 1200);
     CHECK(cairo_image_surface_get_height(img.get()) == 850);
@@ -160,8 +160,8 @@ TEST_CASE("zone maps: the pixel at each parcel's centre has its status colour", 
         o.zone = zone;
         o.labels = false;
         const std::string path = dir + "/" + zone + ".png";
-        render_map(s.study, s.report, o, path, {});
-        const MapFrame frame = map_frame(s.study, s.report, o);
+        render_map(s.report, o, path, {});
+        const MapFrame frame = map_frame(s.report, o);
         Image img = read_png(path);
         for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
             if (value_as_text(parcels.rows[r][col(parcels, "zone_id")]) != zone) {
@@ -200,8 +200,8 @@ TEST_CASE("graduated colours: fixed breaks on coverage", "[render]") {
     o.classification = "breaks";
     o.breaks = {0.05, 0.30};
     const std::string path = test::temp_dir("render_breaks") + "/coverage.png";
-    render_map(s.study, s.report, o, path, {});
-    const MapFrame frame = map_frame(s.study, s.report, o);
+    render_map(s.report, o, path, {});
+    const MapFrame frame = map_frame(s.report, o);
     Image img = read_png(path);
     // Three classes use ColorBrewer YlGnBu-3: ≤ 0.05, 0.05–0.30, > 0.30.
     int checked = 0;
@@ -229,30 +229,30 @@ TEST_CASE("map options are checked", "[render]") {
     const std::string dir = test::temp_dir("render_bad");
     MapOptions o;
     o.zone = "Z9";
-    CHECK_THROWS_WITH(render_map(s.study, s.report, o, dir + "/a.png", {}),
+    CHECK_THROWS_WITH(render_map(s.report, o, dir + "/a.png", {}),
                       Catch::Contains("no zone 'Z9' (zones: Z1, Z2, Z3)"));
     o = {};
     o.field = "nope";
-    CHECK_THROWS_WITH(render_map(s.study, s.report, o, dir + "/a.png", {}),
+    CHECK_THROWS_WITH(render_map(s.report, o, dir + "/a.png", {}),
                       Catch::Contains("no numeric parcel field 'nope'"));
     o = {};
-    CHECK_THROWS_AS(render_map(s.study, s.report, o, dir + "/a.gif", {}), ConfigError);
+    CHECK_THROWS_AS(render_map(s.report, o, dir + "/a.gif", {}), ConfigError);
     o.width_px = 10;
-    CHECK_THROWS_AS(render_map(s.study, s.report, o, dir + "/a.png", {}), ConfigError);
+    CHECK_THROWS_AS(render_map(s.report, o, dir + "/a.png", {}), ConfigError);
     // An existing file is kept without overwrite.
     o = {};
-    render_map(s.study, s.report, o, dir + "/b.svg", {});
-    CHECK_THROWS_AS(render_map(s.study, s.report, o, dir + "/b.svg", {}), OutputError);
+    render_map(s.report, o, dir + "/b.svg", {});
+    CHECK_THROWS_AS(render_map(s.report, o, dir + "/b.svg", {}), OutputError);
     WriteOptions w;
     w.overwrite = true;
-    CHECK_NOTHROW(render_map(s.study, s.report, o, dir + "/b.svg", w));
+    CHECK_NOTHROW(render_map(s.report, o, dir + "/b.svg", w));
 }
 
 TEST_CASE("report and map PDFs are the same bytes from run to run", "[render]") {
     const Sample& s = sample();
     const std::string dir = test::temp_dir("render_pdf");
-    render_report(s.study, s.report, {}, dir + "/a.pdf", {});
-    render_report(s.study, s.report, {}, dir + "/b.pdf", {});
+    render_report(s.report, {}, dir + "/a.pdf", {});
+    render_report(s.report, {}, dir + "/b.pdf", {});
     auto bytes = [](const std::string& p) {
         std::ifstream in(p, std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), {});

@@ -1,0 +1,22 @@
+#pragma once
+
+// The GeoPackage writer of the exports, for the run's snapshot (study/snapshot.cpp).
+
+#include <spaceuse/export.hpp>
+
+#include <string>
+#include <vector>
+
+namespace spaceuse::detail {
+
+/// Writes a new GeoPackage at `path` (temporary name, renamed into place): `layers`, with their
+/// styles in the layer_styles table when `styles`, then `extra` (tables and layers without
+/// styles). Geometries are in `crs`; the bytes do not depend on the time of writing.
+/// @returns one WrittenFile per layer of `layers`.
+/// @throws OutputError as export_layers.
+std::vector<WrittenFile> write_gpkg_file(const std::vector<const OutputLayer*>& layers,
+                                         const std::vector<const OutputLayer*>& extra,
+                                         const CrsInfo& crs, const std::string& path, bool styles,
+                                         const WriteOptions& write);
+
+}  // namespace spaceuse::detail

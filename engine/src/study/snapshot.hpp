@@ -1,0 +1,27 @@
+#pragma once
+
+// The snapshot of a run (spaceuse.gpkg): written by the write stage, reopened by open_results.
+
+#include <spaceuse/study.hpp>
+
+#include <string>
+#include <vector>
+
+namespace spaceuse::detail {
+
+/// Whether the model layer `name` is kept in the snapshot as context for the documents: zones,
+/// buildings, roads and every facilities layer.
+bool is_context_layer(const std::string& name);
+
+/// The output entries the snapshot at `file` (relative to the output folder) will have: one per
+/// result layer and table, with its rows.
+std::vector<WrittenFile> snapshot_outputs(const StudyReport& report, const std::string& path);
+
+/// Writes the snapshot GeoPackage at `path`: every result layer (with its styles when
+/// `styles`), every table, the context layers of `report.model`, the `spaceuse_layers` table
+/// describing them, and the `spaceuse_snapshot` table (format version, manifest, analysis CRS).
+/// @throws OutputError.
+void write_snapshot(const std::string& path, const StudyReport& report, bool styles,
+                    const WriteOptions& write);
+
+}  // namespace spaceuse::detail
