@@ -30,6 +30,9 @@ int CommandRun::run() {
         study.write.overwrite = true;
     }
     apply_export_flags(m_export, study.exports);
+    if (m_export.no_snapshot) {
+        study.snapshot = false;
+    }
     study.plugins.insert(study.plugins.end(), m_plugins.begin(), m_plugins.end());
     if (m_threads >= 0) {
         study.threads = static_cast<unsigned>(m_threads);

@@ -183,6 +183,8 @@ void add_export_flags(CLI::App& sub, ExportFlags& flags) {
                    "wgs84: RFC 7946 (default); native: the analysis CRS with a crs member")
         ->check(CLI::IsMember({"wgs84", "native"}));
     sub.add_flag("--no-styles", flags.no_styles, "No .qml/.sld sidecars and no GeoPackage styles");
+    sub.add_flag("--no-snapshot", flags.no_snapshot,
+                 "No spaceuse.gpkg snapshot (documents then cannot be drawn from the results)");
 }
 
 void apply_export_flags(const ExportFlags& flags, ExportOptions& options) {
@@ -212,6 +214,9 @@ void add_output_flags(CLI::App& sub, OutputFlags& flags) {
 
 void apply_output_flags(const OutputFlags& flags, Study& study) {
     study.output_dir = flags.output;
+    if (flags.exports.no_snapshot) {
+        study.snapshot = false;
+    }
     study.write.overwrite = flags.overwrite;
     study.write.precision = flags.precision;
     study.threads = flags.threads;

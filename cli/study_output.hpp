@@ -30,9 +30,10 @@ struct ExportFlags {
     std::vector<std::string> formats;
     std::string geojson_crs;
     bool no_styles = false;
+    bool no_snapshot = false;
 };
 
-/// Adds --format (repeatable), --geojson-crs and --no-styles to a subcommand.
+/// Adds --format (repeatable), --geojson-crs, --no-styles and --no-snapshot to a subcommand.
 void add_export_flags(CLI::App& sub, ExportFlags& flags);
 
 /// Applies the flags that were given over `options` (the project's or the defaults).

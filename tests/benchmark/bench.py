@@ -145,7 +145,13 @@ def median_run(fn, repeat, budget=None):
 # spaceuse
 
 
-def spaceuse_occupancy(exe, src, out, threads, extra=("--no-free-space",), env=None):
+# The runs compared with the peers write what the peers write (result layers, no snapshot);
+# the run with the snapshot is timed beside them.
+NO_SNAPSHOT = ("--no-snapshot",)
+
+
+def spaceuse_occupancy(exe, src, out, threads, extra=("--no-free-space",) + NO_SNAPSHOT,
+                       env=None):
     cmd = [exe, "--quiet", "--timings", "occupancy", "--zones", src["zones"], "--parcels",
            src["parcels"], "--buildings", src["buildings"], "--zone-id", "zone_id",
            "--parcel-id", "parcel_id", "--zone-name", "name", "--floors-field", "floors",
@@ -157,11 +163,11 @@ def spaceuse_occupancy(exe, src, out, threads, extra=("--no-free-space",), env=N
     return r
 
 
-def spaceuse_access(exe, src, out, threads, env=None):
+def spaceuse_access(exe, src, out, threads, env=None, extra=NO_SNAPSHOT):
     cmd = [exe, "--quiet", "--timings", "access", "--origins", src["parcels"], "--origin-id",
            "parcel_id", "--network", src["roads"], "--facilities", src["facilities"],
            "--facility-field", "kind", "--profile", "car", "--crs", "EPSG:31370",
-           "--overwrite", "-o", out]
+           "--overwrite", "-o", out] + list(extra)
     if threads is not None:
         cmd += ["--threads", str(threads)]
     r = run(cmd, env=env)
@@ -498,6 +504,8 @@ def main():
     ap.add_argument("--baseline", default=None,
                     help="another spaceuse program (e.g. the previous version) run side by side: "
                     "runs alternate, medians compared, every output file compared byte for byte")
+    ap.add_argument("--baseline-without-snapshot", action="store_true",
+                    help="the --baseline build predates the snapshot (no --no-snapshot flag)")
     ap.add_argument("--baseline-lib", default=None,
                     help="LD_LIBRARY_PATH for --baseline (its engine library folder)")
     args = ap.parse_args()
@@ -608,10 +616,21 @@ def baseline_runs(args, exe, src, work, row, n, failures):
     env = None
     if args.baseline_lib:
         env = dict(os.environ, LD_LIBRARY_PATH=os.path.abspath(args.baseline_lib))
+    # The same work on both sides: no snapshot (a baseline older than the snapshot writes none
+    # and has no --no-snapshot: --baseline-without-snapshot); then the default runs, this
+    # build's with its snapshot.
+    def flags(e):
+        return () if (e != exe and args.baseline_without_snapshot) else NO_SNAPSHOT
+
     jobs = [
-        ("occupancy", lambda e, x, o: spaceuse_occupancy(e, src, o, args.threads, env=x)),
-        ("occupancy_free", lambda e, x, o: spaceuse_occupancy(e, src, o, args.threads, (), env=x)),
-        ("access", lambda e, x, o: spaceuse_access(e, src, o, args.threads, env=x)),
+        ("occupancy", lambda e, x, o: spaceuse_occupancy(
+            e, src, o, args.threads, ("--no-free-space",) + flags(e), env=x)),
+        ("occupancy_free", lambda e, x, o: spaceuse_occupancy(e, src, o, args.threads, flags(e),
+                                                              env=x)),
+        ("access", lambda e, x, o: spaceuse_access(e, src, o, args.threads, env=x,
+                                                   extra=flags(e))),
+        ("occupancy_snap", lambda e, x, o: spaceuse_occupancy(
+            e, src, o, args.threads, ("--no-free-space",), env=x)),
     ]
     row["baseline"] = {}
     for name, job in jobs:
@@ -629,7 +648,8 @@ def baseline_runs(args, exe, src, work, row, n, failures):
         files = sorted(f for f in os.listdir(old_out) if f != "run.json")
         differ = [f for f in files if not os.path.exists(os.path.join(new_out, f)) or
                   sha256(os.path.join(new_out, f)) != sha256(os.path.join(old_out, f))]
-        extra = sorted(set(os.listdir(new_out)) - set(os.listdir(old_out)))
+        extra = sorted(set(os.listdir(new_out)) - set(os.listdir(old_out)) -
+                       ({"spaceuse.gpkg"} if name == "occupancy_snap" else set()))
         row["baseline"][name] = {"new": new_m["wall"], "base": old_m["wall"],
                                  "new_walls": sorted(round(r["wall"], 3) for r in new_runs),
                                  "base_walls": sorted(round(r["wall"], 3) for r in old_runs),
@@ -657,6 +677,15 @@ def extra_runs(exe, src, work, out_occ, row, args, n, failures):
         r1["wall"], "byte-identical" if same else "DIFFER"))
     if not same:
         failures.append("%d: output bytes differ between --threads 1 and default" % n)
+
+    # The default run writes the snapshot (spaceuse.gpkg: results, context layers, manifest),
+    # which the peers do not: timed beside the run they are compared with.
+    out_snap = os.path.join(work, "spaceuse-occ-snapshot")
+    r = median_run(lambda: spaceuse_occupancy(exe, src, out_snap, args.threads,
+                                              ("--no-free-space",)), args.repeat)
+    row["spaceuse_occupancy_snapshot"] = r
+    log("  spaceuse occupancy with the snapshot: %.2f s wall, %.2f s CPU, %.0f MiB %s" % (
+        r["wall"], r["cpu"], r["rss_mb"], r["walls"]))
 
     # The peers compute no usable free space (setback buffers, minimum-width opening): the
     # run with it shows what that part costs.
@@ -795,6 +824,7 @@ def print_table(results, formats):
     for f in formats:
         line("spaceuse occupancy (%s) [RSS]" % f, "spaceuse_occupancy_" + f, rss=True)
     line("spaceuse occupancy --threads 1", "spaceuse_occupancy_1thread", "spaceuse_occupancy_" + fmt0)
+    line("spaceuse occupancy + snapshot (default)", "spaceuse_occupancy_snapshot", "spaceuse_occupancy_" + fmt0, rss=True)
     line("spaceuse occupancy + free space [RSS]", "spaceuse_occupancy_free", "spaceuse_occupancy_" + fmt0, rss=True)
     line("PostGIS occupancy (load+GiST+query+export)", "postgis_occupancy", "spaceuse_occupancy_" + fmt0)
     line("GeoPandas occupancy (overlay+dissolve)", "geopandas_occupancy", "spaceuse_occupancy_" + fmt0)

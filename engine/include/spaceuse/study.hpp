@@ -70,6 +70,11 @@ struct Study {
     std::string base_dir;
     /// Formats and styles of the result layers.
     ExportOptions exports;
+    /// Write the snapshot (`exports.gpkg_name`, spaceuse.gpkg) that open_results reopens and
+    /// documents are drawn from. Off: no snapshot (a GeoPackage among the formats is then a
+    /// plain export of the result layers), for quick looks and timing against tools that write
+    /// only the result layers.
+    bool snapshot = true;
     WriteOptions write;
     unsigned threads = 0;
     /// Free text stored in the manifest (e.g. the command line or project file path).

@@ -400,7 +400,7 @@ Study load_project(const std::string& path) {
     if (root.get("export") != nullptr) {
         const toml::table& table = section(root, "export", path);
         TableReader exp(table, path, "export");
-        exp.check_keys({"formats", "geojson_crs", "styles", "gpkg"});
+        exp.check_keys({"formats", "geojson_crs", "styles", "gpkg", "snapshot"});
         if (const auto* node = table.get("formats")) {
             study.exports.formats.clear();
             auto add = [&](const toml::node& item) {
@@ -431,6 +431,7 @@ Study load_project(const std::string& path) {
         }
         study.exports.geojson_native_crs = crs == "native";
         study.exports.styles = exp.boolean("styles", true);
+        study.snapshot = exp.boolean("snapshot", true);
         study.exports.gpkg_name = exp.text("gpkg", "spaceuse.gpkg");
         if (study.exports.gpkg_name.empty() ||
             fs::path(study.exports.gpkg_name).filename() != study.exports.gpkg_name) {

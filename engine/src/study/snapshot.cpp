@@ -485,6 +485,10 @@ StudyReport open_results(const std::string& path) {
                 const auto m = nlohmann::json::parse(in);
                 if (m.contains("snapshot") && m["snapshot"].is_object()) {
                     name = m["snapshot"].value("file", name);
+                } else if (m.contains("snapshot") && m["snapshot"].is_null()) {
+                    bad("this run wrote no snapshot (--no-snapshot or [export] snapshot = "
+                        "false): run it again with one",
+                        path);
                 }
             } catch (const nlohmann::json::exception&) {
                 // An unreadable manifest: look for the default name.

@@ -396,8 +396,8 @@ std::map<std::string, nlohmann::json> write_tables(const std::vector<Computed>& 
     return csv_files;
 }
 
-/// The write stage, part 2: the result layers in every export format but the GeoPackage (the
-/// snapshot is that).
+/// The write stage, part 2: the result layers in every export format but the GeoPackage when
+/// the snapshot is written (the snapshot is that GeoPackage).
 void write_exports(const Study& study, const std::string& dir, StudyReport& report,
                    const WriteOptions& write, const Progress& progress) {
     if (report.results.empty()) {
@@ -405,7 +405,7 @@ void write_exports(const Study& study, const std::string& dir, StudyReport& repo
     }
     std::vector<ExportFormat> formats;
     for (auto f : study.exports.formats) {
-        if (f != ExportFormat::gpkg &&
+        if ((f != ExportFormat::gpkg || !study.snapshot) &&
             std::find(formats.begin(), formats.end(), f) == formats.end()) {
             formats.push_back(f);
         }
@@ -481,8 +481,9 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
     for (auto f : study.exports.formats) {
         m["export"]["formats"].push_back(export_format_name(f));
     }
-    m["snapshot"] = {{"file", study.exports.gpkg_name},
-                     {"format_version", snapshot_format_version}};
+    m["snapshot"] = study.snapshot ? nlohmann::json{{"file", study.exports.gpkg_name},
+                                                    {"format_version", snapshot_format_version}}
+                                   : nlohmann::json(nullptr);
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {
         nlohmann::json j = {{"file", fs::relative(o.path, dir).generic_string()},
@@ -547,16 +548,20 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     write_exports(study, dir, report, write, progress.sub(0.87, 0.93));
     // The outputs still to come, so the manifest (also inside the snapshot) lists them all.
     const std::string snapshot = (fs::path(dir) / study.exports.gpkg_name).string();
-    for (auto& o : detail::snapshot_outputs(report, snapshot)) {
-        report.outputs.push_back(std::move(o));
+    if (study.snapshot) {
+        for (auto& o : detail::snapshot_outputs(report, snapshot)) {
+            report.outputs.push_back(std::move(o));
+        }
     }
     for (const auto& [file, kind] : document_files(study.documents)) {
         report.outputs.push_back({(fs::path(dir) / file).string(), kind, 0, false});
     }
     report.manifest = manifest(study, computed, csv_files, report, dir).dump(2) + "\n";
 
-    progress.report(0.93, "writing the snapshot");
-    detail::write_snapshot(snapshot, report, study.exports.styles, write);
+    if (study.snapshot) {
+        progress.report(0.93, "writing the snapshot");
+        detail::write_snapshot(snapshot, report, study.exports.styles, write);
+    }
     write_documents(study.documents, dir, report, write, progress.sub(0.95, 0.99));
     write_text_file((fs::path(dir) / "run.json").string(), report.manifest, write);
 
@@ -567,7 +572,9 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
         o.path = (fs::path(study.output_dir) / fs::relative(o.path, dir)).string();
     }
     report.manifest_path = (fs::path(study.output_dir) / "run.json").string();
-    report.snapshot_path = (fs::path(study.output_dir) / study.exports.gpkg_name).string();
+    if (study.snapshot) {
+        report.snapshot_path = (fs::path(study.output_dir) / study.exports.gpkg_name).string();
+    }
     progress.report(1.0, "done");
     return report;
 }
