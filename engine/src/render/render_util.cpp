@@ -190,8 +190,12 @@ DocContext make_context(const StudyReport& report) {
     ctx.profile.storey_height_m = prof.value("storey_height_m", 0.0);
     if (prof.contains("status_values")) {
         for (const auto& [value, status] : prof["status_values"].items()) {
-            ctx.profile.status_values[value] =
-                parse_status_map(value + "=" + status.get<std::string>()).at(value);
+            for (auto st :
+                 {ParcelStatus::occupied, ParcelStatus::underused, ParcelStatus::vacant}) {
+                if (status.is_string() && status.get<std::string>() == status_name(st)) {
+                    ctx.profile.status_values[value] = st;
+                }
+            }
         }
     }
     if (m.contains("access") && m["access"].contains("kinds")) {

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -50,6 +52,43 @@ int rename2(const std::string& from, const std::string& to, unsigned flags) {
 constexpr unsigned kNoReplace = 1U;  // RENAME_NOREPLACE
 constexpr unsigned kExchange = 2U;   // RENAME_EXCHANGE
 
+/// Test hook: SPACEUSE_FAULT=<point> kills the process (SIGKILL) at that point of the swap, so
+/// the tests reach the moments a random kill almost never hits.
+void fault_point(const char* point) {
+    const char* want = std::getenv("SPACEUSE_FAULT");
+    if (want != nullptr && std::strcmp(want, point) == 0) {
+        std::raise(SIGKILL);
+    }
+}
+
+/// Test hook: SPACEUSE_FAULT_NO_EXCHANGE=1 takes the two-rename swap, as on a file system
+/// without RENAME_EXCHANGE.
+bool exchange_disabled() {
+    const char* v = std::getenv("SPACEUSE_FAULT_NO_EXCHANGE");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+/// Flushes a file or folder to disk (fsync), so a power loss after the swap cannot leave the
+/// new results empty while the earlier ones are gone.
+void sync_path(const std::string& path, bool folder) {
+    const int fd = ::open(path.c_str(), (folder ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    ::fsync(fd);
+    ::close(fd);
+}
+
+/// Flushes every file and folder under `dir`, then `dir`.
+void sync_tree(const std::string& dir) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        sync_path(it->path().string(), it->is_directory(ec));
+    }
+    sync_path(dir, true);
+}
+
 }  // namespace
 
 std::vector<std::string> foreign_files(const std::string& dir) {
@@ -88,11 +127,12 @@ std::vector<std::string> foreign_files(const std::string& dir) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_directory()) {
+        // A symbolic link (to a folder or a file) is never spaceuse's.
+        if (!it->is_symlink() && it->is_directory()) {
             continue;
         }
         const std::string rel = fs::relative(it->path(), root).generic_string();
-        if (!manifest || listed.count(rel) == 0) {
+        if (it->is_symlink() || !manifest || listed.count(rel) == 0) {
             foreign.push_back(rel);
         }
     }
@@ -104,7 +144,12 @@ std::vector<std::string> foreign_files(const std::string& dir) {
 }
 
 OutputFolder::OutputFolder(const std::string& target, bool overwrite) {
-    fs::path t = fs::absolute(fs::path(target)).lexically_normal();
+    std::error_code ec;
+    // Symbolic links resolved: the folder swapped is the real one, locked under one name.
+    fs::path t = fs::weakly_canonical(fs::absolute(fs::path(target)), ec);
+    if (ec) {
+        fail("cannot resolve the output folder: " + ec.message(), target);
+    }
     if (!t.has_filename()) {
         t = t.parent_path();
     }
@@ -112,18 +157,42 @@ OutputFolder::OutputFolder(const std::string& target, bool overwrite) {
     m_staging = sibling(t, "staging");
     m_old = sibling(t, "old");
     m_lock_path = sibling(t, "lock");
-    std::error_code ec;
+    const fs::path cwd = fs::current_path(ec);
+    if (!ec) {
+        const auto rel = fs::weakly_canonical(cwd, ec).lexically_relative(t);
+        if (!ec && !rel.empty() && *rel.begin() != "..") {
+            fail("the output folder holds the current directory; a run replaces its whole "
+                 "output folder, so give a folder beside or below it",
+                 m_target);
+        }
+    }
     fs::create_directories(t.parent_path(), ec);
     if (ec) {
         fail("cannot create the parent folder: " + ec.message(), m_target);
     }
+    struct stat target_st {};
+    struct stat parent_st {};
+    if (::stat(m_target.c_str(), &target_st) == 0 &&
+        ::stat(t.parent_path().c_str(), &parent_st) == 0 && target_st.st_dev != parent_st.st_dev) {
+        fail("the output folder is a mount point; a run replaces its whole output folder by a "
+             "renamed one, so give a folder inside it",
+             m_target);
+    }
     lock();
     try {
-        recover();
-        check_owned(overwrite);
+        try {
+            recover();
+            check_owned(overwrite);
+        } catch (const fs::filesystem_error& e) {
+            fail(e.what(), m_target);
+        }
         fs::create_directory(m_staging, ec);
         if (ec) {
             fail("cannot create the staging folder " + m_staging + ": " + ec.message(), m_target);
+        }
+        // The new folder keeps the permissions of the one it replaces.
+        if (fs::exists(m_target)) {
+            fs::permissions(m_staging, fs::status(m_target).permissions(), ec);
         }
     } catch (...) {
         ::unlink(m_lock_path.c_str());
@@ -146,7 +215,8 @@ void OutputFolder::lock() {
     for (int attempt = 0; attempt < 100; ++attempt) {
         const int fd = ::open(m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
-            fail("cannot create the lock file " + m_lock_path + ": " + std::strerror(errno),
+            const int err = errno;
+            fail("cannot create the lock file " + m_lock_path + ": " + std::strerror(err),
                  m_target);
         }
         if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -176,8 +246,10 @@ void OutputFolder::lock() {
             const std::string pid = std::to_string(::getpid()) + "\n";
             if (::ftruncate(fd, 0) != 0 ||
                 ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+                const int err = errno;
                 ::close(fd);
-                fail("cannot write the lock file " + m_lock_path, m_target);
+                fail("cannot write the lock file " + m_lock_path + ": " + std::strerror(err),
+                     m_target);
             }
             m_lock_fd = fd;
             return;
@@ -234,50 +306,60 @@ void OutputFolder::check_owned(bool overwrite) const {
 }
 
 void OutputFolder::commit() {
+    sync_tree(m_staging);
+    fault_point("before-swap");
+    const std::string parent = fs::path(m_target).parent_path().string();
     if (fs::exists(m_target)) {
-        if (rename2(m_staging, m_target, kExchange) != 0) {
-            const int err = errno;
-            if (err != EINVAL && err != ENOSYS) {
-                fail("cannot put the new results in place: " + std::string(std::strerror(err)),
-                     m_target);
-            }
-            // No RENAME_EXCHANGE here: two renames, recovered by the next run (see the header).
-            std::error_code ec;
-            fs::rename(m_target, m_old, ec);
-            if (ec) {
-                fail("cannot move the earlier results aside: " + ec.message(), m_target);
-            }
-            fs::rename(m_staging, m_target, ec);
-            if (ec) {
-                std::error_code back;
-                fs::rename(m_old, m_target, back);
-                fail("cannot put the new results in place: " + ec.message(), m_target);
-            }
-            m_committed = true;
-            std::error_code ignored;  // what is left is deleted by the next run
-            fs::remove_all(m_old, ignored);
-            return;
+        int err = EINVAL;
+        if (!exchange_disabled()) {
+            err = rename2(m_staging, m_target, kExchange) == 0 ? 0 : errno;
         }
-        m_committed = true;
-        std::error_code ignored;  // now the earlier results; what is left goes next run
-        fs::remove_all(m_staging, ignored);
-        return;
-    }
-    if (rename2(m_staging, m_target, kNoReplace) != 0) {
-        const int err = errno;
-        std::error_code ec;
-        if (err == EINVAL || err == ENOSYS) {
-            fs::rename(m_staging, m_target, ec);
+        if (err == 0) {
+            m_committed = true;
+            sync_path(parent, true);
+            fault_point("after-swap");
+            std::error_code ignored;  // now the earlier results; what is left goes next run
+            fs::remove_all(m_staging, ignored);
+            return;
         }
         if (err != EINVAL && err != ENOSYS) {
             fail("cannot put the new results in place: " + std::string(std::strerror(err)),
                  m_target);
         }
+        // No RENAME_EXCHANGE here: two renames, recovered by the next run (see the header).
+        std::error_code ec;
+        fs::rename(m_target, m_old, ec);
+        if (ec) {
+            fail("cannot move the earlier results aside: " + ec.message(), m_target);
+        }
+        fault_point("between-renames");
+        fs::rename(m_staging, m_target, ec);
+        if (ec) {
+            std::error_code back;
+            fs::rename(m_old, m_target, back);
+            fail("cannot put the new results in place: " + ec.message(), m_target);
+        }
+        m_committed = true;
+        sync_path(parent, true);
+        fault_point("after-swap");
+        std::error_code ignored;  // what is left is deleted by the next run
+        fs::remove_all(m_old, ignored);
+        return;
+    }
+    if (rename2(m_staging, m_target, kNoReplace) != 0) {
+        const int err = errno;
+        if (err != EINVAL && err != ENOSYS) {
+            fail("cannot put the new results in place: " + std::string(std::strerror(err)),
+                 m_target);
+        }
+        std::error_code ec;
+        fs::rename(m_staging, m_target, ec);
         if (ec) {
             fail("cannot put the new results in place: " + ec.message(), m_target);
         }
     }
     m_committed = true;
+    sync_path(parent, true);
 }
 
 }  // namespace spaceuse::detail

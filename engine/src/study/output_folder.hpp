@@ -20,7 +20,14 @@
 // writer's process id for the message a second run prints.
 //
 // The folder belongs to spaceuse: an existing target must be empty or hold a run manifest
-// (run.json) written by spaceuse and only files it lists; anything else is refused up front.
+// (run.json) written by spaceuse and only files it lists (a symbolic link never counts);
+// anything else is refused up front, as are a folder holding the current directory and a mount
+// point (it cannot be renamed). Symbolic links in the target's path are resolved first. The
+// files are flushed to disk (fsync) before the swap and the parent folder after it; the new
+// folder takes the permissions of the one it replaces.
+//
+// Test hooks (environment): SPACEUSE_FAULT=before-swap|between-renames|after-swap kills the
+// process at that point; SPACEUSE_FAULT_NO_EXCHANGE=1 takes the two-rename swap.
 
 #include <string>
 #include <vector>

@@ -271,6 +271,28 @@ std::string check_declared_fields(const OutputSpec& spec, const OutputLayer& lay
            " but declares " + join(declared);
 }
 
+std::string check_value_types(const OutputLayer& layer) {
+    for (std::size_t f = 0; f < layer.fields.size(); ++f) {
+        const FieldType type = layer.fields[f].type;
+        for (std::size_t r = 0; r < layer.rows.size(); ++r) {
+            const Value& v = layer.rows[r][f];
+            const bool ok = std::holds_alternative<std::monostate>(v) ||
+                            (type == FieldType::integer &&
+                             std::holds_alternative<std::int64_t>(v)) ||
+                            (type == FieldType::real && std::holds_alternative<double>(v)) ||
+                            ((type == FieldType::string || type == FieldType::date) &&
+                             std::holds_alternative<std::string>(v));
+            if (!ok) {
+                static const char* const held[] = {"null", "an integer", "a real", "a text"};
+                return "layer '" + layer.name + "' row " + std::to_string(r + 1) + " field '" +
+                       layer.fields[f].name + "' (" + field_type_name(type) + ") holds " +
+                       held[v.index()];
+            }
+        }
+    }
+    return {};
+}
+
 }  // namespace detail
 
 }  // namespace spaceuse

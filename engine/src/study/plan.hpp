@@ -48,4 +48,9 @@ Plan make_plan(const Study& study);
 /// @returns an empty string when they are, else what differs.
 std::string check_declared_fields(const OutputSpec& spec, const OutputLayer& layer);
 
+/// Checks that every value of `layer` has its field's type (null, or an integer in an integer
+/// field, a real in a real field, a text in a string or date field), so results write and
+/// reopen as they are. @returns an empty string when they do, else the first that does not.
+std::string check_value_types(const OutputLayer& layer);
+
 }  // namespace spaceuse::detail

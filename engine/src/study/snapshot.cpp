@@ -16,6 +16,7 @@
 #include "../export/gpkg.hpp"
 #include "../io/gdal_util.hpp"
 #include "../registry/builtin.hpp"
+#include "../util/secrets.hpp"
 
 #include <spaceuse/error.hpp>
 
@@ -148,7 +149,7 @@ OutputLayer context_table(const std::shared_ptr<const Model>& model, const Layer
             {"kind", "context"},
             {"geometry", family_text(layer.family)},
             {"fields", fields},
-            {"source", layer.source},
+            {"source", detail::without_secrets(layer.source)},
             {"source_layer", layer.source_layer},
             {"id_field", layer.id_field}};
     return out;
@@ -414,6 +415,9 @@ std::vector<WrittenFile> snapshot_outputs(const StudyReport& report, const std::
     }
     for (const auto& [name, table] : report.tables) {
         out.push_back({path, name, table.rows.size()});
+    }
+    if (out.empty()) {
+        out.push_back({path, "snapshot", 0, false});  // listed so the folder stays spaceuse's
     }
     return out;
 }

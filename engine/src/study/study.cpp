@@ -4,6 +4,7 @@
 #include "output_folder.hpp"
 #include "plan.hpp"
 #include "snapshot.hpp"
+#include "../util/secrets.hpp"
 #include "../registry/builtin.hpp"
 
 #include <spaceuse/error.hpp>
@@ -161,8 +162,10 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
             throw ConfigError(pm.where + ": " + e.what());
         }
         for (const auto& layer : c.result.layers) {
-            const std::string why = detail::check_declared_fields(spec_of(*pm.info, layer.name),
-                                                                  layer);
+            std::string why = detail::check_declared_fields(spec_of(*pm.info, layer.name), layer);
+            if (why.empty()) {
+                why = detail::check_value_types(layer);
+            }
             if (!why.empty()) {
                 throw PluginError("metric '" + pm.info->name + "' (" + pm.info->origin +
                                   "): " + why);
@@ -171,33 +174,6 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
         computed.push_back(std::move(c));
     }
     return computed;
-}
-
-/// A connection string with its password (and any other secret key) left out, for files.
-std::string without_secrets(const std::string& source) {
-    if (source.rfind("PG:", 0) != 0) {
-        return source;
-    }
-    std::string out = "PG:";
-    std::string rest = source.substr(3);
-    std::size_t i = 0;
-    bool first = true;
-    while (i < rest.size()) {
-        while (i < rest.size() && rest[i] == ' ') {
-            ++i;
-        }
-        std::size_t j = rest.find(' ', i);
-        if (j == std::string::npos) {
-            j = rest.size();
-        }
-        const std::string item = rest.substr(i, j - i);
-        if (!item.empty() && item.rfind("password", 0) != 0) {
-            out += (first ? "" : " ") + item;
-            first = false;
-        }
-        i = j;
-    }
-    return out;
 }
 
 nlohmann::json inputs_json(const Study& study, const StudyReport& report) {
@@ -215,7 +191,7 @@ nlohmann::json inputs_json(const Study& study, const StudyReport& report) {
                                                   : study.layers[i].given;
             path = study.layers[i].source.path;
         }
-        j["source"] = without_secrets(given.empty() ? l.source : given);
+        j["source"] = detail::without_secrets(given.empty() ? l.source : given);
         auto it = hashes.find(path);
         if (it == hashes.end()) {
             it = hashes.emplace(path, file_sha256(path)).first;
@@ -322,10 +298,10 @@ std::shared_ptr<const Model> load(const Study& study, const detail::Plan& plan, 
     report.crs = model->crs;
     report.crs_reason = model->crs_reason;
     for (const auto& layer : model->layers) {
-        report.layers.push_back(
-            {layer.name,
-             layer.source + (layer.source_layer.empty() ? "" : ":" + layer.source_layer),
-             layer.source_crs, layer.operation, layer.report});
+        report.layers.push_back({layer.name,
+                                 detail::without_secrets(layer.source) +
+                                     (layer.source_layer.empty() ? "" : ":" + layer.source_layer),
+                                 layer.source_crs, layer.operation, layer.report});
     }
     return model;
 }
@@ -486,7 +462,7 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
                                    : nlohmann::json(nullptr);
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : report.outputs) {
-        nlohmann::json j = {{"file", fs::relative(o.path, dir).generic_string()},
+        nlohmann::json j = {{"file", fs::path(o.path).lexically_relative(dir).generic_string()},
                             {"layer", o.layer}};
         if (o.data) {
             j["features"] = o.features;
@@ -569,7 +545,7 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     folder.commit();
     // The paths of the folder now in place.
     for (auto& o : report.outputs) {
-        o.path = (fs::path(study.output_dir) / fs::relative(o.path, dir)).string();
+        o.path = (fs::path(study.output_dir) / fs::path(o.path).lexically_relative(dir)).string();
     }
     report.manifest_path = (fs::path(study.output_dir) / "run.json").string();
     if (study.snapshot) {

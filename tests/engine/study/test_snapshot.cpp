@@ -1,6 +1,7 @@
 // The snapshot (spaceuse.gpkg): reopened, it gives the run's result layers value for value and
 // draws the same documents, byte for byte, without the inputs.
 
+#include "../../../engine/src/study/plan.hpp"
 #include "test_support.hpp"
 
 #include <spaceuse/error.hpp>
@@ -195,4 +196,16 @@ TEST_CASE("the snapshot keeps context fields whose names the GeoPackage takes",
     // Reopened layers and tables.
     CHECK(reopened.results.size() == run.results.size());
     CHECK(reopened.table("summary") != nullptr);
+}
+
+TEST_CASE("a result value of another type than its field is reported, not written",
+          "[study][snapshot]") {
+    OutputLayer l;
+    l.name = "parcels";
+    l.fields = {{"parcel_id", FieldType::string, -1}, {"area_m2", FieldType::real, -1}};
+    l.rows = {{std::string("P1"), 12.5}, {std::string("P2"), std::monostate{}}};
+    CHECK(detail::check_value_types(l).empty());
+    l.rows.push_back({std::string("P3"), std::int64_t{12}});
+    CHECK(detail::check_value_types(l) ==
+          "layer 'parcels' row 3 field 'area_m2' (real) holds an integer");
 }

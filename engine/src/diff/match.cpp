@@ -1,0 +1,262 @@
+// Parcel matching between two surveys: ids, then shared area, then groups by connectivity.
+
+#include "../geos/geos.hpp"
+
+#include <spaceuse/diff.hpp>
+#include <spaceuse/error.hpp>
+
+#include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+namespace spaceuse {
+
+namespace {
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+
+/// Duplicate ids of one date, as "P1 (2×), P7 (3×)", or empty.
+std::string duplicates(const std::vector<std::string>& ids) {
+    std::map<std::string, std::size_t> count;
+    for (const auto& id : ids) {
+        ++count[id];
+    }
+    std::string out;
+    std::size_t listed = 0;
+    std::size_t total = 0;
+    for (const auto& [id, n] : count) {
+        if (n > 1) {
+            ++total;
+            if (listed++ < 10) {
+                out += (out.empty() ? "" : ", ") + id + " (" + std::to_string(n) + "×)";
+            }
+        }
+    }
+    if (total > 10) {
+        out += " and " + std::to_string(total - 10) + " more";
+    }
+    return out;
+}
+
+/// Union-find over the unmatched parcels of both dates.
+struct Components {
+    std::vector<std::size_t> parent;
+    explicit Components(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+    std::size_t find(std::size_t i) {
+        while (parent[i] != i) {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        return i;
+    }
+    void join(std::size_t a, std::size_t b) {
+        a = find(a);
+        b = find(b);
+        if (a != b) {
+            parent[std::max(a, b)] = std::min(a, b);
+        }
+    }
+};
+
+}  // namespace
+
+const char* parcel_change_name(ParcelChange change) noexcept {
+    switch (change) {
+    case ParcelChange::unchanged:
+        return "unchanged";
+    case ParcelChange::reshaped:
+        return "reshaped";
+    case ParcelChange::renumbered:
+        return "renumbered";
+    case ParcelChange::split:
+        return "split";
+    case ParcelChange::merged:
+        return "merged";
+    case ParcelChange::reparcelled:
+        return "reparcelled";
+    case ParcelChange::added:
+        return "new";
+    case ParcelChange::retired:
+        return "retired";
+    }
+    return "?";
+}
+
+ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
+                          const std::vector<MultiPolygon>& before,
+                          const std::vector<std::string>& after_ids,
+                          const std::vector<MultiPolygon>& after, const MatchOptions& options) {
+    if (!(options.match_share > 0.0 && options.match_share <= 1.0)) {
+        throw ConfigError("the match share must be in (0, 1], not " +
+                          std::to_string(options.match_share));
+    }
+    if (before_ids.size() != before.size() || after_ids.size() != after.size()) {
+        throw Error("match_parcels: ids and geometries differ in number");
+    }
+    for (const auto* side : {&before_ids, &after_ids}) {
+        const std::string dup = duplicates(*side);
+        if (!dup.empty()) {
+            throw InputError(std::string("duplicate parcel ids ") +
+                             (side == &before_ids ? "before" : "after") + ": " + dup);
+        }
+    }
+    const detail::GeosContext geos;
+    auto area_of = [](const MultiPolygon& g) { return std::abs(bg::area(g)); };
+    auto shared_area = [&geos](const MultiPolygon& a, const MultiPolygon& b) {
+        const auto ga = geos.from(a);
+        const auto gb = geos.from(b);
+        return geos.area(geos.intersection(ga.get(), gb.get()).get());
+    };
+
+    ParcelMatch m;
+    constexpr std::size_t none = static_cast<std::size_t>(-1);
+    m.group_of_before.assign(before.size(), none);
+    m.group_of_after.assign(after.size(), none);
+
+    // 1. By id.
+    std::unordered_map<std::string, std::size_t> after_by_id;
+    after_by_id.reserve(after_ids.size());
+    for (std::size_t a = 0; a < after_ids.size(); ++a) {
+        after_by_id.emplace(after_ids[a], a);
+    }
+    for (std::size_t b = 0; b < before_ids.size(); ++b) {
+        const auto it = after_by_id.find(before_ids[b]);
+        if (it == after_by_id.end()) {
+            continue;
+        }
+        const std::size_t a = it->second;
+        const double ab = area_of(before[b]);
+        const double aa = area_of(after[a]);
+        const double sym = std::max(0.0, ab + aa - 2.0 * shared_area(before[b], after[a]));
+        const bool reshaped = sym > options.reshape_min_m2 &&
+                              sym > options.reshape_min_share * std::max(ab, aa);
+        m.group_of_before[b] = m.group_of_after[a] = m.groups.size();
+        m.groups.push_back({reshaped ? ParcelChange::reshaped : ParcelChange::unchanged, {b}, {a}});
+    }
+
+    // 2. The rest, by shared area: an R-tree over the unmatched after parcels.
+    std::vector<std::size_t> rest_before;
+    std::vector<std::size_t> rest_after;
+    for (std::size_t b = 0; b < before.size(); ++b) {
+        if (m.group_of_before[b] == none) {
+            rest_before.push_back(b);
+        }
+    }
+    for (std::size_t a = 0; a < after.size(); ++a) {
+        if (m.group_of_after[a] == none) {
+            rest_after.push_back(a);
+        }
+    }
+    using Entry = std::pair<Box, std::size_t>;
+    std::vector<Entry> entries;
+    entries.reserve(rest_after.size());
+    for (std::size_t i = 0; i < rest_after.size(); ++i) {
+        entries.emplace_back(bg::return_envelope<Box>(after[rest_after[i]]), i);
+    }
+    const bgi::rtree<Entry, bgi::rstar<16>> tree(entries.begin(), entries.end());
+    // Nodes: rest_before[0..nb), then rest_after.
+    const std::size_t nb = rest_before.size();
+    Components comp(nb + rest_after.size());
+    std::vector<bool> linked(nb + rest_after.size(), false);
+    std::vector<std::size_t> hits;
+    for (std::size_t i = 0; i < nb; ++i) {
+        const MultiPolygon& g = before[rest_before[i]];
+        const Box box = bg::return_envelope<Box>(g);
+        hits.clear();
+        for (auto it = tree.qbegin(bgi::intersects(box)); it != tree.qend(); ++it) {
+            hits.push_back(it->second);
+        }
+        std::sort(hits.begin(), hits.end());
+        const double ab = area_of(g);
+        for (const std::size_t j : hits) {
+            const MultiPolygon& h = after[rest_after[j]];
+            const double smaller = std::min(ab, area_of(h));
+            if (smaller <= 0.0) {
+                continue;
+            }
+            if (shared_area(g, h) >= options.match_share * smaller) {
+                comp.join(i, nb + j);
+                linked[i] = linked[nb + j] = true;
+            }
+        }
+    }
+
+    // 3. Groups by connectivity, in the order of their first before parcel.
+    const std::size_t first_linked = m.groups.size();
+    std::map<std::size_t, std::size_t> group_of_root;
+    for (std::size_t i = 0; i < nb; ++i) {
+        if (!linked[i]) {
+            continue;
+        }
+        const std::size_t root = comp.find(i);
+        auto [it, fresh] = group_of_root.emplace(root, m.groups.size());
+        if (fresh) {
+            m.groups.emplace_back();
+        }
+        m.groups[it->second].before.push_back(rest_before[i]);
+        m.group_of_before[rest_before[i]] = it->second;
+    }
+    for (std::size_t j = 0; j < rest_after.size(); ++j) {
+        if (!linked[nb + j]) {
+            continue;
+        }
+        const std::size_t g = group_of_root.at(comp.find(nb + j));
+        m.groups[g].after.push_back(rest_after[j]);
+        m.group_of_after[rest_after[j]] = g;
+    }
+    for (std::size_t g = first_linked; g < m.groups.size(); ++g) {
+        MatchGroup& group = m.groups[g];
+        const bool one_before = group.before.size() == 1;
+        const bool one_after = group.after.size() == 1;
+        group.change = one_before ? (one_after ? ParcelChange::renumbered : ParcelChange::split)
+                                  : (one_after ? ParcelChange::merged : ParcelChange::reparcelled);
+    }
+    for (std::size_t i = 0; i < nb; ++i) {
+        if (!linked[i]) {
+            m.group_of_before[rest_before[i]] = m.groups.size();
+            m.groups.push_back({ParcelChange::retired, {rest_before[i]}, {}});
+        }
+    }
+    for (std::size_t j = 0; j < rest_after.size(); ++j) {
+        if (!linked[nb + j]) {
+            m.group_of_after[rest_after[j]] = m.groups.size();
+            m.groups.push_back({ParcelChange::added, {}, {rest_after[j]}});
+        }
+    }
+    for (const auto& g : m.groups) {
+        if (g.change != ParcelChange::added) {
+            m.before_counts[g.change] += g.before.size();
+        }
+        if (g.change != ParcelChange::retired) {
+            m.after_counts[g.change] += g.after.size();
+        }
+    }
+    return m;
+}
+
+std::string match_reconciliation(const ParcelMatch& match, bool before) {
+    const auto& counts = before ? match.before_counts : match.after_counts;
+    std::size_t total = 0;
+    std::string parts;
+    for (int c = 0; c <= static_cast<int>(ParcelChange::retired); ++c) {
+        const auto change = static_cast<ParcelChange>(c);
+        if (change == (before ? ParcelChange::added : ParcelChange::retired)) {
+            continue;
+        }
+        const auto it = counts.find(change);
+        const std::size_t n = it == counts.end() ? 0 : it->second;
+        total += n;
+        if (n > 0) {
+            parts += std::string(parts.empty() ? "" : " + ") + parcel_change_name(change) + " " +
+                     std::to_string(n);
+        }
+    }
+    return std::string(before ? "before " : "after ") + std::to_string(total) + " = " +
+           (parts.empty() ? "0" : parts);
+}
+
+}  // namespace spaceuse
