@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "flag_hints.hpp"
 #include "command_access.hpp"
+#include "command_diff.hpp"
 #include "command_info.hpp"
 #include "command_map.hpp"
 #include "command_metrics.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandMap>(global));
     commands.push_back(std::make_unique<CommandReport>(global));
     commands.push_back(std::make_unique<CommandView>(global));
+    commands.push_back(std::make_unique<CommandDiff>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;
     for (auto& c : commands) {

@@ -5,7 +5,10 @@
 /// Parcels are split, merged and renumbered between cadastre vintages, so they are matched by
 /// id first and then by the area they share.
 
+#include <spaceuse/export.hpp>
 #include <spaceuse/geometry.hpp>
+#include <spaceuse/output.hpp>
+#include <spaceuse/progress.hpp>
 
 #include <cstddef>
 #include <map>
@@ -74,5 +77,55 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
 /// The reconciliation of one date: "before 412 = unchanged 380 + reshaped 9 + ...", only
 /// changes with parcels (all when none has).
 std::string match_reconciliation(const ParcelMatch& match, bool before);
+
+struct StudyReport;
+
+/// What a diff compares and how.
+struct DiffOptions {
+    MatchOptions match;
+};
+
+/// The follow-up between two surveys' results.
+struct DiffReport {
+    std::string before_date;
+    std::string after_date;
+    ParcelMatch match;
+    /// "before N = unchanged … + retired …" and "after N = … + new …".
+    std::string before_reconciliation;
+    std::string after_reconciliation;
+    /// parcel_changes: one row per match group (ids at both dates, change, statuses, transition,
+    /// differences of built, coverage, floor and usable free area, zone), with the after
+    /// parcels' geometry (the before parcels' for retired ones).
+    OutputLayer parcel_changes;
+    /// zone_changes: per zone (by zone id) the zone table's net, built, vacant, underused and
+    /// usable free area and parcel counts at both dates and their differences.
+    OutputLayer zone_changes;
+};
+
+/// A follow-up run: two sides, each a results folder or snapshot (spaceuse.gpkg) or a project
+/// file (.toml, run first into its own output folder), and where to write.
+struct DiffStudy {
+    std::string before;
+    std::string after;
+    /// Written all or nothing, like a study's output folder (see Study::output_dir).
+    std::string output_dir;
+    DiffOptions options;
+    /// Formats of parcel_changes and zone_changes (CSV is always written).
+    ExportOptions exports;
+    WriteOptions write;
+};
+
+/// Opens (or runs) both sides, compares them with diff_results and writes parcel_changes and
+/// zone_changes (CSV and every export format) and the manifest run.json (both sides, their
+/// survey dates and definitions hash, the match options, the reconciliations, the outputs).
+/// @throws as diff_results, open_results and run_study; OutputError.
+DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress = {});
+
+/// Compares two results (a run's or reopened snapshots) of the same definitions.
+/// @throws ConfigError when the definitions hashes differ, a survey date is missing, or the
+///         dates are equal or reversed; InputError when a side lacks occupancy's parcels and
+///         zones, or has duplicate parcel ids.
+DiffReport diff_results(const StudyReport& before, const StudyReport& after,
+                        const DiffOptions& options = {});
 
 }  // namespace spaceuse

@@ -79,6 +79,9 @@ struct Study {
     unsigned threads = 0;
     /// Free text stored in the manifest (e.g. the command line or project file path).
     std::string invoked_as;
+    /// Date of the survey the inputs describe (YYYY-MM-DD; the follow-up compares surveys by
+    /// it); empty: the data date when that is a date.
+    std::string survey_date;
     /// Maps, committee report and HTML viewer written after the analyses.
     DocumentSettings documents;
 
@@ -100,6 +103,8 @@ struct StudyReport {
     /// for OSM data), and the date of the data, as the run resolved them.
     std::string sources;
     std::string data_date;
+    /// The survey date (YYYY-MM-DD), or empty when neither it nor a data date was given.
+    std::string survey_date;
     CrsInfo crs;
     std::string crs_reason;
     /// Per loaded layer: role, source, counts.

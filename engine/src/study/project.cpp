@@ -4,6 +4,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -96,6 +98,22 @@ const toml::table& section(const toml::table& root, const std::string& name,
         throw ConfigError(file + ": '" + name + "' must be a table ([" + name + "])");
     }
     return *table;
+}
+
+/// Whether `s` is a valid calendar date written YYYY-MM-DD.
+bool is_iso_date(const std::string& s) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') {
+        return false;
+    }
+    for (std::size_t i : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U}) {
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
+            return false;
+        }
+    }
+    const std::chrono::year_month_day ymd{std::chrono::year(std::stoi(s.substr(0, 4))),
+                                          std::chrono::month(std::stoul(s.substr(5, 2))),
+                                          std::chrono::day(std::stoul(s.substr(8, 2)))};
+    return ymd.ok();
 }
 
 std::string resolve_input(const std::string& spec, const fs::path& base) {
@@ -271,9 +289,14 @@ Study load_project(const std::string& path) {
 
     TableReader project(section(root, "project", path), path, "project");
     project.check_keys({"name", "output", "crs", "assume_crs", "overwrite", "threads", "precision",
-                        "plugins", "sources", "data_date", "osm"});
+                        "plugins", "sources", "data_date", "osm", "survey_date"});
     study.documents.sources = project.text("sources");
     study.documents.data_date = project.text("data_date");
+    study.survey_date = project.text("survey_date");
+    if (!study.survey_date.empty() && !is_iso_date(study.survey_date)) {
+        throw ConfigError(path + ": [project] survey_date must be a date YYYY-MM-DD, not '" +
+                          study.survey_date + "'");
+    }
     study.documents.osm = project.boolean("osm", false);
     study.name = project.text("name", fs::path(path).stem().string());
     study.output_dir = project.text("output");

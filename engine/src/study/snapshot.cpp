@@ -558,6 +558,8 @@ StudyReport open_results(const std::string& path) {
         report.sources = m["attribution"].value("sources", std::string());
         const auto& date = m["attribution"]["data_date"];
         report.data_date = date.is_string() ? date.get<std::string>() : std::string();
+        const auto& survey = m["attribution"]["survey_date"];
+        report.survey_date = survey.is_string() ? survey.get<std::string>() : std::string();
     }
     report.layers = inputs_from_manifest(m);
     MetricRegistry registry;

@@ -431,7 +431,12 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
         {"sources", report.sources},
         {"data_date",
          report.data_date.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.data_date)},
-        {"data_date_from", study.documents.data_date.empty() ? "newest input file" : "project"}};
+        {"data_date_from", study.documents.data_date.empty() ? "newest input file" : "project"},
+        {"survey_date",
+         report.survey_date.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.survey_date)},
+        {"survey_date_from", !study.survey_date.empty()    ? nlohmann::json("project")
+                             : !report.survey_date.empty() ? nlohmann::json("data_date")
+                                                           : nlohmann::json(nullptr)}};
     m["metrics"] = nlohmann::json::array();
     for (const auto& c : computed) {
         const detail::PlannedMetric& pm = *c.planned;
@@ -518,6 +523,11 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
                                              scaled_progress(fn, 0.3, 0.85));
     report.definitions_hash = sha256_hex(definitions(plan, model->crs).dump());
     resolve_attribution(study.documents, report);
+    report.survey_date = study.survey_date;
+    if (report.survey_date.empty() && report.data_date.size() == 10 && report.data_date[4] == '-' &&
+        report.data_date[7] == '-') {
+        report.survey_date = report.data_date;  // the data date stands for the survey's
+    }
 
     collect(computed, report);
     const auto csv_files = write_tables(computed, dir, report, write, progress.sub(0.85, 0.87));

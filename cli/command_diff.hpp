@@ -1,0 +1,24 @@
+#pragma once
+
+#include "command.hpp"
+#include "study_output.hpp"
+
+namespace spaceuse::cli {
+
+/// `spaceuse diff BEFORE AFTER -o DIR`: the follow-up between two surveys.
+class CommandDiff : public Command {
+public:
+    using Command::Command;
+    CLI::App* setup(CLI::App& app) override;
+    int run() override;
+
+private:
+    std::string m_before;
+    std::string m_after;
+    std::string m_output;
+    bool m_overwrite = false;
+    double m_match_share = 0.5;
+    ExportFlags m_export;
+};
+
+}  // namespace spaceuse::cli
