@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -460,6 +461,21 @@ bool MetricRegistry::add(MetricInfo info) {
         }
     }
     for (const auto& out : info.outputs) {
+        // Names the snapshot (spaceuse.gpkg) keeps for itself.
+        if (out.name.rfind("context_", 0) == 0 || out.name.rfind("spaceuse_", 0) == 0 ||
+            out.name == "layer_styles") {
+            throw PluginError(who + ": output layer name '" + out.name +
+                              "' is reserved (context_*, spaceuse_*, layer_styles)");
+        }
+        for (const auto& f : out.fields) {
+            std::string lower = f.name;
+            std::transform(lower.begin(), lower.end(), lower.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            if (lower == "fid" || lower == "geom") {
+                throw PluginError(who + ": output layer '" + out.name + "' field '" + f.name +
+                                  "' is a name the GeoPackage reserves (fid, geom)");
+            }
+        }
         for (const auto& m : m_metrics) {
             for (const auto& other : m.outputs) {
                 if (other.name == out.name) {

@@ -111,6 +111,16 @@ TEST_CASE("the registry lists built-ins and accepts new metrics", "[registry]") 
     twice.name = "twice";
     CHECK_THROWS_WITH(registry.add(twice),
                       Catch::Contains("output layer 'fake' is already written by metric 'fake'"));
+    // Names the snapshot keeps for itself.
+    MetricInfo reserved = fake("z.so");
+    reserved.name = "reserved";
+    reserved.outputs[0].name = "context_roads";
+    CHECK_THROWS_WITH(registry.add(reserved),
+                      Catch::Contains("output layer name 'context_roads' is reserved"));
+    reserved.outputs[0].name = "reserved_out";
+    reserved.outputs[0].fields.push_back(FieldSpec("FID", FieldType::integer));
+    CHECK_THROWS_WITH(registry.add(reserved),
+                      Catch::Contains("field 'FID' is a name the GeoPackage reserves"));
 }
 
 TEST_CASE("built-in occupancy declares its options with types, ranges and flags", "[registry]") {
