@@ -23,7 +23,7 @@ CLI::App* CommandDiff::setup(CLI::App& app) {
                     "Parcels of other ids link when they share at least this share of the "
                     "smaller one (default 0.5)")
         ->check(CLI::Range(0.0, 1.0));
-    add_export_flags(*sub, m_export);
+    add_export_flags(*sub, m_export, false);
     return sub;
 }
 

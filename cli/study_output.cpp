@@ -172,7 +172,7 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
     return exit_ok;
 }
 
-void add_export_flags(CLI::App& sub, ExportFlags& flags) {
+void add_export_flags(CLI::App& sub, ExportFlags& flags, bool snapshot_flag) {
     sub.add_option("--format", flags.formats,
                    "Output format, repeatable: geojson, gpkg, shapefile, flatgeobuf "
                    "(default: the project's, else geojson)")
@@ -183,8 +183,10 @@ void add_export_flags(CLI::App& sub, ExportFlags& flags) {
                    "wgs84: RFC 7946 (default); native: the analysis CRS with a crs member")
         ->check(CLI::IsMember({"wgs84", "native"}));
     sub.add_flag("--no-styles", flags.no_styles, "No .qml/.sld sidecars and no GeoPackage styles");
-    sub.add_flag("--no-snapshot", flags.no_snapshot,
-                 "No spaceuse.gpkg snapshot (documents then cannot be drawn from the results)");
+    if (snapshot_flag) {
+        sub.add_flag("--no-snapshot", flags.no_snapshot,
+                     "No spaceuse.gpkg snapshot (documents then cannot be drawn from the results)");
+    }
 }
 
 void apply_export_flags(const ExportFlags& flags, ExportOptions& options) {

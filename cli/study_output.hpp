@@ -33,8 +33,9 @@ struct ExportFlags {
     bool no_snapshot = false;
 };
 
-/// Adds --format (repeatable), --geojson-crs, --no-styles and --no-snapshot to a subcommand.
-void add_export_flags(CLI::App& sub, ExportFlags& flags);
+/// Adds --format (repeatable), --geojson-crs, --no-styles and (for commands that run a study)
+/// --no-snapshot to a subcommand.
+void add_export_flags(CLI::App& sub, ExportFlags& flags, bool snapshot_flag = true);
 
 /// Applies the flags that were given over `options` (the project's or the defaults).
 /// @throws ConfigError on an unknown format.
