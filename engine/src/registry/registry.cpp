@@ -468,10 +468,8 @@ bool MetricRegistry::add(MetricInfo info) {
                               "' is reserved (context_*, spaceuse_*, layer_styles)");
         }
         for (const auto& f : out.fields) {
-            std::string lower = f.name;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            if (lower == "fid" || lower == "geom") {
+            const std::string name = detail::lower(f.name);
+            if (name == "fid" || name == "geom") {
                 throw PluginError(who + ": output layer '" + out.name + "' field '" + f.name +
                                   "' is a name the GeoPackage reserves (fid, geom)");
             }

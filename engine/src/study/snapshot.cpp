@@ -17,6 +17,7 @@
 #include "../io/gdal_util.hpp"
 #include "../registry/builtin.hpp"
 #include "../util/secrets.hpp"
+#include "../util/text.hpp"
 
 #include <spaceuse/error.hpp>
 
@@ -36,17 +37,6 @@ namespace spaceuse {
 namespace {
 
 namespace fs = std::filesystem;
-
-const char* family_text(GeometryFamily f) {
-    switch (f) {
-    case GeometryFamily::point:
-        return "point";
-    case GeometryFamily::line:
-        return "line";
-    default:
-        return "polygon";
-    }
-}
 
 std::optional<GeometryFamily> family_from_text(const std::string& s) {
     if (s == "point") {
@@ -88,13 +78,6 @@ FieldType field_type_from_text(const std::string& s, const std::string& where) {
     throw InputError("unknown field type '" + s + "' in spaceuse_layers").set_source(where);
 }
 
-std::string lower(std::string s) {
-    for (auto& c : s) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
-
 nlohmann::json layer_meta(const std::string& table, const OutputLayer& layer,
                           const std::string& kind) {
     nlohmann::json fields = nlohmann::json::array();
@@ -108,7 +91,7 @@ nlohmann::json layer_meta(const std::string& table, const OutputLayer& layer,
     return {{"table", table},
             {"name", layer.name},
             {"kind", kind},
-            {"geometry", family ? family_text(*family) : ""},
+            {"geometry", family ? family_name(*family) : ""},
             {"fields", fields}};
 }
 
@@ -124,10 +107,10 @@ OutputLayer context_table(const std::shared_ptr<const Model>& model, const Layer
     for (std::size_t i = 0; i < layer.fields.size(); ++i) {
         const Field& f = layer.fields[i];
         std::string column = f.name;
-        for (int n = 1; column.empty() || taken.count(lower(column)) > 0; ++n) {
+        for (int n = 1; column.empty() || taken.count(detail::lower(column)) > 0; ++n) {
             column = "field_" + std::to_string(i + 1) + (n > 1 ? "_" + std::to_string(n) : "");
         }
-        taken.insert(lower(column));
+        taken.insert(detail::lower(column));
         // Dates as the model holds them (ISO 8601 text).
         out.fields.push_back({column, f.type == FieldType::date ? FieldType::string : f.type, -1});
         fields.push_back({{"name", f.name},
@@ -147,7 +130,7 @@ OutputLayer context_table(const std::shared_ptr<const Model>& model, const Layer
     meta = {{"table", out.name},
             {"name", layer.name},
             {"kind", "context"},
-            {"geometry", family_text(layer.family)},
+            {"geometry", family_name(layer.family)},
             {"fields", fields},
             {"source", detail::without_secrets(layer.source)},
             {"source_layer", layer.source_layer},

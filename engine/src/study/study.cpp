@@ -5,6 +5,7 @@
 #include "plan.hpp"
 #include "snapshot.hpp"
 #include "../util/secrets.hpp"
+#include "../util/text.hpp"
 #include "../registry/builtin.hpp"
 
 #include <spaceuse/error.hpp>
@@ -217,12 +218,6 @@ nlohmann::json inputs_json(const Study& study, const StudyReport& report) {
     return inputs;
 }
 
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 /// File part of a layer source ("PATH:LAYER", a connection string...).
 std::string source_file(const std::string& source) {
     if (source.rfind("PG:", 0) == 0) {
@@ -248,7 +243,7 @@ void resolve_attribution(const DocumentSettings& doc, StudyReport& report) {
     std::optional<fs::file_time_type> newest;
     for (const auto& l : report.layers) {
         const std::string file = source_file(l.source);
-        osm = osm || lower(file).find("osm") != std::string::npos;
+        osm = osm || detail::lower(file).find("osm") != std::string::npos;
         if (files.insert(file).second) {
             sources += (sources.empty() ? "" : ", ") + fs::path(file).filename().string();
             std::error_code ec;
