@@ -8,11 +8,30 @@
 
 namespace spaceuse::cli {
 
+namespace {
+
+/// The stock bridge of all zones, one line per definition.
+void print_stock(const OutputLayer& stock) {
+    for (const auto& row : stock.rows) {
+        if (value_as_text(row[0]) != "ALL") {
+            continue;
+        }
+        auto num = [&row](std::size_t i) { return std::get<double>(row[i]); };
+        std::printf("stock (%s), all zones: %.0f − %.0f taken up + %.0f released + %.0f added − "
+                    "%.0f removed = %.0f m² (residual %.2f); years of supply %s\n",
+                    value_as_text(row[2]).c_str(), num(3), num(4), num(5), num(6), num(7), num(8),
+                    num(9), value_as_text(row[12]).c_str());
+    }
+}
+
+}  // namespace
+
 CLI::App* CommandDiff::setup(CLI::App& app) {
     auto* sub = app.add_subcommand(
         "diff", "Follow-up between two surveys: parcels matched by id and shared area (unchanged, "
-                "reshaped, renumbered, split, merged, reparcelled, new, retired) and the zone "
-                "table at both dates");
+                "reshaped, renumbered, split, merged, reparcelled, new, retired), the zone "
+                "table at both dates, status transitions, the stock bridge, take-up and years "
+                "of supply");
     sub->add_option("before", m_before,
                     "Earlier survey: a results folder, its spaceuse.gpkg, or a project file")
         ->required();
@@ -23,6 +42,19 @@ CLI::App* CommandDiff::setup(CLI::App& app) {
                     "Parcels of other ids link when they share at least this share of the "
                     "smaller one (default 0.5)")
         ->check(CLI::Range(0.0, 1.0));
+    sub->add_option("--issue-date-field", m_issue_date_field,
+                    "Field of the AFTER parcels' inputs holding the date each parcel was issued "
+                    "(take-up per year from it; default: the diff's take-up over the interval)");
+    sub->add_option("--issue-date-where", m_issue_date_where,
+                    "OGR SQL filter on the AFTER parcels' attributes: only parcels it selects "
+                    "count as issued (e.g. \"status = 'issued'\")");
+    sub->add_option("--supply-years", m_supply_years,
+                    "Years of supply use the mean annual take-up of the last N years (issue "
+                    "dates; default 5)")
+        ->check(CLI::Range(1, 100));
+    sub->add_flag("--recompute", m_recompute,
+                  "Rerun BEFORE's inputs (found through its manifest, content hashes checked) "
+                  "with AFTER's definitions; AFTER must be a project file");
     add_export_flags(*sub, m_export, false);
     return sub;
 }
@@ -34,13 +66,28 @@ int CommandDiff::run() {
     study.output_dir = m_output;
     study.write.overwrite = m_overwrite;
     study.options.match.match_share = m_match_share;
+    study.options.issue_date_field = m_issue_date_field;
+    study.options.issue_date_where = m_issue_date_where;
+    study.options.supply_years = m_supply_years;
+    study.recompute = m_recompute;
     apply_export_flags(m_export, study.exports);
     ProgressBar bar(m_global.show_progress());
     const DiffReport d = run_diff(study, bar.callback());
     bar.finish();
     if (!m_global.quiet) {
-        std::printf("surveys %s → %s\n%s\n%s\n", d.before_date.c_str(), d.after_date.c_str(),
-                    d.before_reconciliation.c_str(), d.after_reconciliation.c_str());
+        const std::string crs = d.reprojected ? " (before reprojected to " + d.crs.name + ")" : "";
+        std::printf("surveys %s → %s%s\n%s\n%s\n", d.before_date.c_str(), d.after_date.c_str(),
+                    crs.c_str(), d.before_reconciliation.c_str(), d.after_reconciliation.c_str());
+        std::printf("zones: %s; %s\n", match_reconciliation(d.zone_match, true).c_str(),
+                    match_reconciliation(d.zone_match, false).c_str());
+        if (d.takeup_source == "issue_date") {
+            std::printf("take-up from issue dates: %zu parcels dated, %zu undated, %zu left out "
+                        "by the filter\n",
+                        d.issue_dated, d.issue_undated, d.issue_filtered_out);
+        } else {
+            std::printf("take-up from the diff over the interval (no issue dates)\n");
+        }
+        print_stock(d.stock);
         std::fprintf(stderr, "wrote %s\n", m_output.c_str());
     }
     return exit_ok;

@@ -18,6 +18,10 @@ private:
     std::string m_output;
     bool m_overwrite = false;
     double m_match_share = 0.5;
+    std::string m_issue_date_field;
+    std::string m_issue_date_where;
+    int m_supply_years = 5;
+    bool m_recompute = false;
     ExportFlags m_export;
 };
 

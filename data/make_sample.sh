@@ -12,7 +12,8 @@
 #
 # zones, buildings, roads and pois are real OpenStreetMap data. parcels are
 # SYNTHESISED here (OSM has no cadastre): a Voronoi split of each zone around
-# its real building footprints, see section 3 and data/README.md.
+# its real building footprints, see section 3 and data/README.md. Their
+# status and issue_date attributes are synthetic too.
 #
 # Needs only the GDAL command-line tools (ogr2ogr, ogrinfo; OSM driver; SQLite
 # dialect with SpatiaLite/GEOS functions) and a POSIX sh. The input is only read.
@@ -124,6 +125,19 @@ HOLE_BOX='170890, 172670, 170910, 172690'
 # the south edge of Z1 (test of geometry repair). Its repaired shape
 # (ST_MakeValid: two triangles) is kept free of all other parcels.
 BOWTIE='POLYGON((171201.29 172719.34, 171230.94 172763.44, 171239.94 172729.62, 171193.57 172748.33, 171201.29 172719.34))'
+# Synthetic issue_date: the date the parcel was issued (sold or leased to a
+# firm), NULL when it never was. A parcel counts as issued when it carries
+# more than 1 m2 of a building or its status is reserved or in_use. Its date
+# is FROM + ((n * ISSUE_STEP) mod DAYS) days, n = the number of its parcel_id:
+# the ISSUED_LATE parcels (taken up after 2021-06-01, the date of the earlier
+# survey that make_earlier_survey.sh derives) fall in 2021-07-01..2024-05-31,
+# all other issued parcels in 1985-01-01..2020-12-31.
+ISSUED_LATE="'P0016','P0017','P0021','P0026','P0037'"
+ISSUE_STEP=7919
+ISSUE_EARLY_FROM=1985-01-01
+ISSUE_EARLY_DAYS=13149
+ISSUE_LATE_FROM=2021-07-01
+ISSUE_LATE_DAYS=1066
 
 # ---------------------------------------------------------------------------
 # 1. OSM: read only what is needed, with our own OSM driver config so the
@@ -307,7 +321,7 @@ stage s_par1 "SELECT status, CastToMultiPolygon(ST_Difference(g, $HOLE)) AS geom
 stage s_par2 "SELECT p.fid AS pfid, z.zone_id,
         ST_Area(CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), z.geom), 3)) AS a
     FROM s_par1 p JOIN s_zones z ON ST_Intersects(ST_MakeValid(p.geom), z.geom)" -nlt NONE
-stage s_parcels "SELECT printf('P%04d', ROW_NUMBER() OVER (ORDER BY zkey, cx, cy)) AS parcel_id, status,
+stage s_par3 "SELECT printf('P%04d', ROW_NUMBER() OVER (ORDER BY zkey, cx, cy)) AS parcel_id, status,
         ROW_NUMBER() OVER (ORDER BY zkey, cx, cy) AS ord, geom FROM (
         SELECT p.status, p.geom,
             COALESCE((SELECT a.zone_id FROM s_par2 a WHERE a.pfid = p.fid AND a.a > 0
@@ -318,7 +332,8 @@ stage s_parcels "SELECT printf('P%04d', ROW_NUMBER() OVER (ORDER BY zkey, cx, cy
     ORDER BY ord" -nlt MULTIPOLYGON
 
 # ---------------------------------------------------------------------------
-# 4. Buildings, roads, pois: real OSM.
+# 4. Buildings, roads, pois: real OSM. Then the parcels' synthetic issue_date,
+#    which depends on the buildings.
 # Buildings: way footprints first, then multipolygon relations, by OSM id.
 # floors only from a plain non-negative integer building:levels; height only
 # from a plain number of metres ("12", "7.5", "12 m"); anything else -> NULL.
@@ -345,6 +360,21 @@ stage s_bld2 "SELECT osm_id, building, floors, height, k1, k2, geom FROM s_bld1 
 stage s_buildings "SELECT osm_id, building, floors, height,
         ROW_NUMBER() OVER (ORDER BY k1, k2, fid) AS ord, geom
     FROM s_bld2 ORDER BY ord"
+
+# Parcels' synthetic issue_date (see ISSUED_LATE), from the largest part of a
+# building that each (repaired) parcel carries.
+stage s_pbld "SELECT p.ord AS pord,
+        MAX(ST_Area(CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), b.geom), 3))) AS a
+    FROM s_par3 p JOIN s_buildings b ON ST_Intersects(ST_MakeValid(p.geom), b.geom)
+    GROUP BY p.ord ORDER BY p.ord" -nlt NONE
+stage s_parcels "SELECT p.parcel_id, p.status, p.ord,
+        CASE WHEN COALESCE(b.a, 0) <= 1 AND COALESCE(p.status, '') NOT IN ('reserved', 'in_use') THEN NULL
+             WHEN p.parcel_id IN ($ISSUED_LATE)
+             THEN date('$ISSUE_LATE_FROM', '+' || ((p.ord * $ISSUE_STEP) % $ISSUE_LATE_DAYS) || ' days')
+             ELSE date('$ISSUE_EARLY_FROM', '+' || ((p.ord * $ISSUE_STEP) % $ISSUE_EARLY_DAYS) || ' days')
+        END AS issue_date, p.geom
+    FROM s_par3 p LEFT JOIN s_pbld b ON b.pord = p.ord
+    ORDER BY p.ord" -nlt MULTIPOLYGON
 
 # Roads: highway lines clipped to ROADS_BOX, split into single LineStrings.
 stage s_road1 "SELECT 'way/' || osm_id AS osm_id, highway, name,
@@ -394,7 +424,7 @@ run ogr2ogr -q -f GPKG "$GPKG" "$W" -dialect OGRSQL \
     -nln zones -nlt POLYGON -lco FID=fid -lco GEOMETRY_NAME=geom -lco SPATIAL_INDEX=YES
 # parcel_id is P0001.. in output order; synthetic = 1 on every parcel.
 final parcels MULTIPOLYGON \
-    "CAST(parcel_id AS character(8)) AS parcel_id, CAST(status AS character(16)) AS status, CAST(1 AS integer) AS synthetic"
+    "CAST(parcel_id AS character(8)) AS parcel_id, CAST(status AS character(16)) AS status, CAST(1 AS integer) AS synthetic, CAST(issue_date AS date) AS issue_date"
 final buildings POLYGON \
     "CAST(osm_id AS character(24)) AS osm_id, CAST(building AS character(32)) AS building, CAST(floors AS integer) AS floors, CAST(height AS float) AS height"
 final roads LINESTRING \
@@ -433,6 +463,12 @@ check "overlapping parcel pairs" 0 "SELECT COUNT(*) AS v FROM parcels a JOIN par
     WHERE ST_Area(CollectionExtract(ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3)) > 0.01"
 check "invalid zones/buildings" 0 "SELECT (SELECT COUNT(*) FROM zones WHERE NOT ST_IsValid(geom))
     + (SELECT COUNT(*) FROM buildings WHERE NOT ST_IsValid(geom)) AS v"
+nlate=$(printf '%s\n' "$ISSUED_LATE" | tr ',' '\n' | grep -c .)
+check "parcels issued after 2021-06-01 (an ISSUED_LATE parcel not issued?)" "$nlate" \
+    "SELECT COUNT(*) AS v FROM parcels WHERE issue_date > '2021-06-01'"
+check "issue dates out of range" 0 "SELECT COUNT(*) AS v FROM parcels
+    WHERE issue_date NOT BETWEEN '$ISSUE_EARLY_FROM' AND date('$ISSUE_EARLY_FROM', '+$((ISSUE_EARLY_DAYS - 1)) days')
+      AND issue_date NOT BETWEEN '$ISSUE_LATE_FROM' AND date('$ISSUE_LATE_FROM', '+$((ISSUE_LATE_DAYS - 1)) days')"
 
 # ---------------------------------------------------------------------------
 echo "wrote $GPKG and $OUT/shp/"

@@ -1,9 +1,13 @@
 #!/bin/sh
 # Installs what is missing, builds spaceuse and runs the bundled Heverlee sample study.
-# Outputs go to spaceuse-out/heverlee/ (see data/heverlee.toml).
+# Outputs go to spaceuse-out/heverlee/ (see data/heverlee.toml), the sample's earlier survey to
+# spaceuse-out/heverlee_2021/ and the follow-up between the two to spaceuse-out/follow-up/.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSPACEUSE_BUILD_TESTS=OFF
 cmake --build build -j"$(nproc)"
 build/cli/spaceuse run
+build/cli/spaceuse --quiet run data/heverlee_2021.toml
+build/cli/spaceuse diff spaceuse-out/heverlee_2021 spaceuse-out/heverlee -o spaceuse-out/follow-up \
+    --overwrite --issue-date-field issue_date

@@ -1,9 +1,16 @@
-# `spaceuse diff` through the CLI: the bundled sample's results against the same data surveyed
-# later (a copy of the project with survey_date 2025-06-01, given as a project file, so diff runs
-# it first): every parcel unchanged, and the folder holds the changes and the manifest.
+# `spaceuse diff` through the CLI, on a copy of the bundled sample:
+# - the sample against the same data surveyed later (a copy of the project with survey_date
+#   2025-06-01, given as a project file, so diff runs it first): every parcel unchanged;
+# - the sample's earlier survey (data/heverlee_2021.toml) against the sample, with take-up from
+#   the parcels' issue dates: the headline figures of data/README.md;
+# - the earlier survey recomputed with other definitions (--recompute), and refused once one of
+#   its inputs changed.
 #   cmake -DSU=spaceuse -DDATA=<source>/data -DWORK=<folder> -P check_diff.cmake
 file(REMOVE_RECURSE "${WORK}")
-file(MAKE_DIRECTORY "${WORK}/later")
+file(MAKE_DIRECTORY "${WORK}/later" "${WORK}/data")
+file(GLOB inputs "${DATA}/*.gpkg" "${DATA}/*.geojson" "${DATA}/*.toml")
+file(COPY ${inputs} DESTINATION "${WORK}/data")
+file(COPY "${DATA}/profiles" DESTINATION "${WORK}/data")
 file(GLOB inputs "${DATA}/*.gpkg" "${DATA}/*.geojson")
 file(COPY ${inputs} DESTINATION "${WORK}/later")
 file(READ "${DATA}/heverlee.toml" project)
@@ -19,17 +26,66 @@ function(run)
     set(out "${out}" PARENT_SCOPE)
 endfunction()
 
+function(expect_lines)
+    foreach(line ${ARGN})
+        string(FIND "${out}" "${line}" pos)
+        if(pos EQUAL -1)
+            message(FATAL_ERROR "diff printed no '${line}':\n${out}")
+        endif()
+    endforeach()
+endfunction()
+
 run(${SU} --quiet run "${DATA}/heverlee.toml" -o sample)
 run(${SU} diff sample later/later.toml -o diff)
-foreach(line "surveys 2024-06-01 → 2025-06-01" "before 43 = unchanged 43"
-             "after 43 = unchanged 43")
-    string(FIND "${out}" "${line}" pos)
-    if(pos EQUAL -1)
-        message(FATAL_ERROR "diff printed no '${line}':\n${out}")
-    endif()
-endforeach()
-foreach(f run.json parcel_changes.csv parcel_changes.geojson zone_changes.csv zone_changes.geojson)
+expect_lines("surveys 2024-06-01 → 2025-06-01" "before 43 = unchanged 43"
+             "after 43 = unchanged 43" "zones: before 3 = unchanged 3; after 3 = unchanged 3")
+foreach(f run.json parcel_changes.csv parcel_changes.geojson zone_changes.csv zone_changes.geojson
+          transitions.csv stock.csv takeup.csv achieved.csv)
     if(NOT EXISTS "${WORK}/diff/${f}")
         message(FATAL_ERROR "diff wrote no ${f}")
     endif()
 endforeach()
+
+# The sample's two surveys (data/README.md, "Earlier survey").
+run(${SU} --quiet run data/heverlee_2021.toml -o s2021)
+run(${SU} diff s2021 sample -o follow-up --issue-date-field issue_date)
+expect_lines(
+    "surveys 2021-06-01 → 2024-06-01"
+    "before 43 = unchanged 37 + reshaped 1 + renumbered 1 + split 1 + merged 2 + retired 1"
+    "after 43 = unchanged 37 + reshaped 1 + renumbered 1 + split 2 + merged 1 + new 1"
+    "take-up from issue dates: 30 parcels dated, 13 undated, 0 left out by the filter"
+    "stock (vacant), all zones: 53851 − 22216 taken up + 6277 released + 400 added − 1177 removed = 37135 m² (residual 0.00); years of supply 8.4"
+    "stock (vacant+underused), all zones: 95927 − 14550 taken up + 0 released + 400 added − 1177 removed = 80600 m² (residual 0.00); years of supply 18.1")
+# Columns: the after zone table's counts (18 occupied, 9 underused, 13 vacant) and 2 retired.
+file(STRINGS "${WORK}/follow-up/transitions.csv" rows REGEX "^ALL,All zones,parcels,")
+list(GET rows -1 total)
+if(NOT total STREQUAL "ALL,All zones,parcels,total,18,9,13,2,42")
+    message(FATAL_ERROR "transitions.csv, all zones, parcel column totals: ${total}")
+endif()
+
+# Other definitions: refused, then recomputed from the earlier survey's recorded inputs.
+file(READ "${WORK}/data/heverlee.toml" project)
+string(REPLACE "profile = \"default\"" "profile = \"vlaio\"" project "${project}")
+string(REGEX REPLACE "\n\\[(report|view|map)\\]\n[^\n]*\n(paper[^\n]*\n)?" "\n" project "${project}")
+file(WRITE "${WORK}/data/vlaio.toml" "${project}")
+execute_process(COMMAND ${SU} diff s2021 data/vlaio.toml -o refused WORKING_DIRECTORY "${WORK}"
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(rc EQUAL 0 OR NOT err MATCHES "use different definitions")
+    message(FATAL_ERROR "other definitions were not refused (${rc}): ${err}")
+endif()
+run(${SU} diff s2021 data/vlaio.toml -o recomputed --recompute)
+expect_lines("before 43 = unchanged 37 + reshaped 1 + renumbered 1 + split 1 + merged 2 + retired 1")
+file(READ "${WORK}/recomputed/run.json" manifest)
+string(JSON recomputed GET "${manifest}" recomputed)
+string(JSON hb GET "${manifest}" before metric_definitions_hash)
+string(JSON ha GET "${manifest}" after metric_definitions_hash)
+if(NOT recomputed OR NOT hb STREQUAL ha OR NOT EXISTS "${WORK}/recomputed/before/spaceuse.gpkg")
+    message(FATAL_ERROR "--recompute: recomputed ${recomputed}, hashes ${hb} / ${ha}")
+endif()
+# An input of the earlier survey changed since it was run: refused, naming it.
+file(APPEND "${WORK}/data/heverlee_constraints.geojson" "\n")
+execute_process(COMMAND ${SU} diff s2021 data/vlaio.toml -o recomputed2 --recompute
+                WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(rc EQUAL 0 OR NOT err MATCHES "heverlee_constraints.geojson: before input 'constraints' changed since that survey was run")
+    message(FATAL_ERROR "a changed input was not refused (${rc}): ${err}")
+endif()

@@ -5,6 +5,7 @@
 /// Parcels are split, merged and renumbered between cadastre vintages, so they are matched by
 /// id first and then by the area they share.
 
+#include <spaceuse/crs.hpp>
 #include <spaceuse/export.hpp>
 #include <spaceuse/geometry.hpp>
 #include <spaceuse/output.hpp>
@@ -41,6 +42,8 @@ struct MatchOptions {
     /// this many m² and `reshape_min_share` of the larger one's area.
     double reshape_min_m2 = 1.0;
     double reshape_min_share = 0.001;
+    /// What is matched, for messages ("parcel" or "zone").
+    std::string noun = "parcel";
 };
 
 /// One group of corresponding parcels (indices into the before and after lists).
@@ -67,7 +70,8 @@ struct ParcelMatch {
 
 /// Matches the parcels of two dates (geometries in one metric CRS): by id first, then among
 /// the rest by shared area (see MatchOptions); linked parcels form groups by connectivity.
-/// @throws InputError listing duplicate ids of one date ("before"/"after" in the message);
+/// @throws InputError listing duplicate ids of one date ("before"/"after" and the noun in the
+///         message);
 ///         ConfigError on a share outside (0, 1].
 ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
                           const std::vector<MultiPolygon>& before,
@@ -83,13 +87,29 @@ struct StudyReport;
 /// What a diff compares and how.
 struct DiffOptions {
     MatchOptions match;
+    /// Input field of the AFTER parcels holding the date each parcel was issued (ISO date, or a
+    /// date field); empty: take-up is the diff's, over the interval between the surveys.
+    std::string issue_date_field;
+    /// OGR SQL filter on the AFTER parcels' input attributes: only parcels it selects count as
+    /// issued (e.g. "status = 'issued'"). Needs issue_date_field.
+    std::string issue_date_where;
+    /// Years of supply use the mean annual take-up of the last this many years before the
+    /// after survey (with issue dates).
+    int supply_years = 5;
 };
 
-/// The follow-up between two surveys' results.
+/// The follow-up between two surveys' results. Areas of the zone-level tables (zone_changes,
+/// transitions, stock, takeup) are zone-clipped, as in the zone table; parcel_changes and
+/// achieved give whole parcels.
 struct DiffReport {
     std::string before_date;
     std::string after_date;
+    /// The comparison CRS (AFTER's); `reprojected` when BEFORE's was another.
+    CrsInfo crs;
+    bool reprojected = false;
     ParcelMatch match;
+    /// The zones matched like the parcels (by zone id, then by shared area).
+    ParcelMatch zone_match;
     /// "before N = unchanged … + retired …" and "after N = … + new …".
     std::string before_reconciliation;
     std::string after_reconciliation;
@@ -97,9 +117,42 @@ struct DiffReport {
     /// differences of built, coverage, floor and usable free area, zone), with the after
     /// parcels' geometry (the before parcels' for retired ones).
     OutputLayer parcel_changes;
-    /// zone_changes: per zone (by zone id) the zone table's net, built, vacant, underused and
-    /// usable free area and parcel counts at both dates and their differences.
+    /// zone_changes: per zone match group (zone_id: the after ids, the before ones for a
+    /// retired zone; change: the zone's match class) the zone table's net, built, vacant,
+    /// underused and usable free area and parcel counts at both dates and their differences.
     OutputLayer zone_changes;
+    /// transitions (table): per zone and for all zones ("ALL"), the status × status matrix in
+    /// m² and in parcels. Rows: the before statuses, then "new" (land or parcels that were not
+    /// the zone's before), then "total"; columns: the after statuses, "retired", "total". Rows
+    /// sum to the before totals, columns to the after totals. m²: each piece of land shared by a
+    /// before and an after parcel of one match group, inside the zone at both dates; the rest
+    /// of a parcel is retired (before) or new (after). Parcels: in each match group, before
+    /// and after parcels are paired one to one by largest shared area; unpaired parcels of a
+    /// split or merge are new or retired; a pair whose parcels lie in other zones counts as
+    /// retired in the one and new in the other.
+    OutputLayer transitions;
+    /// stock (table): per zone and ALL, for the definitions "vacant" and "vacant+underused":
+    /// available before − taken up + released + added − removed = available after, the
+    /// residual (0 up to rounding), the mean annual take-up, its basis and the years of supply.
+    OutputLayer stock;
+    /// takeup (table): take-up per period and zone (and ALL). With issue dates: per calendar
+    /// year from the first issue year (or the before survey's year, if earlier) to the after
+    /// survey's year, empty years as zero rows; otherwise one row per zone over the interval
+    /// (vacant land brought into use), with `source` saying which.
+    OutputLayer takeup;
+    /// achieved: the after parcels developed between the surveys (occupied now, in a match
+    /// group whose before parcels were all vacant or underused), with their coverage and
+    /// floor-area ratio.
+    OutputLayer achieved;
+    /// "issue_date" or "diff".
+    std::string takeup_source;
+    /// Issue dates read (with issue_date_field): parcels with a date, without one (null or
+    /// empty), left out by issue_date_where.
+    std::size_t issue_dated = 0;
+    std::size_t issue_undated = 0;
+    std::size_t issue_filtered_out = 0;
+    /// Largest absolute stock residual, m².
+    double max_stock_residual_m2 = 0.0;
 };
 
 /// A follow-up run: two sides, each a results folder or snapshot (spaceuse.gpkg) or a project
@@ -110,21 +163,27 @@ struct DiffStudy {
     /// Written all or nothing, like a study's output folder (see Study::output_dir).
     std::string output_dir;
     DiffOptions options;
-    /// Formats of parcel_changes and zone_changes (CSV is always written).
+    /// Formats of parcel_changes, zone_changes and achieved (CSV is always written; the
+    /// tables transitions, stock and takeup are CSV only).
     ExportOptions exports;
     WriteOptions write;
+    /// BEFORE is rerun from its inputs (found through its manifest, their content hashes
+    /// checked) with AFTER's definitions; AFTER must then be a project file.
+    bool recompute = false;
 };
 
-/// Opens (or runs) both sides, compares them with diff_results and writes parcel_changes and
-/// zone_changes (CSV and every export format) and the manifest run.json (both sides, their
-/// survey dates and definitions hash, the match options, the reconciliations, the outputs).
+/// Opens (or runs) both sides, compares them with diff_results and writes every output of
+/// DiffReport (CSV, and the layers in every export format) and the manifest run.json (both
+/// sides, their survey dates and definitions hash, the match options, the reconciliations, the
+/// take-up basis, the outputs).
 /// @throws as diff_results, open_results and run_study; OutputError.
 DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress = {});
 
 /// Compares two results (a run's or reopened snapshots) of the same definitions.
 /// @throws ConfigError when the definitions hashes differ, a survey date is missing, or the
 ///         dates are equal or reversed; InputError when a side lacks occupancy's parcels and
-///         zones, or has duplicate parcel ids.
+///         zones, has duplicate parcel or zone ids, when the issue-date field is missing or
+///         holds values that are no dates (all listed), or the filter is invalid.
 DiffReport diff_results(const StudyReport& before, const StudyReport& after,
                         const DiffOptions& options = {});
 

@@ -124,6 +124,9 @@ struct StudyReport {
     /// options that change results and its definition (profile content, speed table). Threads,
     /// formats, paths and styles do not change it.
     std::string definitions_hash;
+    /// SHA-256 (hex) over the same without the analysis CRS: the metrics' definitions alone,
+    /// which the follow-up compares (surveys in other CRSs are compared in one).
+    std::string metric_definitions_hash;
     /// The typed result of every metric computed, by metric name (a std::shared_ptr<const T>;
     /// read with result<T>()).
     std::map<std::string, std::any> data;
@@ -148,7 +151,8 @@ struct StudyReport {
         return it == tables.end() ? nullptr : &it->second;
     }
     /// The loaded model (analysis CRS), for renderers and exporters that run after the metrics.
-    /// Reopened from a snapshot: its context layers only (zones, buildings, roads, facilities).
+    /// Reopened from a snapshot: its context layers only (zones, buildings, roads, facilities,
+    /// and the parcels' attributes without geometries).
     std::shared_ptr<const Model> model;
     /// Every result layer with geometry, in the analysis CRS, in output order (the layers of
     /// each metric run, in run order: parcels, zones, free_space, access, isochrones, then

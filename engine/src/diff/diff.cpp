@@ -1,7 +1,11 @@
-// The follow-up between two surveys: parcel changes by match group and the zone table at both
-// dates.
+// The follow-up between two surveys: both dates read into one CRS, parcels and zones matched,
+// parcel changes by match group, the zone table at both dates, and the follow-up tables.
 
+#include "../io/proj_util.hpp"
+#include "../geos/geos.hpp"
 #include "../study/output_folder.hpp"
+#include "../study/plan.hpp"
+#include "sides.hpp"
 
 #ifndef SPACEUSE_VERSION
 #define SPACEUSE_VERSION "0.0.0"
@@ -11,9 +15,12 @@
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
 
+#include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -21,7 +28,12 @@
 
 namespace spaceuse {
 
+namespace detail {
+
 namespace {
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
 
 const OutputLayer& layer_of(const StudyReport& r, const std::string& name, const char* side) {
     for (const auto& l : r.results) {
@@ -33,7 +45,7 @@ const OutputLayer& layer_of(const StudyReport& r, const std::string& name, const
                      "' layer (the follow-up needs occupancy's results)");
 }
 
-std::size_t column(const OutputLayer& l, const std::string& name) {
+std::size_t column_of(const OutputLayer& l, const std::string& name) {
     for (std::size_t i = 0; i < l.fields.size(); ++i) {
         if (l.fields[i].name == name) {
             return i;
@@ -42,7 +54,7 @@ std::size_t column(const OutputLayer& l, const std::string& name) {
     throw InputError("layer '" + l.name + "' has no field '" + name + "'");
 }
 
-std::optional<double> number(const OutputLayer& l, std::size_t row, std::size_t col) {
+std::optional<double> number_of(const OutputLayer& l, std::size_t row, std::size_t col) {
     const Value& v = l.rows[row][col];
     if (const auto* d = std::get_if<double>(&v)) {
         return *d;
@@ -53,64 +65,164 @@ std::optional<double> number(const OutputLayer& l, std::size_t row, std::size_t 
     return std::nullopt;
 }
 
-std::string text(const OutputLayer& l, std::size_t row, std::size_t col) {
-    return value_as_text(l.rows[row][col]);
+}  // namespace
+
+std::size_t DiffSide::parcel_column(const std::string& name) const {
+    return column_of(*parcels, name);
+}
+std::size_t DiffSide::zone_column(const std::string& name) const { return column_of(*zones, name); }
+std::optional<double> DiffSide::parcel_number(std::size_t row, const std::string& field) const {
+    return number_of(*parcels, row, parcel_column(field));
+}
+std::optional<double> DiffSide::zone_number(std::size_t row, const std::string& field) const {
+    return number_of(*zones, row, zone_column(field));
 }
 
-/// The parcels of one date: ids, geometries and the figures the changes compare.
-struct Parcels {
-    const OutputLayer* layer = nullptr;
-    std::vector<std::string> ids;
-    std::vector<MultiPolygon> geometries;
-    std::size_t zone = 0, area = 0, built = 0, floor = 0, free = 0, status = 0;
+std::optional<std::int64_t> iso_days(const std::string& text) {
+    // YYYY-MM-DD (or YYYY/MM/DD, as GDAL gives date fields as text), then nothing or a time
+    // ("T..." or " ...").
+    if (text.size() < 10 || (text.size() > 10 && text[10] != 'T' && text[10] != ' ')) {
+        return std::nullopt;
+    }
+    for (const std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+        if (text[i] < '0' || text[i] > '9') {
+            return std::nullopt;
+        }
+    }
+    if (!((text[4] == '-' && text[7] == '-') || (text[4] == '/' && text[7] == '/'))) {
+        return std::nullopt;
+    }
+    const std::chrono::year_month_day ymd{
+        std::chrono::year(std::stoi(text.substr(0, 4))),
+        std::chrono::month(static_cast<unsigned>(std::stoi(text.substr(5, 2)))),
+        std::chrono::day(static_cast<unsigned>(std::stoi(text.substr(8, 2))))};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    return std::chrono::sys_days(ymd).time_since_epoch().count();
+}
 
-    Parcels(const OutputLayer& l) : layer(&l) {
-        const std::size_t id = column(l, "parcel_id");
-        zone = column(l, "zone_id");
-        area = column(l, "area_m2");
-        built = column(l, "built_m2");
-        floor = column(l, "floor_m2");
-        free = column(l, "free_m2");
-        status = column(l, "status");
-        ids.reserve(l.rows.size());
-        geometries.reserve(l.rows.size());
-        for (std::size_t r = 0; r < l.rows.size(); ++r) {
-            ids.push_back(text(l, r, id));
-            geometries.push_back(std::get<MultiPolygon>(l.geometry(r)));
-        }
+DiffSide read_side(const StudyReport& report, const char* name, const StudyReport& after) {
+    DiffSide s;
+    s.report = &report;
+    s.parcels = &layer_of(report, "parcels", name);
+    s.zones = &layer_of(report, "zones", name);
+    const OutputLayer& p = *s.parcels;
+    const OutputLayer& z = *s.zones;
+    const std::size_t id = s.parcel_column("parcel_id");
+    const std::size_t zone = s.parcel_column("zone_id");
+    const std::size_t share = s.parcel_column("zone_share");
+    const std::size_t area = s.parcel_column("area_m2");
+    const std::size_t status = s.parcel_column("status");
+    const std::size_t zid = s.zone_column("zone_id");
+    const std::size_t zname = s.zone_column("name");
+    s.reprojected = report.crs.wkt != after.crs.wkt;
+    std::optional<Transformer> transformer;
+    if (s.reprojected) {
+        transformer.emplace(crs_definition(report.crs), crs_definition(after.crs));
     }
-    /// Sum of a field over rows; nullopt when any row lacks it.
-    std::optional<double> sum(const std::vector<std::size_t>& rows, std::size_t col) const {
-        double s = 0;
-        for (const auto r : rows) {
-            const auto v = number(*layer, r, col);
-            if (!v) {
-                return std::nullopt;
+    auto geometry = [&](const OutputLayer& l, std::size_t r) {
+        MultiPolygon g = std::get<MultiPolygon>(l.geometry(r));
+        if (transformer && !transform_geometry(g, *transformer)) {
+            throw InputError(std::string("the ") + name + " layer '" + l.name + "' row " +
+                             std::to_string(r + 1) + " cannot be transformed to " + after.crs.name);
+        }
+        return g;
+    };
+    std::map<std::string, std::size_t> zone_index;
+    for (std::size_t r = 0; r < z.rows.size(); ++r) {
+        s.zone_ids.push_back(value_as_text(z.rows[r][zid]));
+        s.zone_names.push_back(value_as_text(z.rows[r][zname]));
+        s.zone_geometries.push_back(geometry(z, r));
+        zone_index.emplace(s.zone_ids.back(), r);
+    }
+    const std::size_t n = p.rows.size();
+    s.ids.reserve(n);
+    s.geometries.reserve(n);
+    for (std::size_t r = 0; r < n; ++r) {
+        s.ids.push_back(value_as_text(p.rows[r][id]));
+        s.geometries.push_back(geometry(p, r));
+        const auto a = number_of(p, r, area);
+        s.areas.push_back(s.reprojected || !a ? std::abs(bg::area(s.geometries.back())) : *a);
+        s.statuses.push_back(value_as_text(p.rows[r][status]));
+        const auto it = zone_index.find(value_as_text(p.rows[r][zone]));
+        s.zone_of.push_back(it == zone_index.end() ? no_index : it->second);
+    }
+
+    // Zone-clipped parts, as occupancy cuts them: a parcel occupancy found wholly inside its
+    // zone (share exactly 1) is one part of its whole area; the others are cut here.
+    using Entry = std::pair<Box, std::size_t>;
+    std::vector<Entry> entries;
+    for (std::size_t k = 0; k < s.zone_geometries.size(); ++k) {
+        entries.emplace_back(bg::return_envelope<Box>(s.zone_geometries[k]), k);
+    }
+    const bgi::rtree<Entry, bgi::rstar<16>> tree(entries.begin(), entries.end());
+    const GeosContext geos;
+    std::vector<GeomPtr> zone_geos(s.zone_geometries.size());
+    std::vector<PreparedPtr> zone_prepared(s.zone_geometries.size());
+    s.parts.resize(n);
+    std::vector<std::size_t> hits;
+    for (std::size_t r = 0; r < n; ++r) {
+        const auto sh = number_of(p, r, share);
+        if (sh && *sh == 1.0 && s.zone_of[r] != no_index) {
+            s.parts[r].push_back({s.zone_of[r], s.areas[r]});
+            continue;
+        }
+        hits.clear();
+        const Box box = bg::return_envelope<Box>(s.geometries[r]);
+        for (auto it = tree.qbegin(bgi::intersects(box)); it != tree.qend(); ++it) {
+            hits.push_back(it->second);
+        }
+        if (hits.empty()) {
+            continue;
+        }
+        std::sort(hits.begin(), hits.end());
+        const GeomPtr pg = geos.from(s.geometries[r]);
+        for (const std::size_t k : hits) {
+            if (!zone_geos[k]) {
+                zone_geos[k] = geos.from(s.zone_geometries[k]);
+                zone_prepared[k] = geos.prepare(zone_geos[k].get());
             }
-            s += *v;
-        }
-        return s;
-    }
-    /// The statuses of rows, distinct, in row order, comma-separated.
-    std::string statuses(const std::vector<std::size_t>& rows) const {
-        std::string out;
-        std::set<std::string> seen;
-        for (const auto r : rows) {
-            const std::string s = text(*layer, r, status);
-            if (seen.insert(s).second) {
-                out += (out.empty() ? "" : ",") + s;
+            double inside = 0.0;
+            if (geos.prepared_covers(zone_prepared[k].get(), pg.get())) {
+                inside = s.areas[r];
+            } else if (geos.prepared_intersects(zone_prepared[k].get(), pg.get())) {
+                inside = geos.area(geos.intersection(zone_geos[k].get(), pg.get()).get());
+            }
+            if (inside > 0.0) {
+                s.parts[r].push_back({k, inside});
             }
         }
-        return out;
     }
-    std::string joined_ids(const std::vector<std::size_t>& rows) const {
-        std::string out;
-        for (const auto r : rows) {
-            out += (out.empty() ? "" : ",") + ids[r];
-        }
-        return out;
+    return s;
+}
+
+ParcelMatch match_zones(const DiffSide& before, const DiffSide& after, const MatchOptions& m) {
+    MatchOptions zm = m;
+    zm.noun = "zone";
+    return match_parcels(before.zone_ids, before.zone_geometries, after.zone_ids,
+                         after.zone_geometries, zm);
+}
+
+ZoneKey zone_key(const DiffSide& before, const DiffSide& after, const MatchGroup& group) {
+    ZoneKey k;
+    for (const auto z : group.before) {
+        k.ids_before += (k.ids_before.empty() ? "" : ",") + before.zone_ids[z];
     }
-};
+    for (const auto z : group.after) {
+        k.ids_after += (k.ids_after.empty() ? "" : ",") + after.zone_ids[z];
+    }
+    k.id = group.after.empty() ? k.ids_before : k.ids_after;
+    k.name = group.after.empty() ? before.zone_names[group.before.front()]
+                                 : after.zone_names[group.after.front()];
+    return k;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::DiffSide;
 
 Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }
 
@@ -121,39 +233,42 @@ std::optional<double> minus(const std::optional<double>& a, const std::optional<
     return *a - *b;
 }
 
-}  // namespace
+/// Sum of a parcels field over rows; nullopt when any row lacks it.
+std::optional<double> sum(const DiffSide& s, const std::vector<std::size_t>& rows,
+                          const std::string& field) {
+    double total = 0;
+    for (const auto r : rows) {
+        const auto v = s.parcel_number(r, field);
+        if (!v) {
+            return std::nullopt;
+        }
+        total += *v;
+    }
+    return total;
+}
 
-DiffReport diff_results(const StudyReport& before, const StudyReport& after,
-                        const DiffOptions& options) {
-    if (before.definitions_hash != after.definitions_hash) {
-        throw ConfigError("the two results use different definitions (definitions hash " +
-                          before.definitions_hash.substr(0, 12) + "… before, " +
-                          after.definitions_hash.substr(0, 12) +
-                          "… after): run both with the same profile and options");
+/// The statuses of rows, distinct, in row order, comma-separated.
+std::string statuses(const DiffSide& s, const std::vector<std::size_t>& rows) {
+    std::string out;
+    std::set<std::string> seen;
+    for (const auto r : rows) {
+        if (seen.insert(s.statuses[r]).second) {
+            out += (out.empty() ? "" : ",") + s.statuses[r];
+        }
     }
-    if (before.survey_date.empty() || after.survey_date.empty()) {
-        throw ConfigError(std::string("the ") + (before.survey_date.empty() ? "before" : "after") +
-                          " results have no survey date (set survey_date or data_date in the "
-                          "project's [project] section)");
-    }
-    if (!(before.survey_date < after.survey_date)) {
-        throw ConfigError("the before survey (" + before.survey_date +
-                          ") must be older than the after survey (" + after.survey_date + ")");
-    }
-    if (before.crs.wkt != after.crs.wkt) {
-        throw ConfigError("the two results use different analysis CRSs (" + before.crs.name + ", " +
-                          after.crs.name + "): run both in one CRS");
-    }
-    DiffReport d;
-    d.before_date = before.survey_date;
-    d.after_date = after.survey_date;
-    const Parcels b(layer_of(before, "parcels", "before"));
-    const Parcels a(layer_of(after, "parcels", "after"));
-    d.match = match_parcels(b.ids, b.geometries, a.ids, a.geometries, options.match);
-    d.before_reconciliation = match_reconciliation(d.match, true);
-    d.after_reconciliation = match_reconciliation(d.match, false);
+    return out;
+}
 
-    OutputLayer& pc = d.parcel_changes;
+std::string joined_ids(const DiffSide& s, const std::vector<std::size_t>& rows) {
+    std::string out;
+    for (const auto r : rows) {
+        out += (out.empty() ? "" : ",") + s.ids[r];
+    }
+    return out;
+}
+
+OutputLayer parcel_changes(const DiffSide& b, const DiffSide& a, const ParcelMatch& match) {
+    OutputLayer pc;
     pc.name = "parcel_changes";
     using FT = FieldType;
     pc.fields = {{"group", FT::integer, -1},
@@ -170,12 +285,14 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
                  {"d_coverage", FT::real, 4},
                  {"d_floor_m2", FT::real, 2},
                  {"d_free_m2", FT::real, 2}};
-    for (std::size_t g = 0; g < d.match.groups.size(); ++g) {
-        const MatchGroup& group = d.match.groups[g];
-        const auto area_b = b.sum(group.before, b.area);
-        const auto area_a = a.sum(group.after, a.area);
-        const auto built_b = b.sum(group.before, b.built);
-        const auto built_a = a.sum(group.after, a.built);
+    const std::size_t zb = b.parcel_column("zone_id");
+    const std::size_t za = a.parcel_column("zone_id");
+    for (std::size_t g = 0; g < match.groups.size(); ++g) {
+        const MatchGroup& group = match.groups[g];
+        const auto area_b = sum(b, group.before, "area_m2");
+        const auto area_a = sum(a, group.after, "area_m2");
+        const auto built_b = sum(b, group.before, "built_m2");
+        const auto built_a = sum(a, group.after, "built_m2");
         auto coverage = [](const std::optional<double>& built,
                            const std::optional<double>& area) -> std::optional<double> {
             if (!built || !area || *area <= 0) {
@@ -183,20 +300,17 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
             }
             return *built / *area;
         };
-        const std::string sb = b.statuses(group.before);
-        const std::string sa = a.statuses(group.after);
+        const std::string sb = statuses(b, group.before);
+        const std::string sa = statuses(a, group.after);
         const bool both = !group.before.empty() && !group.after.empty();
-        std::string zone;
-        if (!group.after.empty()) {
-            zone = text(*a.layer, group.after.front(), a.zone);
-        } else {
-            zone = text(*b.layer, group.before.front(), b.zone);
-        }
+        const std::string zone = group.after.empty()
+                                     ? value_as_text(b.parcels->rows[group.before.front()][zb])
+                                     : value_as_text(a.parcels->rows[group.after.front()][za]);
         std::vector<Value> row = {
             static_cast<std::int64_t>(g + 1),
             std::string(parcel_change_name(group.change)),
-            b.joined_ids(group.before),
-            a.joined_ids(group.after),
+            joined_ids(b, group.before),
+            joined_ids(a, group.after),
             zone,
             sb,
             sa,
@@ -205,13 +319,13 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
             opt(area_a),
             opt(both ? minus(built_a, built_b) : std::nullopt),
             opt(both ? minus(coverage(built_a, area_a), coverage(built_b, area_b)) : std::nullopt),
-            opt(both ? minus(a.sum(group.after, a.floor), b.sum(group.before, b.floor))
+            opt(both ? minus(sum(a, group.after, "floor_m2"), sum(b, group.before, "floor_m2"))
                      : std::nullopt),
-            opt(both ? minus(a.sum(group.after, a.free), b.sum(group.before, b.free))
+            opt(both ? minus(sum(a, group.after, "free_m2"), sum(b, group.before, "free_m2"))
                      : std::nullopt)};
         pc.rows.push_back(std::move(row));
         MultiPolygon shape;
-        const Parcels& side = group.after.empty() ? b : a;
+        const DiffSide& side = group.after.empty() ? b : a;
         for (const auto r : group.after.empty() ? group.before : group.after) {
             for (const auto& poly : side.geometries[r]) {
                 shape.push_back(poly);
@@ -219,16 +333,22 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
         }
         pc.geometries.emplace_back(std::move(shape));
     }
+    return pc;
+}
 
-    // The zone table at both dates, by zone id.
-    const OutputLayer& zb = layer_of(before, "zones", "before");
-    const OutputLayer& za = layer_of(after, "zones", "after");
+/// Per zone match group, the zone table's figures summed over its zones at both dates.
+OutputLayer zone_changes(const DiffSide& b, const DiffSide& a, const ParcelMatch& zones) {
     const std::vector<std::string> figures = {"net_m2",       "built_m2",    "vacant_m2",
                                               "underused_m2", "free_m2",     "n_parcels",
                                               "n_occupied",   "n_underused", "n_vacant"};
-    OutputLayer& zc = d.zone_changes;
+    using FT = FieldType;
+    OutputLayer zc;
     zc.name = "zone_changes";
-    zc.fields = {{"zone_id", FT::string, -1}, {"name", FT::string, -1}, {"zone", FT::string, -1}};
+    zc.fields = {{"zone_id", FT::string, -1},
+                 {"name", FT::string, -1},
+                 {"change", FT::string, -1},
+                 {"zone_ids_before", FT::string, -1},
+                 {"zone_ids_after", FT::string, -1}};
     for (const auto& f : figures) {
         const bool count = f.rfind("n_", 0) == 0;
         const FT t = count ? FT::integer : FT::real;
@@ -237,27 +357,30 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
         zc.fields.push_back({f + "_after", t, dec});
         zc.fields.push_back({"d_" + f, t, dec});
     }
-    std::map<std::string, std::size_t> rows_b;
-    const std::size_t idb = column(zb, "zone_id");
-    for (std::size_t r = 0; r < zb.rows.size(); ++r) {
-        rows_b.emplace(text(zb, r, idb), r);
-    }
-    const std::size_t ida = column(za, "zone_id");
-    std::set<std::string> seen;
-    auto add_zone = [&](const std::optional<std::size_t> rb, const std::optional<std::size_t> ra) {
-        const OutputLayer& named = ra ? za : zb;
-        const std::size_t r = ra ? *ra : *rb;
-        std::vector<Value> row = {text(named, r, column(named, "zone_id")),
-                                  text(named, r, column(named, "name")),
-                                  std::string(rb && ra ? "both"
-                                              : ra     ? "new"
-                                                       : "removed")};
+    auto total = [](const DiffSide& s, const std::vector<std::size_t>& rows,
+                    const std::string& f) -> std::optional<double> {
+        if (rows.empty()) {
+            return std::nullopt;
+        }
+        double t = 0.0;
+        for (const auto r : rows) {
+            const auto v = s.zone_number(r, f);
+            if (!v) {
+                return std::nullopt;
+            }
+            t += *v;
+        }
+        return t;
+    };
+    for (const auto& group : zones.groups) {
+        const detail::ZoneKey key = detail::zone_key(b, a, group);
+        std::vector<Value> row = {key.id, key.name, std::string(parcel_change_name(group.change)),
+                                  key.ids_before, key.ids_after};
         for (const auto& f : figures) {
             const bool count = f.rfind("n_", 0) == 0;
-            const auto vb = rb ? number(zb, *rb, column(zb, f)) : std::nullopt;
-            const auto va = ra ? number(za, *ra, column(za, f)) : std::nullopt;
-            const auto dv = minus(va, vb);
-            for (const auto& v : {vb, va, dv}) {
+            const auto vb = total(b, group.before, f);
+            const auto va = total(a, group.after, f);
+            for (const auto& v : {vb, va, minus(va, vb)}) {
                 if (!v) {
                     row.emplace_back(std::monostate{});
                 } else if (count) {
@@ -268,31 +391,154 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
             }
         }
         zc.rows.push_back(std::move(row));
-        zc.geometries.push_back(named.geometry(r));
-    };
-    for (std::size_t r = 0; r < za.rows.size(); ++r) {
-        const std::string id = text(za, r, ida);
-        seen.insert(id);
-        const auto it = rows_b.find(id);
-        add_zone(it == rows_b.end() ? std::nullopt : std::optional<std::size_t>(it->second), r);
-    }
-    for (std::size_t r = 0; r < zb.rows.size(); ++r) {
-        if (seen.count(text(zb, r, idb)) == 0) {
-            add_zone(r, std::nullopt);
+        MultiPolygon shape;
+        const DiffSide& side = group.after.empty() ? b : a;
+        for (const auto z : group.after.empty() ? group.before : group.after) {
+            for (const auto& poly : side.zone_geometries[z]) {
+                shape.push_back(poly);
+            }
         }
+        zc.geometries.emplace_back(std::move(shape));
     }
+    return zc;
+}
+
+}  // namespace
+
+DiffReport diff_results(const StudyReport& before, const StudyReport& after,
+                        const DiffOptions& options) {
+    // The metrics' definitions, whatever the analysis CRS (results of older versions have only
+    // the hash with the CRS).
+    const bool by_metrics = !before.metric_definitions_hash.empty() &&
+                            !after.metric_definitions_hash.empty();
+    const std::string& hb = by_metrics ? before.metric_definitions_hash : before.definitions_hash;
+    const std::string& ha = by_metrics ? after.metric_definitions_hash : after.definitions_hash;
+    if (hb != ha) {
+        throw ConfigError("the two results use different definitions (definitions hash " +
+                          hb.substr(0, 12) + "… before, " + ha.substr(0, 12) +
+                          "… after): run both with the same profile and options, or pass "
+                          "--recompute to rerun the before inputs with the after definitions");
+    }
+    if (before.survey_date.empty() || after.survey_date.empty()) {
+        throw ConfigError(std::string("the ") + (before.survey_date.empty() ? "before" : "after") +
+                          " results have no survey date (set survey_date or data_date in the "
+                          "project's [project] section)");
+    }
+    if (!(before.survey_date < after.survey_date)) {
+        throw ConfigError("the before survey (" + before.survey_date +
+                          ") must be older than the after survey (" + after.survey_date + ")");
+    }
+    if (!after.crs.metric) {
+        throw ConfigError("the after results' analysis CRS (" + after.crs.name + ") is not metric");
+    }
+    DiffReport d;
+    d.before_date = before.survey_date;
+    d.after_date = after.survey_date;
+    d.crs = after.crs;
+    d.reprojected = before.crs.wkt != after.crs.wkt;
+    const DiffSide b = detail::read_side(before, "before", after);
+    const DiffSide a = detail::read_side(after, "after", after);
+    d.match = match_parcels(b.ids, b.geometries, a.ids, a.geometries, options.match);
+    d.before_reconciliation = match_reconciliation(d.match, true);
+    d.after_reconciliation = match_reconciliation(d.match, false);
+    d.zone_match = detail::match_zones(b, a, options.match);
+    d.parcel_changes = parcel_changes(b, a, d.match);
+    d.zone_changes = zone_changes(b, a, d.zone_match);
+    detail::follow_up_tables(b, a, options, d);
     return d;
 }
 
 namespace {
 
+bool is_project(const std::string& path) {
+    return std::filesystem::path(path).extension() == ".toml";
+}
+
 /// One side of a diff: reopened results, or a project run first.
 StudyReport open_side(const std::string& path, const ProgressFn& progress) {
-    namespace fs = std::filesystem;
-    if (fs::path(path).extension() == ".toml") {
+    if (is_project(path)) {
         return run_study(load_project(path), progress);
     }
     return open_results(path);
+}
+
+/// BEFORE's inputs with AFTER's definitions: `after` (a loaded project) with each layer's source
+/// replaced by the one BEFORE's manifest records for that role (relative to the project folder
+/// it records, its content hash checked), written to `output_dir`.
+Study recomputed_before(const std::string& before_path, const Study& after,
+                        const std::string& output_dir) {
+    namespace fs = std::filesystem;
+    if (is_project(before_path)) {
+        throw ConfigError("--recompute reruns BEFORE's recorded inputs: give BEFORE as a results "
+                          "folder or snapshot, not a project file");
+    }
+    const StudyReport before = open_results(before_path);
+    nlohmann::json m;
+    try {
+        m = nlohmann::json::parse(before.manifest);
+    } catch (const nlohmann::json::exception&) {
+        throw InputError(before_path + ": the results' manifest cannot be read");
+    }
+    const fs::path folder = fs::is_directory(before_path) ? fs::path(before_path)
+                                                          : fs::path(before_path).parent_path();
+    if (!m.contains("project_dir") || !m["project_dir"].is_string()) {
+        throw InputError(before_path +
+                         ": the manifest does not record where its inputs are (results of an "
+                         "older version); rerun that survey with this version");
+    }
+    const fs::path base = folder / m["project_dir"].get<std::string>();
+    Study s = after;
+    s.name = before.name;
+    s.survey_date = before.survey_date;
+    s.output_dir = output_dir;
+    s.base_dir = base.string();
+    s.documents = {};
+    s.write.overwrite = true;
+    s.invoked_as = "spaceuse diff --recompute";
+    std::map<std::string, std::size_t> seen;
+    const auto inputs = m.value("inputs", nlohmann::json::array());
+    for (auto& layer : s.layers) {
+        std::size_t k = seen[layer.role]++;
+        const nlohmann::json* found = nullptr;
+        for (const auto& in : inputs) {
+            if (in.value("role", std::string()) == layer.role && k-- == 0) {
+                found = &in;
+                break;
+            }
+        }
+        if (found == nullptr) {
+            throw InputError(before_path + ": the before survey has no input for the role '" +
+                             layer.role + "' that the after project reads");
+        }
+        const std::string given = found->value("source", std::string());
+        if (given.rfind("PG:", 0) == 0) {
+            throw InputError(before_path + ": input '" + layer.role + "' is a database (" + given +
+                             "), whose content cannot be checked against the manifest");
+        }
+        LayerSource src = parse_layer_source(
+            fs::path(given).is_absolute() ? given : (base / given).lexically_normal().string());
+        const auto recorded = found->contains("sha256") && (*found)["sha256"].is_string()
+                                  ? std::optional<std::string>((*found)["sha256"])
+                                  : std::nullopt;
+        const auto now = detail::content_sha256(src.path);
+        if (!now) {
+            throw InputError(src.path + ": before input '" + layer.role +
+                             "' cannot be read (the manifest of " + before_path +
+                             " records it there)");
+        }
+        if (!recorded || *recorded != *now) {
+            throw InputError(src.path + ": before input '" + layer.role +
+                             "' changed since that survey was run (SHA-256 " + now->substr(0, 12) +
+                             "…, the manifest records " +
+                             (recorded ? recorded->substr(0, 12) + "…" : std::string("none")) +
+                             ")");
+        }
+        src.where = layer.source.where;
+        src.id_field = layer.source.id_field;
+        layer.source = std::move(src);
+        layer.given = given;
+    }
+    return s;
 }
 
 }  // namespace
@@ -304,32 +550,65 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         throw ConfigError("no output folder given");
     }
     detail::OutputFolder folder(study.output_dir, study.write.overwrite);
-    progress.report(0.0, "opening the before results");
-    const StudyReport before = open_side(study.before, scaled_progress(progress_fn, 0.0, 0.4));
-    progress.report(0.4, "opening the after results");
-    const StudyReport after = open_side(study.after, scaled_progress(progress_fn, 0.4, 0.8));
+    StudyReport before;
+    StudyReport after;
+    if (study.recompute) {
+        if (!is_project(study.after)) {
+            throw ConfigError("--recompute needs AFTER as a project file (.toml): its definitions "
+                              "are applied to BEFORE's inputs");
+        }
+        const Study after_study = load_project(study.after);
+        progress.report(0.0, "recomputing the before survey with the after definitions");
+        const Study b = recomputed_before(study.before, after_study,
+                                          (fs::path(folder.staging()) / "before").string());
+        before = run_study(b, scaled_progress(progress_fn, 0.0, 0.4));
+        progress.report(0.4, "running the after survey");
+        after = run_study(after_study, scaled_progress(progress_fn, 0.4, 0.8));
+    } else {
+        progress.report(0.0, "opening the before results");
+        before = open_side(study.before, scaled_progress(progress_fn, 0.0, 0.4));
+        progress.report(0.4, "opening the after results");
+        after = open_side(study.after, scaled_progress(progress_fn, 0.4, 0.8));
+    }
     progress.report(0.8, "matching parcels");
     DiffReport d = diff_results(before, after, study.options);
     progress.report(0.9, "writing the changes");
     const std::string& dir = folder.staging();
     std::vector<WrittenFile> written;
-    for (const OutputLayer* l : {&d.parcel_changes, &d.zone_changes}) {
+    for (const OutputLayer* l :
+         {&d.parcel_changes, &d.zone_changes, &d.transitions, &d.stock, &d.takeup, &d.achieved}) {
         const std::string csv = (fs::path(dir) / (l->name + ".csv")).string();
         write_csv(*l, csv, study.write);
         written.push_back({csv, l->name, l->rows.size()});
     }
-    for (auto& f : export_layers({d.parcel_changes, d.zone_changes}, after.crs, dir, study.exports,
-                                 study.write)) {
+    for (auto& f : export_layers({d.parcel_changes, d.zone_changes, d.achieved}, after.crs, dir,
+                                 study.exports, study.write)) {
         written.push_back(std::move(f));
+    }
+    if (study.recompute) {
+        // The recomputed before results, file by file, so the folder stays spaceuse's.
+        const fs::path sub = fs::path(dir) / "before";
+        std::vector<std::string> files;
+        for (const auto& e : fs::recursive_directory_iterator(sub)) {
+            if (e.is_regular_file()) {
+                files.push_back(e.path().lexically_relative(dir).generic_string());
+            }
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            written.push_back({(fs::path(dir) / f).string(), "before", 0, false});
+        }
     }
     nlohmann::json m;
     m["tool"] = std::string("spaceuse ") + SPACEUSE_VERSION;
     m["command"] = "diff";
+    m["recomputed"] = study.recompute;
     auto side = [](const std::string& path, const StudyReport& r) {
         return nlohmann::json{{"results", path},
                               {"study", r.name},
                               {"survey_date", r.survey_date},
-                              {"definitions_hash", r.definitions_hash}};
+                              {"definitions_hash", r.definitions_hash},
+                              {"metric_definitions_hash", r.metric_definitions_hash}};
     };
     m["before"] = side(study.before, before);
     m["after"] = side(study.after, after);
@@ -348,6 +627,20 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
     }
     m["parcels"] = counts;
     m["reconciliation"] = {d.before_reconciliation, d.after_reconciliation};
+    m["zones"] = {
+        {"reconciliation",
+         {match_reconciliation(d.zone_match, true), match_reconciliation(d.zone_match, false)}}};
+    m["reprojected"] = d.reprojected;
+    nlohmann::json takeup = {{"source", d.takeup_source},
+                             {"supply_years", study.options.supply_years}};
+    if (d.takeup_source == "issue_date") {
+        takeup["issue_date_field"] = study.options.issue_date_field;
+        takeup["issue_date_where"] = study.options.issue_date_where;
+        takeup["parcels_dated"] = d.issue_dated;
+        takeup["parcels_undated"] = d.issue_undated;
+        takeup["parcels_filtered_out"] = d.issue_filtered_out;
+    }
+    m["takeup"] = takeup;
     m["outputs"] = nlohmann::json::array();
     for (const auto& o : written) {
         nlohmann::json j = {{"file", fs::path(o.path).lexically_relative(dir).generic_string()},

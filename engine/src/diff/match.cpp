@@ -1,6 +1,7 @@
 // Parcel matching between two surveys: ids, then shared area, then groups by connectivity.
 
 #include "../geos/geos.hpp"
+#include "sides.hpp"
 
 #include <spaceuse/diff.hpp>
 #include <spaceuse/error.hpp>
@@ -64,6 +65,39 @@ struct Components {
 
 }  // namespace
 
+namespace detail {
+
+bool same_coordinates(const MultiPolygon& a, const MultiPolygon& b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    auto same_ring = [](const Ring& x, const Ring& y) {
+        if (x.size() != y.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            if (x[i].x() != y[i].x() || x[i].y() != y[i].y()) {
+                return false;
+            }
+        }
+        return true;
+    };
+    for (std::size_t p = 0; p < a.size(); ++p) {
+        if (!same_ring(a[p].outer(), b[p].outer()) ||
+            a[p].inners().size() != b[p].inners().size()) {
+            return false;
+        }
+        for (std::size_t h = 0; h < a[p].inners().size(); ++h) {
+            if (!same_ring(a[p].inners()[h], b[p].inners()[h])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+}  // namespace detail
+
 const char* parcel_change_name(ParcelChange change) noexcept {
     switch (change) {
     case ParcelChange::unchanged:
@@ -100,7 +134,7 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
     for (const auto* side : {&before_ids, &after_ids}) {
         const std::string dup = duplicates(*side);
         if (!dup.empty()) {
-            throw InputError(std::string("duplicate parcel ids ") +
+            throw InputError("duplicate " + options.noun + " ids " +
                              (side == &before_ids ? "before" : "after") + ": " + dup);
         }
     }
@@ -129,6 +163,11 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
             continue;
         }
         const std::size_t a = it->second;
+        if (detail::same_coordinates(before[b], after[a])) {
+            m.group_of_before[b] = m.group_of_after[a] = m.groups.size();
+            m.groups.push_back({ParcelChange::unchanged, {b}, {a}});
+            continue;
+        }
         const double ab = area_of(before[b]);
         const double aa = area_of(after[a]);
         const double sym = std::max(0.0, ab + aa - 2.0 * shared_area(before[b], after[a]));

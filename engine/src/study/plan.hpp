@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,9 @@ std::string check_declared_fields(const OutputSpec& spec, const OutputLayer& lay
 /// field, a real in a real field, a text in a string or date field), so results write and
 /// reopen as they are. @returns an empty string when they do, else the first that does not.
 std::string check_value_types(const OutputLayer& layer);
+
+/// SHA-256 (lower-case hex) of a file's content, as the manifest records an input's; nullopt
+/// when `path` is not a readable regular file (a connection string, a folder).
+std::optional<std::string> content_sha256(const std::string& path);
 
 }  // namespace spaceuse::detail

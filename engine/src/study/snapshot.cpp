@@ -7,6 +7,8 @@
 //   spaceuse_layers: one row per stored layer, in order: table_name, name, kind (result,
 //     table or context), geometry (point, line, polygon or empty), fields (JSON: name,
 //     column, type, decimals), source, source_layer, id_field.
+// The parcels' context table holds their attributes only (no geometry: the parcels result layer
+// has it, by source_fid = spaceuse_fid).
 // Context layers keep the source feature id and identifier in spaceuse_fid and spaceuse_id, and
 // their dates as text (so they come back as the model holds them); a field whose name the
 // GeoPackage or those columns take is stored as field_<n>.
@@ -95,12 +97,16 @@ nlohmann::json layer_meta(const std::string& table, const OutputLayer& layer,
             {"fields", fields}};
 }
 
-/// A model layer as a table of the snapshot (its geometries shared, not copied).
+/// A model layer as a table of the snapshot (its geometries shared, not copied). The parcels'
+/// table holds their attributes only: their geometries are the parcels result layer's.
 OutputLayer context_table(const std::shared_ptr<const Model>& model, const Layer& layer,
                           nlohmann::json& meta) {
     OutputLayer out;
     out.name = "context_" + layer.name;
-    out.geometry_source = std::shared_ptr<const Layer>(model, &layer);
+    const bool geometry = layer.name != "parcels";
+    if (geometry) {
+        out.geometry_source = std::shared_ptr<const Layer>(model, &layer);
+    }
     out.fields = {{"spaceuse_fid", FieldType::integer, -1}, {"spaceuse_id", FieldType::string, -1}};
     std::set<std::string> taken = {"fid", "geom", "spaceuse_fid", "spaceuse_id"};
     nlohmann::json fields = nlohmann::json::array();
@@ -130,7 +136,7 @@ OutputLayer context_table(const std::shared_ptr<const Model>& model, const Layer
     meta = {{"table", out.name},
             {"name", layer.name},
             {"kind", "context"},
-            {"geometry", family_name(layer.family)},
+            {"geometry", geometry ? family_name(layer.family) : ""},
             {"fields", fields},
             {"source", detail::without_secrets(layer.source)},
             {"source_layer", layer.source_layer},
@@ -387,7 +393,7 @@ std::vector<StudyReport::LayerSummary> inputs_from_manifest(const nlohmann::json
 namespace detail {
 
 bool is_context_layer(const std::string& name) {
-    return name == "zones" || name == "buildings" || name == "roads" ||
+    return name == "zones" || name == "parcels" || name == "buildings" || name == "roads" ||
            name.rfind("facilities", 0) == 0;
 }
 
@@ -537,6 +543,7 @@ StudyReport open_results(const std::string& path) {
     report.name = m.value("study", std::string());
     report.crs_reason = m.value("analysis_crs_reason", std::string());
     report.definitions_hash = m.value("definitions_hash", std::string());
+    report.metric_definitions_hash = m.value("metric_definitions_hash", std::string());
     if (m.contains("attribution")) {
         report.sources = m["attribution"].value("sources", std::string());
         const auto& date = m["attribution"]["data_date"];
@@ -591,8 +598,8 @@ StudyReport open_results(const std::string& path) {
             layer.source = meta["source"].get<std::string>();
             layer.source_layer = meta["source_layer"].get<std::string>();
             layer.id_field = meta["id_field"].get<std::string>();
-            layer.family = family_from_text(meta["geometry"].get<std::string>())
-                               .value_or(GeometryFamily::polygon);
+            const auto family = family_from_text(meta["geometry"].get<std::string>());
+            layer.family = family.value_or(GeometryFamily::polygon);
             for (const auto& f : fields) {
                 layer.fields.push_back({f.name, f.type});
             }
@@ -601,6 +608,8 @@ StudyReport open_results(const std::string& path) {
                 f.attributes = std::move(values);
                 if (g) {
                     f.geometry = std::move(*g);
+                } else {
+                    f.geometry = MultiPolygon{};  // attributes only (the parcels' table)
                 }
                 layer.features.push_back(std::move(f));
             });

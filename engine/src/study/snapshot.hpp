@@ -9,8 +9,9 @@
 
 namespace spaceuse::detail {
 
-/// Whether the model layer `name` is kept in the snapshot as context for the documents: zones,
-/// buildings, roads and every facilities layer.
+/// Whether the model layer `name` is kept in the snapshot as context: zones, buildings, roads
+/// and every facilities layer for the documents, and the parcels' attributes (without their
+/// geometries, which the parcels result layer holds) for the follow-up's issue dates.
 bool is_context_layer(const std::string& name);
 
 /// The output entries the snapshot at `file` (relative to the output folder) will have: one per

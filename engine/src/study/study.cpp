@@ -421,7 +421,17 @@ nlohmann::json manifest(const Study& study, const std::vector<Computed>& compute
     m["analysis_crs"] = crs_json(report.crs);
     m["analysis_crs_reason"] = report.crs_reason;
     m["definitions_hash"] = report.definitions_hash;
+    m["metric_definitions_hash"] = report.metric_definitions_hash;
     m["inputs"] = inputs_json(study, report);
+    // Where the inputs' sources are relative to, from the output folder (the follow-up's
+    // --recompute finds a survey's inputs through it).
+    {
+        std::error_code ec;
+        const fs::path base = fs::weakly_canonical(
+            fs::absolute(study.base_dir.empty() ? fs::path(".") : fs::path(study.base_dir)), ec);
+        const fs::path out = fs::weakly_canonical(fs::absolute(fs::path(study.output_dir)), ec);
+        m["project_dir"] = ec ? std::string() : base.lexically_relative(out).generic_string();
+    }
     m["attribution"] = {
         {"sources", report.sources},
         {"data_date",
@@ -516,7 +526,9 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     const auto model = load(study, plan, report, scaled_progress(fn, 0.0, 0.3));
     std::vector<Computed> computed = compute(plan, model, study.threads,
                                              scaled_progress(fn, 0.3, 0.85));
-    report.definitions_hash = sha256_hex(definitions(plan, model->crs).dump());
+    const nlohmann::json defs = definitions(plan, model->crs);
+    report.definitions_hash = sha256_hex(defs.dump());
+    report.metric_definitions_hash = sha256_hex(defs["metrics"].dump());
     resolve_attribution(study.documents, report);
     report.survey_date = study.survey_date;
     if (report.survey_date.empty() && report.data_date.size() == 10 && report.data_date[4] == '-' &&
@@ -559,5 +571,11 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     progress.report(1.0, "done");
     return report;
 }
+
+namespace detail {
+
+std::optional<std::string> content_sha256(const std::string& path) { return file_sha256(path); }
+
+}  // namespace detail
 
 }  // namespace spaceuse
