@@ -52,6 +52,8 @@ CLI::App* CommandDiff::setup(CLI::App& app) {
                     "Years of supply use the mean annual take-up of the last N years (issue "
                     "dates; default 5)")
         ->check(CLI::Range(1, 100));
+    sub->add_option("--threads", m_threads, "Threads for the overlays (default: one per core)")
+        ->check(CLI::Range(1, 1024));
     sub->add_flag("--recompute", m_recompute,
                   "Rerun BEFORE's inputs (found through its manifest, content hashes checked) "
                   "with AFTER's definitions; AFTER must be a project file");
@@ -70,9 +72,14 @@ int CommandDiff::run() {
     study.options.issue_date_where = m_issue_date_where;
     study.options.supply_years = m_supply_years;
     study.recompute = m_recompute;
+    if (m_threads > 0) {
+        study.options.threads = static_cast<unsigned>(m_threads);
+        study.options.match.threads = study.options.threads;
+    }
     apply_export_flags(m_export, study.exports);
     ProgressBar bar(m_global.show_progress());
-    const DiffReport d = run_diff(study, bar.callback());
+    auto owned = std::make_unique<const DiffReport>(run_diff(study, bar.callback()));
+    const DiffReport& d = *owned;
     bar.finish();
     if (!m_global.quiet) {
         const std::string crs = d.reprojected ? " (before reprojected to " + d.crs.name + ")" : "";
@@ -90,6 +97,7 @@ int CommandDiff::run() {
         print_stock(d.stock);
         std::fprintf(stderr, "wrote %s\n", m_output.c_str());
     }
+    release_at_exit(std::move(owned));
     return exit_ok;
 }
 

@@ -22,6 +22,7 @@ private:
     std::string m_issue_date_where;
     int m_supply_years = 5;
     bool m_recompute = false;
+    int m_threads = 0;
     ExportFlags m_export;
 };
 

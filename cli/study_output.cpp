@@ -132,23 +132,7 @@ void print_outputs(const StudyReport& report) {
     std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
 }
 
-namespace {
-
-/// Hands the finished report to the end of the process. Every output is written and closed by
-/// then; what is left is releasing the model and result tables, millions of small allocations
-/// at region scale (about a second at 1M parcels), which the operating system reclaims at exit
-/// at once. Sanitizer builds release it normally, so LeakSanitizer still checks everything.
-void release_at_exit(std::unique_ptr<const StudyReport> report) {
-#if defined(__SANITIZE_ADDRESS__)
-    report.reset();
-#else
-    static const StudyReport* kept = nullptr;  // still reachable, for leak checkers
-    kept = report.release();
-    (void)kept;
-#endif
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int run_and_print(const Study& study, const GlobalOptions& global) {
     ProgressBar bar(global.show_progress());

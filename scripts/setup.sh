@@ -26,9 +26,10 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 if [ "$want_tests" = 1 ]; then
     # QGIS (headless) checks the exported layers and their styles; python3-gdal the benchmark;
-    # clang-format the C++ formatting (scripts/check-format.sh).
+    # clang-format the C++ formatting (scripts/check-format.sh); osmium-tool the real cases
+    # (tests/realcases/: sorts and clips OSM files for GDAL's OSM driver).
     pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers poppler-utils chromium
-          clang-format"
+          clang-format osmium-tool"
 fi
 if [ "$want_bench" = 1 ]; then
     pkgs="$pkgs python3 python3-gdal postgresql-15-postgis-3 postgresql-15-pgrouting

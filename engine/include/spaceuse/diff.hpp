@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ struct MatchOptions {
     double reshape_min_share = 0.001;
     /// What is matched, for messages ("parcel" or "zone").
     std::string noun = "parcel";
+    /// Threads for the shared-area overlays (0: one per core). The match does not depend on it.
+    unsigned threads = 0;
 };
 
 /// One group of corresponding parcels (indices into the before and after lists).
@@ -96,6 +99,9 @@ struct DiffOptions {
     /// Years of supply use the mean annual take-up of the last this many years before the
     /// after survey (with issue dates).
     int supply_years = 5;
+    /// Threads for the transitions' overlays (0: one per core; `match.threads` for the
+    /// matching). Results do not depend on it.
+    unsigned threads = 0;
 };
 
 /// The follow-up between two surveys' results. Areas of the zone-level tables (zone_changes,
@@ -153,6 +159,9 @@ struct DiffReport {
     std::size_t issue_filtered_out = 0;
     /// Largest absolute stock residual, m².
     double max_stock_residual_m2 = 0.0;
+    /// run_diff: the two results compared, released with the report (at region scale, millions
+    /// of small allocations that a command-line program may leave to the end of the process).
+    std::shared_ptr<const void> keep_alive;
 };
 
 /// A follow-up run: two sides, each a results folder or snapshot (spaceuse.gpkg) or a project

@@ -1,10 +1,12 @@
 // The follow-up between two surveys: both dates read into one CRS, parcels and zones matched,
 // parcel changes by match group, the zone table at both dates, and the follow-up tables.
 
+#include "../io/gdal_util.hpp"
 #include "../io/proj_util.hpp"
 #include "../geos/geos.hpp"
 #include "../study/output_folder.hpp"
 #include "../study/plan.hpp"
+#include "../study/snapshot.hpp"
 #include "sides.hpp"
 
 #ifndef SPACEUSE_VERSION
@@ -21,10 +23,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <exception>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <optional>
+#include <limits>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 namespace spaceuse {
 
@@ -67,15 +75,8 @@ std::optional<double> number_of(const OutputLayer& l, std::size_t row, std::size
 
 }  // namespace
 
-std::size_t DiffSide::parcel_column(const std::string& name) const {
-    return column_of(*parcels, name);
-}
-std::size_t DiffSide::zone_column(const std::string& name) const { return column_of(*zones, name); }
-std::optional<double> DiffSide::parcel_number(std::size_t row, const std::string& field) const {
-    return number_of(*parcels, row, parcel_column(field));
-}
 std::optional<double> DiffSide::zone_number(std::size_t row, const std::string& field) const {
-    return number_of(*zones, row, zone_column(field));
+    return number_of(*zones, row, column_of(*zones, field));
 }
 
 std::optional<std::int64_t> iso_days(const std::string& text) {
@@ -102,52 +103,132 @@ std::optional<std::int64_t> iso_days(const std::string& text) {
     return std::chrono::sys_days(ymd).time_since_epoch().count();
 }
 
+void DiffSide::add_row(const std::vector<OutputField>& fields, const std::vector<Value>& row,
+                       const MultiPolygon* geometry) {
+    if (!columns) {
+        auto find = [&fields](const char* name) {
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                if (fields[i].name == name) {
+                    return i;
+                }
+            }
+            throw InputError(std::string("the parcels layer has no field '") + name + "'");
+        };
+        columns = Columns{
+            find("parcel_id"),
+            find("zone_id"),
+            find("zone_share"),
+            find("area_m2"),
+            find("status"),
+            find("source_fid"),
+            {find("built_m2"), find("floor_m2"), find("free_m2"), find("coverage"), find("far")}};
+    }
+    const Columns& c = *columns;
+    constexpr double null = std::numeric_limits<double>::quiet_NaN();
+    auto number = [&row](std::size_t col) -> std::optional<double> {
+        if (const auto* d = std::get_if<double>(&row[col])) {
+            return *d;
+        }
+        if (const auto* n = std::get_if<std::int64_t>(&row[col])) {
+            return static_cast<double>(*n);
+        }
+        return std::nullopt;
+    };
+    ids.push_back(value_as_text(row[c.id]));
+    geometries.push_back(geometry);  // null: the last of `owned` (set by finish)
+    areas.push_back(number(c.area).value_or(null));
+    std::vector<double>* figures[] = {&built, &floor, &free, &coverage, &far};
+    for (std::size_t f = 0; f < 5; ++f) {
+        figures[f]->push_back(number(c.figures[f]).value_or(null));
+    }
+    const auto* fid = std::get_if<std::int64_t>(&row[c.fid]);
+    source_fid.push_back(fid ? *fid : -1);
+    shares.push_back(number(c.share).value_or(0.0));
+    std::string st = value_as_text(row[c.status]);
+    const auto it = std::find(status_names.begin(), status_names.end(), st);
+    if (it == status_names.end()) {
+        if (status_names.size() == 255) {
+            throw InputError("the parcels have more than 255 statuses");
+        }
+        status.push_back(static_cast<std::uint8_t>(status_names.size()));
+        status_names.push_back(std::move(st));
+    } else {
+        status.push_back(static_cast<std::uint8_t>(it - status_names.begin()));
+    }
+    zone_text.push_back(value_as_text(row[c.zone]));
+}
+
 DiffSide read_side(const StudyReport& report, const char* name, const StudyReport& after) {
     DiffSide s;
+    const OutputLayer& p = layer_of(report, "parcels", name);
+    for (std::size_t r = 0; r < p.rows.size(); ++r) {
+        s.add_row(p.fields, p.rows[r], &std::get<MultiPolygon>(p.geometry(r)));
+    }
+    finish_side(s, report, name, after);
+    return s;
+}
+
+void finish_side(DiffSide& s, const StudyReport& report, const char* name,
+                 const StudyReport& after) {
     s.report = &report;
-    s.parcels = &layer_of(report, "parcels", name);
     s.zones = &layer_of(report, "zones", name);
-    const OutputLayer& p = *s.parcels;
     const OutputLayer& z = *s.zones;
-    const std::size_t id = s.parcel_column("parcel_id");
-    const std::size_t zone = s.parcel_column("zone_id");
-    const std::size_t share = s.parcel_column("zone_share");
-    const std::size_t area = s.parcel_column("area_m2");
-    const std::size_t status = s.parcel_column("status");
-    const std::size_t zid = s.zone_column("zone_id");
-    const std::size_t zname = s.zone_column("name");
+    const std::size_t zid = column_of(z, "zone_id");
+    const std::size_t zname = column_of(z, "name");
     s.reprojected = report.crs.wkt != after.crs.wkt;
+    const std::size_t n = s.ids.size();
+    // Geometries handed over row by row are in `owned`, in order.
+    for (std::size_t r = 0, k = 0; r < n; ++r) {
+        if (s.geometries[r] == nullptr) {
+            s.geometries[r] = &s.owned.at(k++);
+        }
+    }
     std::optional<Transformer> transformer;
     if (s.reprojected) {
         transformer.emplace(crs_definition(report.crs), crs_definition(after.crs));
-    }
-    auto geometry = [&](const OutputLayer& l, std::size_t r) {
-        MultiPolygon g = std::get<MultiPolygon>(l.geometry(r));
-        if (transformer && !transform_geometry(g, *transformer)) {
-            throw InputError(std::string("the ") + name + " layer '" + l.name + "' row " +
-                             std::to_string(r + 1) + " cannot be transformed to " + after.crs.name);
+        auto transform = [&](MultiPolygon& g, const std::string& what) {
+            if (!transform_geometry(g, *transformer)) {
+                throw InputError(std::string("the ") + name + " " + what +
+                                 " cannot be transformed to " + after.crs.name);
+            }
+        };
+        if (s.owned.size() != n) {
+            std::vector<MultiPolygon> copies;
+            copies.reserve(n);
+            for (std::size_t r = 0; r < n; ++r) {
+                copies.push_back(*s.geometries[r]);
+            }
+            s.owned = std::move(copies);
         }
-        return g;
-    };
-    std::map<std::string, std::size_t> zone_index;
+        for (std::size_t r = 0; r < n; ++r) {
+            s.geometries[r] = &s.owned[r];
+            transform(s.owned[r], "parcel " + s.ids[r]);
+            s.areas[r] = std::abs(bg::area(s.owned[r]));
+        }
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+        if (std::isnan(s.areas[r])) {
+            s.areas[r] = std::abs(bg::area(*s.geometries[r]));
+        }
+    }
+    std::unordered_map<std::string, std::size_t> zone_index;
     for (std::size_t r = 0; r < z.rows.size(); ++r) {
         s.zone_ids.push_back(value_as_text(z.rows[r][zid]));
         s.zone_names.push_back(value_as_text(z.rows[r][zname]));
-        s.zone_geometries.push_back(geometry(z, r));
+        MultiPolygon g = std::get<MultiPolygon>(z.geometry(r));
+        if (transformer && !transform_geometry(g, *transformer)) {
+            throw InputError(std::string("the ") + name + " zone " + s.zone_ids.back() +
+                             " cannot be transformed to " + after.crs.name);
+        }
+        s.zone_geometries.push_back(std::move(g));
         zone_index.emplace(s.zone_ids.back(), r);
     }
-    const std::size_t n = p.rows.size();
-    s.ids.reserve(n);
-    s.geometries.reserve(n);
+    s.zone_of.reserve(n);
     for (std::size_t r = 0; r < n; ++r) {
-        s.ids.push_back(value_as_text(p.rows[r][id]));
-        s.geometries.push_back(geometry(p, r));
-        const auto a = number_of(p, r, area);
-        s.areas.push_back(s.reprojected || !a ? std::abs(bg::area(s.geometries.back())) : *a);
-        s.statuses.push_back(value_as_text(p.rows[r][status]));
-        const auto it = zone_index.find(value_as_text(p.rows[r][zone]));
+        const auto it = zone_index.find(s.zone_text[r]);
         s.zone_of.push_back(it == zone_index.end() ? no_index : it->second);
     }
+    const std::vector<double>& shares = s.shares;
 
     // Zone-clipped parts, as occupancy cuts them: a parcel occupancy found wholly inside its
     // zone (share exactly 1) is one part of its whole area; the others are cut here.
@@ -160,16 +241,17 @@ DiffSide read_side(const StudyReport& report, const char* name, const StudyRepor
     const GeosContext geos;
     std::vector<GeomPtr> zone_geos(s.zone_geometries.size());
     std::vector<PreparedPtr> zone_prepared(s.zone_geometries.size());
-    s.parts.resize(n);
+    s.parts.reserve(n);
+    s.part_begin.reserve(n + 1);
     std::vector<std::size_t> hits;
     for (std::size_t r = 0; r < n; ++r) {
-        const auto sh = number_of(p, r, share);
-        if (sh && *sh == 1.0 && s.zone_of[r] != no_index) {
-            s.parts[r].push_back({s.zone_of[r], s.areas[r]});
+        s.part_begin.push_back(s.parts.size());
+        if (shares[r] == 1.0 && s.zone_of[r] != no_index) {
+            s.parts.push_back({s.zone_of[r], s.areas[r]});
             continue;
         }
         hits.clear();
-        const Box box = bg::return_envelope<Box>(s.geometries[r]);
+        const Box box = bg::return_envelope<Box>(*s.geometries[r]);
         for (auto it = tree.qbegin(bgi::intersects(box)); it != tree.qend(); ++it) {
             hits.push_back(it->second);
         }
@@ -177,7 +259,7 @@ DiffSide read_side(const StudyReport& report, const char* name, const StudyRepor
             continue;
         }
         std::sort(hits.begin(), hits.end());
-        const GeomPtr pg = geos.from(s.geometries[r]);
+        const GeomPtr pg = geos.from(*s.geometries[r]);
         for (const std::size_t k : hits) {
             if (!zone_geos[k]) {
                 zone_geos[k] = geos.from(s.zone_geometries[k]);
@@ -190,11 +272,12 @@ DiffSide read_side(const StudyReport& report, const char* name, const StudyRepor
                 inside = geos.area(geos.intersection(zone_geos[k].get(), pg.get()).get());
             }
             if (inside > 0.0) {
-                s.parts[r].push_back({k, inside});
+                s.parts.push_back({k, inside});
             }
         }
     }
-    return s;
+    s.part_begin.push_back(s.parts.size());
+    std::vector<double>().swap(s.shares);
 }
 
 ParcelMatch match_zones(const DiffSide& before, const DiffSide& after, const MatchOptions& m) {
@@ -233,33 +316,38 @@ std::optional<double> minus(const std::optional<double>& a, const std::optional<
     return *a - *b;
 }
 
-/// Sum of a parcels field over rows; nullopt when any row lacks it.
-std::optional<double> sum(const DiffSide& s, const std::vector<std::size_t>& rows,
-                          const std::string& field) {
+/// Sum of a column over rows; nullopt when any row lacks it (NaN).
+std::optional<double> sum(const std::vector<double>& column, const std::vector<std::size_t>& rows) {
     double total = 0;
     for (const auto r : rows) {
-        const auto v = s.parcel_number(r, field);
-        if (!v) {
+        if (std::isnan(column[r])) {
             return std::nullopt;
         }
-        total += *v;
+        total += column[r];
     }
     return total;
 }
 
 /// The statuses of rows, distinct, in row order, comma-separated.
 std::string statuses(const DiffSide& s, const std::vector<std::size_t>& rows) {
+    if (rows.size() == 1) {
+        return s.status_of(rows[0]);
+    }
     std::string out;
-    std::set<std::string> seen;
+    std::vector<std::uint8_t> seen;
     for (const auto r : rows) {
-        if (seen.insert(s.statuses[r]).second) {
-            out += (out.empty() ? "" : ",") + s.statuses[r];
+        if (std::find(seen.begin(), seen.end(), s.status[r]) == seen.end()) {
+            seen.push_back(s.status[r]);
+            out += (out.empty() ? "" : ",") + s.status_of(r);
         }
     }
     return out;
 }
 
 std::string joined_ids(const DiffSide& s, const std::vector<std::size_t>& rows) {
+    if (rows.size() == 1) {
+        return s.ids[rows[0]];
+    }
     std::string out;
     for (const auto r : rows) {
         out += (out.empty() ? "" : ",") + s.ids[r];
@@ -285,14 +373,14 @@ OutputLayer parcel_changes(const DiffSide& b, const DiffSide& a, const ParcelMat
                  {"d_coverage", FT::real, 4},
                  {"d_floor_m2", FT::real, 2},
                  {"d_free_m2", FT::real, 2}};
-    const std::size_t zb = b.parcel_column("zone_id");
-    const std::size_t za = a.parcel_column("zone_id");
+    pc.rows.reserve(match.groups.size());
+    pc.geometries.reserve(match.groups.size());
     for (std::size_t g = 0; g < match.groups.size(); ++g) {
         const MatchGroup& group = match.groups[g];
-        const auto area_b = sum(b, group.before, "area_m2");
-        const auto area_a = sum(a, group.after, "area_m2");
-        const auto built_b = sum(b, group.before, "built_m2");
-        const auto built_a = sum(a, group.after, "built_m2");
+        const auto area_b = sum(b.areas, group.before);
+        const auto area_a = sum(a.areas, group.after);
+        const auto built_b = sum(b.built, group.before);
+        const auto built_a = sum(a.built, group.after);
         auto coverage = [](const std::optional<double>& built,
                            const std::optional<double>& area) -> std::optional<double> {
             if (!built || !area || *area <= 0) {
@@ -300,34 +388,40 @@ OutputLayer parcel_changes(const DiffSide& b, const DiffSide& a, const ParcelMat
             }
             return *built / *area;
         };
-        const std::string sb = statuses(b, group.before);
-        const std::string sa = statuses(a, group.after);
+        std::string sb = statuses(b, group.before);
+        std::string sa = statuses(a, group.after);
         const bool both = !group.before.empty() && !group.after.empty();
-        const std::string zone = group.after.empty()
-                                     ? value_as_text(b.parcels->rows[group.before.front()][zb])
-                                     : value_as_text(a.parcels->rows[group.after.front()][za]);
-        std::vector<Value> row = {
-            static_cast<std::int64_t>(g + 1),
-            std::string(parcel_change_name(group.change)),
-            joined_ids(b, group.before),
-            joined_ids(a, group.after),
-            zone,
-            sb,
-            sa,
-            both && sb != sa ? sb + "→" + sa : std::string(),
-            opt(area_b),
-            opt(area_a),
-            opt(both ? minus(built_a, built_b) : std::nullopt),
-            opt(both ? minus(coverage(built_a, area_a), coverage(built_b, area_b)) : std::nullopt),
-            opt(both ? minus(sum(a, group.after, "floor_m2"), sum(b, group.before, "floor_m2"))
-                     : std::nullopt),
-            opt(both ? minus(sum(a, group.after, "free_m2"), sum(b, group.before, "free_m2"))
-                     : std::nullopt)};
+        std::string transition = both && sb != sa ? sb + "→" + sa : std::string();
+        std::vector<Value> row;
+        row.reserve(pc.fields.size());
+        row.emplace_back(static_cast<std::int64_t>(g + 1));
+        row.emplace_back(std::string(parcel_change_name(group.change)));
+        row.emplace_back(joined_ids(b, group.before));
+        row.emplace_back(joined_ids(a, group.after));
+        row.emplace_back(group.after.empty() ? b.zone_text[group.before.front()]
+                                             : a.zone_text[group.after.front()]);
+        row.emplace_back(std::move(sb));
+        row.emplace_back(std::move(sa));
+        row.emplace_back(std::move(transition));
+        row.push_back(opt(area_b));
+        row.push_back(opt(area_a));
+        row.push_back(opt(both ? minus(built_a, built_b) : std::nullopt));
+        row.push_back(
+            opt(both ? minus(coverage(built_a, area_a), coverage(built_b, area_b)) : std::nullopt));
+        row.push_back(opt(both ? minus(sum(a.floor, group.after), sum(b.floor, group.before))
+                               : std::nullopt));
+        row.push_back(
+            opt(both ? minus(sum(a.free, group.after), sum(b.free, group.before)) : std::nullopt));
         pc.rows.push_back(std::move(row));
-        MultiPolygon shape;
         const DiffSide& side = group.after.empty() ? b : a;
-        for (const auto r : group.after.empty() ? group.before : group.after) {
-            for (const auto& poly : side.geometries[r]) {
+        const auto& members = group.after.empty() ? group.before : group.after;
+        if (members.size() == 1) {
+            pc.geometries.emplace_back(*side.geometries[members[0]]);
+            continue;
+        }
+        MultiPolygon shape;
+        for (const auto r : members) {
+            for (const auto& poly : *side.geometries[r]) {
                 shape.push_back(poly);
             }
         }
@@ -405,8 +499,10 @@ OutputLayer zone_changes(const DiffSide& b, const DiffSide& a, const ParcelMatch
 
 }  // namespace
 
-DiffReport diff_results(const StudyReport& before, const StudyReport& after,
-                        const DiffOptions& options) {
+namespace {
+
+/// Refuses two results the follow-up cannot compare.
+void check_comparable(const StudyReport& before, const StudyReport& after) {
     // The metrics' definitions, whatever the analysis CRS (results of older versions have only
     // the hash with the CRS).
     const bool by_metrics = !before.metric_definitions_hash.empty() &&
@@ -431,21 +527,36 @@ DiffReport diff_results(const StudyReport& before, const StudyReport& after,
     if (!after.crs.metric) {
         throw ConfigError("the after results' analysis CRS (" + after.crs.name + ") is not metric");
     }
+}
+
+DiffReport diff_sides(const DiffSide& b, const DiffSide& a, const StudyReport& before,
+                      const StudyReport& after, const DiffOptions& options,
+                      const Progress& progress = Progress()) {
     DiffReport d;
     d.before_date = before.survey_date;
     d.after_date = after.survey_date;
     d.crs = after.crs;
-    d.reprojected = before.crs.wkt != after.crs.wkt;
-    const DiffSide b = detail::read_side(before, "before", after);
-    const DiffSide a = detail::read_side(after, "after", after);
-    d.match = match_parcels(b.ids, b.geometries, a.ids, a.geometries, options.match);
+    d.reprojected = b.reprojected;
+    d.match = detail::match_geometries(b.ids, b.geometries, a.ids, a.geometries, options.match);
     d.before_reconciliation = match_reconciliation(d.match, true);
     d.after_reconciliation = match_reconciliation(d.match, false);
     d.zone_match = detail::match_zones(b, a, options.match);
+    progress.report(0.84, "transitions, stock and take-up");
+    detail::follow_up_tables(b, a, options, d);
+    progress.report(0.87, "parcel and zone changes");
     d.parcel_changes = parcel_changes(b, a, d.match);
     d.zone_changes = zone_changes(b, a, d.zone_match);
-    detail::follow_up_tables(b, a, options, d);
     return d;
+}
+
+}  // namespace
+
+DiffReport diff_results(const StudyReport& before, const StudyReport& after,
+                        const DiffOptions& options) {
+    check_comparable(before, after);
+    const DiffSide b = detail::read_side(before, "before", after);
+    const DiffSide a = detail::read_side(after, "after", after);
+    return diff_sides(b, a, before, after, options);
 }
 
 namespace {
@@ -454,12 +565,28 @@ bool is_project(const std::string& path) {
     return std::filesystem::path(path).extension() == ".toml";
 }
 
-/// One side of a diff: reopened results, or a project run first.
-StudyReport open_side(const std::string& path, const ProgressFn& progress) {
+/// One side of a diff: reopened results (only the layers the follow-up reads; the parcels go
+/// row by row into `side`), or a project run first (its parcels then stay in the report).
+StudyReport open_side(const std::string& path, bool attributes, DiffSide& side,
+                      const ProgressFn& progress) {
     if (is_project(path)) {
         return run_study(load_project(path), progress);
     }
-    return open_results(path);
+    detail::SnapshotSelection only;
+    only.all = false;
+    only.results = {"parcels", "zones"};
+    if (attributes) {
+        only.context = {"parcels"};
+    }
+    only.streamed["parcels"] = [&side](const std::vector<OutputField>& fields,
+                                       std::vector<Value>& values, std::optional<Geometry>& g) {
+        if (!g || !std::holds_alternative<MultiPolygon>(*g)) {
+            throw InputError("a parcel of the results has no polygon geometry");
+        }
+        side.owned.push_back(std::move(std::get<MultiPolygon>(*g)));
+        side.add_row(fields, values, nullptr);
+    };
+    return detail::open_results(path, only);
 }
 
 /// BEFORE's inputs with AFTER's definitions: `after` (a loaded project) with each layer's source
@@ -550,8 +677,11 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         throw ConfigError("no output folder given");
     }
     detail::OutputFolder folder(study.output_dir, study.write.overwrite);
-    StudyReport before;
-    StudyReport after;
+    auto before = std::make_shared<StudyReport>();
+    auto after = std::make_shared<StudyReport>();
+    const bool attributes = !study.options.issue_date_field.empty();
+    DiffSide a;
+    DiffSide b;
     if (study.recompute) {
         if (!is_project(study.after)) {
             throw ConfigError("--recompute needs AFTER as a project file (.toml): its definitions "
@@ -559,19 +689,51 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         }
         const Study after_study = load_project(study.after);
         progress.report(0.0, "recomputing the before survey with the after definitions");
-        const Study b = recomputed_before(study.before, after_study,
-                                          (fs::path(folder.staging()) / "before").string());
-        before = run_study(b, scaled_progress(progress_fn, 0.0, 0.4));
+        const Study bs = recomputed_before(study.before, after_study,
+                                           (fs::path(folder.staging()) / "before").string());
+        *before = run_study(bs, scaled_progress(progress_fn, 0.0, 0.4));
         progress.report(0.4, "running the after survey");
-        after = run_study(after_study, scaled_progress(progress_fn, 0.4, 0.8));
-    } else {
+        *after = run_study(after_study, scaled_progress(progress_fn, 0.4, 0.7));
+    } else if (is_project(study.before) || is_project(study.after)) {
         progress.report(0.0, "opening the before results");
-        before = open_side(study.before, scaled_progress(progress_fn, 0.0, 0.4));
-        progress.report(0.4, "opening the after results");
-        after = open_side(study.after, scaled_progress(progress_fn, 0.4, 0.8));
+        *before = open_side(study.before, false, b, scaled_progress(progress_fn, 0.0, 0.35));
+        progress.report(0.35, "opening the after results");
+        *after = open_side(study.after, attributes, a, scaled_progress(progress_fn, 0.35, 0.7));
+    } else {
+        // Two snapshots: read at once, one thread each (two SQLite files). The parcels go row
+        // by row into each side's columns, so a region's tables are never held twice.
+        progress.report(0.0, "opening both results");
+        detail::ensure_gdal_registered();
+        auto pending = std::async(std::launch::async,
+                                  [&] { return open_side(study.before, false, b, {}); });
+        StudyReport opened_after;
+        std::exception_ptr failed;
+        try {
+            opened_after = open_side(study.after, attributes, a, {});
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        *before = pending.get();  // waits; its error first (BEFORE is named first)
+        if (failed) {
+            std::rethrow_exception(failed);
+        }
+        *after = std::move(opened_after);
+    }
+    check_comparable(*before, *after);
+    progress.report(0.7, "reading the parcels");
+    // A side run or recomputed here holds its parcels in its report.
+    if (b.ids.empty()) {
+        b = detail::read_side(*before, "before", *after);
+    } else {
+        detail::finish_side(b, *before, "before", *after);
+    }
+    if (a.ids.empty()) {
+        a = detail::read_side(*after, "after", *after);
+    } else {
+        detail::finish_side(a, *after, "after", *after);
     }
     progress.report(0.8, "matching parcels");
-    DiffReport d = diff_results(before, after, study.options);
+    DiffReport d = diff_sides(b, a, *before, *after, study.options, progress);
     progress.report(0.9, "writing the changes");
     const std::string& dir = folder.staging();
     std::vector<WrittenFile> written;
@@ -581,9 +743,18 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         write_csv(*l, csv, study.write);
         written.push_back({csv, l->name, l->rows.size()});
     }
-    for (auto& f : export_layers({d.parcel_changes, d.zone_changes, d.achieved}, after.crs, dir,
-                                 study.exports, study.write)) {
-        written.push_back(std::move(f));
+    {
+        // Moved in and out, not copied: parcel_changes has a row per parcel of a region.
+        std::vector<OutputLayer> layers;
+        layers.push_back(std::move(d.parcel_changes));
+        layers.push_back(std::move(d.zone_changes));
+        layers.push_back(std::move(d.achieved));
+        for (auto& f : export_layers(layers, d.crs, dir, study.exports, study.write)) {
+            written.push_back(std::move(f));
+        }
+        d.parcel_changes = std::move(layers[0]);
+        d.zone_changes = std::move(layers[1]);
+        d.achieved = std::move(layers[2]);
     }
     if (study.recompute) {
         // The recomputed before results, file by file, so the folder stays spaceuse's.
@@ -610,9 +781,9 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
                               {"definitions_hash", r.definitions_hash},
                               {"metric_definitions_hash", r.metric_definitions_hash}};
     };
-    m["before"] = side(study.before, before);
-    m["after"] = side(study.after, after);
-    m["analysis_crs"] = {{"name", after.crs.name}, {"code", after.crs.code}};
+    m["before"] = side(study.before, *before);
+    m["after"] = side(study.after, *after);
+    m["analysis_crs"] = {{"name", d.crs.name}, {"code", d.crs.code}};
     m["match"] = {{"match_share", study.options.match.match_share},
                   {"reshape_min_m2", study.options.match.reshape_min_m2},
                   {"reshape_min_share", study.options.match.reshape_min_share}};
@@ -653,6 +824,11 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
     write_text_file((fs::path(dir) / "run.json").string(), m.dump(2) + "\n", study.write);
     folder.commit();
     progress.report(1.0, "done");
+    // The compared results go with the report, so that the caller decides when (and whether)
+    // their millions of small allocations are released.
+    d.keep_alive = std::make_shared<
+        std::tuple<std::shared_ptr<StudyReport>, std::shared_ptr<StudyReport>, DiffSide, DiffSide>>(
+        std::move(before), std::move(after), std::move(b), std::move(a));
     return d;
 }
 

@@ -1,6 +1,7 @@
 // Parcel matching between two surveys: ids, then shared area, then groups by connectivity.
 
 #include "../geos/geos.hpp"
+#include "../util/parallel.hpp"
 #include "sides.hpp"
 
 #include <spaceuse/diff.hpp>
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string_view>
 #include <unordered_map>
 
 namespace spaceuse {
@@ -20,25 +22,27 @@ namespace {
 namespace bg = boost::geometry;
 namespace bgi = boost::geometry::index;
 
-/// Duplicate ids of one date, as "P1 (2×), P7 (3×)", or empty.
+/// Duplicate ids of one date, as "P1 (2×), P7 (3×)" (sorted), or empty.
 std::string duplicates(const std::vector<std::string>& ids) {
-    std::map<std::string, std::size_t> count;
+    std::unordered_map<std::string_view, std::size_t> count;
+    count.reserve(ids.size());
+    std::vector<std::string_view> repeated;
     for (const auto& id : ids) {
-        ++count[id];
-    }
-    std::string out;
-    std::size_t listed = 0;
-    std::size_t total = 0;
-    for (const auto& [id, n] : count) {
-        if (n > 1) {
-            ++total;
-            if (listed++ < 10) {
-                out += (out.empty() ? "" : ", ") + id + " (" + std::to_string(n) + "×)";
-            }
+        if (++count[id] == 2) {
+            repeated.push_back(id);
         }
     }
-    if (total > 10) {
-        out += " and " + std::to_string(total - 10) + " more";
+    if (repeated.empty()) {
+        return {};
+    }
+    std::sort(repeated.begin(), repeated.end());
+    std::string out;
+    for (std::size_t i = 0; i < repeated.size() && i < 10; ++i) {
+        out += (out.empty() ? "" : ", ") + std::string(repeated[i]) + " (" +
+               std::to_string(count[repeated[i]]) + "×)";
+    }
+    if (repeated.size() > 10) {
+        out += " and " + std::to_string(repeated.size() - 10) + " more";
     }
     return out;
 }
@@ -124,6 +128,22 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
                           const std::vector<MultiPolygon>& before,
                           const std::vector<std::string>& after_ids,
                           const std::vector<MultiPolygon>& after, const MatchOptions& options) {
+    std::vector<const MultiPolygon*> b;
+    std::vector<const MultiPolygon*> a;
+    for (const auto& g : before) {
+        b.push_back(&g);
+    }
+    for (const auto& g : after) {
+        a.push_back(&g);
+    }
+    return detail::match_geometries(before_ids, b, after_ids, a, options);
+}
+
+ParcelMatch detail::match_geometries(const std::vector<std::string>& before_ids,
+                                     const std::vector<const MultiPolygon*>& before,
+                                     const std::vector<std::string>& after_ids,
+                                     const std::vector<const MultiPolygon*>& after,
+                                     const MatchOptions& options) {
     if (!(options.match_share > 0.0 && options.match_share <= 1.0)) {
         throw ConfigError("the match share must be in (0, 1], not " +
                           std::to_string(options.match_share));
@@ -131,11 +151,25 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
     if (before_ids.size() != before.size() || after_ids.size() != after.size()) {
         throw Error("match_parcels: ids and geometries differ in number");
     }
-    for (const auto* side : {&before_ids, &after_ids}) {
-        const std::string dup = duplicates(*side);
-        if (!dup.empty()) {
+    // One table of every id: where it is before and after (and duplicates found on the way).
+    constexpr std::size_t unset = static_cast<std::size_t>(-1);
+    std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>> by_id;
+    by_id.reserve(std::max(before_ids.size(), after_ids.size()));
+    bool repeated[2] = {false, false};
+    for (std::size_t b = 0; b < before_ids.size(); ++b) {
+        const auto [it, fresh] = by_id.try_emplace(before_ids[b], b, unset);
+        repeated[0] = repeated[0] || !fresh;
+    }
+    for (std::size_t a = 0; a < after_ids.size(); ++a) {
+        auto& slot = by_id.try_emplace(after_ids[a], unset, unset).first->second;
+        repeated[1] = repeated[1] || slot.second != unset;
+        slot.second = a;
+    }
+    for (int side = 0; side < 2; ++side) {
+        if (repeated[side]) {
             throw InputError("duplicate " + options.noun + " ids " +
-                             (side == &before_ids ? "before" : "after") + ": " + dup);
+                             (side == 0 ? "before" : "after") + ": " +
+                             duplicates(side == 0 ? before_ids : after_ids));
         }
     }
     const detail::GeosContext geos;
@@ -151,26 +185,27 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
     m.group_of_before.assign(before.size(), none);
     m.group_of_after.assign(after.size(), none);
 
-    // 1. By id.
-    std::unordered_map<std::string, std::size_t> after_by_id;
-    after_by_id.reserve(after_ids.size());
-    for (std::size_t a = 0; a < after_ids.size(); ++a) {
-        after_by_id.emplace(after_ids[a], a);
+    // 1. By id, in before order.
+    std::vector<std::size_t> partner(before_ids.size(), unset);
+    for (const auto& [id, where] : by_id) {
+        if (where.first != unset) {
+            partner[where.first] = where.second;
+        }
     }
+    by_id = {};
     for (std::size_t b = 0; b < before_ids.size(); ++b) {
-        const auto it = after_by_id.find(before_ids[b]);
-        if (it == after_by_id.end()) {
+        const std::size_t a = partner[b];
+        if (a == unset) {
             continue;
         }
-        const std::size_t a = it->second;
-        if (detail::same_coordinates(before[b], after[a])) {
+        if (detail::same_coordinates(*before[b], *after[a])) {
             m.group_of_before[b] = m.group_of_after[a] = m.groups.size();
             m.groups.push_back({ParcelChange::unchanged, {b}, {a}});
             continue;
         }
-        const double ab = area_of(before[b]);
-        const double aa = area_of(after[a]);
-        const double sym = std::max(0.0, ab + aa - 2.0 * shared_area(before[b], after[a]));
+        const double ab = area_of(*before[b]);
+        const double aa = area_of(*after[a]);
+        const double sym = std::max(0.0, ab + aa - 2.0 * shared_area(*before[b], *after[a]));
         const bool reshaped = sym > options.reshape_min_m2 &&
                               sym > options.reshape_min_share * std::max(ab, aa);
         m.group_of_before[b] = m.group_of_after[a] = m.groups.size();
@@ -194,33 +229,69 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
     std::vector<Entry> entries;
     entries.reserve(rest_after.size());
     for (std::size_t i = 0; i < rest_after.size(); ++i) {
-        entries.emplace_back(bg::return_envelope<Box>(after[rest_after[i]]), i);
+        entries.emplace_back(bg::return_envelope<Box>(*after[rest_after[i]]), i);
     }
     const bgi::rtree<Entry, bgi::rstar<16>> tree(entries.begin(), entries.end());
     // Nodes: rest_before[0..nb), then rest_after.
     const std::size_t nb = rest_before.size();
     Components comp(nb + rest_after.size());
     std::vector<bool> linked(nb + rest_after.size(), false);
-    std::vector<std::size_t> hits;
-    for (std::size_t i = 0; i < nb; ++i) {
-        const MultiPolygon& g = before[rest_before[i]];
+    // The after parcels each before parcel links to, found on `threads` threads; joined in
+    // order below, so the groups do not depend on the thread count.
+    std::vector<std::vector<std::size_t>> links(nb);
+    struct Worker {
+        detail::GeosContext geos;
+        std::vector<std::size_t> hits;
+    };
+    detail::parallel_for(
+        nb, detail::worker_count(options.threads), 64, [] { return Worker(); },
+        [&](Worker& w, std::size_t i) {
+        const MultiPolygon& g = *before[rest_before[i]];
         const Box box = bg::return_envelope<Box>(g);
-        hits.clear();
+        w.hits.clear();
         for (auto it = tree.qbegin(bgi::intersects(box)); it != tree.qend(); ++it) {
-            hits.push_back(it->second);
+            w.hits.push_back(it->second);
         }
-        std::sort(hits.begin(), hits.end());
+        std::sort(w.hits.begin(), w.hits.end());
         const double ab = area_of(g);
-        for (const std::size_t j : hits) {
-            const MultiPolygon& h = after[rest_after[j]];
-            const double smaller = std::min(ab, area_of(h));
+        detail::GeomPtr gg;
+        detail::PreparedPtr prepared;
+        for (const std::size_t j : w.hits) {
+            const MultiPolygon& h = *after[rest_after[j]];
+            const double ah = area_of(h);
+            const double smaller = std::min(ab, ah);
             if (smaller <= 0.0) {
                 continue;
             }
-            if (shared_area(g, h) >= options.match_share * smaller) {
-                comp.join(i, nb + j);
-                linked[i] = linked[nb + j] = true;
+            // The boxes' common area bounds the shared area: neighbours that only touch or
+            // overlap a little need no overlay.
+            const Box& hb = entries[j].first;
+            const double overlap_x = std::min(box.max_corner().x(), hb.max_corner().x()) -
+                                     std::max(box.min_corner().x(), hb.min_corner().x());
+            const double overlap_y = std::min(box.max_corner().y(), hb.max_corner().y()) -
+                                     std::max(box.min_corner().y(), hb.min_corner().y());
+            const double threshold = options.match_share * smaller;
+            if (overlap_x <= 0.0 || overlap_y <= 0.0 || overlap_x * overlap_y < threshold) {
+                continue;
             }
+            if (!gg) {
+                gg = w.geos.from(g);
+                prepared = w.geos.prepare(gg.get());
+            }
+            const auto gh = w.geos.from(h);
+            // A part of a split lies inside its parcel: no overlay either.
+            const double shared = w.geos.prepared_covers(prepared.get(), gh.get())
+                                      ? ah
+                                      : w.geos.area(w.geos.intersection(gg.get(), gh.get()).get());
+            if (shared >= threshold) {
+                links[i].push_back(j);
+            }
+        }
+        });
+    for (std::size_t i = 0; i < nb; ++i) {
+        for (const std::size_t j : links[i]) {
+            comp.join(i, nb + j);
+            linked[i] = linked[nb + j] = true;
         }
     }
 

@@ -3,12 +3,15 @@
 
 #include "../geos/geos.hpp"
 #include "../io/gdal_util.hpp"
+#include "../util/parallel.hpp"
 #include "sides.hpp"
 
 #include <spaceuse/error.hpp>
 
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
+
+#include <boost/geometry.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +23,8 @@
 namespace spaceuse::detail {
 
 namespace {
+
+namespace bg = boost::geometry;
 
 const std::string row_new = "new";
 const std::string col_retired = "retired";
@@ -69,7 +74,7 @@ std::vector<std::string> status_order(const DiffSide& b, const DiffSide& a) {
     std::vector<std::string> out = {"occupied", "underused", "vacant"};
     std::set<std::string> extra;
     for (const DiffSide* s : {&b, &a}) {
-        for (const auto& st : s->statuses) {
+        for (const auto& st : s->status_names) {
             if (std::find(out.begin(), out.end(), st) == out.end()) {
                 extra.insert(st);
             }
@@ -79,163 +84,251 @@ std::vector<std::string> status_order(const DiffSide& b, const DiffSide& a) {
     return out;
 }
 
-/// The matrices of every zone match group.
-std::vector<Matrix> transition_matrices(const DiffSide& b, const DiffSide& a,
-                                        const ParcelMatch& match, const ParcelMatch& zones) {
-    std::vector<Matrix> mats(zones.groups.size());
-    const GeosContext geos;
-    std::vector<GeomPtr> zb(b.zone_geometries.size());
-    std::vector<GeomPtr> za(a.zone_geometries.size());
-    auto zone_geos = [&geos](std::vector<GeomPtr>& cache, const DiffSide& s, std::size_t z) {
-        if (!cache[z]) {
-            cache[z] = geos.from(s.zone_geometries[z]);
+/// One contribution of a match group to a zone's matrix.
+struct Cell {
+    std::size_t zone_group;
+    const std::string* row;
+    const std::string* col;
+    double m2;
+    std::int64_t parcels;
+};
+
+/// A thread's GEOS context and the zones it has converted.
+struct CellWorker {
+    GeosContext geos;
+    std::unordered_map<std::size_t, GeomPtr> before_zones;
+    std::unordered_map<std::size_t, GeomPtr> after_zones;
+    const GEOSGeometry* zone(const DiffSide& s, bool before, std::size_t z) {
+        auto& cache = before ? before_zones : after_zones;
+        auto it = cache.find(z);
+        if (it == cache.end()) {
+            it = cache.emplace(z, geos.from(s.zone_geometries[z])).first;
         }
-        return cache[z].get();
-    };
+        return it->second.get();
+    }
+};
+
+/// Whether two boxes overlap with a positive area (parcels that only touch share none).
+bool boxes_overlap(const Box& x, const Box& y) {
+    return x.min_corner().x() < y.max_corner().x() && y.min_corner().x() < x.max_corner().x() &&
+           x.min_corner().y() < y.max_corner().y() && y.min_corner().y() < x.max_corner().y();
+}
+
+/// The cells of one match group: the land each before and after parcel share inside a zone at
+/// both dates, the rest of each parcel's land as retired or new, and the parcels paired one to
+/// one by largest shared area.
+void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const ParcelMatch& zones,
+                 const MatchGroup& group, std::vector<Cell>& out) {
+    const auto& B = group.before;
+    const auto& A = group.after;
     auto group_b = [&zones](std::size_t zone) { return zones.group_of_before[zone]; };
     auto group_a = [&zones](std::size_t zone) { return zones.group_of_after[zone]; };
     auto count_group = [](const DiffSide& s, const std::vector<std::size_t>& of,
                           std::size_t p) -> std::size_t {
         return s.zone_of[p] == no_index ? no_index : of[s.zone_of[p]];
     };
-
+    const GeosContext& geos = w.geos;
+    // Area each parcel shares with the other date, per zone match group.
+    std::map<std::pair<std::size_t, std::size_t>, double> used_b;
+    std::map<std::pair<std::size_t, std::size_t>, double> used_a;
     struct Pair {
         std::size_t i, j;
         double area;
     };
     std::vector<Pair> pairs;
-    for (const MatchGroup& group : match.groups) {
+    if (!B.empty() && !A.empty()) {
+        const bool identical = B.size() == 1 && A.size() == 1 &&
+                               same_coordinates(*b.geometries[B[0]], *a.geometries[A[0]]);
+        std::vector<GeomPtr> gb(B.size());
+        std::vector<GeomPtr> ga(A.size());
+        std::vector<Box> bb;
+        std::vector<Box> ab;
+        for (const auto p : B) {
+            bb.push_back(bg::return_envelope<Box>(*b.geometries[p]));
+        }
+        for (const auto p : A) {
+            ab.push_back(bg::return_envelope<Box>(*a.geometries[p]));
+        }
+        for (std::size_t i = 0; i < B.size(); ++i) {
+            for (std::size_t j = 0; j < A.size(); ++j) {
+                const std::size_t pb = B[i];
+                const std::size_t pa = A[j];
+                if (!identical && !boxes_overlap(bb[i], ab[j])) {
+                    continue;
+                }
+                GeomPtr shared;
+                double area = 0.0;
+                if (identical) {
+                    area = std::min(b.areas[pb], a.areas[pa]);
+                } else {
+                    if (!gb[i]) {
+                        gb[i] = geos.from(*b.geometries[pb]);
+                    }
+                    if (!ga[j]) {
+                        ga[j] = geos.from(*a.geometries[pa]);
+                    }
+                    shared = geos.intersection(gb[i].get(), ga[j].get());
+                    area = geos.area(shared.get());
+                }
+                if (!(area > 0.0)) {
+                    continue;
+                }
+                pairs.push_back({i, j, area});
+                const std::string* sb = &b.status_of(pb);
+                const std::string* sa = &a.status_of(pa);
+                if (b.inside_one_zone(pb) && a.inside_one_zone(pa)) {
+                    const std::size_t g = group_b(b.parts_begin(pb)->zone);
+                    if (g == group_a(a.parts_begin(pa)->zone)) {
+                        out.push_back({g, sb, sa, area, 0});
+                        used_b[{i, g}] += area;
+                        used_a[{j, g}] += area;
+                    }
+                    continue;
+                }
+                // A parcel on a zone's edge: the shared land inside the zone at both dates.
+                if (!shared) {
+                    shared = geos.from(*b.geometries[pb]);
+                }
+                for (const auto& part_b : b.parts_of(pb)) {
+                    for (const auto& part_a : a.parts_of(pa)) {
+                        const std::size_t g = group_b(part_b.zone);
+                        if (g != group_a(part_a.zone)) {
+                            continue;
+                        }
+                        GeomPtr piece = geos.intersection(shared.get(),
+                                                          w.zone(b, true, part_b.zone));
+                        piece = geos.intersection(piece.get(), w.zone(a, false, part_a.zone));
+                        const double inside = geos.area(piece.get());
+                        out.push_back({g, sb, sa, inside, 0});
+                        used_b[{i, g}] += inside;
+                        used_a[{j, g}] += inside;
+                    }
+                }
+            }
+        }
+    }
+    // The rest of each parcel's land in a zone left it (before) or joined it (after).
+    for (std::size_t i = 0; i < B.size(); ++i) {
+        std::map<std::size_t, double> in_group;
+        for (const auto& part : b.parts_of(B[i])) {
+            in_group[group_b(part.zone)] += part.area_m2;
+        }
+        for (const auto& [g, total] : in_group) {
+            const auto it = used_b.find({i, g});
+            out.push_back({g, &b.status_of(B[i]), &col_retired,
+                           total - (it == used_b.end() ? 0.0 : it->second), 0});
+        }
+    }
+    for (std::size_t j = 0; j < A.size(); ++j) {
+        std::map<std::size_t, double> in_group;
+        for (const auto& part : a.parts_of(A[j])) {
+            in_group[group_a(part.zone)] += part.area_m2;
+        }
+        for (const auto& [g, total] : in_group) {
+            const auto it = used_a.find({j, g});
+            out.push_back({g, &row_new, &a.status_of(A[j]),
+                           total - (it == used_a.end() ? 0.0 : it->second), 0});
+        }
+    }
+    // Parcels: paired one to one by largest shared area.
+    std::sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) {
+        if (x.area != y.area) {
+            return x.area > y.area;
+        }
+        return x.i != y.i ? x.i < y.i : x.j < y.j;
+    });
+    std::vector<bool> paired_b(B.size(), false);
+    std::vector<bool> paired_a(A.size(), false);
+    for (const auto& p : pairs) {
+        if (paired_b[p.i] || paired_a[p.j]) {
+            continue;
+        }
+        paired_b[p.i] = paired_a[p.j] = true;
+        const std::size_t gb = count_group(b, zones.group_of_before, B[p.i]);
+        const std::size_t ga = count_group(a, zones.group_of_after, A[p.j]);
+        const std::string* sb = &b.status_of(B[p.i]);
+        const std::string* sa = &a.status_of(A[p.j]);
+        if (gb != no_index && gb == ga) {
+            out.push_back({gb, sb, sa, 0.0, 1});
+            continue;
+        }
+        if (gb != no_index) {
+            out.push_back({gb, sb, &col_retired, 0.0, 1});
+        }
+        if (ga != no_index) {
+            out.push_back({ga, &row_new, sa, 0.0, 1});
+        }
+    }
+    for (std::size_t i = 0; i < B.size(); ++i) {
+        const std::size_t g = count_group(b, zones.group_of_before, B[i]);
+        if (!paired_b[i] && g != no_index) {
+            out.push_back({g, &b.status_of(B[i]), &col_retired, 0.0, 1});
+        }
+    }
+    for (std::size_t j = 0; j < A.size(); ++j) {
+        const std::size_t g = count_group(a, zones.group_of_after, A[j]);
+        if (!paired_a[j] && g != no_index) {
+            out.push_back({g, &row_new, &a.status_of(A[j]), 0.0, 1});
+        }
+    }
+}
+
+/// The matrices of every zone match group. The groups that need overlays are worked out on
+/// `threads` threads; every contribution is then added in group order, so the sums do not
+/// depend on the thread count.
+std::vector<Matrix> transition_matrices(const DiffSide& b, const DiffSide& a,
+                                        const ParcelMatch& match, const ParcelMatch& zones,
+                                        unsigned threads) {
+    std::vector<Matrix> mats(zones.groups.size());
+    // Most parcels of a region: one to one, the same shape, inside one zone.
+    auto fast = [&](const MatchGroup& group) -> std::size_t {
         const auto& B = group.before;
         const auto& A = group.after;
-        // Area each parcel shares with the other date, per zone match group.
-        std::map<std::pair<std::size_t, std::size_t>, double> used_b;
-        std::map<std::pair<std::size_t, std::size_t>, double> used_a;
-        pairs.clear();
-        if (!B.empty() && !A.empty()) {
-            const bool identical = B.size() == 1 && A.size() == 1 &&
-                                   same_coordinates(b.geometries[B[0]], a.geometries[A[0]]);
-            std::vector<GeomPtr> gb;
-            std::vector<GeomPtr> ga;
-            if (!identical) {
-                for (const auto p : B) {
-                    gb.push_back(geos.from(b.geometries[p]));
-                }
-                for (const auto p : A) {
-                    ga.push_back(geos.from(a.geometries[p]));
-                }
-            }
-            for (std::size_t i = 0; i < B.size(); ++i) {
-                for (std::size_t j = 0; j < A.size(); ++j) {
-                    const std::size_t pb = B[i];
-                    const std::size_t pa = A[j];
-                    GeomPtr shared;
-                    double area = 0.0;
-                    if (identical) {
-                        area = std::min(b.areas[pb], a.areas[pa]);
-                    } else {
-                        shared = geos.intersection(gb[i].get(), ga[j].get());
-                        area = geos.area(shared.get());
-                    }
-                    if (!(area > 0.0)) {
-                        continue;
-                    }
-                    pairs.push_back({i, j, area});
-                    const std::string& sb = b.statuses[pb];
-                    const std::string& sa = a.statuses[pa];
-                    if (b.inside_one_zone(pb) && a.inside_one_zone(pa)) {
-                        const std::size_t g = group_b(b.parts[pb][0].zone);
-                        if (g == group_a(a.parts[pa][0].zone)) {
-                            mats[g].m2[sb][sa] += area;
-                            used_b[{i, g}] += area;
-                            used_a[{j, g}] += area;
-                        }
-                        continue;
-                    }
-                    // A parcel on a zone's edge: the shared land inside the zone at both dates.
-                    if (!shared) {
-                        shared = geos.from(b.geometries[pb]);
-                    }
-                    for (const auto& part_b : b.parts[pb]) {
-                        for (const auto& part_a : a.parts[pa]) {
-                            const std::size_t g = group_b(part_b.zone);
-                            if (g != group_a(part_a.zone)) {
-                                continue;
-                            }
-                            GeomPtr piece = geos.intersection(shared.get(),
-                                                              zone_geos(zb, b, part_b.zone));
-                            piece = geos.intersection(piece.get(), zone_geos(za, a, part_a.zone));
-                            const double inside = geos.area(piece.get());
-                            mats[g].m2[sb][sa] += inside;
-                            used_b[{i, g}] += inside;
-                            used_a[{j, g}] += inside;
-                        }
-                    }
-                }
+        if (B.size() == 1 && A.size() == 1 && b.inside_one_zone(B[0]) && a.inside_one_zone(A[0])) {
+            const std::size_t g = zones.group_of_before[b.parts_begin(B[0])->zone];
+            if (g == zones.group_of_after[a.parts_begin(A[0])->zone] &&
+                same_coordinates(*b.geometries[B[0]], *a.geometries[A[0]])) {
+                return g;
             }
         }
-        // The rest of each parcel's land in a zone left it (before) or joined it (after).
-        for (std::size_t i = 0; i < B.size(); ++i) {
-            std::map<std::size_t, double> in_group;
-            for (const auto& part : b.parts[B[i]]) {
-                in_group[group_b(part.zone)] += part.area_m2;
-            }
-            for (const auto& [g, total] : in_group) {
-                const auto it = used_b.find({i, g});
-                mats[g].m2[b.statuses[B[i]]][col_retired] += total - (it == used_b.end()
-                                                                          ? 0.0
-                                                                          : it->second);
-            }
+        return no_index;
+    };
+    std::vector<std::size_t> fast_zone(match.groups.size());
+    std::vector<std::size_t> slow;
+    for (std::size_t k = 0; k < match.groups.size(); ++k) {
+        fast_zone[k] = fast(match.groups[k]);
+        if (fast_zone[k] == no_index) {
+            slow.push_back(k);
         }
-        for (std::size_t j = 0; j < A.size(); ++j) {
-            std::map<std::size_t, double> in_group;
-            for (const auto& part : a.parts[A[j]]) {
-                in_group[group_a(part.zone)] += part.area_m2;
-            }
-            for (const auto& [g, total] : in_group) {
-                const auto it = used_a.find({j, g});
-                mats[g].m2[row_new][a.statuses[A[j]]] += total -
-                                                         (it == used_a.end() ? 0.0 : it->second);
-            }
-        }
-        // Parcels: paired one to one by largest shared area.
-        std::sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) {
-            if (x.area != y.area) {
-                return x.area > y.area;
-            }
-            return x.i != y.i ? x.i < y.i : x.j < y.j;
+    }
+    std::vector<std::vector<Cell>> cells(slow.size());
+    parallel_for(
+        slow.size(), worker_count(threads), 64, [] { return CellWorker(); },
+        [&](CellWorker& w, std::size_t i) {
+        group_cells(w, b, a, zones, match.groups[slow[i]], cells[i]);
         });
-        std::vector<bool> paired_b(B.size(), false);
-        std::vector<bool> paired_a(A.size(), false);
-        for (const auto& p : pairs) {
-            if (paired_b[p.i] || paired_a[p.j]) {
-                continue;
-            }
-            paired_b[p.i] = paired_a[p.j] = true;
-            const std::size_t gb = count_group(b, zones.group_of_before, B[p.i]);
-            const std::size_t ga = count_group(a, zones.group_of_after, A[p.j]);
-            const std::string& sb = b.statuses[B[p.i]];
-            const std::string& sa = a.statuses[A[p.j]];
-            if (gb != no_index && gb == ga) {
-                ++mats[gb].n[sb][sa];
-                continue;
-            }
-            if (gb != no_index) {
-                ++mats[gb].n[sb][col_retired];
-            }
-            if (ga != no_index) {
-                ++mats[ga].n[row_new][sa];
-            }
+    std::size_t next_slow = 0;
+    for (std::size_t k = 0; k < match.groups.size(); ++k) {
+        const MatchGroup& group = match.groups[k];
+        if (fast_zone[k] != no_index) {
+            const auto pb = group.before[0];
+            const auto pa = group.after[0];
+            const std::string& sb = b.status_of(pb);
+            const std::string& sa = a.status_of(pa);
+            const double area = std::min(b.areas[pb], a.areas[pa]);
+            Matrix& m = mats[fast_zone[k]];
+            m.m2[sb][sa] += area;
+            m.m2[sb][col_retired] += b.areas[pb] - area;
+            m.m2[row_new][sa] += a.areas[pa] - area;
+            ++m.n[sb][sa];
+            continue;
         }
-        for (std::size_t i = 0; i < B.size(); ++i) {
-            const std::size_t g = count_group(b, zones.group_of_before, B[i]);
-            if (!paired_b[i] && g != no_index) {
-                ++mats[g].n[b.statuses[B[i]]][col_retired];
-            }
-        }
-        for (std::size_t j = 0; j < A.size(); ++j) {
-            const std::size_t g = count_group(a, zones.group_of_after, A[j]);
-            if (!paired_a[j] && g != no_index) {
-                ++mats[g].n[row_new][a.statuses[A[j]]];
+        for (const Cell& c : cells[next_slow++]) {
+            Matrix& m = mats[c.zone_group];
+            if (c.parcels != 0) {
+                m.n[*c.row][*c.col] += c.parcels;
+            } else {
+                m.m2[*c.row][*c.col] += c.m2;
             }
         }
     }
@@ -396,7 +489,7 @@ struct IssueDates {
 IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
     const std::string& field = options.issue_date_field;
     const Layer* attrs = a.report->model ? a.report->model->find("parcels") : nullptr;
-    if (attrs == nullptr || (attrs->features.empty() && !a.parcels->rows.empty())) {
+    if (attrs == nullptr || (attrs->features.empty() && a.size() > 0)) {
         throw InputError("the after results hold no parcel attributes, so issue_date_field '" +
                          field + "' cannot be read (rerun the after survey with this version)");
     }
@@ -463,15 +556,13 @@ IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
         }
     }
     IssueDates out;
-    const std::size_t n = a.parcels->rows.size();
+    const std::size_t n = a.size();
     out.day.resize(n);
     out.text.resize(n);
-    const std::size_t source_fid = a.parcel_column("source_fid");
     std::vector<std::string> bad;
     std::size_t n_bad = 0;
     for (std::size_t r = 0; r < n; ++r) {
-        const auto* fid = std::get_if<std::int64_t>(&a.parcels->rows[r][source_fid]);
-        const auto it = fid ? by_fid.find(*fid) : by_fid.end();
+        const auto it = by_fid.find(a.source_fid[r]);
         if (it == by_fid.end()) {
             throw InputError("after parcel " + a.ids[r] +
                              " has no attributes in the results (source_fid not found)");
@@ -522,7 +613,7 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
     for (const auto& g : zm.groups) {
         keys.push_back(zone_key(b, a, g));
     }
-    const std::vector<Matrix> mats = transition_matrices(b, a, d.match, zm);
+    const std::vector<Matrix> mats = transition_matrices(b, a, d.match, zm, options.threads);
     Matrix all;
     for (const auto& m : mats) {
         all.add(m);
@@ -584,7 +675,7 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
             const std::size_t y = static_cast<std::size_t>(year_of(dates.text[r]) - first);
             const bool in_window = dates.text[r] > std::string(window_start) &&
                                    dates.text[r] <= d.after_date;
-            for (const auto& part : a.parts[r]) {
+            for (const auto& part : a.parts_of(r)) {
                 const std::size_t g = zm.group_of_after[part.zone];
                 m2[g][y] += part.area_m2;
                 m2[keys.size()][y] += part.area_m2;
@@ -683,38 +774,35 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
                  {"coverage", FT::real, 4},
                  {"floor_m2", FT::real, 2},
                  {"far", FT::real, 4}};
-    const std::size_t zone_col = a.parcel_column("zone_id");
-    auto value = [&a](std::size_t r, const std::string& f) {
-        const auto v = a.parcel_number(r, f);
-        return v ? Value(*v) : Value(std::monostate{});
-    };
+    auto value = [](double v) { return std::isnan(v) ? Value(std::monostate{}) : Value(v); };
     for (const MatchGroup& group : d.match.groups) {
         if (group.before.empty() || group.after.empty()) {
             continue;
         }
-        std::string before_ids;
-        std::string before_statuses;
-        bool available = true;
-        std::set<std::string> seen;
-        for (const auto p : group.before) {
-            available = available && (b.statuses[p] == "vacant" || b.statuses[p] == "underused");
-            before_ids += (before_ids.empty() ? "" : ",") + b.ids[p];
-            if (seen.insert(b.statuses[p]).second) {
-                before_statuses += (before_statuses.empty() ? "" : ",") + b.statuses[p];
-            }
-        }
+        const bool available = std::all_of(group.before.begin(), group.before.end(), [&b](auto p) {
+            return b.status_of(p) == "vacant" || b.status_of(p) == "underused";
+        });
         if (!available) {
             continue;
         }
+        std::string before_ids;
+        std::string before_statuses;
+        std::set<std::string> seen;
+        for (const auto p : group.before) {
+            before_ids += (before_ids.empty() ? "" : ",") + b.ids[p];
+            if (seen.insert(b.status_of(p)).second) {
+                before_statuses += (before_statuses.empty() ? "" : ",") + b.status_of(p);
+            }
+        }
         for (const auto p : group.after) {
-            if (a.statuses[p] != "occupied") {
+            if (a.status_of(p) != "occupied") {
                 continue;
             }
             ac.rows.push_back({a.ids[p], before_ids, std::string(parcel_change_name(group.change)),
-                               value_as_text(a.parcels->rows[p][zone_col]), before_statuses,
-                               a.statuses[p], value(p, "area_m2"), value(p, "built_m2"),
-                               value(p, "coverage"), value(p, "floor_m2"), value(p, "far")});
-            ac.geometries.emplace_back(a.geometries[p]);
+                               a.zone_text[p], before_statuses, a.status_of(p), value(a.areas[p]),
+                               value(a.built[p]), value(a.coverage[p]), value(a.floor[p]),
+                               value(a.far[p])});
+            ac.geometries.emplace_back(*a.geometries[p]);
         }
     }
 }

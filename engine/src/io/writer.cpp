@@ -582,10 +582,13 @@ void write_csv(const OutputLayer& layer, const std::string& path, const WriteOpt
             }
             const Value& v = row[f];
             if (const auto* d = std::get_if<double>(&v)) {
-                char buf[64];
+                // Exactly printf's "%.*f" (both round the binary value correctly), without its
+                // locale and format parsing: a region's tables have millions of numbers.
+                char buf[400];
                 const int dec = layer.fields[f].decimals >= 0 ? layer.fields[f].decimals : decimals;
-                std::snprintf(buf, sizeof buf, "%.*f", dec, *d);
-                out += buf;
+                const auto res = std::to_chars(buf, buf + sizeof buf, *d, std::chars_format::fixed,
+                                               dec);
+                out.append(buf, res.ptr);
             } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
                 out += std::to_string(*i);
             } else if (const auto* s = std::get_if<std::string>(&v)) {

@@ -464,6 +464,10 @@ void write_snapshot(const std::string& path, const StudyReport& report, bool sty
 }  // namespace detail
 
 StudyReport open_results(const std::string& path) {
+    return detail::open_results(path, detail::SnapshotSelection{});
+}
+
+StudyReport detail::open_results(const std::string& path, const SnapshotSelection& selection) {
     fs::path gpkg(path);
     if (!fs::exists(gpkg)) {
         bad("no such results folder or snapshot (give the output folder of a run or its "
@@ -591,6 +595,11 @@ StudyReport open_results(const std::string& path) {
     }
     for (const auto& meta : metas) {
         const std::string kind = meta["kind"].get<std::string>();
+        const std::string name = meta["name"].get<std::string>();
+        if (!selection.all &&
+            (kind == "context" ? selection.context : selection.results).count(name) == 0) {
+            continue;
+        }
         const auto fields = stored_fields(meta, file);
         if (kind == "context") {
             Layer layer;
@@ -621,13 +630,20 @@ StudyReport open_results(const std::string& path) {
         for (const auto& f : fields) {
             out.fields.push_back({f.name, f.type, f.decimals});
         }
-        read_table(*ds, meta, fields, false, file,
-                   [&out](std::vector<Value> values, std::optional<Geometry> g, Feature) {
-            out.rows.push_back(std::move(values));
-            if (g) {
-                out.geometries.push_back(std::move(*g));
-            }
-        });
+        if (const auto sink = selection.streamed.find(out.name); sink != selection.streamed.end()) {
+            read_table(*ds, meta, fields, false, file,
+                       [&](std::vector<Value> values, std::optional<Geometry> g, Feature) {
+                sink->second(out.fields, values, g);
+            });
+        } else {
+            read_table(*ds, meta, fields, false, file,
+                       [&out](std::vector<Value> values, std::optional<Geometry> g, Feature) {
+                out.rows.push_back(std::move(values));
+                if (g) {
+                    out.geometries.push_back(std::move(*g));
+                }
+            });
+        }
         if (kind == "table") {
             report.tables.emplace(out.name, std::move(out));
         } else {

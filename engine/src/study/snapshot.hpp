@@ -4,6 +4,10 @@
 
 #include <spaceuse/study.hpp>
 
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,5 +28,22 @@ std::vector<WrittenFile> snapshot_outputs(const StudyReport& report, const std::
 /// @throws OutputError.
 void write_snapshot(const std::string& path, const StudyReport& report, bool styles,
                     const WriteOptions& write);
+
+/// Which stored layers open_results reads (all by default). A reader that needs a few layers
+/// of a region's snapshot (the follow-up: parcels and zones) skips the rest.
+struct SnapshotSelection {
+    bool all = true;
+    std::set<std::string> results;  ///< result layers and tables, by name
+    std::set<std::string> context;  ///< context layers, by model layer name
+    /// Result layers handed over row by row instead of kept (the report's layer then has its
+    /// fields and no rows): at region scale a reader that turns rows into its own columns
+    /// never holds the table twice.
+    using RowSink = std::function<void(const std::vector<OutputField>& fields,
+                                       std::vector<Value>& values, std::optional<Geometry>& g)>;
+    std::map<std::string, RowSink> streamed;
+};
+
+/// open_results reading only `selection`'s layers.
+StudyReport open_results(const std::string& path, const SnapshotSelection& selection);
 
 }  // namespace spaceuse::detail

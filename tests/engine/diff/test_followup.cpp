@@ -29,7 +29,9 @@
 #include <spaceuse/study.hpp>
 
 #include <catch2/catch.hpp>
+#include <gdal_priv.h>
 
+#include <filesystem>
 #include <map>
 
 using namespace spaceuse;
@@ -44,7 +46,8 @@ std::string parcel(const std::string& id, const std::string& issued, const std::
                          test::rect(x0, y0, x1, y1));
 }
 
-Study followup_survey(const std::string& dir, bool later, const std::string& issued_p2 = "") {
+Study followup_survey(const std::string& dir, bool later, const std::string& issued_p2 = "",
+                      const std::string& zone2 = "Z2") {
     Study s;
     s.name = later ? "after" : "before";
     s.output_dir = dir;
@@ -53,7 +56,7 @@ Study followup_survey(const std::string& dir, bool later, const std::string& iss
     const std::string zones = test::feature(R"({"zid":"Z1","name":"West"})",
                                             test::rect(0, 0, 200, 100)) +
                               "," +
-                              test::feature(R"({"zid":"Z2","name":"East"})",
+                              test::feature(R"({"zid":")" + zone2 + R"(","name":"East"})",
                                             test::rect(300, 0, 400, 100));
     std::string parcels;
     std::string buildings = test::feature(R"({"b":1})", test::rect(10, 10, 40, 40));  // P1
@@ -81,7 +84,8 @@ Study followup_survey(const std::string& dir, bool later, const std::string& iss
                      "," + test::feature(R"({"b":5})", test::rect(355, 55, 380, 95));   // 1000
     }
     const std::string tag = std::string(later ? "after" : "before") + issued_p2;
-    s.add_layer("zones", {test::vsimem("fu_zones.geojson", test::feature_collection(31370, zones)),
+    s.add_layer("zones", {test::vsimem("fu_zones_" + zone2 + ".geojson",
+                                       test::feature_collection(31370, zones)),
                           "", "", "zid"});
     s.add_layer("parcels", {test::vsimem("fu_parcels_" + tag + ".geojson",
                                          test::feature_collection(31370, parcels)),
@@ -348,4 +352,71 @@ TEST_CASE("follow-up: results in another analysis CRS are compared in the after 
     CHECK(d.max_stock_residual_m2 < 0.01);
     const auto s = stock_row(d.stock, "Z1", "vacant");
     CHECK(num(s, "taken_up_m2") == Approx(10000).epsilon(1e-3));
+}
+
+TEST_CASE("follow-up: a renamed zone is matched by its shape and reported", "[diff][followup]") {
+    const std::string dir = test::temp_dir("followup_zone_renamed");
+    const StudyReport before = run_study(followup_survey(dir + "/2023", false));
+    const StudyReport after = run_study(followup_survey(dir + "/2024", true, "", "Z7"));
+    const DiffReport d = diff_results(before, after);
+    CHECK(match_reconciliation(d.zone_match, true) == "before 2 = unchanged 1 + renumbered 1");
+    REQUIRE(d.zone_changes.rows.size() == 2);
+    const auto& row = d.zone_changes.rows[1];
+    CHECK(value_as_text(row[col(d.zone_changes, "zone_id")]) == "Z7");
+    CHECK(value_as_text(row[col(d.zone_changes, "change")]) == "renumbered");
+    CHECK(value_as_text(row[col(d.zone_changes, "zone_ids_before")]) == "Z2");
+    CHECK(*value_as_number(row[col(d.zone_changes, "vacant_m2_before")]) == Approx(7500));
+    CHECK(*value_as_number(row[col(d.zone_changes, "vacant_m2_after")]) == Approx(5000));
+    // Its land stays its own: the same matrix as under its old id.
+    const auto z = matrix(d.transitions, "Z7", "m2");
+    CHECK(z.at("vacant").at("vacant") == Approx(5000));
+    CHECK(z.at("vacant").at("retired") == Approx(2500));
+    CHECK(z.at("new").at("occupied") == Approx(2500));
+    CHECK(d.max_stock_residual_m2 < 0.01);
+}
+
+TEST_CASE("follow-up: duplicate parcel ids of one date are listed", "[diff][followup]") {
+    std::vector<MultiPolygon> g(3);
+    CHECK_THROWS_WITH(match_parcels({"A", "B", "A"}, g, {"A"}, {MultiPolygon{}}),
+                      Catch::Contains("duplicate parcel ids before: A (2×)"));
+    MatchOptions zones;
+    zones.noun = "zone";
+    CHECK_THROWS_WITH(match_parcels({"A"}, {MultiPolygon{}}, {"Z", "Z"}, {g[0], g[1]}, zones),
+                      Catch::Contains("duplicate zone ids after: Z (2×)"));
+}
+
+TEST_CASE("follow-up: a side that is another program's GeoPackage, a newer snapshot or missing",
+          "[diff][followup]") {
+    namespace fs = std::filesystem;
+    const std::string dir = test::temp_dir("followup_bad_sides");
+    run_study(followup_survey(dir + "/2023", false));
+    run_study(followup_survey(dir + "/2024", true));
+    DiffStudy d;
+    d.after = dir + "/2024";
+    d.output_dir = dir + "/out";
+    // A plain GeoPackage (the parcels exported by another program).
+    const std::string plain = dir + "/plain.gpkg";
+    {
+        GDALAllRegister();
+        GDALDatasetUniquePtr ds(GetGDALDriverManager()->GetDriverByName("GPKG")->Create(
+            plain.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+        REQUIRE(ds);
+        REQUIRE(ds->CreateLayer("parcels", nullptr, wkbPolygon, nullptr) != nullptr);
+    }
+    d.before = plain;
+    CHECK_THROWS_WITH(run_diff(d), Catch::Contains(plain + ": not a spaceuse snapshot"));
+    // A snapshot of a newer format.
+    const std::string newer = dir + "/newer.gpkg";
+    fs::copy_file(dir + "/2023/spaceuse.gpkg", newer);
+    {
+        GDALDatasetUniquePtr ds(GDALDataset::Open(newer.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE));
+        REQUIRE(ds);
+        ds->ExecuteSQL("UPDATE spaceuse_snapshot SET value = '99' WHERE key = 'format_version'",
+                       nullptr, nullptr);
+    }
+    d.before = newer;
+    CHECK_THROWS_WITH(run_diff(d), Catch::Contains("snapshot format 99 is newer than this"));
+    d.before = dir + "/missing";
+    CHECK_THROWS_WITH(run_diff(d), Catch::Contains("no such results folder or snapshot"));
+    CHECK_FALSE(fs::exists(d.output_dir));  // nothing written
 }
