@@ -91,6 +91,13 @@ int CommandDiff::run() {
             std::printf("take-up from issue dates: %zu parcels dated, %zu undated, %zu left out "
                         "by the filter\n",
                         d.issue_dated, d.issue_undated, d.issue_filtered_out);
+            if (d.issued_but_vacant > 0) {
+                std::printf("note: %zu parcel%s (%.0f m²) issued between the surveys %s vacant in "
+                            "the after survey: check that the field holds issue dates, not "
+                            "record or version dates\n",
+                            d.issued_but_vacant, d.issued_but_vacant == 1 ? "" : "s",
+                            d.issued_but_vacant_m2, d.issued_but_vacant == 1 ? "is" : "are");
+            }
         } else {
             std::printf("take-up from the diff over the interval (no issue dates)\n");
         }

@@ -157,6 +157,11 @@ struct DiffReport {
     std::size_t issue_dated = 0;
     std::size_t issue_undated = 0;
     std::size_t issue_filtered_out = 0;
+    /// Parcels whose issue date lies between the surveys but which are vacant in the after
+    /// survey, and their area: many of them suggest dates that record something else (a
+    /// cadastral version) rather than issuance.
+    std::size_t issued_but_vacant = 0;
+    double issued_but_vacant_m2 = 0.0;
     /// Largest absolute stock residual, m².
     double max_stock_residual_m2 = 0.0;
     /// run_diff: the two results compared, released with the report (at region scale, millions

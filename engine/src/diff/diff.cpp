@@ -810,6 +810,8 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         takeup["parcels_dated"] = d.issue_dated;
         takeup["parcels_undated"] = d.issue_undated;
         takeup["parcels_filtered_out"] = d.issue_filtered_out;
+        takeup["issued_between_surveys_but_vacant"] = d.issued_but_vacant;
+        takeup["issued_between_surveys_but_vacant_m2"] = d.issued_but_vacant_m2;
     }
     m["takeup"] = takeup;
     m["outputs"] = nlohmann::json::array();

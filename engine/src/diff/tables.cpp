@@ -675,6 +675,12 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
             const std::size_t y = static_cast<std::size_t>(year_of(dates.text[r]) - first);
             const bool in_window = dates.text[r] > std::string(window_start) &&
                                    dates.text[r] <= d.after_date;
+            // Issued between the surveys yet vacant after: a record date, not an issue?
+            if (dates.text[r] > d.before_date && dates.text[r] <= d.after_date &&
+                a.status_of(r) == "vacant") {
+                ++d.issued_but_vacant;
+                d.issued_but_vacant_m2 += a.areas[r];
+            }
             for (const auto& part : a.parts_of(r)) {
                 const std::size_t g = zm.group_of_after[part.zone];
                 m2[g][y] += part.area_m2;

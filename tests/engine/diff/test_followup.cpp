@@ -47,7 +47,7 @@ std::string parcel(const std::string& id, const std::string& issued, const std::
 }
 
 Study followup_survey(const std::string& dir, bool later, const std::string& issued_p2 = "",
-                      const std::string& zone2 = "Z2") {
+                      const std::string& zone2 = "Z2", const std::string& issued_p3b = "") {
     Study s;
     s.name = later ? "after" : "before";
     s.output_dir = dir;
@@ -74,7 +74,7 @@ Study followup_survey(const std::string& dir, bool later, const std::string& iss
                   parcel("P2", issued_p2.empty() ? "2023-06-15" : issued_p2, "sale", 50, 0, 100,
                          50) +
                   "," + parcel("P3a", "2023-09-01", "sale", 0, 50, 50, 100) + "," +
-                  parcel("P3b", "", "sale", 50, 50, 100, 100) + "," +
+                  parcel("P3b", issued_p3b, "sale", 50, 50, 100, 100) + "," +
                   parcel("P45", "2019-03-01", "lease", 100, 0, 200, 100) + "," +
                   parcel("Q9", "", "sale", 300, 0, 350, 100) + "," +
                   parcel("Q3", "2023-02-01", "sale", 350, 50, 400, 100);
@@ -83,7 +83,7 @@ Study followup_survey(const std::string& dir, bool later, const std::string& iss
                      "," + test::feature(R"({"b":4})", test::rect(110, 10, 140, 70)) +  // 1800
                      "," + test::feature(R"({"b":5})", test::rect(355, 55, 380, 95));   // 1000
     }
-    const std::string tag = std::string(later ? "after" : "before") + issued_p2;
+    const std::string tag = std::string(later ? "after" : "before") + issued_p2 + issued_p3b;
     s.add_layer("zones", {test::vsimem("fu_zones_" + zone2 + ".geojson",
                                        test::feature_collection(31370, zones)),
                           "", "", "zid"});
@@ -248,6 +248,7 @@ TEST_CASE("follow-up: take-up per year from issue dates, filtered, and years of 
     DiffReport d = diff_results(before, after, o);
     CHECK(d.takeup_source == "issue_date");
     CHECK(d.issue_dated == 5);  // P1, P2, P3a, P45, Q3
+    CHECK(d.issued_but_vacant == 0);
     CHECK(d.issue_undated == 2);
     // Years 2010 (first issue) to 2024 (the after survey), empty years as zero rows: 15 rows per
     // zone and for all zones.
@@ -419,4 +420,18 @@ TEST_CASE("follow-up: a side that is another program's GeoPackage, a newer snaps
     d.before = dir + "/missing";
     CHECK_THROWS_WITH(run_diff(d), Catch::Contains("no such results folder or snapshot"));
     CHECK_FALSE(fs::exists(d.output_dir));  // nothing written
+}
+
+TEST_CASE("follow-up: parcels issued between the surveys but vacant after are counted",
+          "[diff][followup]") {
+    const std::string dir = test::temp_dir("followup_issued_vacant");
+    const StudyReport before = run_study(followup_survey(dir + "/2023", false));
+    // P3b (vacant, 2500 m²) has a date inside the interval: a record date, not an issue.
+    const StudyReport after = run_study(
+        followup_survey(dir + "/2024", true, "", "Z2", "2023-04-01"));
+    DiffOptions o;
+    o.issue_date_field = "issued";
+    const DiffReport d = diff_results(before, after, o);
+    CHECK(d.issued_but_vacant == 1);
+    CHECK(d.issued_but_vacant_m2 == Approx(2500));
 }
