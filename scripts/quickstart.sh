@@ -8,6 +8,6 @@ scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSPACEUSE_BUILD_TESTS=OFF
 cmake --build build -j"$(nproc)"
 build/cli/spaceuse run
-build/cli/spaceuse --quiet run data/heverlee_2021.toml
+build/cli/spaceuse --quiet run data/heverlee_2021.toml >/dev/null   # the earlier survey
 build/cli/spaceuse diff spaceuse-out/heverlee_2021 spaceuse-out/heverlee -o spaceuse-out/follow-up \
     --overwrite --issue-date-field issue_date
