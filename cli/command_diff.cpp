@@ -91,6 +91,11 @@ int CommandDiff::run() {
             std::printf("take-up from issue dates: %zu parcels dated, %zu undated, %zu left out "
                         "by the filter\n",
                         d.issue_dated, d.issue_undated, d.issue_filtered_out);
+            if (d.issued_after_survey > 0) {
+                std::printf("note: %zu parcel%s dated after the after survey (left out of the "
+                            "years)\n",
+                            d.issued_after_survey, d.issued_after_survey == 1 ? "" : "s");
+            }
             if (d.issued_but_vacant > 0) {
                 std::printf("note: %zu parcel%s (%.0f m²) issued between the surveys %s vacant in "
                             "the after survey: check that the field holds issue dates, not "

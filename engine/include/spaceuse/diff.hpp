@@ -82,7 +82,7 @@ ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
                           const std::vector<MultiPolygon>& after, const MatchOptions& options = {});
 
 /// The reconciliation of one date: "before 412 = unchanged 380 + reshaped 9 + ...", only
-/// changes with parcels (all when none has).
+/// changes with parcels ("before 0 = 0" when there are none).
 std::string match_reconciliation(const ParcelMatch& match, bool before);
 
 struct StudyReport;
@@ -127,7 +127,9 @@ struct DiffReport {
     /// retired zone; change: the zone's match class) the zone table's net, built, vacant,
     /// underused and usable free area and parcel counts at both dates and their differences.
     OutputLayer zone_changes;
-    /// transitions (table): per zone and for all zones ("ALL"), the status × status matrix in
+    /// transitions (table): per zone and for all zones ("ALL": all zones taken as one, so land or
+    /// a parcel moving between zones is a transition there, not retired and new), the status ×
+    /// status matrix in
     /// m² and in parcels. Rows: the before statuses, then "new" (land or parcels that were not
     /// the zone's before), then "total"; columns: the after statuses, "retired", "total". Rows
     /// sum to the before totals, columns to the after totals. m²: each piece of land shared by a
@@ -143,7 +145,8 @@ struct DiffReport {
     OutputLayer stock;
     /// takeup (table): take-up per period and zone (and ALL). With issue dates: per calendar
     /// year from the first issue year (or the before survey's year, if earlier) to the after
-    /// survey's year, empty years as zero rows; otherwise one row per zone over the interval
+    /// survey's year, empty years as zero rows (dates after the after survey are counted in
+    /// issued_after_survey); otherwise one row per zone over the interval
     /// (vacant land brought into use), with `source` saying which.
     OutputLayer takeup;
     /// achieved: the after parcels developed between the surveys (occupied now, in a match
@@ -162,6 +165,9 @@ struct DiffReport {
     /// cadastral version) rather than issuance.
     std::size_t issued_but_vacant = 0;
     double issued_but_vacant_m2 = 0.0;
+    /// Parcels whose issue date is after the after survey (placeholders such as 9999-12-31):
+    /// counted, in no year.
+    std::size_t issued_after_survey = 0;
     /// Largest absolute stock residual, m².
     double max_stock_residual_m2 = 0.0;
     /// run_diff: the two results compared, released with the report (at region scale, millions

@@ -175,7 +175,11 @@ void finish_side(DiffSide& s, const StudyReport& report, const char* name,
     const OutputLayer& z = *s.zones;
     const std::size_t zid = column_of(z, "zone_id");
     const std::size_t zname = column_of(z, "name");
-    s.reprojected = report.crs.wkt != after.crs.wkt;
+    // One CRS when both name the same authority code (two PROJ versions may write its WKT
+    // differently), else when the WKT is the same.
+    s.reprojected = !report.crs.code.empty() && !after.crs.code.empty()
+                        ? report.crs.code != after.crs.code
+                        : report.crs.wkt != after.crs.wkt;
     const std::size_t n = s.ids.size();
     // Geometries handed over row by row are in `owned`, in order.
     for (std::size_t r = 0, k = 0; r < n; ++r) {
@@ -606,8 +610,15 @@ Study recomputed_before(const std::string& before_path, const Study& after,
     } catch (const nlohmann::json::exception&) {
         throw InputError(before_path + ": the results' manifest cannot be read");
     }
-    const fs::path folder = fs::is_directory(before_path) ? fs::path(before_path)
-                                                          : fs::path(before_path).parent_path();
+    const fs::path given_folder = fs::is_directory(before_path)
+                                      ? fs::path(before_path)
+                                      : fs::path(before_path).parent_path();
+    // Resolved as the manifest's project_dir was written: from the real folder.
+    std::error_code ec;
+    fs::path folder = fs::weakly_canonical(fs::absolute(given_folder), ec);
+    if (ec) {
+        folder = given_folder;
+    }
     if (!m.contains("project_dir") || !m["project_dir"].is_string()) {
         throw InputError(before_path +
                          ": the manifest does not record where its inputs are (results of an "
@@ -812,6 +823,7 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         takeup["parcels_filtered_out"] = d.issue_filtered_out;
         takeup["issued_between_surveys_but_vacant"] = d.issued_but_vacant;
         takeup["issued_between_surveys_but_vacant_m2"] = d.issued_but_vacant_m2;
+        takeup["issued_after_the_after_survey"] = d.issued_after_survey;
     }
     m["takeup"] = takeup;
     m["outputs"] = nlohmann::json::array();

@@ -36,18 +36,6 @@ struct Matrix {
     std::map<std::string, std::map<std::string, double>> m2;
     std::map<std::string, std::map<std::string, std::int64_t>> n;
 
-    void add(const Matrix& o) {
-        for (const auto& [r, cols] : o.m2) {
-            for (const auto& [c, v] : cols) {
-                m2[r][c] += v;
-            }
-        }
-        for (const auto& [r, cols] : o.n) {
-            for (const auto& [c, v] : cols) {
-                n[r][c] += v;
-            }
-        }
-    }
     double area(const std::string& r, const std::string& c) const {
         const auto i = m2.find(r);
         if (i == m2.end()) {
@@ -128,7 +116,10 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
         return s.zone_of[p] == no_index ? no_index : of[s.zone_of[p]];
     };
     const GeosContext& geos = w.geos;
-    // Area each parcel shares with the other date, per zone match group.
+    // All zones taken as one: land counts when it lies in some zone at both dates, a pair of
+    // parcels when both lie in some zone (whether or not in the same one).
+    const std::size_t all = zones.groups.size();
+    // Area each parcel shares with the other date, per zone match group (and `all`).
     std::map<std::pair<std::size_t, std::size_t>, double> used_b;
     std::map<std::pair<std::size_t, std::size_t>, double> used_a;
     struct Pair {
@@ -183,6 +174,9 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
                         used_b[{i, g}] += area;
                         used_a[{j, g}] += area;
                     }
+                    out.push_back({all, sb, sa, area, 0});
+                    used_b[{i, all}] += area;
+                    used_a[{j, all}] += area;
                     continue;
                 }
                 // A parcel on a zone's edge: the shared land inside the zone at both dates.
@@ -191,17 +185,21 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
                 }
                 for (const auto& part_b : b.parts_of(pb)) {
                     for (const auto& part_a : a.parts_of(pa)) {
-                        const std::size_t g = group_b(part_b.zone);
-                        if (g != group_a(part_a.zone)) {
-                            continue;
-                        }
                         GeomPtr piece = geos.intersection(shared.get(),
                                                           w.zone(b, true, part_b.zone));
                         piece = geos.intersection(piece.get(), w.zone(a, false, part_a.zone));
                         const double inside = geos.area(piece.get());
-                        out.push_back({g, sb, sa, inside, 0});
-                        used_b[{i, g}] += inside;
-                        used_a[{j, g}] += inside;
+                        const std::size_t g = group_b(part_b.zone);
+                        if (g == group_a(part_a.zone)) {
+                            out.push_back({g, sb, sa, inside, 0});
+                            used_b[{i, g}] += inside;
+                            used_a[{j, g}] += inside;
+                        }
+                        // The zones of one date do not overlap: the pieces add up to the shared
+                        // land inside some zone at both dates.
+                        out.push_back({all, sb, sa, inside, 0});
+                        used_b[{i, all}] += inside;
+                        used_a[{j, all}] += inside;
                     }
                 }
             }
@@ -212,6 +210,7 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
         std::map<std::size_t, double> in_group;
         for (const auto& part : b.parts_of(B[i])) {
             in_group[group_b(part.zone)] += part.area_m2;
+            in_group[all] += part.area_m2;
         }
         for (const auto& [g, total] : in_group) {
             const auto it = used_b.find({i, g});
@@ -223,6 +222,7 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
         std::map<std::size_t, double> in_group;
         for (const auto& part : a.parts_of(A[j])) {
             in_group[group_a(part.zone)] += part.area_m2;
+            in_group[all] += part.area_m2;
         }
         for (const auto& [g, total] : in_group) {
             const auto it = used_a.find({j, g});
@@ -248,6 +248,13 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
         const std::size_t ga = count_group(a, zones.group_of_after, A[p.j]);
         const std::string* sb = &b.status_of(B[p.i]);
         const std::string* sa = &a.status_of(A[p.j]);
+        if (gb != no_index && ga != no_index) {
+            out.push_back({all, sb, sa, 0.0, 1});
+        } else if (gb != no_index) {
+            out.push_back({all, sb, &col_retired, 0.0, 1});
+        } else if (ga != no_index) {
+            out.push_back({all, &row_new, sa, 0.0, 1});
+        }
         if (gb != no_index && gb == ga) {
             out.push_back({gb, sb, sa, 0.0, 1});
             continue;
@@ -263,23 +270,26 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
         const std::size_t g = count_group(b, zones.group_of_before, B[i]);
         if (!paired_b[i] && g != no_index) {
             out.push_back({g, &b.status_of(B[i]), &col_retired, 0.0, 1});
+            out.push_back({all, &b.status_of(B[i]), &col_retired, 0.0, 1});
         }
     }
     for (std::size_t j = 0; j < A.size(); ++j) {
         const std::size_t g = count_group(a, zones.group_of_after, A[j]);
         if (!paired_a[j] && g != no_index) {
             out.push_back({g, &row_new, &a.status_of(A[j]), 0.0, 1});
+            out.push_back({all, &row_new, &a.status_of(A[j]), 0.0, 1});
         }
     }
 }
 
-/// The matrices of every zone match group. The groups that need overlays are worked out on
+/// The matrices of every zone match group, then (last) of all zones taken as one. The groups
+/// that need overlays are worked out on
 /// `threads` threads; every contribution is then added in group order, so the sums do not
 /// depend on the thread count.
 std::vector<Matrix> transition_matrices(const DiffSide& b, const DiffSide& a,
                                         const ParcelMatch& match, const ParcelMatch& zones,
                                         unsigned threads) {
-    std::vector<Matrix> mats(zones.groups.size());
+    std::vector<Matrix> mats(zones.groups.size() + 1);
     // Most parcels of a region: one to one, the same shape, inside one zone.
     auto fast = [&](const MatchGroup& group) -> std::size_t {
         const auto& B = group.before;
@@ -316,11 +326,12 @@ std::vector<Matrix> transition_matrices(const DiffSide& b, const DiffSide& a,
             const std::string& sb = b.status_of(pb);
             const std::string& sa = a.status_of(pa);
             const double area = std::min(b.areas[pb], a.areas[pa]);
-            Matrix& m = mats[fast_zone[k]];
-            m.m2[sb][sa] += area;
-            m.m2[sb][col_retired] += b.areas[pb] - area;
-            m.m2[row_new][sa] += a.areas[pa] - area;
-            ++m.n[sb][sa];
+            for (Matrix* m : {&mats[fast_zone[k]], &mats.back()}) {
+                m->m2[sb][sa] += area;
+                m->m2[sb][col_retired] += b.areas[pb] - area;
+                m->m2[row_new][sa] += a.areas[pa] - area;
+                ++m->n[sb][sa];
+            }
             continue;
         }
         for (const Cell& c : cells[next_slow++]) {
@@ -514,14 +525,22 @@ IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
     if (!options.issue_date_where.empty()) {
         ensure_gdal_registered();
         GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("Memory");
-        GDALDatasetUniquePtr ds(mem->Create("", 0, 0, 0, GDT_Unknown, nullptr));
-        OGRLayer* layer = ds->CreateLayer("parcels", nullptr, wkbNone, nullptr);
+        if (mem == nullptr) {
+            mem = GetGDALDriverManager()->GetDriverByName("MEM");
+        }
+        GDALDatasetUniquePtr ds(mem ? mem->Create("", 0, 0, 0, GDT_Unknown, nullptr) : nullptr);
+        OGRLayer* layer = ds ? ds->CreateLayer("parcels", nullptr, wkbNone, nullptr) : nullptr;
+        if (layer == nullptr) {
+            throw Error("the parcels' attributes cannot be filtered (no in-memory GDAL layer)");
+        }
         for (const auto& f : attrs->fields) {
             const OGRFieldType type = f.type == FieldType::integer ? OFTInteger64
                                       : f.type == FieldType::real  ? OFTReal
                                                                    : OFTString;
             OGRFieldDefn defn(f.name.c_str(), type);
-            layer->CreateField(&defn);
+            if (layer->CreateField(&defn) != OGRERR_NONE) {
+                throw Error("the parcels' field '" + f.name + "' cannot be filtered on");
+            }
         }
         for (std::size_t i = 0; i < attrs->features.size(); ++i) {
             OGRFeature feature(layer->GetLayerDefn());
@@ -567,6 +586,10 @@ IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
             throw InputError("after parcel " + a.ids[r] +
                              " has no attributes in the results (source_fid not found)");
         }
+        if (!selected[it->second]) {
+            ++out.filtered_out;
+            continue;
+        }
         const Value& v = attrs->features[it->second].attributes[*col];
         const std::string text = value_as_text(v);
         if (std::holds_alternative<std::monostate>(v) || text.empty()) {
@@ -578,10 +601,6 @@ IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
             if (n_bad++ < 10) {
                 bad.push_back(a.ids[r] + " '" + text + "'");
             }
-            continue;
-        }
-        if (!selected[it->second]) {
-            ++out.filtered_out;
             continue;
         }
         out.day[r] = day;
@@ -613,11 +632,9 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
     for (const auto& g : zm.groups) {
         keys.push_back(zone_key(b, a, g));
     }
-    const std::vector<Matrix> mats = transition_matrices(b, a, d.match, zm, options.threads);
-    Matrix all;
-    for (const auto& m : mats) {
-        all.add(m);
-    }
+    std::vector<Matrix> mats = transition_matrices(b, a, d.match, zm, options.threads);
+    const Matrix all = std::move(mats.back());
+    mats.pop_back();
     d.transitions = transitions_table(statuses, keys, mats, all);
 
     // Take-up: from issue dates, or the diff's over the interval.
@@ -651,12 +668,13 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
         d.issue_dated = dates.dated;
         d.issue_undated = dates.undated;
         d.issue_filtered_out = dates.filtered_out;
+        // Years from the first issue (or the before survey) to the after survey's; dates after
+        // the after survey (placeholders such as 9999-12-31, or errors) are counted, not shown.
         int first = year_of(d.before_date);
-        int last = year_of(d.after_date);
+        const int last = year_of(d.after_date);
         for (const auto& t : dates.text) {
-            if (!t.empty()) {
+            if (!t.empty() && t <= d.after_date) {
                 first = std::min(first, year_of(t));
-                last = std::max(last, year_of(t));
             }
         }
         // Window of the mean: issue dates in (after − k years, after].
@@ -670,6 +688,10 @@ void follow_up_tables(const DiffSide& b, const DiffSide& a, const DiffOptions& o
         std::vector<double> window(keys.size() + 1, 0.0);
         for (std::size_t r = 0; r < dates.text.size(); ++r) {
             if (dates.text[r].empty()) {
+                continue;
+            }
+            if (dates.text[r] > d.after_date) {
+                ++d.issued_after_survey;
                 continue;
             }
             const std::size_t y = static_cast<std::size_t>(year_of(dates.text[r]) - first);

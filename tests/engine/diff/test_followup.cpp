@@ -435,3 +435,80 @@ TEST_CASE("follow-up: parcels issued between the surveys but vacant after are co
     CHECK(d.issued_but_vacant == 1);
     CHECK(d.issued_but_vacant_m2 == Approx(2500));
 }
+
+TEST_CASE("follow-up: issue dates after the after survey are counted, in no year",
+          "[diff][followup]") {
+    const std::string dir = test::temp_dir("followup_placeholder_date");
+    const StudyReport before = run_study(followup_survey(dir + "/2023", false));
+    const StudyReport after = run_study(
+        followup_survey(dir + "/2024", true, "", "Z2", "9999-12-31"));
+    DiffOptions o;
+    o.issue_date_field = "issued";
+    const DiffReport d = diff_results(before, after, o);
+    CHECK(d.issued_after_survey == 1);
+    CHECK(d.issued_but_vacant == 0);
+    CHECK(d.takeup.rows.size() == 45);  // 2010 to 2024, as without it
+    const auto s = stock_row(d.stock, "Z1", "vacant");
+    CHECK(num(s, "mean_annual_takeup_m2") == Approx(3000));
+}
+
+TEST_CASE("follow-up: land that moves to another zone is a transition for all zones",
+          "[diff][followup]") {
+    // Zones A | B meet at x = 100 before and at x = 50 after; parcel X = [50,100]×[0,100]
+    // (vacant) lies in A before and in B after; Y = [0,50] stays in A, W = [100,200] in B.
+    const std::string dir = test::temp_dir("followup_zone_move");
+    auto survey = [&dir](bool later) {
+        Study s;
+        s.name = later ? "after" : "before";
+        s.output_dir = dir + (later ? "/after" : "/before");
+        s.survey_date = later ? "2024-01-01" : "2023-01-01";
+        s.exports.formats = {};
+        const double edge = later ? 50 : 100;
+        const std::string zones = test::feature(R"({"zid":"A","name":"A"})",
+                                                test::rect(0, 0, edge, 100)) +
+                                  "," +
+                                  test::feature(R"({"zid":"B","name":"B"})",
+                                                test::rect(edge, 0, 200, 100));
+        const std::string parcels = test::feature(R"({"pid":"Y"})", test::rect(0, 0, 50, 100)) +
+                                    "," +
+                                    test::feature(R"({"pid":"X"})", test::rect(50, 0, 100, 100)) +
+                                    "," +
+                                    test::feature(R"({"pid":"W"})", test::rect(100, 0, 200, 100));
+        const std::string tag = later ? "after" : "before";
+        s.add_layer("zones", {test::vsimem("move_zones_" + tag + ".geojson",
+                                           test::feature_collection(31370, zones)),
+                              "", "", "zid"});
+        s.add_layer("parcels",
+                    {test::vsimem("move_parcels.geojson", test::feature_collection(31370, parcels)),
+                     "", "", "pid"});
+        s.add_layer(
+            "buildings",
+            {test::vsimem("move_buildings.geojson",
+                          test::feature_collection(
+                              31370, test::feature(R"({"b":1})", test::rect(110, 10, 190, 90)))),
+             "", "", ""});
+        s.metric("occupancy").options["free_space"] = false;
+        s.metric("occupancy").options["zone_name_field"] = std::string("name");
+        return run_study(s);
+    };
+    const StudyReport before = survey(false);
+    const StudyReport after = survey(true);
+    const DiffReport d = diff_results(before, after);
+    CHECK(match_reconciliation(d.zone_match, true) == "before 2 = reshaped 2");
+    const auto a = matrix(d.transitions, "A", "m2");
+    CHECK(a.at("vacant").at("vacant") == Approx(5000));
+    CHECK(a.at("vacant").at("retired") == Approx(5000));  // X left A
+    const auto b = matrix(d.transitions, "B", "m2");
+    CHECK(b.at("new").at("vacant") == Approx(5000));  // X joined B
+    const auto all = matrix(d.transitions, "ALL", "m2");
+    CHECK(all.at("vacant").at("vacant") == Approx(10000));  // X and Y: no land left the zones
+    CHECK(all.at("vacant").at("retired") == Approx(0).margin(1e-9));
+    CHECK(all.at("new").at("total") == Approx(0).margin(1e-9));
+    const auto n = matrix(d.transitions, "ALL", "parcels");
+    CHECK(n.at("vacant").at("vacant") == 2);
+    CHECK(n.at("vacant").at("retired") == 0);
+    const auto s = stock_row(d.stock, "ALL", "vacant");
+    CHECK(num(s, "removed_m2") == Approx(0).margin(1e-9));
+    CHECK(num(s, "added_m2") == Approx(0).margin(1e-9));
+    CHECK(d.max_stock_residual_m2 < 0.01);
+}
