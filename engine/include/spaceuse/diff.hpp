@@ -54,6 +54,8 @@ struct MatchGroup {
     ParcelChange change = ParcelChange::unchanged;
     std::vector<std::size_t> before;
     std::vector<std::size_t> after;
+    /// One parcel to one with the very same coordinates at both dates.
+    bool identical = false;
 };
 
 /// The correspondence of two parcel sets. Every parcel of both dates is in exactly one group.

@@ -200,7 +200,7 @@ ParcelMatch detail::match_geometries(const std::vector<std::string>& before_ids,
         }
         if (detail::same_coordinates(*before[b], *after[a])) {
             m.group_of_before[b] = m.group_of_after[a] = m.groups.size();
-            m.groups.push_back({ParcelChange::unchanged, {b}, {a}});
+            m.groups.push_back({ParcelChange::unchanged, {b}, {a}, true});
             continue;
         }
         const double ab = area_of(*before[b]);

@@ -289,15 +289,44 @@ void group_cells(CellWorker& w, const DiffSide& b, const DiffSide& a, const Parc
 std::vector<Matrix> transition_matrices(const DiffSide& b, const DiffSide& a,
                                         const ParcelMatch& match, const ParcelMatch& zones,
                                         unsigned threads) {
-    std::vector<Matrix> mats(zones.groups.size() + 1);
+    // Every cell is summed in a dense table (zone group × row × column, statuses by index),
+    // in group order, and turned into the matrices at the end.
+    const std::size_t n_zones = zones.groups.size() + 1;  // the last: all zones as one
+    std::vector<const std::string*> labels;
+    std::unordered_map<std::string, std::size_t> label_index;
+    auto index_of = [&](const std::string& label) {
+        const auto [it, fresh] = label_index.emplace(label, labels.size());
+        if (fresh) {
+            labels.push_back(&label);
+        }
+        return it->second;
+    };
+    std::vector<std::size_t> b_status;
+    std::vector<std::size_t> a_status;
+    for (const auto& name : b.status_names) {
+        b_status.push_back(index_of(name));
+    }
+    for (const auto& name : a.status_names) {
+        a_status.push_back(index_of(name));
+    }
+    const std::size_t i_new = index_of(row_new);
+    const std::size_t i_retired = index_of(col_retired);
+    // Labels of the slow groups' cells (their statuses are among these already).
+    const std::size_t L = labels.size();
+    std::vector<double> m2(n_zones * L * L, 0.0);
+    std::vector<std::int64_t> counts(n_zones * L * L, 0);
+    auto at = [L](std::size_t g, std::size_t r, std::size_t c) { return (g * L + r) * L + c; };
+
     // Most parcels of a region: one to one, the same shape, inside one zone.
     auto fast = [&](const MatchGroup& group) -> std::size_t {
-        const auto& B = group.before;
-        const auto& A = group.after;
-        if (B.size() == 1 && A.size() == 1 && b.inside_one_zone(B[0]) && a.inside_one_zone(A[0])) {
-            const std::size_t g = zones.group_of_before[b.parts_begin(B[0])->zone];
-            if (g == zones.group_of_after[a.parts_begin(A[0])->zone] &&
-                same_coordinates(*b.geometries[B[0]], *a.geometries[A[0]])) {
+        if (!group.identical) {
+            return no_index;
+        }
+        const auto pb = group.before[0];
+        const auto pa = group.after[0];
+        if (b.inside_one_zone(pb) && a.inside_one_zone(pa)) {
+            const std::size_t g = zones.group_of_before[b.parts_begin(pb)->zone];
+            if (g == zones.group_of_after[a.parts_begin(pa)->zone]) {
                 return g;
             }
         }
@@ -317,29 +346,44 @@ std::vector<Matrix> transition_matrices(const DiffSide& b, const DiffSide& a,
         [&](CellWorker& w, std::size_t i) {
         group_cells(w, b, a, zones, match.groups[slow[i]], cells[i]);
         });
+    const std::size_t all = n_zones - 1;
     std::size_t next_slow = 0;
     for (std::size_t k = 0; k < match.groups.size(); ++k) {
         const MatchGroup& group = match.groups[k];
         if (fast_zone[k] != no_index) {
             const auto pb = group.before[0];
             const auto pa = group.after[0];
-            const std::string& sb = b.status_of(pb);
-            const std::string& sa = a.status_of(pa);
+            const std::size_t sb = b_status[b.status[pb]];
+            const std::size_t sa = a_status[a.status[pa]];
             const double area = std::min(b.areas[pb], a.areas[pa]);
-            for (Matrix* m : {&mats[fast_zone[k]], &mats.back()}) {
-                m->m2[sb][sa] += area;
-                m->m2[sb][col_retired] += b.areas[pb] - area;
-                m->m2[row_new][sa] += a.areas[pa] - area;
-                ++m->n[sb][sa];
+            for (const std::size_t g : {fast_zone[k], all}) {
+                m2[at(g, sb, sa)] += area;
+                m2[at(g, sb, i_retired)] += b.areas[pb] - area;
+                m2[at(g, i_new, sa)] += a.areas[pa] - area;
+                ++counts[at(g, sb, sa)];
             }
             continue;
         }
         for (const Cell& c : cells[next_slow++]) {
-            Matrix& m = mats[c.zone_group];
+            const std::size_t i = at(c.zone_group, label_index.at(*c.row), label_index.at(*c.col));
             if (c.parcels != 0) {
-                m.n[*c.row][*c.col] += c.parcels;
+                counts[i] += c.parcels;
             } else {
-                m.m2[*c.row][*c.col] += c.m2;
+                m2[i] += c.m2;
+            }
+        }
+    }
+    std::vector<Matrix> mats(n_zones);
+    for (std::size_t g = 0; g < n_zones; ++g) {
+        for (std::size_t r = 0; r < L; ++r) {
+            for (std::size_t c = 0; c < L; ++c) {
+                const std::size_t i = at(g, r, c);
+                if (m2[i] != 0.0) {
+                    mats[g].m2[*labels[r]][*labels[c]] = m2[i];
+                }
+                if (counts[i] != 0) {
+                    mats[g].n[*labels[r]][*labels[c]] = counts[i];
+                }
             }
         }
     }
