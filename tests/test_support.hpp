@@ -3,6 +3,9 @@
 // Helpers shared by the tests: in-memory GDAL files, shared-data lookup, model building.
 
 #include <spaceuse/io.hpp>
+#include <spaceuse/output.hpp>
+
+#include <catch2/catch.hpp>
 
 #include <cpl_vsi.h>
 
@@ -53,6 +56,17 @@ inline std::string rect(double x0, double y0, double x1, double y1) {
     };
     return R"({"type":"Polygon","coordinates":[[)" + p(x0, y0) + "," + p(x1, y0) + "," + p(x1, y1) +
            "," + p(x0, y1) + "," + p(x0, y0) + "]]}";
+}
+
+/// The index of field `name` of a result layer; fails the test when it has none.
+inline std::size_t col(const OutputLayer& l, const std::string& name) {
+    for (std::size_t i = 0; i < l.fields.size(); ++i) {
+        if (l.fields[i].name == name) {
+            return i;
+        }
+    }
+    FAIL("no field " << name);
+    return 0;
 }
 
 }  // namespace spaceuse::test

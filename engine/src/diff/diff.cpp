@@ -79,30 +79,6 @@ std::optional<double> DiffSide::zone_number(std::size_t row, const std::string& 
     return number_of(*zones, row, column_of(*zones, field));
 }
 
-std::optional<std::int64_t> iso_days(const std::string& text) {
-    // YYYY-MM-DD (or YYYY/MM/DD, as GDAL gives date fields as text), then nothing or a time
-    // ("T..." or " ...").
-    if (text.size() < 10 || (text.size() > 10 && text[10] != 'T' && text[10] != ' ')) {
-        return std::nullopt;
-    }
-    for (const std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-        if (text[i] < '0' || text[i] > '9') {
-            return std::nullopt;
-        }
-    }
-    if (!((text[4] == '-' && text[7] == '-') || (text[4] == '/' && text[7] == '/'))) {
-        return std::nullopt;
-    }
-    const std::chrono::year_month_day ymd{
-        std::chrono::year(std::stoi(text.substr(0, 4))),
-        std::chrono::month(static_cast<unsigned>(std::stoi(text.substr(5, 2)))),
-        std::chrono::day(static_cast<unsigned>(std::stoi(text.substr(8, 2))))};
-    if (!ymd.ok()) {
-        return std::nullopt;
-    }
-    return std::chrono::sys_days(ymd).time_since_epoch().count();
-}
-
 void DiffSide::add_row(const std::vector<OutputField>& fields, const std::vector<Value>& row,
                        const MultiPolygon* geometry) {
     if (!columns) {

@@ -4,6 +4,8 @@
 // comparison CRS (AFTER's), each parcel cut into its zone-clipped parts the way occupancy cuts
 // them for the zone table, and the zones matched like parcels.
 
+#include "../util/date.hpp"
+
 #include <spaceuse/diff.hpp>
 #include <spaceuse/study.hpp>
 
@@ -114,9 +116,5 @@ ParcelMatch match_geometries(const std::vector<std::string>& before_ids,
 
 /// Whether two geometries have the very same coordinates, ring by ring.
 bool same_coordinates(const MultiPolygon& a, const MultiPolygon& b);
-
-/// Days from 1970-01-01 of an ISO date (YYYY-MM-DD or YYYY/MM/DD, optionally followed by a
-/// time), or nullopt when it is no calendar date.
-std::optional<std::int64_t> iso_days(const std::string& text);
 
 }  // namespace spaceuse::detail

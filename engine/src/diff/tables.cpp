@@ -533,10 +533,9 @@ std::string format_years(double available, double per_year) {
     return buf;
 }
 
-/// The issue dates of the after parcels: per parcels row, its day number (nullopt: not
+/// The issue dates of the after parcels: per parcels row, its date as YYYY-MM-DD (empty: not
 /// issued, or left out by the filter).
 struct IssueDates {
-    std::vector<std::optional<std::int64_t>> day;
     std::vector<std::string> text;
     std::size_t dated = 0, undated = 0, filtered_out = 0;
 };
@@ -620,7 +619,6 @@ IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
     }
     IssueDates out;
     const std::size_t n = a.size();
-    out.day.resize(n);
     out.text.resize(n);
     std::vector<std::string> bad;
     std::size_t n_bad = 0;
@@ -640,14 +638,12 @@ IssueDates read_issue_dates(const DiffSide& a, const DiffOptions& options) {
             ++out.undated;
             continue;
         }
-        const auto day = iso_days(text);
-        if (!day) {
+        if (!iso_days(text)) {
             if (n_bad++ < 10) {
                 bad.push_back(a.ids[r] + " '" + text + "'");
             }
             continue;
         }
-        out.day[r] = day;
         out.text[r] = text.substr(0, 4) + "-" + text.substr(5, 2) + "-" + text.substr(8, 2);
         ++out.dated;
     }

@@ -1,3 +1,5 @@
+#include "../util/date.hpp"
+
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
 
@@ -5,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -98,22 +99,6 @@ const toml::table& section(const toml::table& root, const std::string& name,
         throw ConfigError(file + ": '" + name + "' must be a table ([" + name + "])");
     }
     return *table;
-}
-
-/// Whether `s` is a valid calendar date written YYYY-MM-DD.
-bool is_iso_date(const std::string& s) {
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-') {
-        return false;
-    }
-    for (std::size_t i : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U}) {
-        if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
-            return false;
-        }
-    }
-    const std::chrono::year_month_day ymd{std::chrono::year(std::stoi(s.substr(0, 4))),
-                                          std::chrono::month(std::stoul(s.substr(5, 2))),
-                                          std::chrono::day(std::stoul(s.substr(8, 2)))};
-    return ymd.ok();
 }
 
 std::string resolve_input(const std::string& spec, const fs::path& base) {
@@ -293,7 +278,7 @@ Study load_project(const std::string& path) {
     study.documents.sources = project.text("sources");
     study.documents.data_date = project.text("data_date");
     study.survey_date = project.text("survey_date");
-    if (!study.survey_date.empty() && !is_iso_date(study.survey_date)) {
+    if (!study.survey_date.empty() && !detail::is_iso_date(study.survey_date)) {
         throw ConfigError(path + ": [project] survey_date must be a date YYYY-MM-DD, not '" +
                           study.survey_date + "'");
     }

@@ -58,16 +58,6 @@ Study survey(const std::string& dir, const std::string& date, bool later) {
     return s;
 }
 
-std::size_t col(const OutputLayer& l, const std::string& name) {
-    for (std::size_t i = 0; i < l.fields.size(); ++i) {
-        if (l.fields[i].name == name) {
-            return i;
-        }
-    }
-    FAIL("no field " << name);
-    return 0;
-}
-
 }  // namespace
 
 TEST_CASE("diff: parcels built on, split and unchanged, and the zone table at both dates",
@@ -87,11 +77,11 @@ TEST_CASE("diff: parcels built on, split and unchanged, and the zone table at bo
 
     const OutputLayer& pc = r.parcel_changes;
     REQUIRE(pc.rows.size() == 3);
-    const auto change = col(pc, "change");
-    const auto ids_a = col(pc, "parcel_ids_after");
-    const auto transition = col(pc, "transition");
-    const auto d_built = col(pc, "d_built_m2");
-    const auto d_cov = col(pc, "d_coverage");
+    const auto change = test::col(pc, "change");
+    const auto ids_a = test::col(pc, "parcel_ids_after");
+    const auto transition = test::col(pc, "transition");
+    const auto d_built = test::col(pc, "d_built_m2");
+    const auto d_cov = test::col(pc, "d_coverage");
     // P1: nothing changed (900 m² built on 2500 m²: occupied at both dates).
     CHECK(value_as_text(pc.rows[0][change]) == "unchanged");
     CHECK(std::get<std::string>(pc.rows[0][transition]).empty());
@@ -109,13 +99,13 @@ TEST_CASE("diff: parcels built on, split and unchanged, and the zone table at bo
 
     const OutputLayer& zc = r.zone_changes;
     REQUIRE(zc.rows.size() == 1);
-    CHECK(std::get<double>(zc.rows[0][col(zc, "built_m2_before")]) == Approx(900.0));
-    CHECK(std::get<double>(zc.rows[0][col(zc, "built_m2_after")]) == Approx(1500.0));
-    CHECK(std::get<double>(zc.rows[0][col(zc, "d_built_m2")]) == Approx(600.0));
-    CHECK(std::get<std::int64_t>(zc.rows[0][col(zc, "n_parcels_before")]) == 3);
-    CHECK(std::get<std::int64_t>(zc.rows[0][col(zc, "d_n_parcels")]) == 1);
-    CHECK(std::get<std::int64_t>(zc.rows[0][col(zc, "d_n_vacant")]) == 0);  // 2 → 2
-    CHECK(std::get<std::int64_t>(zc.rows[0][col(zc, "d_n_underused")]) == 1);
+    CHECK(std::get<double>(zc.rows[0][test::col(zc, "built_m2_before")]) == Approx(900.0));
+    CHECK(std::get<double>(zc.rows[0][test::col(zc, "built_m2_after")]) == Approx(1500.0));
+    CHECK(std::get<double>(zc.rows[0][test::col(zc, "d_built_m2")]) == Approx(600.0));
+    CHECK(std::get<std::int64_t>(zc.rows[0][test::col(zc, "n_parcels_before")]) == 3);
+    CHECK(std::get<std::int64_t>(zc.rows[0][test::col(zc, "d_n_parcels")]) == 1);
+    CHECK(std::get<std::int64_t>(zc.rows[0][test::col(zc, "d_n_vacant")]) == 0);  // 2 → 2
+    CHECK(std::get<std::int64_t>(zc.rows[0][test::col(zc, "d_n_underused")]) == 1);
 
     // The folder: both layers as CSV and GeoJSON, and a manifest with the reconciliations.
     std::ifstream in(dir + "/diff/run.json");
@@ -139,7 +129,7 @@ TEST_CASE("diff: a survey compared with the same data a year later is unchanged 
     const DiffReport r = diff_results(a, b);
     CHECK(r.before_reconciliation == "before 3 = unchanged 3");
     CHECK(r.after_reconciliation == "after 3 = unchanged 3");
-    const auto d_built = col(r.parcel_changes, "d_built_m2");
+    const auto d_built = test::col(r.parcel_changes, "d_built_m2");
     for (const auto& row : r.parcel_changes.rows) {
         CHECK(std::get<double>(row[d_built]) == 0.0);
     }

@@ -98,16 +98,6 @@ Study followup_survey(const std::string& dir, bool later, const std::string& iss
     return s;
 }
 
-std::size_t col(const OutputLayer& l, const std::string& name) {
-    for (std::size_t i = 0; i < l.fields.size(); ++i) {
-        if (l.fields[i].name == name) {
-            return i;
-        }
-    }
-    FAIL("no field " << name);
-    return 0;
-}
-
 /// The transition table's cells of one zone and unit: row label → column → value.
 std::map<std::string, std::map<std::string, double>> matrix(const OutputLayer& t,
                                                             const std::string& zone,
@@ -228,14 +218,14 @@ TEST_CASE("follow-up: transitions in m² and parcels, stock bridge and take-up b
 
     CHECK(d.takeup_source == "diff");
     REQUIRE(d.takeup.rows.size() == 3);  // Z1, Z2, ALL
-    CHECK(value_as_text(d.takeup.rows[0][col(d.takeup, "source")]) == "diff");
-    CHECK(*value_as_number(d.takeup.rows[0][col(d.takeup, "takeup_m2")]) == Approx(10000));
-    CHECK(*value_as_number(d.takeup.rows[0][col(d.takeup, "n_parcels")]) == 2);
+    CHECK(value_as_text(d.takeup.rows[0][test::col(d.takeup, "source")]) == "diff");
+    CHECK(*value_as_number(d.takeup.rows[0][test::col(d.takeup, "takeup_m2")]) == Approx(10000));
+    CHECK(*value_as_number(d.takeup.rows[0][test::col(d.takeup, "n_parcels")]) == 2);
 
     // Developed between the surveys: P3a (vacant → occupied); P45 is underused, P2 too.
     REQUIRE(d.achieved.rows.size() == 1);
-    CHECK(value_as_text(d.achieved.rows[0][col(d.achieved, "parcel_id")]) == "P3a");
-    CHECK(*value_as_number(d.achieved.rows[0][col(d.achieved, "coverage")]) == Approx(0.36));
+    CHECK(value_as_text(d.achieved.rows[0][test::col(d.achieved, "parcel_id")]) == "P3a");
+    CHECK(*value_as_number(d.achieved.rows[0][test::col(d.achieved, "coverage")]) == Approx(0.36));
 }
 
 TEST_CASE("follow-up: take-up per year from issue dates, filtered, and years of supply",
@@ -331,7 +321,7 @@ TEST_CASE("follow-up: a snapshot reopened and compared with a later copy of itse
     for (const auto& row : d.stock.rows) {
         for (const char* f :
              {"taken_up_m2", "released_m2", "added_m2", "removed_m2", "residual_m2"}) {
-            CHECK(*value_as_number(row[col(d.stock, f)]) == 0.0);
+            CHECK(*value_as_number(row[test::col(d.stock, f)]) == 0.0);
         }
     }
     CHECK(d.achieved.rows.empty());
@@ -363,11 +353,11 @@ TEST_CASE("follow-up: a renamed zone is matched by its shape and reported", "[di
     CHECK(match_reconciliation(d.zone_match, true) == "before 2 = unchanged 1 + renumbered 1");
     REQUIRE(d.zone_changes.rows.size() == 2);
     const auto& row = d.zone_changes.rows[1];
-    CHECK(value_as_text(row[col(d.zone_changes, "zone_id")]) == "Z7");
-    CHECK(value_as_text(row[col(d.zone_changes, "change")]) == "renumbered");
-    CHECK(value_as_text(row[col(d.zone_changes, "zone_ids_before")]) == "Z2");
-    CHECK(*value_as_number(row[col(d.zone_changes, "vacant_m2_before")]) == Approx(7500));
-    CHECK(*value_as_number(row[col(d.zone_changes, "vacant_m2_after")]) == Approx(5000));
+    CHECK(value_as_text(row[test::col(d.zone_changes, "zone_id")]) == "Z7");
+    CHECK(value_as_text(row[test::col(d.zone_changes, "change")]) == "renumbered");
+    CHECK(value_as_text(row[test::col(d.zone_changes, "zone_ids_before")]) == "Z2");
+    CHECK(*value_as_number(row[test::col(d.zone_changes, "vacant_m2_before")]) == Approx(7500));
+    CHECK(*value_as_number(row[test::col(d.zone_changes, "vacant_m2_after")]) == Approx(5000));
     // Its land stays its own: the same matrix as under its old id.
     const auto z = matrix(d.transitions, "Z7", "m2");
     CHECK(z.at("vacant").at("vacant") == Approx(5000));

@@ -73,16 +73,6 @@ unsigned mode_colour(cairo_surface_t* img, int x, int y, int r) {
         ->first;
 }
 
-std::size_t col(const OutputLayer& l, const std::string& name) {
-    for (std::size_t i = 0; i < l.fields.size(); ++i) {
-        if (l.fields[i].name == name) {
-            return i;
-        }
-    }
-    FAIL("no field " << name);
-    return 0;
-}
-
 const OutputLayer& result(const StudyReport& r, const std::string& name) {
     for (const auto& l : r.results) {
         if (l.name == name) {
@@ -164,7 +154,7 @@ TEST_CASE("zone maps: the pixel at each parcel's centre has its status colour", 
         const MapFrame frame = map_frame(s.report, o);
         Image img = read_png(path);
         for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
-            if (value_as_text(parcels.rows[r][col(parcels, "zone_id")]) != zone) {
+            if (value_as_text(parcels.rows[r][test::col(parcels, "zone_id")]) != zone) {
                 continue;
             }
             const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
@@ -172,7 +162,7 @@ TEST_CASE("zone maps: the pixel at each parcel's centre has its status colour", 
                 continue;
             }
             const Point px = frame.to_pixel(*p);
-            const std::string status = value_as_text(parcels.rows[r][col(parcels, "status")]);
+            const std::string status = value_as_text(parcels.rows[r][test::col(parcels, "status")]);
             INFO("zone " << zone << " parcel " << value_as_text(parcels.rows[r][0]) << " " << status
                          << " at pixel " << px.x() << "," << px.y());
             CHECK(mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3) ==
@@ -206,14 +196,14 @@ TEST_CASE("graduated colours: fixed breaks on coverage", "[render]") {
     // Three classes use ColorBrewer YlGnBu-3: ≤ 0.05, 0.05–0.30, > 0.30.
     int checked = 0;
     for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
-        if (value_as_text(parcels.rows[r][col(parcels, "zone_id")]) != "Z1") {
+        if (value_as_text(parcels.rows[r][test::col(parcels, "zone_id")]) != "Z1") {
             continue;
         }
         const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
         if (!p) {
             continue;
         }
-        const double cov = *value_as_number(parcels.rows[r][col(parcels, "coverage")]);
+        const double cov = *value_as_number(parcels.rows[r][test::col(parcels, "coverage")]);
         const unsigned expected = cov <= 0.05 ? 0xEDF8B1u : cov <= 0.30 ? 0x7FCDBBu : 0x2C7FB8u;
         const Point px = frame.to_pixel(*p);
         INFO("parcel " << value_as_text(parcels.rows[r][0]) << " coverage " << cov);
