@@ -38,22 +38,7 @@ CLI::App* CommandDiff::setup(CLI::App& app) {
     sub->add_option("after", m_after, "Later survey, as BEFORE")->required();
     sub->add_option("-o,--output", m_output, "Output folder")->required();
     sub->add_flag("--overwrite", m_overwrite, "Replace earlier results");
-    sub->add_option("--match-share", m_match_share,
-                    "Parcels of other ids link when they share at least this share of the "
-                    "smaller one (default 0.5)")
-        ->check(CLI::Range(0.0, 1.0));
-    sub->add_option("--issue-date-field", m_issue_date_field,
-                    "Field of the AFTER parcels' inputs holding the date each parcel was issued "
-                    "(take-up per year from it; default: the diff's take-up over the interval)");
-    sub->add_option("--issue-date-where", m_issue_date_where,
-                    "OGR SQL filter on the AFTER parcels' attributes: only parcels it selects "
-                    "count as issued (e.g. \"status = 'issued'\")");
-    sub->add_option("--supply-years", m_supply_years,
-                    "Years of supply use the mean annual take-up of the last N years (issue "
-                    "dates; default 5)")
-        ->check(CLI::Range(1, 100));
-    sub->add_option("--threads", m_threads, "Threads for the overlays (default: one per core)")
-        ->check(CLI::Range(1, 1024));
+    m_follow_up.add(*sub);
     sub->add_flag("--recompute", m_recompute,
                   "Rerun BEFORE's inputs (found through its manifest, content hashes checked) "
                   "with AFTER's definitions; AFTER must be a project file");
@@ -67,15 +52,8 @@ int CommandDiff::run() {
     study.after = m_after;
     study.output_dir = m_output;
     study.write.overwrite = m_overwrite;
-    study.options.match.match_share = m_match_share;
-    study.options.issue_date_field = m_issue_date_field;
-    study.options.issue_date_where = m_issue_date_where;
-    study.options.supply_years = m_supply_years;
+    m_follow_up.apply(study.options);
     study.recompute = m_recompute;
-    if (m_threads > 0) {
-        study.options.threads = static_cast<unsigned>(m_threads);
-        study.options.match.threads = study.options.threads;
-    }
     apply_export_flags(m_export, study.exports);
     ProgressBar bar(m_global.show_progress());
     auto owned = std::make_unique<const DiffReport>(run_diff(study, bar.callback()));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "follow_up_flags.hpp"
 #include "study_output.hpp"
 
 namespace spaceuse::cli {
@@ -17,12 +18,8 @@ private:
     std::string m_after;
     std::string m_output;
     bool m_overwrite = false;
-    double m_match_share = 0.5;
-    std::string m_issue_date_field;
-    std::string m_issue_date_where;
-    int m_supply_years = 5;
+    FollowUpFlags m_follow_up;
     bool m_recompute = false;
-    int m_threads = 0;
     ExportFlags m_export;
 };
 

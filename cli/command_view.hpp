@@ -2,6 +2,7 @@
 
 #include "command.hpp"
 #include "document_run.hpp"
+#include "follow_up_flags.hpp"
 
 #include <spaceuse/render.hpp>
 
@@ -16,6 +17,7 @@ public:
 
 private:
     DocumentRun m_run;
+    FollowUpFlags m_follow_up;
     ViewOptions m_options;
 };
 

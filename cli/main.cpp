@@ -10,6 +10,7 @@
 #include "command_occupancy.hpp"
 #include "command_report.hpp"
 #include "command_run.hpp"
+#include "command_trend.hpp"
 #include "command_view.hpp"
 #include "progress_bar.hpp"
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandReport>(global));
     commands.push_back(std::make_unique<CommandView>(global));
     commands.push_back(std::make_unique<CommandDiff>(global));
+    commands.push_back(std::make_unique<CommandTrend>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;
     for (auto& c : commands) {

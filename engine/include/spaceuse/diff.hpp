@@ -34,6 +34,29 @@ enum class ParcelChange {
 /// "unchanged", "reshaped", "renumbered", "split", "merged", "reparcelled", "new", "retired".
 const char* parcel_change_name(ParcelChange change) noexcept;
 
+/// What the change maps, the viewer and the QGIS style show of a match group (parcel_changes'
+/// `category`), in the order of the legends. A split or merge is shown as such whatever the
+/// statuses; otherwise the status change decides.
+enum class ChangeCategory {
+    added,      ///< "new": a parcel only after
+    split,      ///< "split"
+    merged,     ///< "merged": merged or reparcelled
+    built,      ///< "built": more in use (vacant → underused or occupied, underused → occupied)
+    vacated,    ///< "vacated": fell vacant
+    other,      ///< "other": reshaped, renumbered, or less in use (occupied → underused)
+    unchanged,  ///< "unchanged": same id, shape and status
+    retired     ///< "retired": a parcel only before
+};
+inline constexpr int change_category_count = 8;
+
+/// "new", "split", "merged", "built", "vacated", "other", "unchanged", "retired".
+const char* change_category_name(ChangeCategory category) noexcept;
+
+/// The category of one match group from its change and the statuses of its parcels (one
+/// status each for a one-to-one group).
+ChangeCategory change_category(ParcelChange change, const std::string& status_before,
+                               const std::string& status_after) noexcept;
+
 /// How parcels are matched.
 struct MatchOptions {
     /// Two parcels left unmatched by id link when their intersection covers at least this share
@@ -121,9 +144,9 @@ struct DiffReport {
     /// "before N = unchanged … + retired …" and "after N = … + new …".
     std::string before_reconciliation;
     std::string after_reconciliation;
-    /// parcel_changes: one row per match group (ids at both dates, change, statuses, transition,
-    /// differences of built, coverage, floor and usable free area, zone), with the after
-    /// parcels' geometry (the before parcels' for retired ones).
+    /// parcel_changes: one row per match group (ids at both dates, change, category (see
+    /// ChangeCategory), statuses, transition, differences of built, coverage, floor and usable free
+    /// area, zone), with the after parcels' geometry (the before parcels' for retired ones).
     OutputLayer parcel_changes;
     /// zone_changes: per zone match group (zone_id: the after ids, the before ones for a
     /// retired zone; change: the zone's match class) the zone table's net, built, vacant,

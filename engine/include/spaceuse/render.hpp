@@ -7,6 +7,7 @@
 /// result layers and tables, context layers (analysis CRS, metres), attribution and manifest;
 /// maps and the report with Cairo, the viewer with Leaflet embedded into one HTML file.
 
+#include <spaceuse/diff.hpp>
 #include <spaceuse/geometry.hpp>
 #include <spaceuse/output.hpp>
 
@@ -43,6 +44,16 @@ struct MapOptions {
     bool labels = true;
 };
 
+/// Earlier surveys a document is compared with (the follow-up pages and layers).
+struct FollowUpOptions {
+    /// Results folders or snapshots (spaceuse.gpkg) of earlier surveys with the same
+    /// definitions; empty: no follow-up. The change shown is since the latest of them; with
+    /// several, the charts show the trend over all.
+    std::vector<std::string> since;
+    /// How the surveys are compared (matching, issue dates for the take-up).
+    DiffOptions diff;
+};
+
 /// Page set-up of the committee report.
 struct ReportOptions {
     /// "A4" or "A3".
@@ -50,12 +61,19 @@ struct ReportOptions {
     bool landscape = false;
     /// Title; empty: the study name.
     std::string title;
+    /// With earlier surveys: the cover gains each zone's change since the latest of them and
+    /// its years of supply, and each zone page is followed by a follow-up page (change map,
+    /// transition table, take-up chart and series).
+    FollowUpOptions follow_up;
 };
 
 /// Options of the HTML viewer.
 struct ViewOptions {
     /// Title; empty: the study name.
     std::string title;
+    /// With earlier surveys: a "changes" layer (the parcels by change category since the
+    /// latest of them, with class, statuses and differences in the popups).
+    FollowUpOptions follow_up;
 };
 
 /// The documents `run_study` writes into the output folder after the analyses (from the
@@ -79,6 +97,13 @@ struct StatusColours {
     static constexpr unsigned underused = 0xEEDD88;
     static constexpr unsigned vacant = 0xEE8866;
 };
+
+/// Fill colour (0xRRGGBB) of a change category on the change maps, the viewer and the QGIS
+/// style of parcel_changes: Paul Tol's "bright" scheme for the changes, greys for the rest;
+/// retired parcels are outlined (dashed) in this colour.
+unsigned change_colour(ChangeCategory category) noexcept;
+/// Legend text of a change category ("Newly built (more in use)", ...).
+const char* change_label(ChangeCategory category) noexcept;
 
 /// Where the map's world rectangle lands on the page: page = offset + scale × (x, −y).
 struct MapFrame {

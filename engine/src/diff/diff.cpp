@@ -347,6 +347,7 @@ OutputLayer parcel_changes(const DiffSide& b, const DiffSide& a, const ParcelMat
                  {"status_before", FT::string, -1},
                  {"status_after", FT::string, -1},
                  {"transition", FT::string, -1},
+                 {"category", FT::string, -1},
                  {"area_before_m2", FT::real, 2},
                  {"area_after_m2", FT::real, 2},
                  {"d_built_m2", FT::real, 2},
@@ -372,6 +373,7 @@ OutputLayer parcel_changes(const DiffSide& b, const DiffSide& a, const ParcelMat
         std::string sa = statuses(a, group.after);
         const bool both = !group.before.empty() && !group.after.empty();
         std::string transition = both && sb != sa ? sb + "→" + sa : std::string();
+        const ChangeCategory category = change_category(group.change, sb, sa);
         std::vector<Value> row;
         row.reserve(pc.fields.size());
         row.emplace_back(static_cast<std::int64_t>(g + 1));
@@ -383,6 +385,7 @@ OutputLayer parcel_changes(const DiffSide& b, const DiffSide& a, const ParcelMat
         row.emplace_back(std::move(sb));
         row.emplace_back(std::move(sa));
         row.emplace_back(std::move(transition));
+        row.emplace_back(std::string(change_category_name(category)));
         row.push_back(opt(area_b));
         row.push_back(opt(area_a));
         row.push_back(opt(both ? minus(built_a, built_b) : std::nullopt));
@@ -569,9 +572,10 @@ StudyReport open_side(const std::string& path, bool attributes, DiffSide& side,
     return detail::open_results(path, only);
 }
 
-/// BEFORE's inputs with AFTER's definitions: `after` (a loaded project) with each layer's source
-/// replaced by the one BEFORE's manifest records for that role (relative to the project folder
-/// it records, its content hash checked), written to `output_dir`.
+}  // namespace
+
+namespace detail {
+
 Study recomputed_before(const std::string& before_path, const Study& after,
                         const std::string& output_dir) {
     namespace fs = std::filesystem;
@@ -579,7 +583,7 @@ Study recomputed_before(const std::string& before_path, const Study& after,
         throw ConfigError("--recompute reruns BEFORE's recorded inputs: give BEFORE as a results "
                           "folder or snapshot, not a project file");
     }
-    const StudyReport before = open_results(before_path);
+    const StudyReport before = spaceuse::open_results(before_path);
     nlohmann::json m;
     try {
         m = nlohmann::json::parse(before.manifest);
@@ -655,7 +659,7 @@ Study recomputed_before(const std::string& before_path, const Study& after,
     return s;
 }
 
-}  // namespace
+}  // namespace detail
 
 DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
     namespace fs = std::filesystem;
@@ -676,8 +680,8 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         }
         const Study after_study = load_project(study.after);
         progress.report(0.0, "recomputing the before survey with the after definitions");
-        const Study bs = recomputed_before(study.before, after_study,
-                                           (fs::path(folder.staging()) / "before").string());
+        const Study bs = detail::recomputed_before(
+            study.before, after_study, (fs::path(folder.staging()) / "before").string());
         *before = run_study(bs, scaled_progress(progress_fn, 0.0, 0.4));
         progress.report(0.4, "running the after survey");
         *after = run_study(after_study, scaled_progress(progress_fn, 0.4, 0.7));

@@ -124,6 +124,74 @@ const char* parcel_change_name(ParcelChange change) noexcept {
     return "?";
 }
 
+const char* change_category_name(ChangeCategory category) noexcept {
+    switch (category) {
+    case ChangeCategory::added:
+        return "new";
+    case ChangeCategory::split:
+        return "split";
+    case ChangeCategory::merged:
+        return "merged";
+    case ChangeCategory::built:
+        return "built";
+    case ChangeCategory::vacated:
+        return "vacated";
+    case ChangeCategory::other:
+        return "other";
+    case ChangeCategory::unchanged:
+        return "unchanged";
+    case ChangeCategory::retired:
+        return "retired";
+    }
+    return "?";
+}
+
+namespace {
+
+/// Rank of a status by use (vacant 0, underused 1, occupied 2); -1 for anything else.
+int use_rank(const std::string& status) {
+    if (status == "vacant") {
+        return 0;
+    }
+    if (status == "underused") {
+        return 1;
+    }
+    return status == "occupied" ? 2 : -1;
+}
+
+}  // namespace
+
+ChangeCategory change_category(ParcelChange change, const std::string& status_before,
+                               const std::string& status_after) noexcept {
+    switch (change) {
+    case ParcelChange::added:
+        return ChangeCategory::added;
+    case ParcelChange::retired:
+        return ChangeCategory::retired;
+    case ParcelChange::split:
+        return ChangeCategory::split;
+    case ParcelChange::merged:
+    case ParcelChange::reparcelled:
+        return ChangeCategory::merged;
+    case ParcelChange::unchanged:
+    case ParcelChange::reshaped:
+    case ParcelChange::renumbered:
+        break;
+    }
+    const int before = use_rank(status_before);
+    const int after = use_rank(status_after);
+    if (before >= 0 && after > before) {
+        return ChangeCategory::built;
+    }
+    if (after == 0 && before > 0) {
+        return ChangeCategory::vacated;
+    }
+    if (change == ParcelChange::unchanged && status_before == status_after) {
+        return ChangeCategory::unchanged;
+    }
+    return ChangeCategory::other;
+}
+
 ParcelMatch match_parcels(const std::vector<std::string>& before_ids,
                           const std::vector<MultiPolygon>& before,
                           const std::vector<std::string>& after_ids,

@@ -117,4 +117,12 @@ ParcelMatch match_geometries(const std::vector<std::string>& before_ids,
 /// Whether two geometries have the very same coordinates, ring by ring.
 bool same_coordinates(const MultiPolygon& a, const MultiPolygon& b);
 
+/// BEFORE's inputs with AFTER's definitions: `after` (a loaded project) with each layer's source
+/// replaced by the one BEFORE's manifest records for that role (relative to the project folder
+/// it records, its content hash checked), written to `output_dir`.
+/// @throws ConfigError when BEFORE is a project file; InputError when its manifest lacks the
+///         inputs or an input changed since.
+Study recomputed_before(const std::string& before_path, const Study& after,
+                        const std::string& output_dir);
+
 }  // namespace spaceuse::detail

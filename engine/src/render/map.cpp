@@ -697,7 +697,7 @@ double draw_legend(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
         row_label(zone_row ? style.labels[c]
                            : style.labels[c] + " (" + std::to_string(style.counts[c]) + ")");
     }
-    if (!style.field.empty()) {
+    if (!style.field.empty() && style.no_value_row) {
         swatch(no_data_colour);
         row_label("no value");
     }

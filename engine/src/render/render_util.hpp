@@ -109,6 +109,8 @@ struct ParcelStyle {
     std::vector<std::string> labels;            ///< one per class
     std::vector<std::optional<double>> values;  ///< per parcel row
     std::vector<int> counts;                    ///< parcels per class (or per status)
+    /// The legend has a "no value" row (a field's classes: parcels may lack the value).
+    bool no_value_row = true;
 
     /// Fill colour of parcel row `row`.
     unsigned colour(const DocContext& ctx, std::size_t row) const;

@@ -1,3 +1,4 @@
+#include "render/followup.hpp"
 #include "render/render_util.hpp"
 
 #include <spaceuse/error.hpp>
@@ -29,19 +30,87 @@ struct AccessFigure {
     std::int64_t reachable = 0;
 };
 
+/// A zone's change between two surveys, from the transitions table (m² and parcels).
+struct ZoneChange {
+    bool found = false;
+    double taken_m2 = 0, released_m2 = 0, new_m2 = 0, retired_m2 = 0;
+    double taken_n = 0, released_n = 0, new_n = 0, retired_n = 0;
+    std::optional<double> per_year, years, years_vu;
+};
+
+ZoneChange zone_change(const FollowUp& f, const std::string& zone_id) {
+    ZoneChange c;
+    const OutputLayer& t = f.last().transitions;
+    const std::size_t zid = *column(t, "zone_id"), unit = *column(t, "unit"),
+                      from = *column(t, "status_before");
+    const auto vacant = column(t, "vacant");
+    const auto retired = column(t, "retired");
+    const auto total = column(t, "total");
+    for (std::size_t r = 0; r < t.rows.size(); ++r) {
+        if (text_at(t, r, zid) != zone_id) {
+            continue;
+        }
+        c.found = true;
+        const bool m2 = text_at(t, r, unit) == "m2";
+        const std::string st = text_at(t, r, from);
+        double taken = 0, released = 0, added = 0, gone = 0;
+        if (st == "vacant") {
+            // Vacant land now in use: every after-status column but vacant, retired and total.
+            for (std::size_t col = *column(t, "status_before") + 1; col < t.fields.size(); ++col) {
+                if (col != vacant && col != retired && col != total) {
+                    taken += number_at(t, r, col).value_or(0);
+                }
+            }
+        } else if (st == "new") {
+            added = total ? number_at(t, r, *total).value_or(0) : 0;
+        } else if (st == "total") {
+            gone = retired ? number_at(t, r, *retired).value_or(0) : 0;
+        } else if (vacant) {
+            released = number_at(t, r, *vacant).value_or(0);
+        }
+        (m2 ? c.taken_m2 : c.taken_n) += taken;
+        (m2 ? c.released_m2 : c.released_n) += released;
+        (m2 ? c.new_m2 : c.new_n) += added;
+        (m2 ? c.retired_m2 : c.retired_n) += gone;
+    }
+    const auto rows = series_rows(f.trend, zone_id);
+    if (!rows.empty()) {
+        const OutputLayer& s = f.trend.series;
+        c.per_year = number_at(s, rows.back(), *column(s, "takeup_per_year_m2"));
+        c.years = number_at(s, rows.back(), *column(s, "years_of_supply"));
+        c.years_vu = number_at(s, rows.back(), *column(s, "years_of_supply_vacant_underused"));
+    }
+    return c;
+}
+
+std::string years_text(const std::optional<double>& y) {
+    if (!y) {
+        return "n.a.";
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", *y);
+    return buf;
+}
+
+std::string m2_and_parcels(double m2, double n) {
+    return thousands(m2) + " (" + thousands(n) + ")";
+}
+
 class ReportWriter {
 public:
-    ReportWriter(const DocContext& ctx, const ReportOptions& options, cairo_t* cr, double w,
-                 double h)
-        : m_ctx(ctx), m_options(options), m_cr(cr), m_w(w), m_h(h) {
+    ReportWriter(const DocContext& ctx, const ReportOptions& options, const FollowUp* follow,
+                 cairo_t* cr, double w, double h)
+        : m_ctx(ctx), m_options(options), m_follow(follow), m_cr(cr), m_w(w), m_h(h) {
         m_margin = std::min(w, h) * 0.065;
         const OutputLayer& z = *ctx.zones;
-        m_pages = z.rows.size() + 1;
+        m_pages = z.rows.size() * (follow != nullptr ? 2 : 1) + 1;
         collect_access();
     }
 
     void cover();
     void zone_page(std::size_t row);
+    /// The change of a zone since the latest earlier survey (with a follow-up).
+    void follow_up_page(std::size_t row);
 
 private:
     void collect_access();
@@ -54,8 +123,11 @@ private:
         return number_at(*m_ctx.zones, row, *column(*m_ctx.zones, field)).value_or(0.0);
     }
 
+    double change_table(double y, const std::string& heading_text);
+
     const DocContext& m_ctx;
     const ReportOptions& m_options;
+    const FollowUp* m_follow;
     cairo_t* m_cr;
     double m_w, m_h, m_margin;
     std::size_t m_pages;
@@ -313,6 +385,9 @@ void ReportWriter::cover() {
         "Areas in m² inside each zone; occ/und/vac: number of parcels occupied, underused "
         "and vacant.",
         7, 0x444444);
+    if (m_follow != nullptr) {
+        y = change_table(y + 6, "Change since the survey of " + m_follow->since_date());
+    }
     if (!m_access_kinds.empty()) {
         y = heading(y + 6, "Access from the zones", 11);
         Table a;
@@ -415,6 +490,184 @@ void ReportWriter::cover() {
         y = paragraph(m + 8, y - 2, tw - 8, d, 7.5);
         set_colour(m_cr, 0x000000);
         y += 3;
+    }
+    footer();
+    cairo_show_page(m_cr);
+}
+
+double ReportWriter::change_table(double y, const std::string& heading_text) {
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    y = heading(y, heading_text, 11);
+    const OutputLayer& z = *m_ctx.zones;
+    Table t;
+    t.header = {"Zone",
+                "Taken up\nm² (parcels)",
+                "Released\nm² (parcels)",
+                "New\nm² (parcels)",
+                "Retired\nm² (parcels)",
+                "Take-up\nm²/year",
+                "Supply\nyears",
+                "+ underused\nyears"};
+    t.widths = {0.24, 0.12, 0.12, 0.1, 0.1, 0.11, 0.1, 0.11};
+    const std::size_t id_col = *column(z, "zone_id");
+    const std::size_t name_col = *column(z, "name");
+    for (std::size_t r = 0; r <= z.rows.size(); ++r) {
+        const bool total = r == z.rows.size();
+        const std::string id = total ? "ALL" : text_at(z, r, id_col);
+        const std::string name = total ? "All zones" : text_at(z, r, name_col);
+        const ZoneChange c = zone_change(*m_follow, id);
+        std::vector<std::string> cells{total ? name : (name.empty() ? id : id + " " + name)};
+        if (!c.found) {
+            // A zone that is new, split, merged or renamed since: no one-to-one change.
+            cells.insert(cells.end(), {"–", "–", "–", "–", "–", "–", "–"});
+        } else {
+            cells.insert(cells.end(), {m2_and_parcels(c.taken_m2, c.taken_n),
+                                       m2_and_parcels(c.released_m2, c.released_n),
+                                       m2_and_parcels(c.new_m2, c.new_n),
+                                       m2_and_parcels(c.retired_m2, c.retired_n),
+                                       c.per_year ? thousands(*c.per_year) : std::string("n.a."),
+                                       years_text(c.years), years_text(c.years_vu)});
+        }
+        t.rows.push_back(cells);
+        t.bold_rows.push_back(total);
+    }
+    y = draw_table(m_cr, t, m, y, tw, 7.2) + 2;
+    const DiffReport& d = m_follow->last();
+    const std::string basis = d.takeup_source == "issue_date"
+                                  ? "the mean land issued per year over the last " +
+                                        std::to_string(m_options.follow_up.diff.supply_years) +
+                                        " years (issue dates)"
+                                  : "the vacant land taken up per year between the two surveys";
+    return paragraph(m, y, tw,
+                     "Taken up: vacant land of " + d.before_date +
+                         " in use (underused or "
+                         "occupied) on " +
+                         d.after_date +
+                         "; released: land in use that fell vacant; new and retired: parcels "
+                         "that appeared or disappeared. Supply: years the vacant land (and the "
+                         "vacant and underused land) lasts at " +
+                         basis + ".",
+                     7, 0x444444);
+}
+
+void ReportWriter::follow_up_page(std::size_t row) {
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    const OutputLayer& z = *m_ctx.zones;
+    const std::string id = text_at(z, row, *column(z, "zone_id"));
+    const std::string name = text_at(z, row, *column(z, "name"));
+    const DiffReport& d = m_follow->last();
+    double y = heading(m, (name.empty() ? "Zone " + id : name) + ": change since " + d.before_date,
+                       16);
+
+    // Change map with its legend.
+    const double legend_w = 105;
+    const Rect body{m, y, tw - legend_w - 8, m_h * (m_w > m_h ? 0.42 : 0.34)};
+    draw_change_map(m_cr, m_ctx, d, row, body);
+    DocContext plain = m_ctx;
+    plain.free_space = nullptr;
+    plain.facilities.clear();
+    const ParcelStyle style = change_style(plain, d);
+    const double lx = body.x + body.w + 8;
+    double ly = body.y + draw_legend(m_cr, plain, style, row, lx, body.y, legend_w, 7);
+    // Retired parcels are outlines, not fills.
+    const double line = 7 * 1.65;
+    const double dash[] = {3.0, 2.0};
+    cairo_set_dash(m_cr, dash, 2, 0);
+    cairo_set_line_width(m_cr, 1.1);
+    set_colour(m_cr, change_colour(ChangeCategory::retired));
+    cairo_rectangle(m_cr, lx, ly + (line - 7.7) / 2, 12.6, 7.7);
+    cairo_stroke(m_cr);
+    cairo_set_dash(m_cr, nullptr, 0, 0);
+    set_font(m_cr, 7);
+    draw_text(m_cr, lx + 12.6 + 6, ly + line * 0.5 + 7 * 0.35, "Retired parcel");
+    y = body.y + body.h + 8;
+
+    // Key changes (left) and the take-up chart (right).
+    const ZoneChange c = zone_change(*m_follow, id);
+    const double col_w = tw * 0.48;
+    y = heading(y, "Change since " + d.before_date, 11);
+    const double top = y;
+    const std::vector<std::pair<std::string, std::string>> figures = {
+        {"Taken up (vacant → in use)", m2_and_parcels(c.taken_m2, c.taken_n)},
+        {"Released (fell vacant)", m2_and_parcels(c.released_m2, c.released_n)},
+        {"New parcels", m2_and_parcels(c.new_m2, c.new_n)},
+        {"Retired parcels", m2_and_parcels(c.retired_m2, c.retired_n)},
+        {"Take-up per year", c.per_year ? area_text(*c.per_year) : std::string("n.a.")},
+        {"Years of supply (vacant)", years_text(c.years)},
+        {"Years of supply (vacant + underused)", years_text(c.years_vu)}};
+    const double fl = body_pt * 1.55;
+    for (std::size_t i = 0; i < figures.size(); ++i) {
+        if (i % 2 == 1) {
+            set_colour(m_cr, 0xF3F3F3);
+            cairo_rectangle(m_cr, m, y + 2, col_w, fl);
+            cairo_fill(m_cr);
+        }
+        set_colour(m_cr, 0x000000);
+        set_font(m_cr, body_pt);
+        draw_text(m_cr, m + 3, y + fl * 0.78, figures[i].first);
+        set_font(m_cr, body_pt, true);
+        draw_text(m_cr, m + col_w - 3, y + fl * 0.78, figures[i].second, 1.0);
+        y += fl;
+    }
+    y = paragraph(m, y + 2, col_w, "m² (parcels), inside the zone.", 7, 0x444444);
+    const double chart_x = m + col_w + 18;
+    draw_takeup_chart(m_cr, m_follow->trend, id, {chart_x, top, m + tw - chart_x, 150}, 6.5);
+    y = std::max(y, top + 150) + 6;
+
+    // Transitions: land and parcels by status at both dates.
+    y = heading(y, "Status at both dates: m² (parcels)", 11);
+    const OutputLayer& tr = d.transitions;
+    const std::size_t zid = *column(tr, "zone_id"), unit = *column(tr, "unit"),
+                      from = *column(tr, "status_before");
+    Table t;
+    t.header = {d.before_date + " ↓ / " + d.after_date + " →"};
+    for (std::size_t col = from + 1; col < tr.fields.size(); ++col) {
+        t.header.push_back(tr.fields[col].name);
+    }
+    const double first_w = 0.24;
+    t.widths = {first_w};
+    for (std::size_t i = 1; i < t.header.size(); ++i) {
+        t.widths.push_back((1.0 - first_w) / static_cast<double>(t.header.size() - 1));
+    }
+    std::map<std::string, std::size_t> parcel_row;
+    std::vector<std::size_t> m2_rows;
+    for (std::size_t r = 0; r < tr.rows.size(); ++r) {
+        if (text_at(tr, r, zid) != id) {
+            continue;
+        }
+        if (text_at(tr, r, unit) == "m2") {
+            m2_rows.push_back(r);
+        } else {
+            parcel_row[text_at(tr, r, from)] = r;
+        }
+    }
+    for (const auto r : m2_rows) {
+        const std::string st = text_at(tr, r, from);
+        const auto p = parcel_row.find(st);
+        std::vector<std::string> cells{st};
+        for (std::size_t col = from + 1; col < tr.fields.size(); ++col) {
+            const double a = number_at(tr, r, col).value_or(0);
+            const double n = p == parcel_row.end() ? 0 : number_at(tr, p->second, col).value_or(0);
+            cells.push_back(m2_and_parcels(a, n));
+        }
+        t.rows.push_back(cells);
+        t.bold_rows.push_back(st == "total");
+    }
+    y = draw_table(m_cr, t, m, y, tw, 7.2) + 2;
+    y = paragraph(m, y, tw,
+                  "Rows: status on " + d.before_date +
+                      " (new: land that was not this zone's "
+                      "parcels); columns: status on " +
+                      d.after_date + " (retired: land no longer a parcel of the zone).",
+                  7, 0x444444);
+
+    // The zone's figures at every survey, when there is room.
+    const double room = m_h - m * 0.55 - 16 - y;
+    if (room > 120) {
+        y = heading(y + 4, "Areas at each survey", 11);
+        draw_series_chart(m_cr, m_follow->trend, id, {m, y, tw, std::min(room - 30, 200.0)}, 6.5);
     }
     footer();
     cairo_show_page(m_cr);
@@ -597,6 +850,7 @@ void render_report(const StudyReport& report, const ReportOptions& options, cons
                    const WriteOptions& write) {
     using namespace detail;
     const DocContext ctx = make_context(report);
+    const auto follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
     double w = 0, h = 0;
     if (options.paper == "A4" || options.paper == "a4") {
         w = 595.276;
@@ -624,10 +878,13 @@ void render_report(const StudyReport& report, const ReportOptions& options, cons
                                    iso_date ? (d + "T00:00:00Z").c_str() : "2000-01-01T00:00:00Z");
     {
         CairoPtr cr(cairo_create(surface.get()));
-        ReportWriter writer(ctx, options, cr.get(), w, h);
+        ReportWriter writer(ctx, options, follow ? &*follow : nullptr, cr.get(), w, h);
         writer.cover();
         for (std::size_t r = 0; r < ctx.zones->rows.size(); ++r) {
             writer.zone_page(r);
+            if (follow) {
+                writer.follow_up_page(r);
+            }
         }
         check_cairo(cairo_status(cr.get()), path);
     }

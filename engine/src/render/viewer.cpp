@@ -1,3 +1,4 @@
+#include "render/followup.hpp"
 #include "render/render_util.hpp"
 #include "util/markup.hpp"
 
@@ -153,6 +154,16 @@ const char* viewer_js = R"(
       ['Usable free area', fmt(p.free_m2, 0) + ' m²'],
       ['Parcels occ/und/vac', p.n_occupied + ' / ' + p.n_underused + ' / ' + p.n_vacant]]) + '</div>';
   }
+  const sign = (v, d) => (v === null || v === undefined) ? '–' : (v > 0 ? '+' : '') + fmt(v, d);
+  function changePopup(p) {
+    return '<div class="su-popup"><b>' + M.change_labels[p.category] + '</b>' + rows([
+      ['Change', p.change], ['Parcels ' + M.change_since, fmt(p.parcel_ids_before)],
+      ['Parcels now', fmt(p.parcel_ids_after)], ['Zone', fmt(p.zone_id)],
+      ['Status ' + M.change_since, fmt(p.status_before)], ['Status now', fmt(p.status_after)],
+      ['Area then / now', fmt(p.area_before_m2, 0) + ' / ' + fmt(p.area_after_m2, 0) + ' m²'],
+      ['Built', sign(p.d_built_m2, 0) + ' m²'], ['Coverage', p.d_coverage === null ? '–' : sign(100 * p.d_coverage, 1) + ' pt'],
+      ['Floor area', sign(p.d_floor_m2, 0) + ' m²'], ['Usable free area', sign(p.d_free_m2, 0) + ' m²']]) + '</div>';
+  }
   const overlays = {}, counts = {};
   function add(name, label, layer, on) {
     overlays[label] = layer;
@@ -178,6 +189,14 @@ const char* viewer_js = R"(
       l.on('mouseover', () => l.setStyle({ weight: 2.5, color: '#000000' }));
       l.on('mouseout', () => l.setStyle({ weight: 0.7, color: '#6e6e6e' }));
     } }), true);
+  if (D.changes) add('changes', 'Changes since ' + M.change_since, L.geoJSON(D.changes, {
+    style: f => f.properties.category === 'retired'
+      ? { color: '#000000', weight: 1.5, dashArray: '4 3', fill: false }
+      : { color: '#6e6e6e', weight: 0.7, fillColor: M.change_colours[f.properties.category] || '#dddddd', fillOpacity: 1 },
+    onEachFeature: (f, l) => {
+      l.bindPopup(changePopup(f.properties));
+      l.bindTooltip((f.properties.parcel_ids_after || f.properties.parcel_ids_before) + ': ' + M.change_labels[f.properties.category], { sticky: true });
+    } }), false);
   if (D.free_space) add('free_space', 'Usable free space', L.geoJSON(D.free_space, {
     style: { color: '#117733', weight: 1, dashArray: '3 3', fillColor: '#117733', fillOpacity: 0.3 },
     onEachFeature: (f, l) => l.bindTooltip('free piece ' + f.properties.piece_id + ': ' + fmt(f.properties.area_m2, 0) + ' m²') }), true);
@@ -195,6 +214,12 @@ const char* viewer_js = R"(
       h += '<div><i style="background:' + statusColour[s] + '"></i>' + s + ' (' + (M.status_counts[s] || 0) + ')</div>';
     h += '<b>Other layers</b><div><i style="background:#117733;opacity:0.5"></i>usable free space</div>' +
       '<div><i style="background:#5a5a5a"></i>building</div><div><i style="background:#f0f0f0;border:2px solid #222"></i>zone</div>';
+    if (D.changes) {
+      h += '<b>Changes since ' + M.change_since + '</b>';
+      for (const c of M.change_order)
+        h += '<div><i style="' + (c === 'retired' ? 'background:none;border:1.5px dashed #000' : 'background:' + M.change_colours[c]) +
+          '"></i>' + M.change_labels[c] + ' (' + (M.change_counts[c] || 0) + ')</div>';
+    }
     for (const k of Object.keys(M.facility_colours))
       h += '<div><i style="background:' + M.facility_colours[k] + ';border-radius:50%"></i>' + k.replace(/_/g, ' ') + '</div>';
     div.innerHTML = h;
@@ -278,6 +303,10 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
         }
         add("facilities", all);
     }
+    const auto follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
+    if (follow) {
+        add("changes", follow->last().parcel_changes);
+    }
     data += "}";
 
     nlohmann::json meta;
@@ -323,6 +352,29 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
         }
     }
     meta["facility_colours"] = fc;
+    if (follow) {
+        // The categories in the legends' order, with their colours, labels and group counts.
+        nlohmann::json cc = nlohmann::json::object(), cl = nlohmann::json::object(),
+                       cn = nlohmann::json::object(), order = nlohmann::json::array();
+        for (int c = 0; c < change_category_count; ++c) {
+            const auto cat = static_cast<ChangeCategory>(c);
+            order.push_back(change_category_name(cat));
+            cc[change_category_name(cat)] = colour(change_colour(cat));
+            cl[change_category_name(cat)] = change_label(cat);
+            cn[change_category_name(cat)] = 0;
+        }
+        const OutputLayer& pc = follow->last().parcel_changes;
+        const std::size_t cat = *column(pc, "category");
+        for (std::size_t r = 0; r < pc.rows.size(); ++r) {
+            const std::string c = text_at(pc, r, cat);
+            cn[c] = cn[c].get<int>() + 1;
+        }
+        meta["change_order"] = order;
+        meta["change_colours"] = cc;
+        meta["change_labels"] = cl;
+        meta["change_counts"] = cn;
+        meta["change_since"] = follow->since_date();
+    }
 
     const std::string title = options.title.empty() ? ctx.title : options.title;
     std::string html;

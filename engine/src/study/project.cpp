@@ -178,6 +178,45 @@ std::string document_file(const TableReader& t, const std::string& fallback,
     return file;
 }
 
+/// `since` (one path or a list, relative to the project file's folder) and the comparison's
+/// options of a [report] or [view] section.
+FollowUpOptions follow_up_options(const toml::table& table, const TableReader& t,
+                                  const std::string& path) {
+    FollowUpOptions f;
+    const auto* since = table.get("since");
+    if (since == nullptr) {
+        return f;
+    }
+    auto add = [&](const toml::node& n) {
+        const auto v = n.value<std::string>();
+        if (!v || v->empty()) {
+            throw ConfigError(t.where("since") +
+                              " must be a results folder (or spaceuse.gpkg) or a list of them");
+        }
+        const fs::path p(*v);
+        f.since.push_back(
+            p.is_absolute() ? *v : (fs::path(path).parent_path() / p).lexically_normal().string());
+    };
+    if (const auto* arr = since->as_array()) {
+        for (const auto& item : *arr) {
+            add(item);
+        }
+    } else {
+        add(*since);
+    }
+    f.diff.issue_date_field = t.text("issue_date_field");
+    f.diff.issue_date_where = t.text("issue_date_where");
+    f.diff.match.match_share = t.number("match_share").value_or(f.diff.match.match_share);
+    f.diff.supply_years = static_cast<int>(t.number("supply_years").value_or(5));
+    if (!(f.diff.match.match_share > 0.0 && f.diff.match.match_share <= 1.0)) {
+        throw ConfigError(t.where("match_share") + " must be in (0, 1]");
+    }
+    if (f.diff.supply_years < 1) {
+        throw ConfigError(t.where("supply_years") + " must be at least 1");
+    }
+    return f;
+}
+
 void load_document_sections(const toml::table& root, const std::string& path, DocumentSettings& d) {
     if (root.get("map") != nullptr) {
         const toml::table& table = section(root, "map", path);
@@ -209,8 +248,10 @@ void load_document_sections(const toml::table& root, const std::string& path, Do
         d.map.emplace(document_file(t, "map.png", {".png", ".svg", ".pdf"}), o);
     }
     if (root.get("report") != nullptr) {
-        TableReader t(section(root, "report", path), path, "report");
-        t.check_keys({"file", "paper", "landscape", "title"});
+        const toml::table& table = section(root, "report", path);
+        TableReader t(table, path, "report");
+        t.check_keys({"file", "paper", "landscape", "title", "since", "issue_date_field",
+                      "issue_date_where", "match_share", "supply_years"});
         ReportOptions o;
         o.paper = t.text("paper", o.paper);
         if (o.paper != "A4" && o.paper != "A3") {
@@ -218,13 +259,17 @@ void load_document_sections(const toml::table& root, const std::string& path, Do
         }
         o.landscape = t.boolean("landscape", false);
         o.title = t.text("title");
+        o.follow_up = follow_up_options(table, t, path);
         d.report.emplace(document_file(t, "report.pdf", {".pdf"}), o);
     }
     if (root.get("view") != nullptr) {
-        TableReader t(section(root, "view", path), path, "view");
-        t.check_keys({"file", "title"});
+        const toml::table& table = section(root, "view", path);
+        TableReader t(table, path, "view");
+        t.check_keys({"file", "title", "since", "issue_date_field", "issue_date_where",
+                      "match_share", "supply_years"});
         ViewOptions o;
         o.title = t.text("title");
+        o.follow_up = follow_up_options(table, t, path);
         d.view.emplace(document_file(t, "viewer.html", {".html"}), o);
     }
 }

@@ -1,0 +1,38 @@
+#include "follow_up_flags.hpp"
+
+namespace spaceuse::cli {
+
+void FollowUpFlags::add(CLI::App& sub, bool with_threads) {
+    sub.add_option("--match-share", match_share,
+                   "Parcels of other ids link when they share at least this share of the "
+                   "smaller one (default 0.5)")
+        ->check(CLI::Range(0.0, 1.0));
+    sub.add_option("--issue-date-field", issue_date_field,
+                   "Field of the later survey's parcel inputs holding the date each parcel was "
+                   "issued (take-up per year from it; default: the diff's take-up over the "
+                   "interval)");
+    sub.add_option("--issue-date-where", issue_date_where,
+                   "OGR SQL filter on the later parcels' attributes: only parcels it selects "
+                   "count as issued (e.g. \"status = 'issued'\")");
+    sub.add_option("--supply-years", supply_years,
+                   "Years of supply use the mean annual take-up of the last N years (issue "
+                   "dates; default 5)")
+        ->check(CLI::Range(1, 100));
+    if (with_threads) {
+        sub.add_option("--threads", threads, "Threads for the overlays (default: one per core)")
+            ->check(CLI::Range(1, 1024));
+    }
+}
+
+void FollowUpFlags::apply(DiffOptions& options) const {
+    options.match.match_share = match_share;
+    options.issue_date_field = issue_date_field;
+    options.issue_date_where = issue_date_where;
+    options.supply_years = supply_years;
+    if (threads > 0) {
+        options.threads = static_cast<unsigned>(threads);
+        options.match.threads = options.threads;
+    }
+}
+
+}  // namespace spaceuse::cli

@@ -1,0 +1,542 @@
+#include "render/followup.hpp"
+#include "util/date.hpp"
+
+#include <spaceuse/error.hpp>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include <boost/geometry.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#ifndef SPACEUSE_VERSION
+#define SPACEUSE_VERSION "0.0.0"
+#endif
+
+namespace spaceuse {
+
+unsigned change_colour(ChangeCategory category) noexcept {
+    // Paul Tol's colour-blind-safe "bright" scheme for the changes, greys for the rest.
+    switch (category) {
+    case ChangeCategory::added:
+        return 0x228833;
+    case ChangeCategory::split:
+        return 0xCCBB44;
+    case ChangeCategory::merged:
+        return 0xAA3377;
+    case ChangeCategory::built:
+        return 0x4477AA;
+    case ChangeCategory::vacated:
+        return 0xEE6677;
+    case ChangeCategory::other:
+        return 0xBBBBBB;
+    case ChangeCategory::unchanged:
+        return 0xF2F2F2;
+    case ChangeCategory::retired:
+        return 0x000000;
+    }
+    return 0xDDDDDD;
+}
+
+const char* change_label(ChangeCategory category) noexcept {
+    switch (category) {
+    case ChangeCategory::added:
+        return "New parcel";
+    case ChangeCategory::split:
+        return "Split";
+    case ChangeCategory::merged:
+        return "Merged or reparcelled";
+    case ChangeCategory::built:
+        return "Newly built (more in use)";
+    case ChangeCategory::vacated:
+        return "Newly vacant";
+    case ChangeCategory::other:
+        return "Other change";
+    case ChangeCategory::unchanged:
+        return "Unchanged";
+    case ChangeCategory::retired:
+        return "Retired (dashed outline)";
+    }
+    return "?";
+}
+
+namespace detail {
+
+namespace bg = boost::geometry;
+
+namespace {
+
+constexpr unsigned building_colour = 0x5A5A5A;
+constexpr unsigned free_colour = 0x117733;
+constexpr unsigned axis_colour = 0x555555;
+constexpr unsigned grid_colour = 0xDDDDDD;
+
+ChangeCategory category_named(const std::string& name) {
+    for (int c = 0; c < change_category_count; ++c) {
+        const auto cat = static_cast<ChangeCategory>(c);
+        if (name == change_category_name(cat)) {
+            return cat;
+        }
+    }
+    return ChangeCategory::other;
+}
+
+/// Round step for an axis from 0 to `max` with about `ticks` ticks (1, 2 or 5 × 10^k).
+double nice_step(double max, int ticks) {
+    if (!(max > 0)) {
+        return 1.0;
+    }
+    const double raw = max / ticks;
+    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (m * mag >= raw) {
+            return m * mag;
+        }
+    }
+    return 10.0 * mag;
+}
+
+/// "12,000 m²" axis labels in m² below 10 ha, in ha above.
+std::string axis_area(double m2, double max) {
+    if (max >= 100000.0) {
+        return short_number(m2 / 10000.0) + " ha";
+    }
+    return thousands(m2) + " m²";
+}
+
+std::optional<double> series_number(const TrendReport& t, std::size_t row, const char* field) {
+    const auto c = column(t.series, field);
+    return c ? number_at(t.series, row, *c) : std::nullopt;
+}
+
+void polygon_path(cairo_t* cr, const MultiPolygon& mp, const Box& world, const Rect& area,
+                  double s) {
+    auto px = [&](const Point& p) {
+        return std::pair{area.x + (p.x() - world.min_corner().x()) * s,
+                         area.y + (world.max_corner().y() - p.y()) * s};
+    };
+    auto ring = [&](const auto& r) {
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const auto [x, y] = px(r[i]);
+            (i == 0 ? cairo_move_to : cairo_line_to)(cr, x, y);
+        }
+        cairo_close_path(cr);
+    };
+    for (const auto& poly : mp) {
+        ring(poly.outer());
+        for (const auto& inner : poly.inners()) {
+            ring(inner);
+        }
+    }
+}
+
+}  // namespace
+
+std::optional<FollowUp> make_follow_up(const StudyReport& report,
+                                       const std::vector<std::string>& since,
+                                       const DiffOptions& options) {
+    if (since.empty()) {
+        return std::nullopt;
+    }
+    FollowUp f;
+    std::vector<const StudyReport*> surveys;
+    for (const auto& path : since) {
+        auto earlier = std::make_shared<StudyReport>(open_results(path));
+        if (!report.survey_date.empty() && !(earlier->survey_date < report.survey_date)) {
+            throw ConfigError(
+                path + ": its survey (" +
+                (earlier->survey_date.empty() ? std::string("no date") : earlier->survey_date) +
+                ") is not older than the results reported on (" + report.survey_date + ")");
+        }
+        surveys.push_back(earlier.get());
+        f.earlier.push_back(std::move(earlier));
+    }
+    surveys.push_back(&report);
+    f.trend = trend_results(surveys, options);
+    return f;
+}
+
+std::vector<ChangeCategory> categories_of_parcels(const DiffReport& step) {
+    const OutputLayer& pc = step.parcel_changes;
+    const std::size_t cat = *column(pc, "category");
+    std::vector<ChangeCategory> out(step.match.group_of_after.size(), ChangeCategory::unchanged);
+    for (std::size_t r = 0; r < out.size(); ++r) {
+        out[r] = category_named(text_at(pc, step.match.group_of_after[r], cat));
+    }
+    return out;
+}
+
+ParcelStyle change_style(const DocContext& ctx, const DiffReport& step) {
+    ParcelStyle st;
+    st.field = "change since " + step.before_date;
+    st.no_value_row = false;  // every current parcel is in a match group
+    const auto cats = categories_of_parcels(step);
+    st.values.assign(ctx.parcels->rows.size(), std::nullopt);
+    // Classes by category index (the legend's order); retired parcels are no current parcels.
+    for (int c = 0; c < change_category_count - 1; ++c) {
+        const auto cat = static_cast<ChangeCategory>(c);
+        st.upper.push_back(c + 0.5);
+        st.colours.push_back(change_colour(cat));
+        st.labels.emplace_back(change_label(cat));
+        st.counts.push_back(0);
+    }
+    for (std::size_t r = 0; r < st.values.size() && r < cats.size(); ++r) {
+        const int c = static_cast<int>(cats[r]);
+        st.values[r] = c;
+        ++st.counts[static_cast<std::size_t>(c)];
+    }
+    return st;
+}
+
+Box draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
+                    std::size_t zone_row, const Rect& area) {
+    // Free space and facilities would hide the change colours: not on this map.
+    DocContext plain = ctx;
+    plain.free_space = nullptr;
+    plain.facilities.clear();
+    plain.facility_kind_fields.clear();
+    plain.facility_kinds.clear();
+    const ParcelStyle style = change_style(plain, step);
+    draw_map_body(cr, plain, style, zone_row, area, false, false);
+
+    // Retired parcels (no current parcel), dashed, inside the frame of the map just drawn.
+    const Box world = map_world(plain, zone_row, area.w / area.h);
+    const double s = area.w / (world.max_corner().x() - world.min_corner().x());
+    const OutputLayer& pc = step.parcel_changes;
+    const std::size_t cat = *column(pc, "category");
+    cairo_save(cr);
+    cairo_rectangle(cr, area.x, area.y, area.w, area.h);
+    cairo_clip(cr);
+    const double dash[] = {3.0, 2.0};
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_line_width(cr, 1.1);
+    set_colour(cr, change_colour(ChangeCategory::retired));
+    for (std::size_t r = 0; r < pc.rows.size(); ++r) {
+        if (text_at(pc, r, cat) != change_category_name(ChangeCategory::retired)) {
+            continue;
+        }
+        const auto* mp = std::get_if<MultiPolygon>(&pc.geometry(r));
+        if (mp != nullptr && bg::intersects(envelope(pc.geometry(r)), world)) {
+            polygon_path(cr, *mp, world, area, s);
+            cairo_stroke(cr);
+        }
+    }
+    cairo_restore(cr);
+    return world;
+}
+
+std::vector<std::size_t> series_rows(const TrendReport& trend, const std::string& zone_id) {
+    std::vector<std::size_t> rows;
+    const std::size_t zid = *column(trend.series, "zone_id");
+    for (std::size_t r = 0; r < trend.series.rows.size(); ++r) {
+        if (text_at(trend.series, r, zid) == zone_id) {
+            rows.push_back(r);
+        }
+    }
+    return rows;
+}
+
+void draw_series_chart(cairo_t* cr, const TrendReport& trend, const std::string& zone_id,
+                       const Rect& area, double font_pt) {
+    const auto rows = series_rows(trend, zone_id);
+    const std::size_t date_col = *column(trend.series, "survey_date");
+    struct Line {
+        const char* field;
+        const char* label;
+        unsigned colour;
+        double width;
+        bool dashed;
+    };
+    const Line lines[] = {{"net_m2", "Net parcel area", 0x222222, 1.2, true},
+                          {"built_m2", "Built", building_colour, 1.6, false},
+                          {"vacant_m2", "Vacant", StatusColours::vacant, 2.4, false},
+                          {"underused_m2", "Underused", 0xC9B458, 2.4, false},
+                          {"free_m2", "Usable free", free_colour, 1.6, false}};
+    double max = 0.0;
+    std::vector<double> days;
+    for (const auto r : rows) {
+        for (const auto& l : lines) {
+            max = std::max(max, series_number(trend, r, l.field).value_or(0.0));
+        }
+        days.push_back(
+            static_cast<double>(iso_days(text_at(trend.series, r, date_col)).value_or(0)));
+    }
+    const double step = nice_step(max, 4);
+    const double top = step * std::ceil(max / step + 1e-9);
+    // Plot area: labels left, legend below.
+    set_font(cr, font_pt);
+    const double label_w = text_width(cr, axis_area(top, max)) + 6;
+    const double legend_h = font_pt * 2.0;
+    const Rect plot{area.x + label_w, area.y + font_pt * 0.6, area.w - label_w - font_pt * 2.5,
+                    area.h - font_pt * 3.2 - legend_h};
+    auto y_of = [&](double v) { return plot.y + plot.h * (1.0 - (top > 0 ? v / top : 0.0)); };
+    const double d0 = days.empty() ? 0.0 : days.front();
+    const double d1 = days.empty() ? 1.0 : days.back();
+    auto x_of = [&](double d) {
+        return d1 > d0 ? plot.x + plot.w * (d - d0) / (d1 - d0) : plot.x + plot.w / 2;
+    };
+    cairo_set_line_width(cr, 0.5);
+    for (double v = 0.0; v <= top + step * 0.5; v += step) {
+        set_colour(cr, grid_colour);
+        cairo_move_to(cr, plot.x, y_of(v));
+        cairo_line_to(cr, plot.x + plot.w, y_of(v));
+        cairo_stroke(cr);
+        set_colour(cr, axis_colour);
+        draw_text(cr, plot.x - 4, y_of(v) + font_pt * 0.35, axis_area(v, max), 1.0);
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        set_colour(cr, axis_colour);
+        draw_text(cr, x_of(days[i]), plot.y + plot.h + font_pt * 1.4,
+                  text_at(trend.series, rows[i], date_col), 0.5);
+    }
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    for (const auto& l : lines) {
+        set_colour(cr, l.colour);
+        cairo_set_line_width(cr, l.width);
+        const double dash[] = {4.0, 2.5};
+        cairo_set_dash(cr, dash, l.dashed ? 2 : 0, 0);
+        bool open = false;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto v = series_number(trend, rows[i], l.field);
+            if (!v) {
+                open = false;
+                continue;
+            }
+            (open ? cairo_line_to : cairo_move_to)(cr, x_of(days[i]), y_of(*v));
+            open = true;
+        }
+        cairo_stroke(cr);
+        cairo_set_dash(cr, nullptr, 0, 0);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (const auto v = series_number(trend, rows[i], l.field)) {
+                cairo_arc(cr, x_of(days[i]), y_of(*v), l.width + 1.0, 0, 2 * M_PI);
+                cairo_fill(cr);
+            }
+        }
+    }
+    set_colour(cr, axis_colour);
+    cairo_set_line_width(cr, 0.8);
+    cairo_move_to(cr, plot.x, plot.y);
+    cairo_line_to(cr, plot.x, plot.y + plot.h);
+    cairo_line_to(cr, plot.x + plot.w, plot.y + plot.h);
+    cairo_stroke(cr);
+    // Legend in one row.
+    double lx = plot.x;
+    const double ly = area.y + area.h - font_pt * 0.6;
+    for (const auto& l : lines) {
+        set_colour(cr, l.colour);
+        cairo_set_line_width(cr, l.width);
+        const double dash[] = {4.0, 2.5};
+        cairo_set_dash(cr, dash, l.dashed ? 2 : 0, 0);
+        cairo_move_to(cr, lx, ly - font_pt * 0.35);
+        cairo_line_to(cr, lx + font_pt * 2, ly - font_pt * 0.35);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, nullptr, 0, 0);
+        set_colour(cr, 0x000000);
+        draw_text(cr, lx + font_pt * 2.5, ly, l.label);
+        lx += font_pt * 3.5 + text_width(cr, l.label);
+    }
+}
+
+void draw_takeup_chart(cairo_t* cr, const TrendReport& trend, const std::string& zone_id,
+                       const Rect& area, double font_pt, std::size_t max_periods) {
+    const OutputLayer& tu = trend.takeup;
+    const std::size_t zid = *column(tu, "zone_id");
+    const std::size_t from = *column(tu, "period_from");
+    const std::size_t to = *column(tu, "period_to");
+    const std::size_t m2 = *column(tu, "takeup_m2");
+    const std::size_t years = *column(tu, "years");
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < tu.rows.size(); ++r) {
+        if (text_at(tu, r, zid) == zone_id) {
+            rows.push_back(r);
+        }
+    }
+    const std::size_t hidden = rows.size() > max_periods ? rows.size() - max_periods : 0;
+    rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(hidden));
+    // Bars are per year: an interval's take-up is divided by its length.
+    std::vector<double> per_year;
+    double max = 0.0;
+    for (const auto r : rows) {
+        const double y = number_at(tu, r, years).value_or(1.0);
+        per_year.push_back(number_at(tu, r, m2).value_or(0.0) / (y > 0 ? y : 1.0));
+        max = std::max(max, per_year.back());
+    }
+    // The mean annual take-up and years of supply at the newest survey.
+    const auto srows = series_rows(trend, zone_id);
+    std::optional<double> mean, supply, supply_vu;
+    std::string basis;
+    if (!srows.empty()) {
+        mean = series_number(trend, srows.back(), "takeup_per_year_m2");
+        supply = series_number(trend, srows.back(), "years_of_supply");
+        supply_vu = series_number(trend, srows.back(), "years_of_supply_vacant_underused");
+        basis = text_at(trend.series, srows.back(), *column(trend.series, "takeup_basis"));
+    }
+    if (mean) {
+        max = std::max(max, *mean);
+    }
+    const double step = nice_step(max, 4);
+    const double top = max > 0 ? step * std::ceil(max / step + 1e-9) : 1.0;
+    set_font(cr, font_pt);
+    const double label_w = text_width(cr, axis_area(top, max) + "/yr") + 6;
+    const Rect plot{area.x + label_w, area.y + font_pt * 0.6, area.w - label_w - font_pt,
+                    area.h - font_pt * 6.6};
+    auto y_of = [&](double v) { return plot.y + plot.h * (1.0 - v / top); };
+    cairo_set_line_width(cr, 0.5);
+    for (double v = 0.0; v <= top + step * 0.5; v += step) {
+        set_colour(cr, grid_colour);
+        cairo_move_to(cr, plot.x, y_of(v));
+        cairo_line_to(cr, plot.x + plot.w, y_of(v));
+        cairo_stroke(cr);
+        set_colour(cr, axis_colour);
+        draw_text(cr, plot.x - 4, y_of(v) + font_pt * 0.35, axis_area(v, max) + "/yr", 1.0);
+    }
+    const double slot = rows.empty() ? plot.w : plot.w / static_cast<double>(rows.size());
+    // Label every k-th period so the labels do not collide.
+    std::size_t every = 1;
+    while (every < rows.size() && slot * static_cast<double>(every) < font_pt * 3.2) {
+        ++every;
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const double x = plot.x + slot * static_cast<double>(i);
+        cairo_rectangle(cr, x + slot * 0.15, y_of(per_year[i]), slot * 0.7,
+                        plot.y + plot.h - y_of(per_year[i]));
+        set_colour(cr, StatusColours::occupied);
+        cairo_fill(cr);
+        if ((rows.size() - 1 - i) % every == 0) {
+            set_colour(cr, axis_colour);
+            const std::string f = text_at(tu, rows[i], from);
+            const std::string t = text_at(tu, rows[i], to);
+            // A calendar year as "2024", an interval as "2021–24".
+            const std::string label = f.substr(0, 4) == t.substr(0, 4)
+                                          ? f.substr(0, 4)
+                                          : f.substr(0, 4) + "–" + t.substr(2, 2);
+            draw_text(cr, x + slot / 2, plot.y + plot.h + font_pt * 1.4, label, 0.5);
+        }
+    }
+    if (mean && *mean > 0) {
+        set_colour(cr, 0x222222);
+        cairo_set_line_width(cr, 1.0);
+        const double dash[] = {4.0, 2.5};
+        cairo_set_dash(cr, dash, 2, 0);
+        cairo_move_to(cr, plot.x, y_of(*mean));
+        cairo_line_to(cr, plot.x + plot.w, y_of(*mean));
+        cairo_stroke(cr);
+        cairo_set_dash(cr, nullptr, 0, 0);
+    }
+    set_colour(cr, axis_colour);
+    cairo_set_line_width(cr, 0.8);
+    cairo_move_to(cr, plot.x, plot.y);
+    cairo_line_to(cr, plot.x, plot.y + plot.h);
+    cairo_line_to(cr, plot.x + plot.w, plot.y + plot.h);
+    cairo_stroke(cr);
+    set_colour(cr, 0x000000);
+    double ty = plot.y + plot.h + font_pt * 2.9;
+    const bool issued = basis.rfind("issue_date", 0) == 0;
+    std::string line = issued ? "Bars: land issued per year"
+                              : "Bars: vacant land taken up per year";
+    if (hidden > 0) {
+        line += " (last " + std::to_string(rows.size()) + " periods)";
+    }
+    if (mean) {
+        line += "; dashed: mean " + thousands(*mean) + " m²/yr" +
+                (issued ? " (issue dates, " + basis.substr(basis.find(',') + 2) + ")"
+                        : " (between the surveys)");
+    }
+    for (const auto& l : wrap_text(cr, line, area.w)) {
+        draw_text(cr, area.x, ty, l);
+        ty += font_pt * 1.25;
+    }
+    auto years_text = [](const std::optional<double>& y) {
+        return y ? short_number(std::round(*y * 10.0) / 10.0) : std::string("n.a.");
+    };
+    set_font(cr, font_pt, true);
+    for (const auto& l : wrap_text(cr,
+                                   "Years of supply: " + years_text(supply) + " (vacant), " +
+                                       years_text(supply_vu) + " (vacant + underused)",
+                                   area.w)) {
+        draw_text(cr, area.x, ty, l);
+        ty += font_pt * 1.25;
+    }
+}
+
+}  // namespace detail
+
+void render_trend_chart(const TrendReport& trend, const std::string& zone_id,
+                        const std::string& path, const WriteOptions& write, int width_px,
+                        int height_px) {
+    using namespace detail;
+    const auto rows = series_rows(trend, zone_id);
+    if (rows.empty()) {
+        throw ConfigError("zone '" + zone_id + "' is not in the trend");
+    }
+    if (width_px < 400 || height_px < 300 || width_px > 10000 || height_px > 10000) {
+        throw ConfigError("chart size must be 400..10000 by 300..10000 pixels");
+    }
+    const double k = 150.0 / 72.0;
+    const double w = width_px / k;
+    const double h = height_px / k;
+    std::string ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    ByteSink sink;
+    SurfacePtr surface;
+    if (ext == ".png") {
+        surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width_px, height_px));
+    } else if (ext == ".svg") {
+        surface.reset(cairo_svg_surface_create_for_stream(&ByteSink::write, &sink, w, h));
+    } else if (ext == ".pdf") {
+        surface.reset(cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, w, h));
+    } else {
+        throw ConfigError("chart format '" + ext + "' is not .png, .svg or .pdf").set_source(path);
+    }
+    check_cairo(cairo_surface_status(surface.get()), path);
+    {
+        CairoPtr cr(cairo_create(surface.get()));
+        cairo_t* c = cr.get();
+        if (ext == ".png") {
+            cairo_scale(c, k, k);
+        }
+        set_colour(c, 0xFFFFFF);
+        cairo_paint(c);
+        const double m = 18.0;
+        const double font = 8.0;
+        const std::string name = text_at(trend.series, rows.front(), 1);
+        set_font(c, 14, true);
+        set_colour(c, 0x000000);
+        draw_text(c, m, m + 12,
+                  zone_id == "ALL" ? name
+                  : name.empty()   ? "Zone " + zone_id
+                                   : name + " (zone " + zone_id + ")");
+        set_font(c, font);
+        set_colour(c, 0x444444);
+        draw_text(c, m, m + 27,
+                  "Surveys " + trend.dates.front() + " to " + trend.dates.back() +
+                      ": areas inside the zone by status, and take-up of vacant land");
+        const double top = m + 40;
+        const double body_h = h - top - m;
+        const double left_w = (w - 2 * m) * 0.56;
+        draw_series_chart(c, trend, zone_id, {m, top, left_w, body_h}, font);
+        draw_takeup_chart(c, trend, zone_id,
+                          {m + left_w + 24, top, w - 2 * m - left_w - 24, body_h}, font);
+        set_font(c, 6.5);
+        set_colour(c, 0x777777);
+        draw_text(c, w - m, h - 6, "spaceuse " SPACEUSE_VERSION, 1.0);
+        check_cairo(cairo_status(c), path);
+    }
+    if (ext == ".png") {
+        cairo_surface_flush(surface.get());
+        check_cairo(cairo_surface_write_to_png_stream(surface.get(), &ByteSink::write, &sink),
+                    path);
+    } else {
+        cairo_surface_finish(surface.get());
+        check_cairo(cairo_surface_status(surface.get()), path);
+    }
+    write_text_file(path, sink.bytes, write);
+}
+
+}  // namespace spaceuse
