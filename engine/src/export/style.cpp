@@ -217,7 +217,7 @@ std::string qml_symbol(const FillSymbol& sym, const std::string& name, double op
         {"offset", "0,0"},
         {"offset_unit", "MM"},
         {"outline_color", rgba(sym.outline)},
-        {"outline_style", "solid"},
+        {"outline_style", sym.outline_style},
         {"outline_width", num(sym.outline_mm)},
         {"outline_width_unit", "MM"},
         {"style", sym.brush},
@@ -253,6 +253,106 @@ const std::string& written_name(const OutputLayer& layer, const std::vector<std:
 
 }  // namespace
 
+std::size_t column_index(const OutputLayer& layer, const std::string& name) {
+    std::size_t col = 0;
+    while (layer.fields[col].name != name) {
+        ++col;
+    }
+    return col;
+}
+
+/// The follow-up's parcels (one feature per match group): by change category (the report's
+/// change maps and the viewer's colours), by match class, and by status transition.
+std::vector<LayerStyle> parcel_change_styles(const OutputLayer& layer) {
+    std::vector<LayerStyle> styles;
+    const FillSymbol retired = [] {
+        FillSymbol s = solid({255, 255, 255, 0}, 0.6, {0, 0, 0, 255});
+        s.brush = "no";
+        s.outline_style = "dash";
+        return s;
+    }();
+    if (has_field(layer, "category")) {
+        LayerStyle s = classified("category", RendererKind::categorized,
+                                  "Parcels by change since the earlier survey (new, split, "
+                                  "merged, newly built, newly vacant, other, unchanged, retired)");
+        for (int c = 0; c < change_category_count; ++c) {
+            const auto cat = static_cast<ChangeCategory>(c);
+            s.categories.push_back(
+                {change_category_name(cat), change_label(cat),
+                 cat == ChangeCategory::retired ? retired : solid(rgb(change_colour(cat)))});
+        }
+        styles.push_back(std::move(s));
+    }
+    if (has_field(layer, "change")) {
+        LayerStyle s = classified("change", RendererKind::categorized,
+                                  "Parcels by how they were matched between the surveys");
+        const std::pair<const char*, unsigned> classes[] = {
+            {"unchanged", 0xF2F2F2}, {"reshaped", 0xBBBBBB}, {"renumbered", 0x66CCEE},
+            {"split", 0xCCBB44},     {"merged", 0xAA3377},   {"reparcelled", 0x882255},
+            {"new", 0x228833}};
+        for (const auto& [name, colour] : classes) {
+            std::string label = name;
+            label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
+            s.categories.push_back({name, label, solid(rgb(colour))});
+        }
+        s.categories.push_back({"retired", "Retired", retired});
+        styles.push_back(std::move(s));
+    }
+    if (has_field(layer, "transition")) {
+        // The transitions present (before→after statuses), coloured by the status after; a
+        // group of several parcels with mixed statuses in grey.
+        LayerStyle s = classified("transition", RendererKind::categorized,
+                                  "Parcels by status change (coloured by the status now)");
+        const std::size_t col = column_index(layer, "transition");
+        std::set<std::string> values;
+        for (const auto& row : layer.rows) {
+            if (const auto* t = std::get_if<std::string>(&row[col]); t && !t->empty()) {
+                values.insert(*t);
+            }
+        }
+        s.categories.push_back({"", "No status change", solid(rgb(0xF2F2F2))});
+        for (const auto& v : values) {
+            const std::string after = v.substr(v.find("→") + std::string("→").size());
+            const unsigned colour = after == "occupied"    ? StatusColours::occupied
+                                    : after == "underused" ? StatusColours::underused
+                                    : after == "vacant"    ? StatusColours::vacant
+                                                           : 0x999999;
+            s.categories.push_back({v, v, solid(rgb(colour))});
+        }
+        styles.push_back(std::move(s));
+    }
+    return styles;
+}
+
+/// The follow-up's zones: by the change of their vacant land (down: taken up, in blues; up:
+/// released or added, in reds), labelled.
+std::vector<LayerStyle> zone_change_styles(const OutputLayer& layer) {
+    if (!has_field(layer, "d_vacant_m2")) {
+        return {};
+    }
+    const std::size_t col = column_index(layer, "d_vacant_m2");
+    double lo = -10000.0, hi = 10000.0;
+    for (const auto& row : layer.rows) {
+        if (const auto* d = std::get_if<double>(&row[col])) {
+            lo = std::min(lo, std::floor(*d));
+            hi = std::max(hi, std::ceil(*d));
+        }
+    }
+    LayerStyle s = classified("d_vacant_m2", RendererKind::graduated,
+                              "Zones by the change of their vacant land since the earlier "
+                              "survey, labelled");
+    // ColorBrewer RdBu, 5 classes, reversed: less vacant land in blue.
+    s.ranges = {
+        {lo, -10000, "vacant −1 ha or more", solid(rgb(0x2166AC), 0.8, {0, 0, 0, 255})},
+        {-10000, -1000, "vacant −1,000 m² to −1 ha", solid(rgb(0x92C5DE), 0.8, {0, 0, 0, 255})},
+        {-1000, 1000, "within ±1,000 m²", solid(rgb(0xF7F7F7), 0.8, {0, 0, 0, 255})},
+        {1000, 10000, "vacant +1,000 m² to +1 ha", solid(rgb(0xF4A582), 0.8, {0, 0, 0, 255})},
+        {10000, hi, "vacant +1 ha or more", solid(rgb(0xB2182B), 0.8, {0, 0, 0, 255})}};
+    s.label_field = has_field(layer, "name") ? "name" : "zone_id";
+    s.opacity = 0.7;
+    return {s};
+}
+
 std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
     if (!layer.has_geometry()) {
         return {};
@@ -273,6 +373,10 @@ std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
         styles = access_styles(layer);
     } else if (layer.name == "isochrones") {
         styles = isochrone_styles(layer);
+    } else if (layer.name == "parcel_changes") {
+        styles = parcel_change_styles(layer);
+    } else if (layer.name == "zone_changes") {
+        styles = zone_change_styles(layer);
     }
     if (styles.empty()) {
         LayerStyle s;
@@ -372,8 +476,11 @@ std::string sld_polygon(const FillSymbol& sym, double opacity) {
       << "              <se:SvgParameter name=\"stroke\">" << hex(sym.outline)
       << "</se:SvgParameter>\n"
       << "              <se:SvgParameter name=\"stroke-width\">" << num(sym.outline_mm * 3.78)
-      << "</se:SvgParameter>\n"
-      << "            </se:Stroke>\n"
+      << "</se:SvgParameter>\n";
+    if (sym.outline_style == "dash") {
+        o << "              <se:SvgParameter name=\"stroke-dasharray\">4 2</se:SvgParameter>\n";
+    }
+    o << "            </se:Stroke>\n"
       << "          </se:PolygonSymbolizer>\n";
     return o.str();
 }

@@ -23,6 +23,8 @@ struct FillSymbol {
     std::string brush = "solid";
     Rgba outline{35, 35, 35, 255};
     double outline_mm = 0.26;
+    /// QGIS pen style of the outline: "solid" or "dash".
+    std::string outline_style = "solid";
 };
 
 struct Category {

@@ -27,6 +27,7 @@
 #include <spaceuse/diff.hpp>
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
+#include <spaceuse/trend.hpp>
 
 #include <catch2/catch.hpp>
 #include <gdal_priv.h>
@@ -501,4 +502,110 @@ TEST_CASE("follow-up: land that moves to another zone is a transition for all zo
     CHECK(num(s, "removed_m2") == Approx(0).margin(1e-9));
     CHECK(num(s, "added_m2") == Approx(0).margin(1e-9));
     CHECK(d.max_stock_residual_m2 < 0.01);
+}
+
+namespace {
+
+/// The trend row of a zone at a date: field → value.
+std::map<std::string, Value> trend_row(const TrendReport& t, const std::string& zone,
+                                       const std::string& date) {
+    for (const auto& row : t.series.rows) {
+        if (value_as_text(row[0]) == zone && value_as_text(row[2]) == date) {
+            std::map<std::string, Value> out;
+            for (std::size_t c = 0; c < t.series.fields.size(); ++c) {
+                out[t.series.fields[c].name] = row[c];
+            }
+            return out;
+        }
+    }
+    FAIL("no trend row " << zone << " " << date);
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("trend: each zone's series over the surveys by hand, bad sets of surveys refused",
+          "[diff][trend]") {
+    const std::string dir = test::temp_dir("followup_trend");
+    const StudyReport before = run_study(followup_survey(dir + "/2023", false));
+    const StudyReport after = run_study(followup_survey(dir + "/2024", true));
+    // Given newest first: sorted by survey date.
+    const TrendReport t = trend_results({&after, &before});
+    CHECK(t.dates == std::vector<std::string>{"2023-01-01", "2024-01-01"});
+    REQUIRE(t.steps.size() == 1);
+    CHECK(t.series.rows.size() == 6);  // Z1, Z2 and all zones at two dates
+
+    // Z1 before: P2 2500 + P3 5000 + P5 5000 vacant; P1 and P4 occupied.
+    auto z1 = trend_row(t, "Z1", "2023-01-01");
+    CHECK(num(z1, "net_m2") == Approx(20000));
+    CHECK(num(z1, "vacant_m2") == Approx(12500));
+    CHECK(num(z1, "n_parcels") == 5);
+    CHECK(num(z1, "n_vacant") == 3);
+    CHECK(std::holds_alternative<std::monostate>(z1.at("taken_up_m2")));
+    CHECK(std::holds_alternative<std::monostate>(z1.at("years_of_supply")));
+    // Z1 after: P3b 2500 vacant; P2 (2500) and P45 (10,000) underused; 10,000 m² taken up over
+    // 365 days: 2500 m² of vacant land lasts 0.25 of that year's take-up. Vacant or underused
+    // land taken up (now occupied) is P3 → P3a, 2500 m²: its 15,000 m² last 6 such years.
+    const double years = 365.0 / 365.2425;
+    z1 = trend_row(t, "Z1", "2024-01-01");
+    CHECK(num(z1, "vacant_m2") == Approx(2500));
+    CHECK(num(z1, "underused_m2") == Approx(12500));
+    CHECK(num(z1, "n_parcels") == 5);
+    CHECK(num(z1, "taken_up_m2") == Approx(10000));
+    CHECK(num(z1, "released_m2") == Approx(0).margin(1e-9));
+    CHECK(num(z1, "takeup_per_year_m2") == Approx(10000 / years));
+    CHECK(num(z1, "years_of_supply") == Approx(0.25 * years));
+    CHECK(num(z1, "years_of_supply_vacant_underused") == Approx(6.0 * years));
+    // Z2: Q1 5000 + Q2 2500 vacant, then Q9 5000 vacant; nothing taken up, so no years.
+    CHECK(num(trend_row(t, "Z2", "2023-01-01"), "vacant_m2") == Approx(7500));
+    const auto z2 = trend_row(t, "Z2", "2024-01-01");
+    CHECK(num(z2, "vacant_m2") == Approx(5000));
+    CHECK(num(z2, "taken_up_m2") == Approx(0).margin(1e-9));
+    CHECK(std::holds_alternative<std::monostate>(z2.at("years_of_supply")));
+    const auto all = trend_row(t, "ALL", "2024-01-01");
+    CHECK(num(all, "vacant_m2") == Approx(7500));
+    CHECK(num(all, "taken_up_m2") == Approx(10000));
+    // Take-up per interval (no issue dates): one row per zone and all zones.
+    CHECK(t.takeup.rows.size() == 3);
+
+    // The change category of each match group.
+    std::map<std::string, std::string> category;
+    const OutputLayer& pc = t.steps[0].parcel_changes;
+    for (const auto& row : pc.rows) {
+        const std::string ids = value_as_text(row[test::col(pc, "parcel_ids_after")]);
+        category[ids.empty() ? value_as_text(row[test::col(pc, "parcel_ids_before")]) : ids] =
+            value_as_text(row[test::col(pc, "category")]);
+    }
+    CHECK(category == std::map<std::string, std::string>{{"P1", "unchanged"},
+                                                         {"P2", "built"},
+                                                         {"P3a,P3b", "split"},
+                                                         {"P45", "merged"},
+                                                         {"Q9", "other"},
+                                                         {"Q2", "retired"},
+                                                         {"Q3", "new"}});
+
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(trend_results({&after}), Contains("at least two surveys, got 1"));
+    CHECK_THROWS_WITH(trend_results({&after, &before, &after}),
+                      Contains("two surveys have the same date: 2024-01-01"));
+    StudyReport other = before;
+    other.survey_date = "2022-01-01";
+    other.metric_definitions_hash = std::string(64, '0');
+    CHECK_THROWS_WITH(trend_results({&before, &after, &other}),
+                      Contains("the survey 2022-01-01 ('before') uses other definitions"));
+}
+
+TEST_CASE("change categories follow the match class, then the use", "[diff][trend]") {
+    using PC = ParcelChange;
+    using CC = ChangeCategory;
+    CHECK(change_category(PC::added, "", "vacant") == CC::added);
+    CHECK(change_category(PC::retired, "occupied", "") == CC::retired);
+    CHECK(change_category(PC::split, "underused", "vacant,occupied") == CC::split);
+    CHECK(change_category(PC::reparcelled, "vacant", "vacant") == CC::merged);
+    CHECK(change_category(PC::unchanged, "vacant", "underused") == CC::built);
+    CHECK(change_category(PC::reshaped, "underused", "occupied") == CC::built);
+    CHECK(change_category(PC::renumbered, "occupied", "vacant") == CC::vacated);
+    CHECK(change_category(PC::unchanged, "occupied", "underused") == CC::other);
+    CHECK(change_category(PC::reshaped, "vacant", "vacant") == CC::other);
+    CHECK(change_category(PC::unchanged, "vacant", "vacant") == CC::unchanged);
 }

@@ -190,7 +190,7 @@ TEST_CASE("invalid polygons are repaired, null and empty geometries rejected and
     CHECK_THAT(r.issues[0].detail, Catch::Contains("Self-intersection"));
 }
 
-TEST_CASE("the id field becomes the feature id; a missing id field is an error", "[io]") {
+TEST_CASE("the id field becomes the feature id, a missing id field is an error", "[io]") {
     const auto path = vsimem(
         "ids.geojson",
         feature_collection(31370, feature(R"({"code":"A-1"})", rect(0, 0, 1, 1)) + "," +
