@@ -82,6 +82,22 @@ string(JSON ha GET "${manifest}" after metric_definitions_hash)
 if(NOT recomputed OR NOT hb STREQUAL ha OR NOT EXISTS "${WORK}/recomputed/before/spaceuse.gpkg")
     message(FATAL_ERROR "--recompute: recomputed ${recomputed}, hashes ${hb} / ${ha}")
 endif()
+# The same for a trend: surveys of other definitions are refused, naming the odd one, and
+# recomputed with the project's definitions.
+execute_process(COMMAND ${SU} trend s2021 spaceuse-out/heverlee -o trend-refused
+                WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(rc EQUAL 0 OR NOT err MATCHES "the survey 2021-06-01 .* uses other definitions than the newest")
+    message(FATAL_ERROR "a trend of other definitions was not refused (${rc}): ${err}")
+endif()
+run(${SU} trend s2021 data/vlaio.toml -o trend-recomputed --recompute)
+expect_lines("surveys 2021-06-01, 2024-06-01")
+file(READ "${WORK}/trend-recomputed/run.json" manifest)
+string(JSON recomputed GET "${manifest}" recomputed)
+string(JSON h0 GET "${manifest}" surveys 0 metric_definitions_hash)
+string(JSON h1 GET "${manifest}" surveys 1 metric_definitions_hash)
+if(NOT recomputed OR NOT h0 STREQUAL h1 OR NOT EXISTS "${WORK}/trend-recomputed/recomputed/1/spaceuse.gpkg")
+    message(FATAL_ERROR "trend --recompute: recomputed ${recomputed}, hashes ${h0} / ${h1}")
+endif()
 # An input of the earlier survey changed since it was run: refused, naming it.
 file(APPEND "${WORK}/data/heverlee_constraints.geojson" "\n")
 execute_process(COMMAND ${SU} diff s2021 data/vlaio.toml -o recomputed2 --recompute

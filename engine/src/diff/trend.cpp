@@ -360,6 +360,20 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
         }
     }
 
+    if (study.recompute) {
+        // The recomputed surveys, file by file, so the folder stays spaceuse's.
+        std::vector<std::string> files;
+        for (const auto& e : fs::recursive_directory_iterator(fs::path(dir) / "recomputed")) {
+            if (e.is_regular_file()) {
+                files.push_back(e.path().lexically_relative(dir).generic_string());
+            }
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            written.push_back({(fs::path(dir) / f).string(), "recomputed", 0, false});
+        }
+    }
+
     nlohmann::json m;
     m["tool"] = std::string("spaceuse ") + SPACEUSE_VERSION;
     m["command"] = "trend";
