@@ -107,11 +107,12 @@ TrendReport trend_results(const std::vector<const StudyReport*>& surveys,
     const StudyReport& newest = *s.back();
     for (const StudyReport* r : s) {
         if (metric_hash(*r) != metric_hash(newest)) {
-            throw ConfigError("the survey " + survey_name(*r) +
-                              " uses other definitions than the newest, " + survey_name(newest) +
-                              " (definitions hash " + metric_hash(*r).substr(0, 12) + "… against " +
-                              metric_hash(newest).substr(0, 12) +
-                              "…): run all with the same profile and options, or pass --recompute");
+            throw ConfigError(
+                "the survey " + survey_name(*r) + " uses other definitions than the newest, " +
+                survey_name(newest) + " (definitions hash " + metric_hash(*r).substr(0, 12) +
+                "… against " + metric_hash(newest).substr(0, 12) +
+                "…): run all with the same profile and options, or recompute the older ones with "
+                "the newest's (--recompute of spaceuse diff and trend)");
         }
     }
 
