@@ -659,6 +659,36 @@ Study recomputed_before(const std::string& before_path, const Study& after,
     return s;
 }
 
+void add_files_below(const std::string& dir, const std::string& sub,
+                     std::vector<WrittenFile>& written) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(dir) / sub)) {
+        if (e.is_regular_file()) {
+            files.push_back(e.path().lexically_relative(dir).generic_string());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+        written.push_back({(fs::path(dir) / f).string(), sub, 0, false});
+    }
+}
+
+nlohmann::json outputs_manifest(const std::vector<WrittenFile>& written, const std::string& dir,
+                                const char* count_key) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& o : written) {
+        nlohmann::json j = {
+            {"file", std::filesystem::path(o.path).lexically_relative(dir).generic_string()},
+            {"layer", o.layer}};
+        if (o.data) {
+            j[count_key] = o.features;
+        }
+        out.push_back(j);
+    }
+    return out;
+}
+
 }  // namespace detail
 
 DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
@@ -748,18 +778,7 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         d.achieved = std::move(layers[2]);
     }
     if (study.recompute) {
-        // The recomputed before results, file by file, so the folder stays spaceuse's.
-        const fs::path sub = fs::path(dir) / "before";
-        std::vector<std::string> files;
-        for (const auto& e : fs::recursive_directory_iterator(sub)) {
-            if (e.is_regular_file()) {
-                files.push_back(e.path().lexically_relative(dir).generic_string());
-            }
-        }
-        std::sort(files.begin(), files.end());
-        for (const auto& f : files) {
-            written.push_back({(fs::path(dir) / f).string(), "before", 0, false});
-        }
+        detail::add_files_below(dir, "before", written);
     }
     nlohmann::json m;
     m["tool"] = std::string("spaceuse ") + SPACEUSE_VERSION;
@@ -806,15 +825,7 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
         takeup["issued_after_the_after_survey"] = d.issued_after_survey;
     }
     m["takeup"] = takeup;
-    m["outputs"] = nlohmann::json::array();
-    for (const auto& o : written) {
-        nlohmann::json j = {{"file", fs::path(o.path).lexically_relative(dir).generic_string()},
-                            {"layer", o.layer}};
-        if (o.data) {
-            j["features"] = o.features;
-        }
-        m["outputs"].push_back(j);
-    }
+    m["outputs"] = detail::outputs_manifest(written, dir, "features");
     write_text_file((fs::path(dir) / "run.json").string(), m.dump(2) + "\n", study.write);
     folder.commit();
     progress.report(1.0, "done");

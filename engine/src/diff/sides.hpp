@@ -9,6 +9,8 @@
 #include <spaceuse/diff.hpp>
 #include <spaceuse/study.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -124,5 +126,15 @@ bool same_coordinates(const MultiPolygon& a, const MultiPolygon& b);
 ///         inputs or an input changed since.
 Study recomputed_before(const std::string& before_path, const Study& after,
                         const std::string& output_dir);
+
+/// Adds every file below `dir`/`sub` (sorted; layer `sub`, not data) to `written`, so that the
+/// folder's manifest lists the files of a recomputed survey.
+void add_files_below(const std::string& dir, const std::string& sub,
+                     std::vector<WrittenFile>& written);
+
+/// run.json's "outputs": each written file relative to `dir`, its layer and, for data files,
+/// the count under `count_key`.
+nlohmann::json outputs_manifest(const std::vector<WrittenFile>& written, const std::string& dir,
+                                const char* count_key);
 
 }  // namespace spaceuse::detail

@@ -362,17 +362,7 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
     }
 
     if (study.recompute) {
-        // The recomputed surveys, file by file, so the folder stays spaceuse's.
-        std::vector<std::string> files;
-        for (const auto& e : fs::recursive_directory_iterator(fs::path(dir) / "recomputed")) {
-            if (e.is_regular_file()) {
-                files.push_back(e.path().lexically_relative(dir).generic_string());
-            }
-        }
-        std::sort(files.begin(), files.end());
-        for (const auto& f : files) {
-            written.push_back({(fs::path(dir) / f).string(), "recomputed", 0, false});
-        }
+        detail::add_files_below(dir, "recomputed", written);
     }
 
     nlohmann::json m;
@@ -401,15 +391,7 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
     m["takeup"] = {{"issue_date_field", study.options.issue_date_field},
                    {"issue_date_where", study.options.issue_date_where},
                    {"supply_years", study.options.supply_years}};
-    m["outputs"] = nlohmann::json::array();
-    for (const auto& o : written) {
-        nlohmann::json j = {{"file", fs::path(o.path).lexically_relative(dir).generic_string()},
-                            {"layer", o.layer}};
-        if (o.data) {
-            j["rows"] = o.features;
-        }
-        m["outputs"].push_back(j);
-    }
+    m["outputs"] = detail::outputs_manifest(written, dir, "rows");
     write_text_file((fs::path(dir) / "run.json").string(), m.dump(2) + "\n", study.write);
     folder.commit();
     progress.report(1.0, "done");

@@ -19,49 +19,32 @@
 
 namespace spaceuse {
 
+namespace {
+
+struct ChangeLook {
+    unsigned colour;
+    const char* label;
+};
+
+/// By ChangeCategory: Paul Tol's colour-blind-safe "bright" scheme for the changes, greys for
+/// the rest; retired parcels are outlines in black.
+constexpr ChangeLook change_looks[change_category_count] = {{0x228833, "New parcel"},
+                                                            {0xCCBB44, "Split"},
+                                                            {0xAA3377, "Merged or reparcelled"},
+                                                            {0x4477AA, "Newly built (more in use)"},
+                                                            {0xEE6677, "Newly vacant"},
+                                                            {0xBBBBBB, "Other change"},
+                                                            {0xF2F2F2, "Unchanged"},
+                                                            {0x000000, "Retired (dashed outline)"}};
+
+}  // namespace
+
 unsigned change_colour(ChangeCategory category) noexcept {
-    // Paul Tol's colour-blind-safe "bright" scheme for the changes, greys for the rest.
-    switch (category) {
-    case ChangeCategory::added:
-        return 0x228833;
-    case ChangeCategory::split:
-        return 0xCCBB44;
-    case ChangeCategory::merged:
-        return 0xAA3377;
-    case ChangeCategory::built:
-        return 0x4477AA;
-    case ChangeCategory::vacated:
-        return 0xEE6677;
-    case ChangeCategory::other:
-        return 0xBBBBBB;
-    case ChangeCategory::unchanged:
-        return 0xF2F2F2;
-    case ChangeCategory::retired:
-        return 0x000000;
-    }
-    return 0xDDDDDD;
+    return change_looks[static_cast<int>(category)].colour;
 }
 
 const char* change_label(ChangeCategory category) noexcept {
-    switch (category) {
-    case ChangeCategory::added:
-        return "New parcel";
-    case ChangeCategory::split:
-        return "Split";
-    case ChangeCategory::merged:
-        return "Merged or reparcelled";
-    case ChangeCategory::built:
-        return "Newly built (more in use)";
-    case ChangeCategory::vacated:
-        return "Newly vacant";
-    case ChangeCategory::other:
-        return "Other change";
-    case ChangeCategory::unchanged:
-        return "Unchanged";
-    case ChangeCategory::retired:
-        return "Retired (dashed outline)";
-    }
-    return "?";
+    return change_looks[static_cast<int>(category)].label;
 }
 
 namespace detail {

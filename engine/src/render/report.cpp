@@ -124,6 +124,10 @@ private:
     }
 
     double change_table(double y, const std::string& heading_text);
+    /// Label and value rows (values bold, right-aligned), every other row shaded; returns the
+    /// y below them.
+    double figure_rows(double x, double y, double w,
+                       const std::vector<std::pair<std::string, std::string>>& rows);
 
     const DocContext& m_ctx;
     const ReportOptions& m_options;
@@ -495,6 +499,25 @@ void ReportWriter::cover() {
     cairo_show_page(m_cr);
 }
 
+double ReportWriter::figure_rows(double x, double y, double w,
+                                 const std::vector<std::pair<std::string, std::string>>& rows) {
+    const double line = body_pt * 1.55;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (i % 2 == 1) {
+            set_colour(m_cr, 0xF3F3F3);
+            cairo_rectangle(m_cr, x, y + 2, w, line);
+            cairo_fill(m_cr);
+        }
+        set_colour(m_cr, 0x000000);
+        set_font(m_cr, body_pt);
+        draw_text(m_cr, x + 3, y + line * 0.78, rows[i].first);
+        set_font(m_cr, body_pt, true);
+        draw_text(m_cr, x + w - 3, y + line * 0.78, rows[i].second, 1.0);
+        y += line;
+    }
+    return y;
+}
+
 double ReportWriter::change_table(double y, const std::string& heading_text) {
     const double m = m_margin;
     const double tw = m_w - 2 * m;
@@ -597,20 +620,7 @@ void ReportWriter::follow_up_page(std::size_t row) {
         {"Take-up per year", c.per_year ? area_text(*c.per_year) : std::string("n.a.")},
         {"Years of supply (vacant)", years_text(c.years)},
         {"Years of supply (vacant + underused)", years_text(c.years_vu)}};
-    const double fl = body_pt * 1.55;
-    for (std::size_t i = 0; i < figures.size(); ++i) {
-        if (i % 2 == 1) {
-            set_colour(m_cr, 0xF3F3F3);
-            cairo_rectangle(m_cr, m, y + 2, col_w, fl);
-            cairo_fill(m_cr);
-        }
-        set_colour(m_cr, 0x000000);
-        set_font(m_cr, body_pt);
-        draw_text(m_cr, m + 3, y + fl * 0.78, figures[i].first);
-        set_font(m_cr, body_pt, true);
-        draw_text(m_cr, m + col_w - 3, y + fl * 0.78, figures[i].second, 1.0);
-        y += fl;
-    }
+    y = figure_rows(m, y, col_w, figures);
     y = paragraph(m, y + 2, col_w, "m² (parcels), inside the zone.", 7, 0x444444);
     const double chart_x = m + col_w + 18;
     draw_takeup_chart(m_cr, m_follow->trend, id, {chart_x, top, m + tw - chart_x, 150}, 6.5);
@@ -724,20 +734,7 @@ void ReportWriter::zone_page(std::size_t row) {
             figures.emplace_back(pretty(k) + " (mean)", access_text(it->second));
         }
     }
-    const double line = body_pt * 1.55;
-    for (std::size_t i = 0; i < figures.size(); ++i) {
-        if (i % 2 == 1) {
-            set_colour(m_cr, 0xF3F3F3);
-            cairo_rectangle(m_cr, m, y + 2, col_w, line);
-            cairo_fill(m_cr);
-        }
-        set_colour(m_cr, 0x000000);
-        set_font(m_cr, body_pt);
-        draw_text(m_cr, m + 3, y + line * 0.78, figures[i].first);
-        set_font(m_cr, body_pt, true);
-        draw_text(m_cr, m + col_w - 3, y + line * 0.78, figures[i].second, 1.0);
-        y += line;
-    }
+    y = figure_rows(m, y, col_w, figures);
 
     // Chart: share of the net area by status, with the parcel counts.
     const double cx = m + col_w + 24;
