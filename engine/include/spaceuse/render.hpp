@@ -116,13 +116,22 @@ struct MapFrame {
 
     /// Output pixel of a world point.
     Point to_pixel(const Point& p) const;
+
+    /// A map of all zones that lie far apart: the frames of its insets, one per cluster of
+    /// nearby zones, in the order of their numbers (clusters ordered by their first zone);
+    /// the frame itself is then the locator's. Empty for a zone map and a plain map of all zones.
+    std::vector<MapFrame> insets;
 };
 
-/// Computes the frame render_map uses for `options` (for tests and callers that annotate).
+/// Computes the frame render_map uses for `options` (for tests and callers that annotate): a
+/// zone map's, a plain map of all zones, or a locator with its insets.
 /// @throws ConfigError when the zone is unknown or the report has no occupancy results.
 MapFrame map_frame(const StudyReport& report, const MapOptions& options);
 
-/// Renders a map to `path`; the format follows the extension (.png, .svg, .pdf).
+/// Renders a map to `path`; the format follows the extension (.png, .svg, .pdf). A map of all
+/// zones is framed on the zones. When some would be too small to read there (zones far apart),
+/// it shows a locator of all zones with numbered rectangles and one inset per cluster of nearby
+/// zones (at most 12), each at its own scale.
 /// @throws ConfigError on bad options (unknown zone or field, bad classes), OutputError when
 ///         the file exists (without overwrite) or cannot be written.
 void render_map(const StudyReport& report, const MapOptions& options, const std::string& path,

@@ -122,15 +122,69 @@ ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options);
 /// the aspect (width / height) given; aspect <= 0 keeps the padded extent.
 Box map_world(const DocContext& ctx, std::optional<std::size_t> zone_row, double aspect);
 
-/// Draws the map body into `area`: zones, parcels, free space, buildings, roads, facilities,
-/// labels, north arrow and scale bar, framed. `zone_row` selects the zone (nullopt: all).
-void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
-                   std::optional<std::size_t> zone_row, const Rect& area, bool zone_labels,
-                   bool parcel_labels);
+/// What a map body shows besides its parcels, zones and roads.
+struct BodyOptions {
+    /// The zone of a zone map: its outline bold, the other zones greyed; nullopt: none.
+    std::optional<std::size_t> zone_row;
+    /// Zone names.
+    bool zone_labels = true;
+    /// Ids of the vacant and underused parcels (of `zone_row` when set).
+    bool parcel_labels = false;
+    /// A locator: zones bold over parcels and roads only (no buildings, free space, facilities
+    /// or labels), and `numbered` extents.
+    bool locator = false;
+    /// Extents (world) drawn as rectangles numbered from 1 (the insets, on a locator).
+    std::vector<Box> numbered;
+    /// Number shown in the top-left corner (an inset's); 0: none.
+    int number = 0;
+    bool north_arrow = true;
+    /// The north arrow and scale bar move to another corner where they would hide a zone, a
+    /// numbered extent, the number or each other (and stay when every corner would).
+    bool free_corners = false;
+    /// Size of the labels (points); the north arrow, scale bar and numbers follow it.
+    double label_pt = 7;
+};
 
-/// Draws the legend from (x, y) with width w; returns its height.
+/// Draws the map body of the world rectangle `world` into `area` (same aspect): zones,
+/// parcels, free space, buildings, roads, facilities, labels, north arrow and scale bar, framed,
+/// and clipped to the frame.
+void draw_map_world(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style, const Box& world,
+                    const Rect& area, const BodyOptions& options);
+
+/// Draws the map body of one zone into `area` (its map_world), labelled.
+void draw_map_body(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
+                   std::size_t zone_row, const Rect& area, bool zone_labels, bool parcel_labels);
+
+/// One inset of an overview: a cluster of nearby zones framed on its own.
+struct Inset {
+    Box world;
+    Rect area;
+};
+
+/// The layout of an all-zones map: a plain map framed on the zones (no insets), or, when the
+/// zones lie so far apart that some would be too small to read, a locator of all zones and one
+/// inset per cluster of zones (numbered from 1 in this order).
+struct Overview {
+    /// The plain map or the locator.
+    Box world;
+    Rect area;
+    /// Size of the labels, the same on every part: as on one map of the whole area, smaller when
+    /// the insets are low.
+    double label_pt = 7;
+    std::vector<Inset> insets;
+};
+
+/// Lays out an all-zones map in `area`.
+Overview overview_layout(const DocContext& ctx, const Rect& area);
+
+/// Draws an overview (zone names when `zone_labels`).
+void draw_overview(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
+                   const Overview& overview, bool zone_labels);
+
+/// Draws the legend from (x, y) with width w; returns its height. `insets`: the map has a locator
+/// with numbered inset extents.
 double draw_legend(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
-                   std::optional<std::size_t> zone_row, double x, double y, double w,
+                   std::optional<std::size_t> zone_row, bool insets, double x, double y, double w,
                    double font_pt);
 
 }  // namespace spaceuse::detail

@@ -21,6 +21,7 @@ namespace detail {
 namespace {
 
 constexpr double body_pt = 8.5;
+constexpr double definitions_pt = 7.5;
 
 /// Mean distance and time from a zone's origins to the nearest facility of a kind.
 struct AccessFigure {
@@ -119,6 +120,7 @@ private:
     double paragraph(double x, double y, double w, const std::string& text, double size,
                      unsigned colour = 0x000000);
     std::string access_text(const AccessFigure& a) const;
+    double definitions_height(const std::vector<std::string>& defs) const;
     double zone_number(std::size_t row, const std::string& field) const {
         return number_at(*m_ctx.zones, row, *column(*m_ctx.zones, field)).value_or(0.0);
     }
@@ -208,6 +210,19 @@ std::string ReportWriter::access_text(const AccessFigure& a) const {
     std::snprintf(buf, sizeof buf, "%.1f km, %.*f min", *a.dist_m / 1000.0,
                   *a.time_min < 10 ? 1 : 0, *a.time_min);
     return buf;
+}
+
+/// Height of the cover's definitions as drawn: the heading (8 + 11 × 1.7 with the space above
+/// it), then each paragraph's lines less 2, and 3 after it.
+double ReportWriter::definitions_height(const std::vector<std::string>& defs) const {
+    set_font(m_cr, definitions_pt);
+    double h = 8 + 11 * 1.7;
+    for (const auto& d : defs) {
+        h += static_cast<double>(wrap_text(m_cr, d, m_w - 2 * m_margin - 8).size()) *
+                 definitions_pt * 1.3 +
+             1;
+    }
+    return h;
 }
 
 void ReportWriter::footer() {
@@ -473,25 +488,29 @@ void ReportWriter::cover() {
     }
     defs.push_back("Features used (kept of read): " + inputs + ". Full settings: run.json.");
 
-    const double defs_h = 7.5 * 1.3 * (defs.size() * 2.2) + 40;
-    const double map_h = m_h - m - 18 - y - defs_h;
+    const double map_h = m_h - m - 18 - y - definitions_height(defs);
     if (map_h > 150) {
         MapOptions mo;
         const ParcelStyle style = make_parcel_style(m_ctx, mo);
         const double legend_w = 105;
         Rect body{m, y + 8, tw - legend_w - 8, map_h - 8};
-        // As tall as the zones need, so a row of zones does not leave a blank band.
-        const Box tight = map_world(m_ctx, std::nullopt, 0.0);
-        const double tight_h = body.w * (tight.max_corner().y() - tight.min_corner().y()) /
-                               (tight.max_corner().x() - tight.min_corner().x());
-        body.h = std::clamp(tight_h, std::min(190.0, body.h), body.h);
-        draw_map_body(m_cr, m_ctx, style, std::nullopt, body, true, false);
-        draw_legend(m_cr, m_ctx, style, std::nullopt, body.x + body.w + 8, body.y, legend_w, 7);
+        Overview overview = overview_layout(m_ctx, body);
+        if (overview.insets.empty()) {
+            // A plain map is as tall as the zones need, so a row of zones leaves no blank band.
+            const Box tight = map_world(m_ctx, std::nullopt, 0.0);
+            const double tight_h = body.w * (tight.max_corner().y() - tight.min_corner().y()) /
+                                   (tight.max_corner().x() - tight.min_corner().x());
+            body.h = std::clamp(tight_h, std::min(190.0, body.h), body.h);
+            overview = overview_layout(m_ctx, body);
+        }
+        draw_overview(m_cr, m_ctx, style, overview, true);
+        draw_legend(m_cr, m_ctx, style, std::nullopt, !overview.insets.empty(), body.x + body.w + 8,
+                    body.y, legend_w, 7);
         y = body.y + body.h;
     }
     y = heading(y + 8, "Definitions and thresholds", 11);
     for (const auto& d : defs) {
-        y = paragraph(m + 8, y - 2, tw - 8, d, 7.5);
+        y = paragraph(m + 8, y - 2, tw - 8, d, definitions_pt);
         set_colour(m_cr, 0x000000);
         y += 3;
     }
@@ -697,7 +716,7 @@ void ReportWriter::zone_page(std::size_t row) {
     const double legend_w = 105;
     const Rect body{m, y, tw - legend_w - 8, m_h * (m_w > m_h ? 0.45 : 0.40)};
     draw_map_body(m_cr, m_ctx, style, row, body, true, true);
-    draw_legend(m_cr, m_ctx, style, row, body.x + body.w + 8, body.y, legend_w, 7);
+    draw_legend(m_cr, m_ctx, style, row, false, body.x + body.w + 8, body.y, legend_w, 7);
     set_font(m_cr, 6.5);
     set_colour(m_cr, 0x555555);
     draw_text(m_cr, body.x + body.w + 8, body.y + body.h - 10, "Labels: ids of the vacant");

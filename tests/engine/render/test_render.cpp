@@ -9,11 +9,13 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
+#include <vector>
 
 using namespace spaceuse;
 
@@ -251,4 +253,169 @@ TEST_CASE("report and map PDFs are the same bytes from run to run", "[render]") 
     CHECK(a.size() > 10000);
     CHECK(a == bytes(dir + "/b.pdf"));
     CHECK(a.find("%PDF-") == 0);
+}
+
+namespace {
+
+/// The sample's results with other zones: copies of zone Z2 (329 × 134 m) moved by each
+/// offset (metres), named Z1, Z2... in that order.
+StudyReport with_zones(const StudyReport& sample_report, const std::vector<Point>& offsets) {
+    StudyReport r = sample_report;
+    OutputLayer& zones = *std::find_if(r.results.begin(), r.results.end(),
+                                       [](const OutputLayer& l) { return l.name == "zones"; });
+    const auto z2 = std::get<MultiPolygon>(zones.geometry(1));
+    const std::vector<Value> row = zones.rows[1];
+    zones.geometry_source.reset();
+    zones.geometries.clear();
+    zones.rows.clear();
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+        MultiPolygon moved;
+        boost::geometry::transform(
+            z2, moved,
+            boost::geometry::strategy::transform::translate_transformer<double, 2, 2>(
+                offsets[i].x(), offsets[i].y()));
+        zones.geometries.emplace_back(moved);
+        zones.rows.push_back(row);
+        zones.rows.back()[test::col(zones, "zone_id")] = "Z" + std::to_string(i + 1);
+        zones.rows.back()[test::col(zones, "name")] = "Zone " + std::to_string(i + 1);
+    }
+    return r;
+}
+
+bool covered_by(const Box& inner, const Box& outer) {
+    return boost::geometry::covered_by(inner, outer);
+}
+
+/// Checks the pixel at the clear centre of each parcel of the zones in `frames` (zone id → the
+/// frame it is drawn in) against the parcel's status colour; returns how many were checked.
+int check_status_colours(cairo_surface_t* img, const StudyReport& r,
+                         const std::map<std::string, const MapFrame*>& frames) {
+    const OutputLayer& parcels = result(r, "parcels");
+    const Layer& buildings = *r.model->find("buildings");
+    int checked = 0;
+    for (std::size_t row = 0; row < parcels.rows.size(); ++row) {
+        const auto it = frames.find(
+            value_as_text(parcels.rows[row][test::col(parcels, "zone_id")]));
+        if (it == frames.end()) {
+            continue;
+        }
+        const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(row)), buildings);
+        if (!p) {
+            continue;
+        }
+        const Point px = it->second->to_pixel(*p);
+        const std::string status = value_as_text(parcels.rows[row][test::col(parcels, "status")]);
+        INFO("parcel " << value_as_text(parcels.rows[row][0]) << " " << status << " at pixel "
+                       << px.x() << "," << px.y());
+        CHECK(mode_colour(img, static_cast<int>(px.x()), static_cast<int>(px.y()), 3) ==
+              status_colour(status));
+        ++checked;
+    }
+    return checked;
+}
+
+/// Whether two frames' page rectangles do not overlap.
+bool apart(const MapFrame& a, const MapFrame& b) {
+    return a.left >= b.left + b.width || b.left >= a.left + a.width || a.top >= b.top + b.height ||
+           b.top >= a.top + a.height;
+}
+
+}  // namespace
+
+TEST_CASE("overview map of the sample: a locator and one legible inset per zone", "[render]") {
+    const Sample& s = sample();
+    const OutputLayer& zones = result(s.report, "zones");
+    MapOptions o;
+    o.labels = false;
+    const std::string path = test::temp_dir("render_overview") + "/overview.png";
+    render_map(s.report, o, path, {});
+    const MapFrame frame = map_frame(s.report, o);
+    Image img = read_png(path);
+
+    // The zones, 0.3 to 0.8 km across, lie 1.9 and 2.4 km apart in a row 5.6 km long: framed
+    // together, Z2 and Z3 would be 55 to 70 pixels across. Each gets an inset, in zone order,
+    // where each is 360 to 570 pixels across.
+    REQUIRE(frame.insets.size() == 3);
+    std::map<std::string, const MapFrame*> inset_of;
+    for (std::size_t z = 0; z < zones.rows.size(); ++z) {
+        const Box zb = envelope(zones.geometry(z));
+        const MapFrame& inset = frame.insets[z];
+        INFO("zone row " << z);
+        CHECK(covered_by(zb, frame.world));
+        CHECK(covered_by(zb, inset.world));
+        const double across = std::max(zb.max_corner().x() - zb.min_corner().x(),
+                                       zb.max_corner().y() - zb.min_corner().y()) *
+                              inset.px_per_m;
+        CHECK(across >= 300);
+        inset_of[value_as_text(zones.rows[z][test::col(zones, "zone_id")])] = &inset;
+        // On the page, apart from the locator and from each other.
+        CHECK(inset.left + inset.width <= o.width_px);
+        CHECK(inset.top + inset.height <= o.height_px);
+        CHECK(apart(inset, frame));
+        for (std::size_t w = 0; w < z; ++w) {
+            CHECK(apart(inset, frame.insets[w]));
+        }
+    }
+
+    CHECK(check_status_colours(img.get(), s.report, inset_of) >= 15);
+}
+
+TEST_CASE("overview map of zones close together: one map framed on them", "[render]") {
+    const Sample& s = sample();
+    // Z2 and a copy of it 150 m further east: 0.8 km across together.
+    const StudyReport r = with_zones(s.report, {Point(0, 0), Point(329.0 + 150.0, 0)});
+    MapOptions o;
+    o.labels = false;
+    const std::string path = test::temp_dir("render_close") + "/close.png";
+    render_map(r, o, path, {});
+    const MapFrame frame = map_frame(r, o);
+    CHECK(frame.insets.empty());
+    // The first zone is Z2 where it is, over the parcels of Z2 (4 with a clear centre).
+    Image img = read_png(path);
+    CHECK(check_status_colours(img.get(), r, {{"Z2", &frame}}) == 4);
+    const OutputLayer& zones = result(r, "zones");
+    Box both = envelope(zones.geometry(0));
+    boost::geometry::expand(both, envelope(zones.geometry(1)));
+    CHECK(covered_by(both, frame.world));
+    // Framed on the zones with a margin, not on the roads around them: they span most of the
+    // frame's width (the body is wider than their extent is tall).
+    const double span = (both.max_corner().x() - both.min_corner().x()) * frame.px_per_m;
+    CHECK(span >= 0.8 * frame.width);
+    CHECK(span < frame.width);
+    // One zone alone is framed the same way.
+    const MapFrame one = map_frame(with_zones(s.report, {Point(0, 0)}), o);
+    CHECK(one.insets.empty());
+    const Box z = envelope(zones.geometry(0));
+    CHECK((z.max_corner().x() - z.min_corner().x()) * one.px_per_m >= 0.8 * one.width);
+}
+
+TEST_CASE("overview map of many zones far apart: at most 12 insets", "[render]") {
+    const Sample& s = sample();
+    // Copies of Z2 (329 m across) at 12 sites 10 km apart; the first two sites have a second
+    // zone 1 km away. Those pairs are the nearest clusters: they merge into one inset each.
+    std::vector<Point> offsets;
+    for (int i = 0; i < 12; ++i) {
+        offsets.emplace_back((i % 4) * 10000.0, (i / 4) * 10000.0);
+    }
+    offsets.emplace_back(1000.0, 0.0);
+    offsets.emplace_back(11000.0, 0.0);
+    const StudyReport r = with_zones(s.report, offsets);
+    const MapFrame frame = map_frame(r, {});
+    REQUIRE(frame.insets.size() == 12);
+    const OutputLayer& zones = result(r, "zones");
+    std::vector<std::vector<std::size_t>> held(frame.insets.size());
+    for (std::size_t z = 0; z < zones.rows.size(); ++z) {
+        for (std::size_t i = 0; i < frame.insets.size(); ++i) {
+            if (covered_by(envelope(zones.geometry(z)), frame.insets[i].world)) {
+                held[i].push_back(z);
+            }
+        }
+    }
+    CHECK(held[0] == std::vector<std::size_t>{0, 12});
+    CHECK(held[1] == std::vector<std::size_t>{1, 13});
+    for (std::size_t i = 2; i < held.size(); ++i) {
+        CHECK(held[i] == std::vector<std::size_t>{i});
+    }
+    const std::string path = test::temp_dir("render_many") + "/many.png";
+    CHECK_NOTHROW(render_map(r, {}, path, {}));
 }
