@@ -23,11 +23,16 @@ CLI::App* CommandMap::setup(CLI::App& app) {
     sub->add_option("--dpi", m_options.dpi,
                     "Resolution (default 150; sets text size and PDF/SVG page size)");
     sub->add_option("--title", m_options.title, "Title (default: the study name)");
+    sub->add_option("--since", m_options.follow_up.since,
+                    "Earlier survey (results folder or spaceuse.gpkg; repeatable): a change "
+                    "map, parcels by change since the latest");
+    m_follow_up.add(*sub, false);
     return sub;
 }
 
 int CommandMap::run() {
     MapOptions options = m_options;
+    m_follow_up.apply(options.follow_up.diff);
     if (!m_breaks.empty()) {
         std::stringstream ss(m_breaks);
         std::string item;

@@ -2,6 +2,7 @@
 
 #include "command.hpp"
 #include "document_run.hpp"
+#include "follow_up_flags.hpp"
 
 #include <spaceuse/render.hpp>
 
@@ -18,6 +19,7 @@ private:
     DocumentRun m_run;
     MapOptions m_options;
     std::string m_breaks;
+    FollowUpFlags m_follow_up;
 };
 
 }  // namespace spaceuse::cli

@@ -19,6 +19,16 @@ namespace spaceuse {
 
 struct StudyReport;
 
+/// Earlier surveys a document is compared with (the follow-up pages and layers).
+struct FollowUpOptions {
+    /// Results folders or snapshots (spaceuse.gpkg) of earlier surveys with the same
+    /// definitions; empty: no follow-up. The change shown is since the latest of them; with
+    /// several, the charts show the trend over all.
+    std::vector<std::string> since;
+    /// How the surveys are compared (matching, issue dates for the take-up).
+    DiffOptions diff;
+};
+
 /// What a map shows and how large it is.
 struct MapOptions {
     /// Zone id or zone name to map; empty: all zones.
@@ -42,16 +52,9 @@ struct MapOptions {
     /// Draw labels: zone names, and on a map of one zone the ids of its vacant and underused
     /// parcels.
     bool labels = true;
-};
-
-/// Earlier surveys a document is compared with (the follow-up pages and layers).
-struct FollowUpOptions {
-    /// Results folders or snapshots (spaceuse.gpkg) of earlier surveys with the same
-    /// definitions; empty: no follow-up. The change shown is since the latest of them; with
-    /// several, the charts show the trend over all.
-    std::vector<std::string> since;
-    /// How the surveys are compared (matching, issue dates for the take-up).
-    DiffOptions diff;
+    /// With earlier surveys: a change map, the parcels by change category since the latest
+    /// (ChangeCategory; retired parcels dashed on a zone's map), instead of by status or field.
+    FollowUpOptions follow_up;
 };
 
 /// Page set-up of the committee report.

@@ -175,19 +175,22 @@ ParcelStyle change_style(const DocContext& ctx, const DiffReport& step) {
     return st;
 }
 
-Box draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
-                    std::size_t zone_row, const Rect& area) {
-    // Free space and facilities would hide the change colours: not on this map.
+DocContext change_context(const DocContext& ctx) {
     DocContext plain = ctx;
     plain.free_space = nullptr;
     plain.facilities.clear();
     plain.facility_kind_fields.clear();
     plain.facility_kinds.clear();
-    const ParcelStyle style = change_style(plain, step);
-    draw_map_body(cr, plain, style, zone_row, area, false, false);
+    return plain;
+}
+
+void draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
+                     std::size_t zone_row, const Rect& area, bool labels) {
+    const ParcelStyle style = change_style(ctx, step);
+    draw_map_body(cr, ctx, style, zone_row, area, labels, false);
 
     // Retired parcels (no current parcel), dashed, inside the frame of the map just drawn.
-    const Box world = map_world(plain, zone_row, area.w / area.h);
+    const Box world = map_world(ctx, zone_row, area.w / area.h);
     const double s = area.w / (world.max_corner().x() - world.min_corner().x());
     const OutputLayer& pc = step.parcel_changes;
     const std::size_t cat = *column(pc, "category");
@@ -209,7 +212,25 @@ Box draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
         }
     }
     cairo_restore(cr);
-    return world;
+}
+
+double draw_retired_legend(cairo_t* cr, double x, double y, double font_pt) {
+    // The swatch and row of draw_legend, with a dashed outline.
+    const double line = font_pt * 1.65;
+    const double sw = font_pt * 1.8;
+    const double sh = font_pt * 1.1;
+    const double dash[] = {3.0, 2.0};
+    cairo_save(cr);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_line_width(cr, 1.1);
+    set_colour(cr, change_colour(ChangeCategory::retired));
+    cairo_rectangle(cr, x, y + (line - sh) / 2, sw, sh);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+    set_font(cr, font_pt);
+    set_colour(cr, 0x000000);
+    draw_text(cr, x + sw + 6, y + line * 0.5 + font_pt * 0.35, "Retired parcel");
+    return line;
 }
 
 std::vector<std::size_t> series_rows(const TrendReport& trend, const std::string& zone_id) {
@@ -460,32 +481,11 @@ void render_trend_chart(const TrendReport& trend, const std::string& zone_id,
     if (width_px < 400 || height_px < 300 || width_px > 10000 || height_px > 10000) {
         throw ConfigError("chart size must be 400..10000 by 300..10000 pixels");
     }
-    const double k = 150.0 / 72.0;
-    const double w = width_px / k;
-    const double h = height_px / k;
-    std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    ByteSink sink;
-    SurfacePtr surface;
-    if (ext == ".png") {
-        surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width_px, height_px));
-    } else if (ext == ".svg") {
-        surface.reset(cairo_svg_surface_create_for_stream(&ByteSink::write, &sink, w, h));
-    } else if (ext == ".pdf") {
-        surface.reset(cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, w, h));
-    } else {
-        throw ConfigError("chart format '" + ext + "' is not .png, .svg or .pdf").set_source(path);
-    }
-    check_cairo(cairo_surface_status(surface.get()), path);
+    Canvas canvas(path, width_px, height_px, 150.0, "chart");
+    const double w = canvas.width();
+    const double h = canvas.height();
     {
-        CairoPtr cr(cairo_create(surface.get()));
-        cairo_t* c = cr.get();
-        if (ext == ".png") {
-            cairo_scale(c, k, k);
-        }
-        set_colour(c, 0xFFFFFF);
-        cairo_paint(c);
+        cairo_t* c = canvas.cr();
         const double m = 18.0;
         const double font = 8.0;
         const std::string name = text_at(trend.series, rows.front(), 1);
@@ -509,17 +509,9 @@ void render_trend_chart(const TrendReport& trend, const std::string& zone_id,
         set_font(c, 6.5);
         set_colour(c, 0x777777);
         draw_text(c, w - m, h - 6, "spaceuse " SPACEUSE_VERSION, 1.0);
-        check_cairo(cairo_status(c), path);
     }
-    if (ext == ".png") {
-        cairo_surface_flush(surface.get());
-        check_cairo(cairo_surface_write_to_png_stream(surface.get(), &ByteSink::write, &sink),
-                    path);
-    } else {
-        cairo_surface_finish(surface.get());
-        check_cairo(cairo_surface_status(surface.get()), path);
-    }
-    write_text_file(path, sink.bytes, write);
+    set_pdf_metadata(canvas.surface(), "Trend " + zone_id, trend.dates.back());
+    canvas.write(write);
 }
 
 }  // namespace spaceuse

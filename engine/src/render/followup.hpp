@@ -39,10 +39,17 @@ std::vector<ChangeCategory> categories_of_parcels(const DiffReport& step);
 /// Parcel style that fills each current parcel with its change category's colour.
 ParcelStyle change_style(const DocContext& ctx, const DiffReport& step);
 
-/// Draws a zone's change map into `area`: current parcels by change category, retired parcels
-/// as dashed outlines, buildings, roads, zones; returns the frame's world box.
-Box draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
-                    std::size_t zone_row, const Rect& area);
+/// `ctx` without the layers that would hide the change colours (free space, facilities).
+DocContext change_context(const DocContext& ctx);
+
+/// Draws a zone's change map into `area` (`ctx` from change_context): current parcels by change
+/// category, retired parcels as dashed outlines, buildings, roads, zones, and with `labels` the
+/// zone names and the ids of the changed parcels.
+void draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
+                     std::size_t zone_row, const Rect& area, bool labels);
+
+/// The legend row of retired parcels (a dashed outline) at (x, y); returns its height.
+double draw_retired_legend(cairo_t* cr, double x, double y, double font_pt);
 
 /// Line chart of a zone's net, built, vacant, underused and usable free area at each survey.
 void draw_series_chart(cairo_t* cr, const TrendReport& trend, const std::string& zone_id,

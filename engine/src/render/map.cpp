@@ -1,3 +1,4 @@
+#include "render/followup.hpp"
 #include "render/render_util.hpp"
 
 #include <spaceuse/error.hpp>
@@ -1320,38 +1321,22 @@ MapFrame map_frame(const StudyReport& report, const MapOptions& options) {
 void render_map(const StudyReport& report, const MapOptions& options, const std::string& path,
                 const WriteOptions& write) {
     using namespace detail;
-    const DocContext ctx = make_context(report);
+    const DocContext full = make_context(report);
     const MapLayout l = map_layout(options);
     std::optional<std::size_t> zone;
     if (!options.zone.empty()) {
-        zone = find_zone(ctx, options.zone);
+        zone = find_zone(full, options.zone);
     }
-    const ParcelStyle style = make_parcel_style(ctx, options);
-    std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    ByteSink sink;
-    SurfacePtr surface;
-    if (ext == ".png") {
-        surface.reset(
-            cairo_image_surface_create(CAIRO_FORMAT_RGB24, options.width_px, options.height_px));
-    } else if (ext == ".pdf") {
-        surface.reset(
-            cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, l.page_w, l.page_h));
-    } else if (ext == ".svg") {
-        surface.reset(
-            cairo_svg_surface_create_for_stream(&ByteSink::write, &sink, l.page_w, l.page_h));
-    } else {
-        throw ConfigError("map format '" + ext + "' is not .png, .svg or .pdf").set_source(path);
+    // A change map: parcels by change category, without the layers that would hide them.
+    const auto follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
+    if (follow && !options.field.empty()) {
+        throw ConfigError("a change map (--since) colours parcels by change, not by a field");
     }
-    check_cairo(cairo_surface_status(surface.get()), path);
-    CairoPtr cr(cairo_create(surface.get()));
-    cairo_t* c = cr.get();
-    if (ext == ".png") {
-        cairo_scale(c, l.k, l.k);
-    }
-    set_colour(c, 0xFFFFFF);
-    cairo_paint(c);
+    const DocContext ctx = follow ? change_context(full) : full;
+    const ParcelStyle style = follow ? change_style(ctx, follow->last())
+                                     : make_parcel_style(ctx, options);
+    Canvas canvas(path, options.width_px, options.height_px, options.dpi, "map");
+    cairo_t* c = canvas.cr();
 
     std::string title = options.title;
     if (title.empty()) {
@@ -1363,25 +1348,33 @@ void render_map(const StudyReport& report, const MapOptions& options, const std:
                                   : name);
         }
     }
+    set_pdf_metadata(canvas.surface(), title, ctx.data_date);
     set_colour(c, 0x000000);
     set_font(c, l.title_pt, true);
     draw_text(c, l.margin, l.margin + l.title_pt, title);
     set_font(c, l.base_pt * 1.1);
     set_colour(c, 0x444444);
     const std::string subtitle =
-        style.field.empty() ? "Parcels by occupancy status, usable free space and buildings"
-                            : "Parcels by " + style.field + " (" + options.classification + ")";
+        follow                ? "Parcels by change since the survey of " + follow->since_date()
+        : style.field.empty() ? "Parcels by occupancy status, usable free space and buildings"
+                              : "Parcels by " + style.field + " (" + options.classification + ")";
     draw_text(c, l.margin, l.margin + l.title_pt * 1.3 + l.base_pt * 1.2, subtitle);
 
     bool insets = false;
-    if (zone) {
+    if (zone && follow) {
+        draw_change_map(c, ctx, follow->last(), *zone, l.body, options.labels);
+    } else if (zone) {
         draw_map_body(c, ctx, style, *zone, l.body, options.labels, options.labels);
     } else {
         const Overview overview = overview_layout(ctx, l.body);
         draw_overview(c, ctx, style, overview, options.labels);
         insets = !overview.insets.empty();
     }
-    draw_legend(c, ctx, style, zone, insets, l.legend.x, l.legend.y, l.legend.w, l.base_pt);
+    const double legend_h = draw_legend(c, ctx, style, zone, insets, l.legend.x, l.legend.y,
+                                        l.legend.w, l.base_pt);
+    if (zone && follow) {
+        draw_retired_legend(c, l.legend.x, l.legend.y + legend_h, l.base_pt);
+    }
 
     set_font(c, l.base_pt * 0.9);
     set_colour(c, 0x333333);
@@ -1390,16 +1383,7 @@ void render_map(const StudyReport& report, const MapOptions& options, const std:
               "Data date: " + (ctx.data_date.empty() ? std::string("unknown") : ctx.data_date) +
                   "   ·   CRS: " + ctx.crs + " (north arrow: grid north)   ·   spaceuse " +
                   SPACEUSE_VERSION);
-    cr.reset();
-    if (ext == ".png") {
-        cairo_surface_flush(surface.get());
-        check_cairo(cairo_surface_write_to_png_stream(surface.get(), &ByteSink::write, &sink),
-                    path);
-    } else {
-        cairo_surface_finish(surface.get());
-        check_cairo(cairo_surface_status(surface.get()), path);
-    }
-    write_text_file(path, sink.bytes, write);
+    canvas.write(write);
 }
 
 }  // namespace spaceuse

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
 #include <spaceuse/error.hpp>
 
 #include <algorithm>
@@ -11,6 +14,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+
+#ifndef SPACEUSE_VERSION
+#define SPACEUSE_VERSION "0.0.0"
+#endif
 
 namespace spaceuse::detail {
 
@@ -26,6 +33,62 @@ void check_cairo(cairo_status_t status, const std::string& path) {
         throw OutputError(std::string("drawing failed: ") + cairo_status_to_string(status))
             .set_source(path);
     }
+}
+
+void set_pdf_metadata(cairo_surface_t* surface, const std::string& title,
+                      const std::string& data_date) {
+    if (cairo_surface_get_type(surface) != CAIRO_SURFACE_TYPE_PDF) {
+        return;
+    }
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title.c_str());
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
+                                   "spaceuse " SPACEUSE_VERSION);
+    const std::string& d = data_date;
+    const bool iso_date = d.size() == 10 && d[4] == '-' && d[7] == '-';
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE,
+                                   iso_date ? (d + "T00:00:00Z").c_str() : "2000-01-01T00:00:00Z");
+}
+
+Canvas::Canvas(const std::string& path, int width_px, int height_px, double dpi, const char* what)
+    : m_path(path) {
+    std::string ext = fs::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const double k = dpi / 72.0;
+    m_w = width_px / k;
+    m_h = height_px / k;
+    if (ext == ".png") {
+        m_png = true;
+        m_surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width_px, height_px));
+    } else if (ext == ".pdf") {
+        m_surface.reset(cairo_pdf_surface_create_for_stream(&ByteSink::write, &m_sink, m_w, m_h));
+    } else if (ext == ".svg") {
+        m_surface.reset(cairo_svg_surface_create_for_stream(&ByteSink::write, &m_sink, m_w, m_h));
+    } else {
+        throw ConfigError(std::string(what) + " format '" + ext + "' is not .png, .svg or .pdf")
+            .set_source(path);
+    }
+    check_cairo(cairo_surface_status(m_surface.get()), path);
+    m_cr.reset(cairo_create(m_surface.get()));
+    if (m_png) {
+        cairo_scale(m_cr.get(), k, k);
+    }
+    set_colour(m_cr.get(), 0xFFFFFF);
+    cairo_paint(m_cr.get());
+}
+
+void Canvas::write(const WriteOptions& options) {
+    check_cairo(cairo_status(m_cr.get()), m_path);
+    m_cr.reset();
+    if (m_png) {
+        cairo_surface_flush(m_surface.get());
+        check_cairo(cairo_surface_write_to_png_stream(m_surface.get(), &ByteSink::write, &m_sink),
+                    m_path);
+    } else {
+        cairo_surface_finish(m_surface.get());
+        check_cairo(cairo_surface_status(m_surface.get()), m_path);
+    }
+    write_text_file(m_path, m_sink.bytes, options);
 }
 
 void set_colour(cairo_t* cr, unsigned rgb, double alpha) {

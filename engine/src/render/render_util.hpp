@@ -37,6 +37,40 @@ struct ByteSink {
 /// Throws OutputError naming `path` when a Cairo object is in an error state.
 void check_cairo(cairo_status_t status, const std::string& path);
 
+/// Sets a PDF's title, creator and creation date. The creation date is the data date (an ISO
+/// date, else 2000-01-01), never the clock, so the same results give the same bytes. Other
+/// surfaces are left alone.
+void set_pdf_metadata(cairo_surface_t* surface, const std::string& title,
+                      const std::string& data_date);
+
+/// A document page drawn in points and written by the file's extension: PNG (width_px ×
+/// height_px, scaled by dpi / 72), SVG or PDF (pages of width_px × height_px at `dpi`).
+class Canvas {
+public:
+    /// @throws ConfigError naming `path` when the extension is not .png, .svg or .pdf (`what`:
+    ///         "map", "chart" for the message).
+    Canvas(const std::string& path, int width_px, int height_px, double dpi, const char* what);
+    Canvas(const Canvas&) = delete;
+    Canvas& operator=(const Canvas&) = delete;
+
+    cairo_t* cr() const { return m_cr.get(); }
+    cairo_surface_t* surface() const { return m_surface.get(); }
+    /// Page size in points.
+    double width() const { return m_w; }
+    double height() const { return m_h; }
+    /// Finishes the drawing and writes the file (all or nothing).
+    /// @throws OutputError as write_text_file, or when drawing failed.
+    void write(const WriteOptions& options);
+
+private:
+    std::string m_path;
+    bool m_png = false;
+    double m_w = 0, m_h = 0;
+    ByteSink m_sink;
+    SurfacePtr m_surface;
+    CairoPtr m_cr;
+};
+
 /// A rectangle on the page (points).
 struct Rect {
     double x = 0, y = 0, w = 0, h = 0;

@@ -551,7 +551,7 @@ double ReportWriter::change_table(double y, const std::string& heading_text) {
                 "Take-up\nm²/year",
                 "Supply\nyears",
                 "+ underused\nyears"};
-    t.widths = {0.24, 0.12, 0.12, 0.1, 0.1, 0.11, 0.1, 0.11};
+    t.widths = {0.28, 0.12, 0.12, 0.095, 0.1, 0.095, 0.085, 0.105};
     const std::size_t id_col = *column(z, "zone_id");
     const std::size_t name_col = *column(z, "name");
     for (std::size_t r = 0; r <= z.rows.size(); ++r) {
@@ -606,24 +606,12 @@ void ReportWriter::follow_up_page(std::size_t row) {
     // Change map with its legend.
     const double legend_w = 105;
     const Rect body{m, y, tw - legend_w - 8, m_h * (m_w > m_h ? 0.42 : 0.34)};
-    draw_change_map(m_cr, m_ctx, d, row, body);
-    DocContext plain = m_ctx;
-    plain.free_space = nullptr;
-    plain.facilities.clear();
+    const DocContext plain = change_context(m_ctx);
+    draw_change_map(m_cr, plain, d, row, body, false);
     const ParcelStyle style = change_style(plain, d);
     const double lx = body.x + body.w + 8;
-    double ly = body.y + draw_legend(m_cr, plain, style, row, lx, body.y, legend_w, 7);
-    // Retired parcels are outlines, not fills.
-    const double line = 7 * 1.65;
-    const double dash[] = {3.0, 2.0};
-    cairo_set_dash(m_cr, dash, 2, 0);
-    cairo_set_line_width(m_cr, 1.1);
-    set_colour(m_cr, change_colour(ChangeCategory::retired));
-    cairo_rectangle(m_cr, lx, ly + (line - 7.7) / 2, 12.6, 7.7);
-    cairo_stroke(m_cr);
-    cairo_set_dash(m_cr, nullptr, 0, 0);
-    set_font(m_cr, 7);
-    draw_text(m_cr, lx + 12.6 + 6, ly + line * 0.5 + 7 * 0.35, "Retired parcel");
+    draw_retired_legend(
+        m_cr, lx, body.y + draw_legend(m_cr, plain, style, row, false, lx, body.y, legend_w, 7), 7);
     y = body.y + body.h + 8;
 
     // Key changes (left) and the take-up chart (right).
@@ -884,14 +872,7 @@ void render_report(const StudyReport& report, const ReportOptions& options, cons
     SurfacePtr surface(cairo_pdf_surface_create_for_stream(&ByteSink::write, &sink, w, h));
     check_cairo(cairo_surface_status(surface.get()), path);
     const std::string title = options.title.empty() ? ctx.title : options.title;
-    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, title.c_str());
-    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR,
-                                   "spaceuse " SPACEUSE_VERSION);
-    // A fixed creation date (the data date) keeps the bytes the same from run to run.
-    const std::string& d = ctx.data_date;
-    const bool iso_date = d.size() == 10 && d[4] == '-' && d[7] == '-';
-    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATE_DATE,
-                                   iso_date ? (d + "T00:00:00Z").c_str() : "2000-01-01T00:00:00Z");
+    set_pdf_metadata(surface.get(), title, ctx.data_date);
     {
         CairoPtr cr(cairo_create(surface.get()));
         ReportWriter writer(ctx, options, follow ? &*follow : nullptr, cr.get(), w, h);

@@ -222,7 +222,8 @@ void load_document_sections(const toml::table& root, const std::string& path, Do
         const toml::table& table = section(root, "map", path);
         TableReader t(table, path, "map");
         t.check_keys({"file", "zone", "field", "classification", "classes", "breaks", "width",
-                      "height", "dpi", "title"});
+                      "height", "dpi", "title", "since", "issue_date_field", "issue_date_where",
+                      "match_share", "supply_years"});
         MapOptions o;
         o.zone = t.text("zone");
         o.field = t.text("field");
@@ -245,6 +246,7 @@ void load_document_sections(const toml::table& root, const std::string& path, Do
         o.height_px = static_cast<int>(t.number("height").value_or(o.height_px));
         o.dpi = t.number("dpi").value_or(o.dpi);
         o.title = t.text("title");
+        o.follow_up = follow_up_options(table, t, path);
         d.map.emplace(document_file(t, "map.png", {".png", ".svg", ".pdf"}), o);
     }
     if (root.get("report") != nullptr) {

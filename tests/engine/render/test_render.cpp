@@ -3,6 +3,7 @@
 #include <spaceuse/error.hpp>
 #include <spaceuse/render.hpp>
 #include <spaceuse/study.hpp>
+#include <spaceuse/diff.hpp>
 
 #include <boost/geometry.hpp>
 #include <cairo.h>
@@ -15,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 using namespace spaceuse;
@@ -418,4 +420,65 @@ TEST_CASE("overview map of many zones far apart: at most 12 insets", "[render]")
     }
     const std::string path = test::temp_dir("render_many") + "/many.png";
     CHECK_NOTHROW(render_map(r, {}, path, {}));
+}
+
+TEST_CASE("change map of a zone: the pixel at each parcel's centre has its change colour",
+          "[render][followup]") {
+    const Sample& s = sample();
+    // The sample's earlier survey, whose results the change maps are drawn against.
+    Study earlier = load_project(std::string(SPACEUSE_SOURCE_DIR) + "/data/heverlee_2021.toml");
+    earlier.output_dir = test::temp_dir("render_2021_" + std::to_string(::getpid()));
+    earlier.documents = {};
+    earlier.threads = 1;
+    run_study(earlier);
+    // The category of each current parcel, from the follow-up computed independently.
+    const DiffReport d = diff_results(open_results(earlier.output_dir), s.report);
+    std::map<std::string, ChangeCategory> category;
+    const OutputLayer& pc = d.parcel_changes;
+    for (const auto& row : pc.rows) {
+        const std::string name = value_as_text(row[test::col(pc, "category")]);
+        std::stringstream ids(value_as_text(row[test::col(pc, "parcel_ids_after")]));
+        for (std::string id; std::getline(ids, id, ',');) {
+            for (int c = 0; c < change_category_count; ++c) {
+                if (name == change_category_name(static_cast<ChangeCategory>(c))) {
+                    category[id] = static_cast<ChangeCategory>(c);
+                }
+            }
+        }
+    }
+    const OutputLayer& parcels = result(s.report, "parcels");
+    const Layer& buildings = *s.report.model->find("buildings");
+    std::map<ChangeCategory, int> checked;
+    for (const std::string zone : {"Z1", "Z2", "Z3"}) {
+        MapOptions o;
+        o.zone = zone;
+        o.labels = false;
+        o.follow_up.since = {earlier.output_dir};
+        const std::string path = test::temp_dir("render_changes") + "/" + zone + ".png";
+        render_map(s.report, o, path, {});
+        const MapFrame frame = map_frame(s.report, o);
+        Image img = read_png(path);
+        for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
+            if (value_as_text(parcels.rows[r][test::col(parcels, "zone_id")]) != zone) {
+                continue;
+            }
+            const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
+            if (!p) {
+                continue;
+            }
+            const std::string id = value_as_text(parcels.rows[r][test::col(parcels, "parcel_id")]);
+            REQUIRE(category.count(id) == 1);
+            const Point px = frame.to_pixel(*p);
+            INFO("zone " << zone << " parcel " << id << " "
+                         << change_category_name(category.at(id)));
+            CHECK(mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3) ==
+                  change_colour(category.at(id)));
+            ++checked[category.at(id)];
+        }
+    }
+    // The sample's changes (data/README.md, "Earlier survey"): newly built parcels, the new
+    // parcel P0005 and unchanged ones have clear points.
+    CHECK(checked[ChangeCategory::built] >= 2);
+    CHECK(checked[ChangeCategory::added] == 1);
+    CHECK(checked[ChangeCategory::unchanged] >= 10);
 }
