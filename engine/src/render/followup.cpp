@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #ifndef SPACEUSE_VERSION
@@ -53,10 +54,33 @@ namespace bg = boost::geometry;
 
 namespace {
 
-constexpr unsigned building_colour = 0x5A5A5A;
-constexpr unsigned free_colour = 0x117733;
 constexpr unsigned axis_colour = 0x555555;
 constexpr unsigned grid_colour = 0xDDDDDD;
+
+/// Horizontal grid lines from 0 to `top` every `step`, labelled left of the plot.
+void draw_y_grid(cairo_t* cr, const Rect& plot, double top, double step, double font_pt,
+                 const std::function<std::string(double)>& label) {
+    cairo_set_line_width(cr, 0.5);
+    for (double v = 0.0; v <= top + step * 0.5; v += step) {
+        const double y = plot.y + plot.h * (1.0 - v / top);
+        set_colour(cr, grid_colour);
+        cairo_move_to(cr, plot.x, y);
+        cairo_line_to(cr, plot.x + plot.w, y);
+        cairo_stroke(cr);
+        set_colour(cr, axis_colour);
+        draw_text(cr, plot.x - 4, y + font_pt * 0.35, label(v), 1.0);
+    }
+}
+
+/// The left and bottom axis lines of a plot.
+void draw_axes(cairo_t* cr, const Rect& plot) {
+    set_colour(cr, axis_colour);
+    cairo_set_line_width(cr, 0.8);
+    cairo_move_to(cr, plot.x, plot.y);
+    cairo_line_to(cr, plot.x, plot.y + plot.h);
+    cairo_line_to(cr, plot.x + plot.w, plot.y + plot.h);
+    cairo_stroke(cr);
+}
 
 ChangeCategory category_named(const std::string& name) {
     for (int c = 0; c < change_category_count; ++c) {
@@ -283,15 +307,7 @@ void draw_series_chart(cairo_t* cr, const TrendReport& trend, const std::string&
     auto x_of = [&](double d) {
         return d1 > d0 ? plot.x + plot.w * (d - d0) / (d1 - d0) : plot.x + plot.w / 2;
     };
-    cairo_set_line_width(cr, 0.5);
-    for (double v = 0.0; v <= top + step * 0.5; v += step) {
-        set_colour(cr, grid_colour);
-        cairo_move_to(cr, plot.x, y_of(v));
-        cairo_line_to(cr, plot.x + plot.w, y_of(v));
-        cairo_stroke(cr);
-        set_colour(cr, axis_colour);
-        draw_text(cr, plot.x - 4, y_of(v) + font_pt * 0.35, axis_area(v, max), 1.0);
-    }
+    draw_y_grid(cr, plot, top, step, font_pt, [&](double v) { return axis_area(v, max); });
     for (std::size_t i = 0; i < rows.size(); ++i) {
         set_colour(cr, axis_colour);
         draw_text(cr, x_of(days[i]), plot.y + plot.h + font_pt * 1.4,
@@ -322,12 +338,7 @@ void draw_series_chart(cairo_t* cr, const TrendReport& trend, const std::string&
             }
         }
     }
-    set_colour(cr, axis_colour);
-    cairo_set_line_width(cr, 0.8);
-    cairo_move_to(cr, plot.x, plot.y);
-    cairo_line_to(cr, plot.x, plot.y + plot.h);
-    cairo_line_to(cr, plot.x + plot.w, plot.y + plot.h);
-    cairo_stroke(cr);
+    draw_axes(cr, plot);
     // Legend in one row.
     double lx = plot.x;
     const double ly = area.y + area.h - font_pt * 0.6;
@@ -390,15 +401,7 @@ void draw_takeup_chart(cairo_t* cr, const TrendReport& trend, const std::string&
     const Rect plot{area.x + label_w, area.y + font_pt * 0.6, area.w - label_w - font_pt,
                     area.h - font_pt * 6.6};
     auto y_of = [&](double v) { return plot.y + plot.h * (1.0 - v / top); };
-    cairo_set_line_width(cr, 0.5);
-    for (double v = 0.0; v <= top + step * 0.5; v += step) {
-        set_colour(cr, grid_colour);
-        cairo_move_to(cr, plot.x, y_of(v));
-        cairo_line_to(cr, plot.x + plot.w, y_of(v));
-        cairo_stroke(cr);
-        set_colour(cr, axis_colour);
-        draw_text(cr, plot.x - 4, y_of(v) + font_pt * 0.35, axis_area(v, max) + "/yr", 1.0);
-    }
+    draw_y_grid(cr, plot, top, step, font_pt, [&](double v) { return axis_area(v, max) + "/yr"; });
     const double slot = rows.empty() ? plot.w : plot.w / static_cast<double>(rows.size());
     // Label every k-th period so the labels do not collide.
     std::size_t every = 1;
@@ -432,12 +435,7 @@ void draw_takeup_chart(cairo_t* cr, const TrendReport& trend, const std::string&
         cairo_stroke(cr);
         cairo_set_dash(cr, nullptr, 0, 0);
     }
-    set_colour(cr, axis_colour);
-    cairo_set_line_width(cr, 0.8);
-    cairo_move_to(cr, plot.x, plot.y);
-    cairo_line_to(cr, plot.x, plot.y + plot.h);
-    cairo_line_to(cr, plot.x + plot.w, plot.y + plot.h);
-    cairo_stroke(cr);
+    draw_axes(cr, plot);
     set_colour(cr, 0x000000);
     double ty = plot.y + plot.h + font_pt * 2.9;
     const bool issued = basis.rfind("issue_date", 0) == 0;

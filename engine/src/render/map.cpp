@@ -29,8 +29,6 @@ namespace bg = boost::geometry;
 namespace {
 
 constexpr unsigned no_data_colour = 0xDDDDDD;
-constexpr unsigned building_colour = 0x5A5A5A;
-constexpr unsigned free_colour = 0x117733;
 constexpr unsigned zone_colour = 0x222222;
 constexpr unsigned road_colour = 0x9A9A9A;
 // Inset extents and numbers (Paul Tol's vibrant red: apart from the status colours).

@@ -71,6 +71,10 @@ private:
     CairoPtr m_cr;
 };
 
+/// Colours the maps and charts share.
+inline constexpr unsigned building_colour = 0x5A5A5A;
+inline constexpr unsigned free_colour = 0x117733;
+
 /// A rectangle on the page (points).
 struct Rect {
     double x = 0, y = 0, w = 0, h = 0;
