@@ -2,6 +2,7 @@
 
 #include "../io/gdal_util.hpp"
 #include "../study/output_folder.hpp"
+#include "../util/parallel.hpp"
 #include "../util/text.hpp"
 #include "sides.hpp"
 
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #ifndef SPACEUSE_VERSION
 #define SPACEUSE_VERSION "0.0.0"
@@ -52,8 +54,10 @@ std::string survey_name(const StudyReport& r) {
     return (r.survey_date.empty() ? std::string("no date") : r.survey_date) + " ('" + r.name + "')";
 }
 
-const std::string& metric_hash(const StudyReport& r) {
-    return r.metric_definitions_hash.empty() ? r.definitions_hash : r.metric_definitions_hash;
+/// The hash the surveys are compared by: the metrics' definitions when every survey records
+/// them, else (results of older versions) the definitions with the CRS, as diff compares.
+const std::string& metric_hash(const StudyReport& r, bool by_metrics) {
+    return by_metrics ? r.metric_definitions_hash : r.definitions_hash;
 }
 
 /// Row of one zone (or all zones) at one date: its zone-table figures.
@@ -105,12 +109,16 @@ TrendReport trend_results(const std::vector<const StudyReport*>& surveys,
         }
     }
     const StudyReport& newest = *s.back();
+    const bool by_metrics = std::all_of(s.begin(), s.end(), [](const StudyReport* r) {
+        return !r->metric_definitions_hash.empty();
+    });
     for (const StudyReport* r : s) {
-        if (metric_hash(*r) != metric_hash(newest)) {
+        if (metric_hash(*r, by_metrics) != metric_hash(newest, by_metrics)) {
             throw ConfigError(
                 "the survey " + survey_name(*r) + " uses other definitions than the newest, " +
-                survey_name(newest) + " (definitions hash " + metric_hash(*r).substr(0, 12) +
-                "… against " + metric_hash(newest).substr(0, 12) +
+                survey_name(newest) + " (definitions hash " +
+                metric_hash(*r, by_metrics).substr(0, 12) + "… against " +
+                metric_hash(newest, by_metrics).substr(0, 12) +
                 "…): run all with the same profile and options, or recompute the older ones with "
                 "the newest's (--recompute of spaceuse diff and trend)");
         }
@@ -347,20 +355,28 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
                 ordered.push_back(id);
             }
         }
+        // File names first (one per zone, made unique in zone order), then the charts drawn
+        // on every core: each is its own file, so the bytes do not depend on the threads.
         std::set<std::string> stems;
+        std::vector<std::string> paths;
         for (const auto& id : ordered) {
             std::string stem = file_stem(id);
             while (!stems.insert(stem).second) {
                 stem += "_";
             }
             for (const char* ext : {".png", ".svg"}) {
-                const std::string path = (fs::path(dir) / "charts" / (stem + ext)).string();
-                render_trend_chart(t, id, path, study.write);
-                written.push_back({path, "chart " + id, 0, false});
+                paths.push_back((fs::path(dir) / "charts" / (stem + ext)).string());
+                written.push_back({paths.back(), "chart " + id, 0, false});
             }
         }
+        const unsigned threads = study.options.threads > 0
+                                     ? study.options.threads
+                                     : std::max(1U, std::thread::hardware_concurrency());
+        detail::parallel_for(paths.size(), threads, 4, detail::stateless,
+                             [&](detail::Stateless&, std::size_t i) {
+            render_trend_chart(t, ordered[i / 2], paths[i], study.write);
+        });
     }
-
     if (study.recompute) {
         detail::add_files_below(dir, "recomputed", written);
     }

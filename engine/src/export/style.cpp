@@ -310,7 +310,8 @@ std::vector<LayerStyle> parcel_change_styles(const OutputLayer& layer) {
                 values.insert(*t);
             }
         }
-        s.categories.push_back({"", "No status change", solid(rgb(0xF2F2F2))});
+        // New and retired parcels have no transition either.
+        s.categories.push_back({"", "No status change (or new, retired)", solid(rgb(0xF2F2F2))});
         for (const auto& v : values) {
             const std::string after = v.substr(v.find("→") + std::string("→").size());
             const unsigned colour = after == "occupied"    ? StatusColours::occupied

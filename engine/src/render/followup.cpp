@@ -270,6 +270,7 @@ std::vector<std::size_t> series_rows(const TrendReport& trend, const std::string
 
 void draw_series_chart(cairo_t* cr, const TrendReport& trend, const std::string& zone_id,
                        const Rect& area, double font_pt) {
+    cairo_save(cr);  // the line caps and widths stay the chart's
     const auto rows = series_rows(trend, zone_id);
     const std::size_t date_col = *column(trend.series, "survey_date");
     struct Line {
@@ -355,10 +356,12 @@ void draw_series_chart(cairo_t* cr, const TrendReport& trend, const std::string&
         draw_text(cr, lx + font_pt * 2.5, ly, l.label);
         lx += font_pt * 3.5 + text_width(cr, l.label);
     }
+    cairo_restore(cr);
 }
 
 void draw_takeup_chart(cairo_t* cr, const TrendReport& trend, const std::string& zone_id,
                        const Rect& area, double font_pt, std::size_t max_periods) {
+    cairo_save(cr);
     const OutputLayer& tu = trend.takeup;
     const std::size_t zid = *column(tu, "zone_id");
     const std::size_t from = *column(tu, "period_from");
@@ -447,7 +450,7 @@ void draw_takeup_chart(cairo_t* cr, const TrendReport& trend, const std::string&
     if (mean) {
         line += "; dashed: mean " + thousands(*mean) + " m²/yr" +
                 (issued ? " (issue dates, " + basis.substr(basis.find(',') + 2) + ")"
-                        : " (between the surveys)");
+                        : " (" + basis + ": the latest interval)");
     }
     for (const auto& l : wrap_text(cr, line, area.w)) {
         draw_text(cr, area.x, ty, l);
@@ -464,6 +467,7 @@ void draw_takeup_chart(cairo_t* cr, const TrendReport& trend, const std::string&
         draw_text(cr, area.x, ty, l);
         ty += font_pt * 1.25;
     }
+    cairo_restore(cr);
 }
 
 }  // namespace detail

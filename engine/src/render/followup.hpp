@@ -44,7 +44,7 @@ DocContext change_context(const DocContext& ctx);
 
 /// Draws a zone's change map into `area` (`ctx` from change_context): current parcels by change
 /// category, retired parcels as dashed outlines, buildings, roads, zones, and with `labels` the
-/// zone names and the ids of the changed parcels.
+/// zone names.
 void draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
                      std::size_t zone_row, const Rect& area, bool labels);
 

@@ -1325,15 +1325,15 @@ void render_map(const StudyReport& report, const MapOptions& options, const std:
     if (!options.zone.empty()) {
         zone = find_zone(full, options.zone);
     }
-    // A change map: parcels by change category, without the layers that would hide them.
-    const auto follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
-    if (follow && !options.field.empty()) {
+    if (!options.follow_up.since.empty() && !options.field.empty()) {
         throw ConfigError("a change map (--since) colours parcels by change, not by a field");
     }
+    Canvas canvas(path, options.width_px, options.height_px, options.dpi, "map");
+    // A change map: parcels by change category, without the layers that would hide them.
+    const auto follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
     const DocContext ctx = follow ? change_context(full) : full;
     const ParcelStyle style = follow ? change_style(ctx, follow->last())
                                      : make_parcel_style(ctx, options);
-    Canvas canvas(path, options.width_px, options.height_px, options.dpi, "map");
     cairo_t* c = canvas.cr();
 
     std::string title = options.title;

@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cairo-pdf.h>
+#include <png.h>
+
+#include <csetjmp>
 #include <cairo-svg.h>
 
 #include <spaceuse/error.hpp>
@@ -11,9 +14,11 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #ifndef SPACEUSE_VERSION
 #define SPACEUSE_VERSION "0.0.0"
@@ -49,6 +54,75 @@ void set_pdf_metadata(cairo_surface_t* surface, const std::string& title,
                                    iso_date ? (d + "T00:00:00Z").c_str() : "2000-01-01T00:00:00Z");
 }
 
+namespace {
+
+void png_write_bytes(png_structp png, png_bytep data, png_size_t length) {
+    static_cast<std::string*>(png_get_io_ptr(png))
+        ->append(reinterpret_cast<const char*>(data), length);
+}
+
+void png_flush_nothing(png_structp /*png*/) {}
+
+void png_no_warning(png_structp /*png*/, png_const_charp /*message*/) {}
+
+/// libpng's errors return to encode_png's setjmp (libpng's own protocol; no C++ exception
+/// crosses its C frames), keeping the message.
+[[noreturn]] void png_failed(png_structp png, png_const_charp message) {
+    *static_cast<std::string*>(png_get_error_ptr(png)) = message;
+    png_longjmp(png, 1);
+}
+
+}  // namespace
+
+std::string encode_png(cairo_surface_t* image, const std::string& path) {
+    // cairo_surface_write_to_png lets libpng try every row filter on every row, which takes
+    // most of the time of a chart or map; the "up" filter alone gives files of about the same
+    // size several times faster, and zlib's fastest level halves the rest for files about 10 %
+    // larger. libpng is the library Cairo itself writes PNG with.
+    check_cairo(cairo_surface_status(image), path);
+    const int w = cairo_image_surface_get_width(image);
+    const int h = cairo_image_surface_get_height(image);
+    const int stride = cairo_image_surface_get_stride(image);
+    const unsigned char* data = cairo_image_surface_get_data(image);
+    std::string out;
+    std::string error;
+    std::vector<unsigned char> row(static_cast<std::size_t>(w) * 3);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &error, png_failed,
+                                              png_no_warning);
+    png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
+    if (info == nullptr) {
+        png_destroy_write_struct(&png, nullptr);
+        throw OutputError("PNG encoding failed: out of memory").set_source(path);
+    }
+    // Every object above outlives the jump; nothing with a destructor is created below.
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        throw OutputError("PNG encoding failed: " + error).set_source(path);
+    }
+    png_set_write_fn(png, &out, png_write_bytes, png_flush_nothing);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h), 8,
+                 PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+    png_set_compression_level(png, 1);
+    png_write_info(png, info);
+    // Cairo's RGB24 pixels are native-endian 32-bit words 0x00RRGGBB.
+    for (int y = 0; y < h; ++y) {
+        const auto* px = reinterpret_cast<const std::uint32_t*>(
+            data + static_cast<std::ptrdiff_t>(y) * stride);
+        for (int x = 0; x < w; ++x) {
+            const auto i = static_cast<std::size_t>(x) * 3;
+            row[i] = static_cast<unsigned char>(px[x] >> 16);
+            row[i + 1] = static_cast<unsigned char>(px[x] >> 8);
+            row[i + 2] = static_cast<unsigned char>(px[x]);
+        }
+        png_write_row(png, row.data());
+    }
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    return out;
+}
+
 Canvas::Canvas(const std::string& path, int width_px, int height_px, double dpi, const char* what)
     : m_path(path) {
     std::string ext = fs::path(path).extension().string();
@@ -82,8 +156,7 @@ void Canvas::write(const WriteOptions& options) {
     m_cr.reset();
     if (m_png) {
         cairo_surface_flush(m_surface.get());
-        check_cairo(cairo_surface_write_to_png_stream(m_surface.get(), &ByteSink::write, &m_sink),
-                    m_path);
+        m_sink.bytes = encode_png(m_surface.get(), m_path);
     } else {
         cairo_surface_finish(m_surface.get());
         check_cairo(cairo_surface_status(m_surface.get()), m_path);

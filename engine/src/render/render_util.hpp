@@ -43,6 +43,10 @@ void check_cairo(cairo_status_t status, const std::string& path);
 void set_pdf_metadata(cairo_surface_t* surface, const std::string& title,
                       const std::string& data_date);
 
+/// PNG bytes of a Cairo RGB24 image surface (8-bit RGB, the "up" row filter).
+/// @throws OutputError naming `path` when encoding fails.
+std::string encode_png(cairo_surface_t* image, const std::string& path);
+
 /// A document page drawn in points and written by the file's extension: PNG (width_px ×
 /// height_px, scaled by dpi / 72), SVG or PDF (pages of width_px × height_px at `dpi`).
 class Canvas {

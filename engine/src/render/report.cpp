@@ -619,16 +619,23 @@ void ReportWriter::follow_up_page(std::size_t row) {
     const double col_w = tw * 0.48;
     y = heading(y, "Change since " + d.before_date, 11);
     const double top = y;
+    // A zone that is new, split, merged or renamed since has no one-to-one change: dashes.
+    auto shown = [&c](const std::string& text) { return c.found ? text : std::string("–"); };
     const std::vector<std::pair<std::string, std::string>> figures = {
-        {"Taken up (vacant → in use)", m2_and_parcels(c.taken_m2, c.taken_n)},
-        {"Released (fell vacant)", m2_and_parcels(c.released_m2, c.released_n)},
-        {"New parcels", m2_and_parcels(c.new_m2, c.new_n)},
-        {"Retired parcels", m2_and_parcels(c.retired_m2, c.retired_n)},
+        {"Taken up (vacant → in use)", shown(m2_and_parcels(c.taken_m2, c.taken_n))},
+        {"Released (fell vacant)", shown(m2_and_parcels(c.released_m2, c.released_n))},
+        {"New parcels", shown(m2_and_parcels(c.new_m2, c.new_n))},
+        {"Retired parcels", shown(m2_and_parcels(c.retired_m2, c.retired_n))},
         {"Take-up per year", c.per_year ? area_text(*c.per_year) : std::string("n.a.")},
         {"Years of supply (vacant)", years_text(c.years)},
         {"Years of supply (vacant + underused)", years_text(c.years_vu)}};
     y = figure_rows(m, y, col_w, figures);
-    y = paragraph(m, y + 2, col_w, "m² (parcels), inside the zone.", 7, 0x444444);
+    y = paragraph(m, y + 2, col_w,
+                  c.found ? "m² (parcels), inside the zone."
+                          : "The zone is new, split, merged or renamed since " + d.before_date +
+                                ": its change is in zone_changes and transitions.csv under its "
+                                "zone group.",
+                  7, 0x444444);
     const double chart_x = m + col_w + 18;
     draw_takeup_chart(m_cr, m_follow->trend, id, {chart_x, top, m + tw - chart_x, 150}, 6.5);
     y = std::max(y, top + 150) + 6;

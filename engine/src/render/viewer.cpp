@@ -363,11 +363,18 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
             cl[change_category_name(cat)] = change_label(cat);
             cn[change_category_name(cat)] = 0;
         }
+        // Parcels, as the printed legends count them: the current parcels of each group (the
+        // earlier ones of a retired group).
         const OutputLayer& pc = follow->last().parcel_changes;
         const std::size_t cat = *column(pc, "category");
+        const std::size_t after = *column(pc, "parcel_ids_after");
+        const std::size_t before = *column(pc, "parcel_ids_before");
         for (std::size_t r = 0; r < pc.rows.size(); ++r) {
             const std::string c = text_at(pc, r, cat);
-            cn[c] = cn[c].get<int>() + 1;
+            const std::string ids = text_at(pc, r, after).empty() ? text_at(pc, r, before)
+                                                                  : text_at(pc, r, after);
+            cn[c] = cn[c].get<int>() + 1 +
+                    static_cast<int>(std::count(ids.begin(), ids.end(), ','));
         }
         meta["change_order"] = order;
         meta["change_colours"] = cc;
