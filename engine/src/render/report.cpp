@@ -551,7 +551,7 @@ double ReportWriter::change_table(double y, const std::string& heading_text) {
                 "Take-up\nm²/year",
                 "Supply\nyears",
                 "+ underused\nyears"};
-    t.widths = {0.28, 0.12, 0.12, 0.095, 0.1, 0.095, 0.085, 0.105};
+    t.widths = {0.275, 0.115, 0.115, 0.095, 0.1, 0.09, 0.085, 0.125};
     const std::size_t id_col = *column(z, "zone_id");
     const std::size_t name_col = *column(z, "name");
     for (std::size_t r = 0; r <= z.rows.size(); ++r) {
