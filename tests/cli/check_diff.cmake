@@ -63,6 +63,24 @@ if(NOT total STREQUAL "ALL,All zones,parcels,total,18,9,13,2,42")
     message(FATAL_ERROR "transitions.csv, all zones, parcel column totals: ${total}")
 endif()
 
+# A trend of three surveys without issue dates: the years of supply at a date use the mean
+# take-up of every interval up to it. 2024: 22,216.29 m² over 1,096 days (3.0008 years) =
+# 7,403.59 m²/year, 37,134.93 m² vacant = 5.0 years; 2025 (the same data a year later, nothing
+# taken up): 22,216.29 m² over 1,461 days = 5,553.96 m²/year, 6.7 years; vacant or underused
+# 80,599.73 m² at 14,549.75 m² over 4.0001 years = 22.2 years.
+run(${SU} --quiet run later/later.toml -o s2025)
+run(${SU} trend sample s2025 s2021 -o trend3)
+expect_lines("surveys 2021-06-01, 2024-06-01, 2025-06-01"
+             "2024-06-01 → 2025-06-01: before 43 = unchanged 43; after 43 = unchanged 43")
+file(STRINGS "${WORK}/trend3/trend.csv" rows REGEX "^ALL,")
+set(expected
+    "ALL,All zones,2021-06-01,117435.28,17283.22,53851.29,42075.59,82838.89,40,13,10,17,,,,,,"
+    "ALL,All zones,2024-06-01,116657.88,22267.65,37134.93,43464.80,73213.69,40,18,9,13,22216.29,6277.32,7403.59,diff 2021-06-01/2024-06-01,5.0,16.6"
+    "ALL,All zones,2025-06-01,116657.88,22267.65,37134.93,43464.80,73213.69,40,18,9,13,0.00,0.00,5553.96,diff 2021-06-01/2025-06-01,6.7,22.2")
+if(NOT rows STREQUAL expected)
+    message(FATAL_ERROR "trend of three surveys, all zones:\n${rows}")
+endif()
+
 # Other definitions: refused, then recomputed from the earlier survey's recorded inputs.
 file(READ "${WORK}/data/heverlee.toml" project)
 string(REPLACE "profile = \"default\"" "profile = \"vlaio\"" project "${project}")

@@ -172,6 +172,12 @@ TrendReport trend_results(const std::vector<const StudyReport*>& surveys,
                                               "underused_m2", "free_m2",     "n_parcels",
                                               "n_occupied",   "n_underused", "n_vacant"};
     for (const auto& [id, name] : keys) {
+        // Take-up of vacant (and of vacant or underused) land since the first interval, and
+        // the years it spans (without issue dates).
+        struct {
+            double years = 0, vacant = 0, both = 0;
+            std::string since;
+        } span;
         for (std::size_t i = 0; i < s.size(); ++i) {
             const auto z = at[i].find(id);
             if (z == at[i].end()) {
@@ -194,29 +200,47 @@ TrendReport trend_results(const std::vector<const StudyReport*>& surveys,
                     (text_cell(st, r, "definition") == "vacant" ? vacant_row : both_row) = r;
                 }
             }
-            auto years = [&](const std::optional<std::size_t>& r) -> Value {
-                if (!r) {
-                    return std::monostate{};
-                }
-                const OutputLayer& st = t.steps[i - 1].stock;
-                const auto available = value_as_number(cell(st, *r, "available_after_m2"));
-                const auto per_year = value_as_number(cell(st, *r, "mean_annual_takeup_m2"));
-                if (!available || !per_year || !(*per_year > 0.0)) {
-                    return std::monostate{};
-                }
-                return *available / *per_year;
-            };
-            if (vacant_row) {
-                const OutputLayer& st = t.steps[i - 1].stock;
-                row.push_back(cell(st, *vacant_row, "taken_up_m2"));
-                row.push_back(cell(st, *vacant_row, "released_m2"));
-                row.push_back(cell(st, *vacant_row, "mean_annual_takeup_m2"));
-                row.push_back(cell(st, *vacant_row, "takeup_basis"));
-            } else {
-                row.insert(row.end(), 4, Value(std::monostate{}));
+            if (!vacant_row || !both_row) {
+                row.insert(row.end(), 6, Value(std::monostate{}));
+                se.rows.push_back(std::move(row));
+                continue;
             }
-            row.push_back(years(vacant_row));
-            row.push_back(years(both_row));
+            const DiffReport& step = t.steps[i - 1];
+            const OutputLayer& st = step.stock;
+            auto number = [&st](std::size_t r, const char* f) {
+                return value_as_number(cell(st, r, f)).value_or(0.0);
+            };
+            // With issue dates, the stock's rate (the last years' issues); else the mean rate of
+            // every interval up to this date, so that one quiet interval does not make the
+            // supply endless.
+            double per_year_vacant = number(*vacant_row, "mean_annual_takeup_m2");
+            double per_year_both = number(*both_row, "mean_annual_takeup_m2");
+            std::string basis = text_cell(st, *vacant_row, "takeup_basis");
+            if (step.takeup_source != "issue_date") {
+                span.years += static_cast<double>(detail::iso_days(step.after_date).value_or(0) -
+                                                  detail::iso_days(step.before_date).value_or(0)) /
+                              365.2425;
+                span.vacant += number(*vacant_row, "taken_up_m2");
+                span.both += number(*both_row, "taken_up_m2");
+                if (span.since.empty()) {
+                    span.since = step.before_date;
+                }
+                per_year_vacant = span.years > 0 ? span.vacant / span.years : 0.0;
+                per_year_both = span.years > 0 ? span.both / span.years : 0.0;
+                basis = "diff " + span.since + "/" + step.after_date;
+            }
+            auto years = [&](std::size_t r, double per_year) -> Value {
+                if (!(per_year > 0.0)) {
+                    return std::monostate{};
+                }
+                return number(r, "available_after_m2") / per_year;
+            };
+            row.push_back(cell(st, *vacant_row, "taken_up_m2"));
+            row.push_back(cell(st, *vacant_row, "released_m2"));
+            row.push_back(per_year_vacant);
+            row.push_back(basis);
+            row.push_back(years(*vacant_row, per_year_vacant));
+            row.push_back(years(*both_row, per_year_both));
             se.rows.push_back(std::move(row));
         }
     }
