@@ -113,6 +113,36 @@ unsigned status_colour(const std::string& s) {
                               : StatusColours::vacant;
 }
 
+/// Renders the map of each sample zone with `options` (its zone set per map) into `dir`, and
+/// calls check(parcel row, colour) with the colour drawn at the clear centre of each parcel of
+/// the zone that has one (see clear_point).
+template <typename Check>
+void at_parcel_centres(const Sample& s, MapOptions options, const std::string& dir,
+                       const Check& check) {
+    const OutputLayer& parcels = result(s.report, "parcels");
+    const Layer& buildings = *s.report.model->find("buildings");
+    for (const std::string zone : {"Z1", "Z2", "Z3"}) {
+        options.zone = zone;
+        const std::string path = dir + "/" + zone + ".png";
+        render_map(s.report, options, path, {});
+        const MapFrame frame = map_frame(s.report, options);
+        Image img = read_png(path);
+        for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
+            if (value_as_text(parcels.rows[r][test::col(parcels, "zone_id")]) != zone) {
+                continue;
+            }
+            const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
+            if (!p) {
+                continue;
+            }
+            const Point px = frame.to_pixel(*p);
+            INFO("zone " << zone << " parcel " << value_as_text(parcels.rows[r][0]) << " at pixel "
+                         << px.x() << "," << px.y());
+            check(r, mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3));
+        }
+    }
+}
+
 }  // namespace
 
 TEST_CASE("map PNG of the sample: requested size, not blank, every status drawn", "[render]") {
@@ -145,36 +175,17 @@ TEST_CASE("map PNG of the sample: requested size, not blank, every status drawn"
 TEST_CASE("zone maps: the pixel at each parcel's centre has its status colour", "[render]") {
     const Sample& s = sample();
     const OutputLayer& parcels = result(s.report, "parcels");
-    const Layer& buildings = *s.report.model->find("buildings");
-    const std::string dir = test::temp_dir("render_zones");
     int checked = 0;
     std::map<std::string, int> by_status;
-    for (const std::string zone : {"Z1", "Z2", "Z3"}) {
-        MapOptions o;
-        o.zone = zone;
-        o.labels = false;
-        const std::string path = dir + "/" + zone + ".png";
-        render_map(s.report, o, path, {});
-        const MapFrame frame = map_frame(s.report, o);
-        Image img = read_png(path);
-        for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
-            if (value_as_text(parcels.rows[r][test::col(parcels, "zone_id")]) != zone) {
-                continue;
-            }
-            const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
-            if (!p) {
-                continue;
-            }
-            const Point px = frame.to_pixel(*p);
-            const std::string status = value_as_text(parcels.rows[r][test::col(parcels, "status")]);
-            INFO("zone " << zone << " parcel " << value_as_text(parcels.rows[r][0]) << " " << status
-                         << " at pixel " << px.x() << "," << px.y());
-            CHECK(mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3) ==
-                  status_colour(status));
-            ++checked;
-            ++by_status[status];
-        }
-    }
+    MapOptions o;
+    o.labels = false;
+    at_parcel_centres(s, o, test::temp_dir("render_zones"), [&](std::size_t r, unsigned colour) {
+        const std::string status = value_as_text(parcels.rows[r][test::col(parcels, "status")]);
+        INFO(status);
+        CHECK(colour == status_colour(status));
+        ++checked;
+        ++by_status[status];
+    });
     // 18 of the 40 parcels in zones have a centroid inside them and 4 m clear of buildings and
     // of their boundary; every status is among them.
     CHECK(checked >= 15);
@@ -447,35 +458,17 @@ TEST_CASE("change map of a zone: the pixel at each parcel's centre has its chang
         }
     }
     const OutputLayer& parcels = result(s.report, "parcels");
-    const Layer& buildings = *s.report.model->find("buildings");
     std::map<ChangeCategory, int> checked;
-    for (const std::string zone : {"Z1", "Z2", "Z3"}) {
-        MapOptions o;
-        o.zone = zone;
-        o.labels = false;
-        o.follow_up.since = {earlier.output_dir};
-        const std::string path = test::temp_dir("render_changes") + "/" + zone + ".png";
-        render_map(s.report, o, path, {});
-        const MapFrame frame = map_frame(s.report, o);
-        Image img = read_png(path);
-        for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
-            if (value_as_text(parcels.rows[r][test::col(parcels, "zone_id")]) != zone) {
-                continue;
-            }
-            const auto p = clear_point(std::get<MultiPolygon>(parcels.geometry(r)), buildings);
-            if (!p) {
-                continue;
-            }
-            const std::string id = value_as_text(parcels.rows[r][test::col(parcels, "parcel_id")]);
-            REQUIRE(category.count(id) == 1);
-            const Point px = frame.to_pixel(*p);
-            INFO("zone " << zone << " parcel " << id << " "
-                         << change_category_name(category.at(id)));
-            CHECK(mode_colour(img.get(), static_cast<int>(px.x()), static_cast<int>(px.y()), 3) ==
-                  change_colour(category.at(id)));
-            ++checked[category.at(id)];
-        }
-    }
+    MapOptions o;
+    o.labels = false;
+    o.follow_up.since = {earlier.output_dir};
+    at_parcel_centres(s, o, test::temp_dir("render_changes"), [&](std::size_t r, unsigned colour) {
+        const std::string id = value_as_text(parcels.rows[r][test::col(parcels, "parcel_id")]);
+        REQUIRE(category.count(id) == 1);
+        INFO(change_category_name(category.at(id)));
+        CHECK(colour == change_colour(category.at(id)));
+        ++checked[category.at(id)];
+    });
     // The sample's changes (data/README.md, "Earlier survey"): newly built parcels, the new
     // parcel P0005 and unchanged ones have clear points.
     CHECK(checked[ChangeCategory::built] >= 2);
