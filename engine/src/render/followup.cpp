@@ -208,9 +208,8 @@ DocContext change_context(const DocContext& ctx) {
     return plain;
 }
 
-void draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
-                     std::size_t zone_row, const Rect& area, bool labels) {
-    const ParcelStyle style = change_style(ctx, step);
+void draw_change_map(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
+                     const DiffReport& step, std::size_t zone_row, const Rect& area, bool labels) {
     draw_map_body(cr, ctx, style, zone_row, area, labels, false);
 
     // Retired parcels (no current parcel), dashed, inside the frame of the map just drawn.

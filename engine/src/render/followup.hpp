@@ -42,11 +42,11 @@ ParcelStyle change_style(const DocContext& ctx, const DiffReport& step);
 /// `ctx` without the layers that would hide the change colours (free space, facilities).
 DocContext change_context(const DocContext& ctx);
 
-/// Draws a zone's change map into `area` (`ctx` from change_context): current parcels by change
-/// category, retired parcels as dashed outlines, buildings, roads, zones, and with `labels` the
-/// zone names.
-void draw_change_map(cairo_t* cr, const DocContext& ctx, const DiffReport& step,
-                     std::size_t zone_row, const Rect& area, bool labels);
+/// Draws a zone's change map into `area` (`ctx` from change_context, `style` its change_style):
+/// current parcels by change category, retired parcels as dashed outlines, buildings, roads,
+/// zones, and with `labels` the zone names.
+void draw_change_map(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
+                     const DiffReport& step, std::size_t zone_row, const Rect& area, bool labels);
 
 /// The legend row of retired parcels (a dashed outline) at (x, y); returns its height.
 double draw_retired_legend(cairo_t* cr, double x, double y, double font_pt);

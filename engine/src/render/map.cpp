@@ -1360,7 +1360,7 @@ void render_map(const StudyReport& report, const MapOptions& options, const std:
 
     bool insets = false;
     if (zone && follow) {
-        draw_change_map(c, ctx, follow->last(), *zone, l.body, options.labels);
+        draw_change_map(c, ctx, style, follow->last(), *zone, l.body, options.labels);
     } else if (zone) {
         draw_map_body(c, ctx, style, *zone, l.body, options.labels, options.labels);
     } else {

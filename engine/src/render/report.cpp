@@ -105,6 +105,11 @@ public:
         m_margin = std::min(w, h) * 0.065;
         const OutputLayer& z = *ctx.zones;
         m_pages = z.rows.size() * (follow != nullptr ? 2 : 1) + 1;
+        if (follow != nullptr) {
+            // Once for every follow-up page: the style classifies every parcel of the region.
+            m_change_ctx = change_context(ctx);
+            m_change_style = change_style(*m_change_ctx, follow->last());
+        }
         collect_access();
     }
 
@@ -134,6 +139,8 @@ private:
     const DocContext& m_ctx;
     const ReportOptions& m_options;
     const FollowUp* m_follow;
+    std::optional<DocContext> m_change_ctx;
+    std::optional<ParcelStyle> m_change_style;
     cairo_t* m_cr;
     double m_w, m_h, m_margin;
     std::size_t m_pages;
@@ -606,9 +613,9 @@ void ReportWriter::follow_up_page(std::size_t row) {
     // Change map with its legend.
     const double legend_w = 105;
     const Rect body{m, y, tw - legend_w - 8, m_h * (m_w > m_h ? 0.42 : 0.34)};
-    const DocContext plain = change_context(m_ctx);
-    draw_change_map(m_cr, plain, d, row, body, false);
-    const ParcelStyle style = change_style(plain, d);
+    draw_change_map(m_cr, *m_change_ctx, *m_change_style, d, row, body, false);
+    const DocContext& plain = *m_change_ctx;
+    const ParcelStyle& style = *m_change_style;
     const double lx = body.x + body.w + 8;
     draw_retired_legend(
         m_cr, lx, body.y + draw_legend(m_cr, plain, style, row, false, lx, body.y, legend_w, 7), 7);
