@@ -13,8 +13,13 @@
 # changes below, so that `spaceuse diff` has one of each kind of change to
 # show (split, merged, renumbered, reshaped, new and retired parcels, changed
 # statuses, buildings put up since). See data/README.md, "Earlier survey".
+# The parcels' fields for the definition profiles (impr_value ... vac_floor)
+# are derived anew for 2021 by the rules of sample_fields.sh (shared with
+# make_sample.sh), from the 2021 parcels, statuses, issue dates and buildings;
+# the buildings keep today's (real OSM) address.
 #
-# Needs only the GDAL command-line tools (ogr2ogr, ogrinfo; SQLite dialect
+# Reads sample_fields.sh next to this script. Needs only the GDAL
+# command-line tools (ogr2ogr, ogrinfo; SQLite dialect
 # with SpatiaLite/GEOS functions) and a POSIX sh. Deterministic: no
 # randomness, features ordered by stable keys, fids 1..n in that order, the
 # GeoPackage timestamps pinned, so two runs give identical files.
@@ -23,6 +28,8 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC="$HERE/heverlee.gpkg"
 GPKG="$HERE/heverlee_2021.gpkg"
+# The synthetic parcel fields: parameters and parcel_fields_sql.
+. "$HERE/sample_fields.sh"
 
 if [ ! -r "$SRC" ]; then
     echo "make_earlier_survey.sh: cannot read $SRC (run make_sample.sh first)" >&2
@@ -145,20 +152,29 @@ stage e_bpar "SELECT bfid, parcel_id, issue_date FROM (
         FROM buildings b JOIN (SELECT parcel_id, issue_date, ST_MakeValid(geom) AS g FROM parcels) p
             ON ST_Intersects(p.g, b.geom))
     WHERE rk = 1 ORDER BY bfid" -nlt NONE
-stage e_buildings "SELECT b.osm_id, b.building, b.floors, b.height,
+stage e_buildings "SELECT b.osm_id, b.building, b.floors, b.height, b.address,
         ROW_NUMBER() OVER (ORDER BY b.fid) AS ord, b.geom
     FROM buildings b LEFT JOIN e_bpar p ON p.bfid = b.fid
     WHERE NOT (COALESCE(p.issue_date, '') > '$SURVEY_DATE') AND b.osm_id NOT IN ($EXTENSIONS)
     ORDER BY ord" -nlt POLYGON
 
+# The parcels' fields for the definition profiles, by the rules of
+# sample_fields.sh on the 2021 parcels and buildings (zones and roads did not
+# change).
+stage e_pfields "$(parcel_fields_sql e_parcels e_buildings zones roads)" -nlt NONE
+stage e_parcels_f "SELECT p.parcel_id, p.status, p.issue_date, p.ord,
+        f.impr_value, f.land_value, f.in_use, f.offer, f.issuable, f.owner, f.vac_floor, p.geom
+    FROM e_parcels p JOIN e_pfields f ON f.ord = p.ord
+    ORDER BY p.ord" -nlt MULTIPOLYGON
+
 # ---------------------------------------------------------------------------
 # Output (OGR SQL dialect: CAST gives the same field types as heverlee.gpkg).
 rm -f "$GPKG" "$GPKG-journal" "$GPKG-wal" "$GPKG-shm"
 run ogr2ogr -q -f GPKG "$GPKG" "$W" -dialect OGRSQL \
-    -sql "SELECT CAST(parcel_id AS character(8)) AS parcel_id, CAST(status AS character(16)) AS status, CAST(1 AS integer) AS synthetic, CAST(issue_date AS date) AS issue_date FROM e_parcels ORDER BY ord" \
+    -sql "SELECT CAST(parcel_id AS character(8)) AS parcel_id, CAST(status AS character(16)) AS status, CAST(1 AS integer) AS synthetic, CAST(issue_date AS date) AS issue_date, CAST(impr_value AS float) AS impr_value, CAST(land_value AS float) AS land_value, CAST(in_use AS integer) AS in_use, CAST(offer AS character(16)) AS offer, CAST(issuable AS integer) AS issuable, CAST(owner AS character(8)) AS owner, CAST(vac_floor AS float) AS vac_floor FROM e_parcels_f ORDER BY ord" \
     -nln parcels -nlt MULTIPOLYGON -lco FID=fid -lco GEOMETRY_NAME=geom -lco SPATIAL_INDEX=YES
 run ogr2ogr -q -f GPKG -update "$GPKG" "$W" -dialect OGRSQL \
-    -sql "SELECT CAST(osm_id AS character(24)) AS osm_id, CAST(building AS character(32)) AS building, CAST(floors AS integer) AS floors, CAST(height AS float) AS height FROM e_buildings ORDER BY ord" \
+    -sql "SELECT CAST(osm_id AS character(24)) AS osm_id, CAST(building AS character(32)) AS building, CAST(floors AS integer) AS floors, CAST(height AS float) AS height, CAST(address AS integer) AS address FROM e_buildings ORDER BY ord" \
     -nln buildings -nlt POLYGON -lco FID=fid -lco GEOMETRY_NAME=geom -lco SPATIAL_INDEX=YES
 
 # ---------------------------------------------------------------------------
@@ -240,13 +256,30 @@ check "issue dates of parcels kept by id: today's, or NULL if later than the sur
 # Buildings.
 check "buildings: a subset of today's, same attributes and geometry" 0 "SELECT COUNT(*) AS v FROM o_buildings o
     WHERE NOT EXISTS (SELECT 1 FROM buildings b WHERE b.osm_id = o.osm_id AND b.building IS o.building
-        AND b.floors IS o.floors AND b.height IS o.height AND ST_AsBinary(b.geom) = ST_AsBinary(o.geom))"
+        AND b.floors IS o.floors AND b.height IS o.height AND b.address IS o.address
+        AND ST_AsBinary(b.geom) = ST_AsBinary(o.geom))"
 check "extensions absent" 0 "SELECT COUNT(*) AS v FROM o_buildings WHERE osm_id IN ($EXTENSIONS)"
 check "parcels issued after the survey carry no building (> 1 m2) in 2021" 0 "SELECT COUNT(*) AS v
     FROM parcels p JOIN o_buildings b ON ST_Intersects(ST_MakeValid(p.geom), b.geom)
     WHERE p.issue_date > '$SURVEY_DATE'
       AND ST_Area(CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), b.geom), 3)) > 1"
 check "invalid buildings" 0 "SELECT COUNT(*) AS v FROM o_buildings WHERE NOT ST_IsValid(geom)"
+# Fields for the definition profiles: today's rules, so a parcel whose
+# geometry, status, issue_date and buildings are today's has today's values.
+check "profile fields NULL or out of range" 0 "SELECT COUNT(*) AS v FROM o_parcels
+    WHERE impr_value IS NULL OR impr_value < 0 OR land_value IS NULL OR land_value <= 0
+       OR in_use NOT IN (0, 1) OR issuable NOT IN (0, 1) OR offer NOT IN ('offered', 'not offered', 'option')
+       OR owner NOT IN ('public', 'private') OR vac_floor < 0 OR vac_floor > 1
+       OR in_use IS NULL OR issuable IS NULL OR offer IS NULL OR owner IS NULL"
+NB="(SELECT p.parcel_id, COUNT(*) AS n FROM parcels p JOIN buildings b ON ST_Intersects(ST_MakeValid(p.geom), b.geom) GROUP BY p.parcel_id)"
+ONB="(SELECT p.parcel_id, COUNT(*) AS n FROM o_parcels p JOIN o_buildings b ON ST_Intersects(ST_MakeValid(p.geom), b.geom) GROUP BY p.parcel_id)"
+check "parcels with today's geometry, status, issue_date and buildings: today's profile fields" 0 "SELECT COUNT(*) AS v
+    FROM o_parcels o JOIN parcels p USING (parcel_id)
+    LEFT JOIN $NB nb ON nb.parcel_id = p.parcel_id LEFT JOIN $ONB onb ON onb.parcel_id = o.parcel_id
+    WHERE ST_AsBinary(o.geom) = ST_AsBinary(p.geom) AND o.status IS p.status AND o.issue_date IS p.issue_date
+      AND COALESCE(nb.n, 0) = COALESCE(onb.n, 0)
+      AND NOT (o.impr_value IS p.impr_value AND o.land_value IS p.land_value AND o.in_use IS p.in_use
+           AND o.offer IS p.offer AND o.issuable IS p.issuable AND o.owner IS p.owner AND o.vac_floor IS p.vac_floor)"
 
 # ---------------------------------------------------------------------------
 echo "wrote $GPKG"

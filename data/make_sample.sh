@@ -13,10 +13,15 @@
 # zones, buildings, roads and pois are real OpenStreetMap data. parcels are
 # SYNTHESISED here (OSM has no cadastre): a Voronoi split of each zone around
 # its real building footprints, see section 3 and data/README.md. Their
-# status and issue_date attributes are synthetic too.
+# status and issue_date attributes are synthetic too, and so are the fields
+# for the definition profiles (impr_value, land_value, in_use, offer,
+# issuable, owner, vac_floor), derived by the rules of sample_fields.sh. The
+# buildings' address (0/1) is real: OSM addr:housenumber on the building.
 #
-# Needs only the GDAL command-line tools (ogr2ogr, ogrinfo; OSM driver; SQLite
-# dialect with SpatiaLite/GEOS functions) and a POSIX sh. The input is only read.
+# Reads sample_fields.sh next to this script (shared with
+# make_earlier_survey.sh). Needs only the GDAL command-line tools (ogr2ogr,
+# ogrinfo; OSM driver; SQLite dialect with SpatiaLite/GEOS functions) and a
+# POSIX sh. The input is only read.
 # Deterministic: fixed inputs and parameters, no randomness, features ordered
 # by stable keys, fids 1..n in that order, the WGS84 -> Lambert 72
 # transformation pinned (see CT below) and file timestamps pinned, so two runs
@@ -27,6 +32,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${1:-"$(dirname "$0")/../../shared/data"}
 PBF="$SRC/leuven_osm/GreatLeuven.osm.pbf"
 OUT="$HERE"
+# The synthetic parcel fields: parameters and parcel_fields_sql.
+. "$HERE/sample_fields.sh"
 
 if [ ! -r "$PBF" ]; then
     echo "make_sample.sh: cannot read $PBF (pass the shared data folder as argument)" >&2
@@ -173,7 +180,7 @@ osm_timestamp=no
 osm_uid=no
 osm_user=no
 osm_changeset=no
-attributes=name,type,building,building:levels,height,landuse
+attributes=name,type,building,building:levels,height,landuse,addr:housenumber
 other_tags=no
 ignore=area,created_by,converted_by,source,time,ele,note,todo,openGeoDB:,fixme,FIXME
 [multilinestrings]
@@ -333,10 +340,12 @@ stage s_par3 "SELECT printf('P%04d', ROW_NUMBER() OVER (ORDER BY zkey, cx, cy)) 
 
 # ---------------------------------------------------------------------------
 # 4. Buildings, roads, pois: real OSM. Then the parcels' synthetic issue_date,
-#    which depends on the buildings.
+#    which depends on the buildings, and their other synthetic fields, which
+#    depend on the buildings, the zones and the roads (sample_fields.sh).
 # Buildings: way footprints first, then multipolygon relations, by OSM id.
 # floors only from a plain non-negative integer building:levels; height only
 # from a plain number of metres ("12", "7.5", "12 m"); anything else -> NULL.
+# address = 1 when the way or relation itself has a non-empty addr:housenumber.
 stage s_bld1 "SELECT
         CASE WHEN osm_way_id IS NOT NULL THEN 'way/' || osm_way_id
              ELSE 'relation/' || osm_id END AS osm_id,
@@ -345,6 +354,7 @@ stage s_bld1 "SELECT
               AND NOT building_levels GLOB '*[^0-9]*' THEN building_levels END AS floors,
         CASE WHEN h GLOB '[0-9]*' AND NOT h GLOB '*[^0-9.]*'
               AND NOT h GLOB '*.*.*' AND NOT h GLOB '*.' THEN h END AS height,
+        (addr_housenumber IS NOT NULL AND TRIM(addr_housenumber) <> '') AS address,
         (osm_way_id IS NULL) AS k1,
         CAST(COALESCE(osm_way_id, osm_id) AS INTEGER) AS k2,
         geom
@@ -355,9 +365,9 @@ stage s_bld1 "SELECT
       AND ST_Intersects(geom, (SELECT ST_Buffer(ST_Union(geom), $BLD_MARGIN) FROM s_zones))
     ORDER BY k1, k2"
 # Multipolygon buildings -> one Polygon per part (same osm_id).
-stage s_bld2 "SELECT osm_id, building, floors, height, k1, k2, geom FROM s_bld1 ORDER BY fid" \
+stage s_bld2 "SELECT osm_id, building, floors, height, address, k1, k2, geom FROM s_bld1 ORDER BY fid" \
     -explodecollections
-stage s_buildings "SELECT osm_id, building, floors, height,
+stage s_buildings "SELECT osm_id, building, floors, height, address,
         ROW_NUMBER() OVER (ORDER BY k1, k2, fid) AS ord, geom
     FROM s_bld2 ORDER BY ord"
 
@@ -367,7 +377,7 @@ stage s_pbld "SELECT p.ord AS pord,
         MAX(ST_Area(CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), b.geom), 3))) AS a
     FROM s_par3 p JOIN s_buildings b ON ST_Intersects(ST_MakeValid(p.geom), b.geom)
     GROUP BY p.ord ORDER BY p.ord" -nlt NONE
-stage s_parcels "SELECT p.parcel_id, p.status, p.ord,
+stage s_par4 "SELECT p.parcel_id, p.status, p.ord,
         CASE WHEN COALESCE(b.a, 0) <= 1 AND COALESCE(p.status, '') NOT IN ('reserved', 'in_use') THEN NULL
              WHEN p.parcel_id IN ($ISSUED_LATE)
              THEN date('$ISSUE_LATE_FROM', '+' || ((p.ord * $ISSUE_STEP) % $ISSUE_LATE_DAYS) || ' days')
@@ -406,6 +416,14 @@ stage s_pois "SELECT 'node/' || osm_id AS osm_id,
       AND ST_Within(geom, BuildMbr($ROADS_BOX, ST_SRID(geom)))
     ORDER BY ord"
 
+# The parcels' other synthetic fields (sample_fields.sh), on the parcels with
+# their issue_date, the buildings, the zones and the roads made above.
+stage s_pfields "$(parcel_fields_sql s_par4 s_buildings s_zones s_roads)" -nlt NONE
+stage s_parcels "SELECT p.parcel_id, p.status, p.ord, p.issue_date,
+        f.impr_value, f.land_value, f.in_use, f.offer, f.issuable, f.owner, f.vac_floor, p.geom
+    FROM s_par4 p JOIN s_pfields f ON f.ord = p.ord
+    ORDER BY p.ord" -nlt MULTIPOLYGON
+
 # ---------------------------------------------------------------------------
 # 5. Final layers (OGR SQL dialect: CAST fixes the field types even when the
 #    first rows are NULL). Fresh output every run.
@@ -423,10 +441,11 @@ run ogr2ogr -q -f GPKG "$GPKG" "$W" -dialect OGRSQL \
     -sql "SELECT CAST(zone_id AS character(8)) AS zone_id, CAST(name AS character(80)) AS name, CAST(kind AS character(16)) AS kind, CAST(osm_id AS character(24)) AS osm_id FROM s_zones ORDER BY ord" \
     -nln zones -nlt POLYGON -lco FID=fid -lco GEOMETRY_NAME=geom -lco SPATIAL_INDEX=YES
 # parcel_id is P0001.. in output order; synthetic = 1 on every parcel.
+# The fields for the definition profiles follow (sample_fields.sh).
 final parcels MULTIPOLYGON \
-    "CAST(parcel_id AS character(8)) AS parcel_id, CAST(status AS character(16)) AS status, CAST(1 AS integer) AS synthetic, CAST(issue_date AS date) AS issue_date"
+    "CAST(parcel_id AS character(8)) AS parcel_id, CAST(status AS character(16)) AS status, CAST(1 AS integer) AS synthetic, CAST(issue_date AS date) AS issue_date, CAST(impr_value AS float) AS impr_value, CAST(land_value AS float) AS land_value, CAST(in_use AS integer) AS in_use, CAST(offer AS character(16)) AS offer, CAST(issuable AS integer) AS issuable, CAST(owner AS character(8)) AS owner, CAST(vac_floor AS float) AS vac_floor"
 final buildings POLYGON \
-    "CAST(osm_id AS character(24)) AS osm_id, CAST(building AS character(32)) AS building, CAST(floors AS integer) AS floors, CAST(height AS float) AS height"
+    "CAST(osm_id AS character(24)) AS osm_id, CAST(building AS character(32)) AS building, CAST(floors AS integer) AS floors, CAST(height AS float) AS height, CAST(address AS integer) AS address"
 final roads LINESTRING \
     "CAST(osm_id AS character(24)) AS osm_id, CAST(highway AS character(32)) AS highway, CAST(name AS character(80)) AS name, CAST(oneway AS character(3)) AS oneway, CAST(maxspeed AS character(16)) AS maxspeed"
 final pois POINT \
@@ -469,6 +488,52 @@ check "parcels issued after 2021-06-01 (an ISSUED_LATE parcel not issued?)" "$nl
 check "issue dates out of range" 0 "SELECT COUNT(*) AS v FROM parcels
     WHERE issue_date NOT BETWEEN '$ISSUE_EARLY_FROM' AND date('$ISSUE_EARLY_FROM', '+$((ISSUE_EARLY_DAYS - 1)) days')
       AND issue_date NOT BETWEEN '$ISSUE_LATE_FROM' AND date('$ISSUE_LATE_FROM', '+$((ISSUE_LATE_DAYS - 1)) days')"
+# The fields for the definition profiles (sample_fields.sh, data/README.md).
+# built = carries more than 1 m2 of a building.
+BUILT="(SELECT p.fid FROM parcels p JOIN buildings b ON ST_Intersects(ST_MakeValid(p.geom), b.geom)
+    WHERE ST_Area(CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), b.geom), 3)) > 1)"
+check "NULL or out-of-range profile fields" 0 "SELECT COUNT(*) AS v FROM parcels
+    WHERE impr_value IS NULL OR impr_value < 0 OR land_value IS NULL OR land_value <= 0
+       OR in_use IS NULL OR in_use NOT IN (0, 1) OR issuable IS NULL OR issuable NOT IN (0, 1)
+       OR offer IS NULL OR offer NOT IN ('offered', 'not offered', 'option')
+       OR owner IS NULL OR owner NOT IN ('public', 'private')
+       OR vac_floor < 0 OR vac_floor > 1"
+check "vac_floor NULL exactly on the unbuilt parcels" 0 "SELECT COUNT(*) AS v FROM parcels
+    WHERE (vac_floor IS NULL) = (fid IN $BUILT)"
+check "unbuilt parcels with impr_value >= 5000" 0 "SELECT COUNT(*) AS v FROM parcels
+    WHERE fid NOT IN $BUILT AND impr_value >= 5000"
+check "parcels with 0 < impr_value < 5000" 1 "SELECT COUNT(*) > 0 AS v FROM parcels
+    WHERE impr_value > 0 AND impr_value < 5000"
+check "impr_value / land_value <= 0.05, in between, >= 0.40 (Oregon)" "1 1 1" "SELECT
+    (SUM(impr_value / land_value <= 0.05) > 0) || ' '
+    || (SUM(impr_value / land_value > 0.05 AND impr_value / land_value < 0.40) > 0) || ' '
+    || (SUM(impr_value / land_value >= 0.40) > 0) AS v FROM parcels"
+check "in_use: built parcels not in use, unbuilt parcels in use" "1 1" "SELECT
+    (SUM(fid IN $BUILT AND in_use = 0) > 0) || ' ' || (SUM(fid NOT IN $BUILT AND in_use = 1) > 0) AS v
+    FROM parcels"
+check "offer values" "not offered,offered,option" "SELECT group_concat(offer) AS v FROM (
+    SELECT DISTINCT offer FROM parcels ORDER BY offer)"
+check "issuable: 1 on issued parcels, both values on the others" "0 0,1" "SELECT
+    (SELECT COUNT(*) FROM parcels WHERE issue_date IS NOT NULL AND issuable <> 1) || ' '
+    || (SELECT group_concat(issuable) FROM (SELECT DISTINCT issuable FROM parcels
+        WHERE issue_date IS NULL ORDER BY issuable)) AS v"
+check "owner: private on issued parcels, both values on the others" "0 private,public" "SELECT
+    (SELECT COUNT(*) FROM parcels WHERE issue_date IS NOT NULL AND owner <> 'private') || ' '
+    || (SELECT group_concat(owner) FROM (SELECT DISTINCT owner FROM parcels
+        WHERE issue_date IS NULL ORDER BY owner)) AS v"
+check "vac_floor >= 0.5, < 0.5, = 0.5" "1 1 1" "SELECT (SUM(vac_floor >= 0.5) > 0) || ' '
+    || (SUM(vac_floor < 0.5) > 0) || ' ' || (SUM(vac_floor = 0.5) > 0) AS v FROM parcels"
+check "building address NULL or not 0/1, or no value 1" "0 1" "SELECT
+    SUM(address IS NULL OR address NOT IN (0, 1)) || ' ' || (SUM(address = 1) > 0) AS v FROM buildings"
+# The shapefiles keep every field name (at most 10 characters) and type.
+for l in parcels buildings; do
+    got=$(ogrinfo -ro -so "$OUT/shp/$l.shp" "$l" | sed -n 's/^\([a-z_]*\): \([A-Za-z]*\) .*$/\1 \2/p' | tr '\n' ' ')
+    want=$(ogrinfo -ro -so "$GPKG" "$l" | sed -n 's/^\([a-z_]*\): \([A-Za-z]*\) .*$/\1 \2/p' | tr '\n' ' ')
+    if [ "$got" != "$want" ]; then
+        echo "make_sample.sh: check failed: fields of shp/$l.shp: expected '$want', got '$got'" >&2
+        exit 1
+    fi
+done
 
 # ---------------------------------------------------------------------------
 echo "wrote $GPKG and $OUT/shp/"
