@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "flag_hints.hpp"
 #include "command_access.hpp"
+#include "command_definitions.hpp"
 #include "command_diff.hpp"
 #include "command_info.hpp"
 #include "command_map.hpp"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandInfo>(global));
     commands.push_back(std::make_unique<CommandOccupancy>(global));
     commands.push_back(std::make_unique<CommandAccess>(global));
+    commands.push_back(std::make_unique<CommandDefinitions>(global));
     commands.push_back(std::make_unique<CommandMetrics>(global));
     commands.push_back(std::make_unique<CommandMap>(global));
     commands.push_back(std::make_unique<CommandReport>(global));

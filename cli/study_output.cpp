@@ -3,6 +3,8 @@
 #include "phase_timer.hpp"
 #include "progress_bar.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -134,6 +136,47 @@ void print_outputs(const StudyReport& report) {
 
 namespace {}  // namespace
 
+/// The definitions side by side for all zones: area per level, parcels not computable and why.
+void print_definitions_table(const StudyReport& report) {
+    const OutputLayer* table = report.table("definition_levels");
+    if (table == nullptr) {
+        return;
+    }
+    std::printf("definitions, all zones  %14s %18s %15s %22s\n", "available m²", "partly avail. m²",
+                "not avail. m²", "not computable m² (n)");
+    for (const auto& row : table->rows) {
+        const auto* zone = std::get_if<std::string>(&row[0]);
+        if (zone == nullptr || *zone != "ALL") {
+            continue;
+        }
+        auto d = [&row](std::size_t i) {
+            const auto* v = std::get_if<double>(&row[i]);
+            return v != nullptr ? *v : 0.0;
+        };
+        const auto* n = std::get_if<std::int64_t>(&row[12]);
+        char nc[64];
+        std::snprintf(nc, sizeof nc, "%.0f (%lld)", d(8),
+                      n != nullptr ? static_cast<long long>(*n) : 0LL);
+        std::printf("  %-21s %14.0f %17.0f %14.0f %22s\n", std::get<std::string>(row[2]).c_str(),
+                    d(5), d(6), d(7), nc);
+    }
+    const auto manifest = nlohmann::json::parse(report.manifest, nullptr, false);
+    if (manifest.is_object() && manifest.contains("definitions")) {
+        for (const auto& d : manifest["definitions"]) {
+            for (const auto& [fact, count] : d["not_computable"].items()) {
+                std::printf("warning: definition %s: %lld parcels not computable: needs %s\n",
+                            d["name"].get<std::string>().c_str(), count.get<long long>(),
+                            fact.c_str());
+            }
+            if (d["own_free_space"].get<bool>()) {
+                std::printf("note: %s computes its own usable free space (its free-space "
+                            "parameters differ from the run's)\n",
+                            d["name"].get<std::string>().c_str());
+            }
+        }
+    }
+}
+
 int run_and_print(const Study& study, const GlobalOptions& global) {
     ProgressBar bar(global.show_progress());
     PhaseTimer timer;
@@ -149,6 +192,7 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
     }
     print_zone_table(report);
     print_access_table(report);
+    print_definitions_table(report);
     if (!global.quiet) {
         print_outputs(report);
     }

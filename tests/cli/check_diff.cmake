@@ -83,7 +83,7 @@ endif()
 
 # Other definitions: refused, then recomputed from the earlier survey's recorded inputs.
 file(READ "${WORK}/data/heverlee.toml" project)
-string(REPLACE "profile = \"default\"" "profile = \"vlaio\"" project "${project}")
+string(REPLACE "profile = \"default\"" "profile = \"default\"\nvacant_below = 0.02\nunderused_below = 0.20\nsetback_m = 3.0\nmin_free_area_m2 = 1000.0\nmin_free_width_m = 20.0\nstorey_height_m = 4.0" project "${project}")
 string(REGEX REPLACE "\n\\[(report|view|map)\\]\n[^\n]*\n(paper[^\n]*\n)?" "\n" project "${project}")
 file(WRITE "${WORK}/data/vlaio.toml" "${project}")
 execute_process(COMMAND ${SU} diff s2021 data/vlaio.toml -o refused WORKING_DIRECTORY "${WORK}"

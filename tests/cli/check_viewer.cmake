@@ -1,5 +1,6 @@
-# Runs CMD (spaceuse view ... -o HTML), opens the page in headless Chromium and checks the
-# feature counts the page writes into #spaceuse-status once its layers are loaded.
+# Runs CMD (spaceuse view ... -o HTML), opens the page in headless Chromium (with the URL
+# fragment HASH, e.g. "#colour=vlaio", when given) and checks the feature counts the page writes
+# into #spaceuse-status once its layers are loaded.
 execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "exit code ${rc}\nstdout: ${out}\nstderr: ${err}")
@@ -15,7 +16,7 @@ set(profile ${CMAKE_CURRENT_BINARY_DIR}/chromium-profile-${NAME})
 file(REMOVE_RECURSE ${profile})
 execute_process(COMMAND ${CHROMIUM} --headless --no-sandbox --disable-gpu
                         --disable-background-networking --disable-component-update --no-first-run
-                        --user-data-dir=${profile} --dump-dom file://${HTML}
+                        --user-data-dir=${profile} --dump-dom file://${HTML}${HASH}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE dom ERROR_VARIABLE cerr TIMEOUT 120)
 file(REMOVE_RECURSE ${profile})
 string(REGEX MATCH "<div id=\"spaceuse-status\"[^>]*data-loaded=\"yes\"[^>]*>([^<]*)</div>" m "${dom}")

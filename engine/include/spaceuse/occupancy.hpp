@@ -58,6 +58,14 @@ struct ParcelResult {
     int n_buildings = 0;
 };
 
+/// The part of one building inside one parcel.
+struct BuildingPart {
+    /// Index of the building in the buildings layer.
+    std::size_t building = 0;
+    /// Area of the footprint inside the parcel (m²).
+    double area_m2 = 0.0;
+};
+
 /// One usable free piece of land.
 struct FreePiece {
     std::size_t parcel = 0;
@@ -94,6 +102,19 @@ struct OccupancyResult {
     std::vector<ParcelResult> parcels;   ///< one per parcel, in layer order
     std::vector<ZoneResult> zones;       ///< one per zone, in layer order
     std::vector<FreePiece> free_pieces;  ///< ordered by parcel, then by area descending
+    /// The buildings' parts inside each parcel: those of parcels[i] are building_parts
+    /// [part_offsets[i], part_offsets[i + 1]), in the order of the buildings' spatial index.
+    std::vector<BuildingPart> building_parts;
+    std::vector<std::size_t> part_offsets;
+    /// The parts inside zones of the parcels that do not lie wholly inside one zone (by parcel
+    /// index); every other parcel lies wholly inside its `zone`, or outside
+    /// every zone. The zone figures are sums of these parts.
+    struct ZonePart {
+        std::size_t parcel = 0;
+        std::size_t zone = 0;
+        double area_m2 = 0.0;
+    };
+    std::vector<ZonePart> split_parcels;
     /// Totals over all zones (zone = layer size; name "TOTAL").
     ZoneResult total;
     /// Parcels outside every zone.

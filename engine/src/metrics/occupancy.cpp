@@ -157,6 +157,7 @@ struct ParcelWork {
     };
     std::vector<ZonePart> zone_parts;
     std::vector<FreePiece> free;
+    std::vector<BuildingPart> building_parts;
 };
 
 class OccupancyRun {
@@ -357,6 +358,7 @@ private:
                 floors_complete = false;
             }
             pieces.push_back(piece);
+            out.building_parts.push_back({b, piece.area});
         }
         auto piece_geos = [&](const Piece& piece) {
             return piece.geometry != nullptr ? piece.geometry : building_geos(piece.building);
@@ -534,6 +536,13 @@ private:
             pieces += w.free.size();
         }
         result.free_pieces.reserve(pieces);
+        std::size_t parts = 0;
+        for (const auto& w : work) {
+            parts += w.building_parts.size();
+        }
+        result.building_parts.reserve(parts);
+        result.part_offsets.reserve(work.size() + 1);
+        result.part_offsets.push_back(0);
         for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
             auto& zr = result.zones[z];
             zr.zone = z;
@@ -582,7 +591,18 @@ private:
                     break;
                 }
             }
+            const bool split = w.zone_parts.size() > 1 ||
+                               (w.zone_parts.size() == 1 && w.zone_parts.front().partial);
+            for (const auto& part : w.zone_parts) {
+                if (split) {
+                    result.split_parcels.push_back(
+                        {result.parcels.size(), part.zone, part.area_m2});
+                }
+            }
             result.parcels.push_back(p);
+            result.building_parts.insert(result.building_parts.end(), w.building_parts.begin(),
+                                         w.building_parts.end());
+            result.part_offsets.push_back(result.building_parts.size());
             for (auto& piece : w.free) {
                 result.free_pieces.push_back(std::move(piece));
             }

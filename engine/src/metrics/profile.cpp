@@ -61,6 +61,12 @@ Profile load_profile_file(const std::string& path) {
         os << path << ":" << e.source().begin.line << ": " << e.description();
         throw ConfigError(os.str());
     }
+    if (table.contains("rules") || table.contains("classes")) {
+        throw ConfigError(path + ": is a definition (a rule set with [[classes]] and [[rules]]), "
+                                 "not an occupancy profile with thresholds; the occupancy status "
+                                 "needs one such as \"default\" (compare definitions with "
+                                 "spaceuse definitions --profiles NAME)");
+    }
     Profile p;
     p.origin = path;
     p.name = std::filesystem::path(path).stem().string();

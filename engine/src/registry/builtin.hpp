@@ -17,6 +17,8 @@ namespace spaceuse::detail {
 void register_occupancy_metrics(MetricRegistry& registry);
 /// access (engine/src/metrics/access_metric.cpp).
 void register_access_metric(MetricRegistry& registry);
+/// definitions (engine/src/metrics/definitions_metric.cpp).
+void register_definitions_metric(MetricRegistry& registry);
 
 /// A std::variant whose first alternative is std::monostate (Value, OptionValue) as JSON: null,
 /// or the alternative's value.

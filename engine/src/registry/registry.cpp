@@ -500,6 +500,7 @@ void register_builtin_metrics(MetricRegistry& registry) {
     // The one explicit list of built-in metrics.
     detail::register_occupancy_metrics(registry);
     detail::register_access_metric(registry);
+    detail::register_definitions_metric(registry);
     detail::register_builtin_plugins(registry);
 }
 

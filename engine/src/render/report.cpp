@@ -105,6 +105,17 @@ public:
         m_margin = std::min(w, h) * 0.065;
         const OutputLayer& z = *ctx.zones;
         m_pages = z.rows.size() * (follow != nullptr ? 2 : 1) + 1;
+        for (const auto& layer : ctx.report->results) {
+            if (layer.name == "parcel_definitions") {
+                m_definitions = &layer;
+            }
+        }
+        if (m_definitions != nullptr && ctx.report->table("definition_levels") != nullptr &&
+            ctx.report->table("definition_matrix") != nullptr) {
+            ++m_pages;
+        } else {
+            m_definitions = nullptr;
+        }
         if (follow != nullptr) {
             // Once for every follow-up page: the style classifies every parcel of the region.
             m_change_ctx = change_context(ctx);
@@ -114,6 +125,8 @@ public:
     }
 
     void cover();
+    /// "What the definitions change": the definitions side by side (when they ran).
+    void definitions_page();
     void zone_page(std::size_t row);
     /// The change of a zone since the latest earlier survey (with a follow-up).
     void follow_up_page(std::size_t row);
@@ -139,6 +152,7 @@ private:
     const DocContext& m_ctx;
     const ReportOptions& m_options;
     const FollowUp* m_follow;
+    const OutputLayer* m_definitions = nullptr;
     std::optional<DocContext> m_change_ctx;
     std::optional<ParcelStyle> m_change_style;
     cairo_t* m_cr;
@@ -704,6 +718,125 @@ void ReportWriter::follow_up_page(std::size_t row) {
     cairo_show_page(m_cr);
 }
 
+void ReportWriter::definitions_page() {
+    if (m_definitions == nullptr) {
+        return;
+    }
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    const OutputLayer& levels = *m_ctx.report->table("definition_levels");
+    const OutputLayer& matrix = *m_ctx.report->table("definition_matrix");
+    double y = heading(m, "What the definitions change", 16);
+    std::vector<std::string> profiles;
+    const std::size_t lz = *column(levels, "zone_id"), lp = *column(levels, "profile");
+    for (std::size_t r = 0; r < levels.rows.size(); ++r) {
+        if (text_at(levels, r, lz) == "ALL") {
+            profiles.push_back(text_at(levels, r, lp));
+        }
+    }
+    y = paragraph(m, y, tw,
+                  "The same parcels classified under " + std::to_string(profiles.size()) +
+                      " definitions of available land. Each definition keeps its own classes "
+                      "(parcel_definitions, definition_zones.csv); here they are put on one "
+                      "scale: available, partly available, not available. All zones; m² of the "
+                      "parcels inside the zones. A parcel is not computable under a definition "
+                      "when the data lack a fact its rules need.",
+                  8);
+
+    // Area per level, all zones.
+    y = heading(y + 4, "Area by level, all zones", 11);
+    Table t;
+    t.header = {"Definition", "Available\nm²", "Partly available\nm²", "Not available\nm²",
+                "Not computable\nm² (parcels)"};
+    t.widths = {0.24, 0.18, 0.2, 0.18, 0.2};
+    for (std::size_t r = 0; r < levels.rows.size(); ++r) {
+        if (text_at(levels, r, lz) != "ALL") {
+            continue;
+        }
+        auto n = [&](const char* f) {
+            return number_at(levels, r, *column(levels, f)).value_or(0);
+        };
+        t.rows.push_back({text_at(levels, r, lp), thousands(n("available_m2")),
+                          thousands(n("partly_available_m2")), thousands(n("not_available_m2")),
+                          m2_and_parcels(n("not_computable_m2"), n("n_not_computable"))});
+    }
+    y = draw_table(m_cr, t, m, y, tw, 7.5) + 4;
+
+    // The disagreement matrix.
+    y = heading(y + 4, "Area on different levels, m² (parcels)", 11);
+    Table mt;
+    mt.header = {""};
+    const double first = 0.2;
+    mt.widths = {first};
+    for (const auto& p : profiles) {
+        mt.header.push_back(p);
+        mt.widths.push_back((1.0 - first) / static_cast<double>(profiles.size()));
+    }
+    const std::size_t ma = *column(matrix, "profile_a"), mb = *column(matrix, "profile_b");
+    const std::size_t marea = *column(matrix, "area_m2"), mn = *column(matrix, "n_parcels");
+    for (const auto& a : profiles) {
+        std::vector<std::string> cells{a};
+        for (const auto& b : profiles) {
+            std::string cell = "–";
+            for (std::size_t r = 0; r < matrix.rows.size() && a != b; ++r) {
+                if (text_at(matrix, r, ma) == a && text_at(matrix, r, mb) == b) {
+                    cell = m2_and_parcels(number_at(matrix, r, marea).value_or(0),
+                                          number_at(matrix, r, mn).value_or(0));
+                }
+            }
+            cells.push_back(cell);
+        }
+        mt.rows.push_back(cells);
+    }
+    y = draw_table(m_cr, mt, m, y, tw, profiles.size() > 5 ? 6.3 : 7.2) + 4;
+
+    // The map of the parcels on which definitions disagree.
+    const double map_h = m_h - m - 40 - y;
+    if (map_h > 150) {
+        y = heading(y + 4, "Where the definitions disagree", 11);
+        ParcelStyle style;
+        style.field = "levels given by the definitions";
+        style.no_value_row = false;
+        style.upper = {1.5, 2.5, 3.5};
+        style.colours = {0xE8E8E8, 0xCC6677, 0x882255};
+        style.labels = {"one level (agree)", "two levels", "three levels"};
+        style.counts = {0, 0, 0};
+        const OutputLayer& parcels = *m_ctx.parcels;
+        std::map<std::string, double> by_id;
+        const std::size_t did = *column(*m_definitions, "parcel_id"),
+                          dn = *column(*m_definitions, "n_levels");
+        for (std::size_t r = 0; r < m_definitions->rows.size(); ++r) {
+            by_id[text_at(*m_definitions, r, did)] = number_at(*m_definitions, r, dn).value_or(0);
+        }
+        const std::size_t pid = *column(parcels, "parcel_id");
+        style.values.assign(parcels.rows.size(), std::nullopt);
+        for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
+            const auto it = by_id.find(text_at(parcels, r, pid));
+            if (it != by_id.end()) {
+                const double v = std::max(1.0, it->second);
+                style.values[r] = v;
+                ++style.counts[static_cast<std::size_t>(std::min(3.0, v)) - 1];
+            }
+        }
+        const double legend_w = 105;
+        Rect body{m, y + 2, tw - legend_w - 8, map_h - 8};
+        // Without free space and facilities, which would hide the colours (as a change map).
+        const DocContext plain = change_context(m_ctx);
+        const Overview overview = overview_layout(plain, body);
+        draw_overview(m_cr, plain, style, overview, true);
+        draw_legend(m_cr, plain, style, std::nullopt, !overview.insets.empty(), body.x + body.w + 8,
+                    body.y, legend_w, 7);
+        y = body.y + body.h + 4;
+        paragraph(m, y, tw,
+                  "Each parcel's class under every definition: parcel_definitions; the parcels "
+                  "on which two definitions disagree: definition_disagreements; the rules and "
+                  "their sources: the profile files named in run.json.",
+                  7, 0x444444);
+    }
+    footer();
+    cairo_show_page(m_cr);
+}
+
 void ReportWriter::zone_page(std::size_t row) {
     const double m = m_margin;
     const double tw = m_w - 2 * m;
@@ -891,6 +1024,7 @@ void render_report(const StudyReport& report, const ReportOptions& options, cons
         CairoPtr cr(cairo_create(surface.get()));
         ReportWriter writer(ctx, options, follow ? &*follow : nullptr, cr.get(), w, h);
         writer.cover();
+        writer.definitions_page();
         for (std::size_t r = 0; r < ctx.zones->rows.size(); ++r) {
             writer.zone_page(r);
             if (follow) {

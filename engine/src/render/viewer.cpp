@@ -129,9 +129,20 @@ const char* viewer_js = R"(
   L.control.scale({ imperial: false }).addTo(map);
   const fmt = (v, d) => (v === null || v === undefined) ? '–' :
     (typeof v === 'number' ? v.toLocaleString('en-GB', { maximumFractionDigits: d === undefined ? 1 : d }) : String(v));
+  const esc = t => String(t).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   const pct = v => (v === null || v === undefined) ? '–' : (100 * v).toFixed(1) + ' %';
   const rows = list => '<table>' + list.map(r => '<tr><td>' + r[0] + '</td><td>' + r[1] + '</td></tr>').join('') + '</table>';
   const access = D.access ? Object.fromEntries(D.access.features.map(f => [f.properties.origin_id, f.properties])) : {};
+  const definitions = D.definitions ? Object.fromEntries(D.definitions.features.map(f => [f.properties.parcel_id, f.properties])) : {};
+  // What the parcels are coloured by: 'status', or a definition's field prefix.
+  let colourBy = 'status';
+  function level(p) {
+    const d = definitions[p.parcel_id];
+    const l = d ? d[colourBy + '_level'] : null;
+    return l === null || l === undefined ? 'not computable' : l;
+  }
+  const parcelFill = p => colourBy === 'status' ? (statusColour[p.status] || '#dddddd') : M.level_colours[level(p)];
+  const parcelWord = p => colourBy === 'status' ? p.status : level(p);
   function parcelPopup(p) {
     const list = [['Parcel', p.parcel_id], ['Zone', fmt(p.zone_id)], ['Status', p.status + ' (' + p.status_source + ')'],
       ['Area', fmt(p.area_m2, 0) + ' m²'], ['Built', fmt(p.built_m2, 0) + ' m²'], ['Coverage', pct(p.coverage)],
@@ -142,6 +153,13 @@ const char* viewer_js = R"(
       for (const k of M.access_kinds) {
         const d = a[k.prefix + '_dist_m'], t = a[k.prefix + '_time_min'];
         list.push([k.label, d === null ? 'not reached' : fmt(d / 1000, 1) + ' km, ' + fmt(t, 0) + ' min']);
+      }
+    }
+    const d = definitions[p.parcel_id];
+    if (d) {
+      for (const def of M.definitions) {
+        const c = d[def.column + '_class'];
+        list.push(['Definition ' + esc(def.name), c === null || c === undefined ? String(d[def.column + '_rule']) : c + ' (' + d[def.column + '_level'] + ')']);
       }
     }
     return '<div class="su-popup">' + rows(list) + '</div>';
@@ -181,14 +199,16 @@ const char* viewer_js = R"(
   if (D.isochrones) add('isochrones', 'Isochrones', L.geoJSON(D.isochrones, {
     style: f => ({ color: '#332288', weight: 1, fillColor: '#332288', fillOpacity: 0.08 }),
     onEachFeature: (f, l) => l.bindTooltip(f.properties.kind + ': ' + f.properties.minutes + ' min') }), false);
-  if (D.parcels) add('parcels', 'Parcels', L.geoJSON(D.parcels, {
-    style: f => ({ color: '#6e6e6e', weight: 0.7, fillColor: statusColour[f.properties.status] || '#dddddd', fillOpacity: 1 }),
+  const parcelStyle = f => ({ color: '#6e6e6e', weight: 0.7, fillColor: parcelFill(f.properties), fillOpacity: 1 });
+  const parcelLayer = D.parcels ? L.geoJSON(D.parcels, {
+    style: parcelStyle,
     onEachFeature: (f, l) => {
       l.bindPopup(parcelPopup(f.properties));
-      l.bindTooltip(f.properties.parcel_id + ': ' + f.properties.status, { sticky: true });
+      l.bindTooltip(() => f.properties.parcel_id + ': ' + parcelWord(f.properties), { sticky: true });
       l.on('mouseover', () => l.setStyle({ weight: 2.5, color: '#000000' }));
       l.on('mouseout', () => l.setStyle({ weight: 0.7, color: '#6e6e6e' }));
-    } }), true);
+    } }) : null;
+  if (parcelLayer) add('parcels', 'Parcels', parcelLayer, true);
   if (D.changes) add('changes', 'Changes since ' + M.change_since, L.geoJSON(D.changes, {
     style: f => f.properties.category === 'retired'
       ? { color: '#000000', weight: 1.5, dashArray: '4 3', fill: false }
@@ -207,11 +227,21 @@ const char* viewer_js = R"(
       fillColor: (M.facility_colours[f.properties.kind] || '#999933') }).bindTooltip(f.properties.kind + ' ' + f.properties.id) }), true);
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   const legend = L.control({ position: 'bottomright' });
-  legend.onAdd = () => {
-    const div = L.DomUtil.create('div', 'su-legend');
-    let h = '<b>Parcels by status</b>';
-    for (const s of ['occupied', 'underused', 'vacant'])
-      h += '<div><i style="background:' + statusColour[s] + '"></i>' + s + ' (' + (M.status_counts[s] || 0) + ')</div>';
+  let legendDiv = null;
+  function legendHtml() {
+    let h = '';
+    if (colourBy === 'status') {
+      h += '<b>Parcels by status</b>';
+      for (const s of ['occupied', 'underused', 'vacant'])
+        h += '<div><i style="background:' + statusColour[s] + '"></i>' + s + ' (' + (M.status_counts[s] || 0) + ')</div>';
+    } else {
+      const def = M.definitions.find(d => d.column === colourBy);
+      const n = {};
+      for (const f of (D.parcels ? D.parcels.features : [])) { const l = level(f.properties); n[l] = (n[l] || 0) + 1; }
+      h += '<b>Parcels under ' + esc(def.name) + '</b>';
+      for (const l of ['available', 'partly available', 'not available', 'not computable'])
+        if (l !== 'not computable' || n[l]) h += '<div><i style="background:' + M.level_colours[l] + '"></i>' + l + ' (' + (n[l] || 0) + ')</div>';
+    }
     h += '<b>Other layers</b><div><i style="background:#117733;opacity:0.5"></i>usable free space</div>' +
       '<div><i style="background:#5a5a5a"></i>building</div><div><i style="background:#f0f0f0;border:2px solid #222"></i>zone</div>';
     if (D.changes) {
@@ -222,16 +252,59 @@ const char* viewer_js = R"(
     }
     for (const k of Object.keys(M.facility_colours))
       h += '<div><i style="background:' + M.facility_colours[k] + ';border-radius:50%"></i>' + k.replace(/_/g, ' ') + '</div>';
-    div.innerHTML = h;
-    return div;
+    return h;
+  }
+  legend.onAdd = () => {
+    legendDiv = L.DomUtil.create('div', 'su-legend');
+    legendDiv.innerHTML = legendHtml();
+    return legendDiv;
   };
   legend.addTo(map);
+  // The profile switch: parcels by the occupancy status or by one definition's level.
+  if (M.definitions.length && parcelLayer) {
+    const sw = L.control({ position: 'topleft' });
+    sw.onAdd = () => {
+      const div = L.DomUtil.create('div', 'su-legend');
+      let h = '<b>Colour parcels by</b><select id="su-colour-by"><option value="status">status (' + esc(M.profile) + ')</option>';
+      for (const d of M.definitions) h += '<option value="' + esc(d.column) + '">definition: ' + esc(d.name) + '</option>';
+      div.innerHTML = h + '</select>';
+      L.DomEvent.disableClickPropagation(div);
+      div.querySelector('select').addEventListener('change', e => {
+        colourBy = e.target.value;
+        parcelLayer.setStyle(parcelStyle);
+        legendDiv.innerHTML = legendHtml();
+        report();
+      });
+      return div;
+    };
+    sw.addTo(map);
+    // A link may choose the colouring: viewer.html#colour=<definition field prefix>.
+    const wanted = (location.hash.match(/colour=([A-Za-z0-9_]+)/) || [])[1];
+    if (wanted && M.definitions.some(d => d.column === wanted)) {
+      const select = document.getElementById('su-colour-by');
+      select.value = wanted;
+      select.dispatchEvent(new Event('change'));
+    }
+  }
   const all = L.featureGroup(Object.values(overlays).filter(l => l.getLayers().length && l !== overlays['Roads']));
   if (D.zones) map.fitBounds(L.geoJSON(D.zones).getBounds(), { padding: [20, 20] });
   else map.fitBounds(all.getBounds());
-  const status = document.getElementById('spaceuse-status');
-  status.textContent = JSON.stringify(counts);
-  status.setAttribute('data-loaded', 'yes');
+  // What the page shows, for tests: features per layer and, when the parcels are coloured by a
+  // definition, the parcels per level.
+  function report() {
+    const shown = Object.assign({}, counts, { colour_by: colourBy });
+    if (colourBy !== 'status') {
+      shown.levels = {};
+      for (const f of (D.parcels ? D.parcels.features : [])) {
+        const l = level(f.properties);
+        shown.levels[l] = (shown.levels[l] || 0) + 1;
+      }
+    }
+    const status = document.getElementById('spaceuse-status');
+    status.textContent = JSON.stringify(shown);
+    status.setAttribute('data-loaded', 'yes');
+  }
+  report();
 })();
 )";
 
@@ -267,14 +340,15 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
     };
     for (const auto& layer : report.results) {
         if (layer.name == "parcels" || layer.name == "zones" || layer.name == "free_space" ||
-            layer.name == "access" || layer.name == "isochrones") {
-            if (layer.name == "access") {
+            layer.name == "access" || layer.name == "isochrones" ||
+            layer.name == "parcel_definitions") {
+            if (layer.name == "access" || layer.name == "parcel_definitions") {
                 // Only the attributes: popups join them to the parcels.
                 OutputLayer a;
                 a.name = layer.name;
                 a.fields = layer.fields;
                 a.rows = layer.rows;
-                add(layer.name, a);
+                add(layer.name == "access" ? "access" : "definitions", a);
             } else {
                 add(layer.name, layer);
             }
@@ -352,6 +426,21 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
         }
     }
     meta["facility_colours"] = fc;
+    // The definitions (name and field prefix, in run order) and the common scale's colours:
+    // the status colours of the same meaning.
+    nlohmann::json defs = nlohmann::json::array();
+    const auto manifest = nlohmann::json::parse(report.manifest, nullptr, false);
+    if (manifest.is_object() && manifest.contains("definitions")) {
+        for (const auto& d : manifest["definitions"]) {
+            defs.push_back({{"name", d.value("name", "")}, {"column", d.value("column", "")}});
+        }
+    }
+    meta["definitions"] = defs;
+    meta["profile"] = ctx.profile.name;
+    meta["level_colours"] = {{"available", colour(StatusColours::vacant)},
+                             {"partly available", colour(StatusColours::underused)},
+                             {"not available", colour(StatusColours::occupied)},
+                             {"not computable", colour(0xDDDDDD)}};
     if (follow) {
         // The categories in the legends' order, with their colours, labels and group counts.
         nlohmann::json cc = nlohmann::json::object(), cl = nlohmann::json::object(),

@@ -80,8 +80,9 @@ TEST_CASE("the registry lists built-ins and accepts new metrics", "[registry]") 
     CHECK(registry.find("occupancy")->origin == "built-in");
     CHECK(registry.find("nope") == nullptr);
     REQUIRE(registry.find("access") != nullptr);
-    // Three built-ins, plus the plugins of plugins/ when they are compiled into the engine.
-    const std::size_t builtins = 3 + SPACEUSE_TEST_BUILTIN_PLUGINS;
+    REQUIRE(registry.find("definitions") != nullptr);
+    // Four built-ins, plus the plugins of plugins/ when they are compiled into the engine.
+    const std::size_t builtins = 4 + SPACEUSE_TEST_BUILTIN_PLUGINS;
     CHECK(registry.all().size() == builtins);
 
     CHECK(registry.add(fake("test")));
@@ -190,13 +191,14 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample",
     study.exports.formats = {ExportFormat::geojson};
     const MetricRegistry registry = full_registry();
     // Every metric of the registry runs: the sample runs occupancy, free_space, access,
-    // constraints and frontage (the study checks each layer against its declaration).
+    // definitions, constraints and frontage (the study checks each layer against its
+    // declaration).
     const std::uint64_t overlays = occupancy_overlay_count();
     const StudyReport report = run_study(study);
     // The occupancy overlay ran once although free_space and constraints use its results.
     CHECK(occupancy_overlay_count() - overlays == 1);
-    CHECK(report.computed ==
-          std::vector<std::string>{"occupancy", "free_space", "access", "constraints", "frontage"});
+    CHECK(report.computed == std::vector<std::string>{"occupancy", "free_space", "access",
+                                                      "definitions", "constraints", "frontage"});
     for (const auto& m : registry.all()) {
         INFO("metric " << m.name);
         CHECK(std::find(report.computed.begin(), report.computed.end(), m.name) !=
@@ -258,7 +260,12 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample",
     CHECK(manifest["occupancy"]["total"]["n_parcels"] == 40);
     CHECK(manifest["occupancy"]["total"]["zone_id"] == "TOTAL");
     CHECK(manifest["access"]["kinds"].size() == 3);
-    CHECK(manifest["metrics"].size() == 5);
+    CHECK(manifest["metrics"].size() == 6);
+    // The definitions' section: each profile, where it came from, nothing left uncomputed.
+    REQUIRE(manifest["definitions"].size() == 6);
+    CHECK(manifest["definitions"][1]["name"] == "vlaio");
+    CHECK(manifest["definitions"][1]["not_computable"].empty());
+    CHECK(manifest["definitions"][0]["from_thresholds"] == true);
     CHECK(manifest["metrics"][0]["files"] == nlohmann::json::array({"summary.csv"}));
     CHECK(report.definitions_hash.size() == 64);
     Study other = study;

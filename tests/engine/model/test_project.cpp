@@ -105,8 +105,7 @@ TEST_CASE("profiles are data: files, overrides and validation", "[project][profi
     CHECK_THROWS_AS(find_profile("nope", {dir}), ConfigError);
     CHECK(find_profile("default", {}).vacant_below == 0.05);
     // The bundled profiles load.
-    const Profile vlaio = find_profile("vlaio", default_profile_dirs());
-    CHECK(vlaio.min_free_area_m2 == 1000.0);
+    CHECK(find_profile("default", default_profile_dirs()).min_free_area_m2 == 500.0);
     CHECK(parse_status_map("a=vacant,b=occupied").size() == 2);
     CHECK_THROWS_AS(parse_status_map("a=empty"), ConfigError);
 }
