@@ -6,6 +6,7 @@
 #include <spaceuse/metrics.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <initializer_list>
@@ -69,6 +70,7 @@ TEST_CASE("definitions: Oregon OAR 660-038 at its thresholds", "[definitions]") 
     CHECK(value(5000, 10000) == "developed");  // ratio 0.5
     // IV/LV <= 5 % vacant, < 40 % partially vacant, >= 40 % developed.
     CHECK(value(5000, 100000) == "vacant");  // 0.05 exactly
+    CHECK(value(5000, 100001) == "vacant");  // just below 5 %
     CHECK(value(5001, 100000) == "partially_vacant");
     CHECK(value(39999, 100000) == "partially_vacant");
     CHECK(value(40000, 100000) == "developed");  // 0.40 exactly
@@ -329,6 +331,39 @@ TEST_CASE("definitions metric: facts, tables and the disagreement matrix on a ha
     CHECK(text(r2.layers[0].rows[1][col(r2.layers[0], "vlaio_rule")]) ==
           "not computable: needs n_addressed_buildings");
     CHECK(std::get<std::int64_t>(r2.layers[2].rows[1][12]) == 2);  // ALL: B and C not computable
+
+    // A mapped field the layer lacks.
+    CHECK_THROWS_WITH(run_metric(registry, "definitions", model,
+                                 {{"profiles", std::vector<std::string>{"vlaio"}},
+                                  {"fields", std::vector<std::string>{"in_use=nope"}}}),
+                      Catch::Contains("[fields] in_use = \"nope\": the parcels layer has no such "
+                                      "field (fields: pid, use, offer, lv)"));
+
+    // Free-space parameters of its own: the definition computes its own usable free space and
+    // says so. A with no setback keeps 2,450 m² in one piece (>= 2,400); with the run's 5 m
+    // setback and 15 m width the strips beside the building drop out (< 2,400).
+    const std::string dir = temp_dir("definitions_own_free");
+    const std::string own = write_file(
+        dir, "roomy.toml",
+        "setback_m = 0.0\nmin_free_area_m2 = 100.0\nmin_free_width_m = 5.0\n"
+        "[[classes]]\nname = \"big\"\nlevel = \"available\"\n"
+        "[[classes]]\nname = \"small\"\nlevel = \"not available\"\n"
+        "[[rules]]\nclass = \"big\"\nwhen = [\"largest_free_m2 >= 2400\"]\n"
+        "[[rules]]\nclass = \"small\"\n");
+    const std::string same = write_file(
+        dir, "strict.toml",
+        "[[classes]]\nname = \"big\"\nlevel = \"available\"\n"
+        "[[classes]]\nname = \"small\"\nlevel = \"not available\"\n"
+        "[[rules]]\nclass = \"big\"\nwhen = [\"largest_free_m2 >= 2400\"]\n"
+        "[[rules]]\nclass = \"small\"\n");
+    const MetricResult r3 = run_metric(registry, "definitions", model,
+                                       {{"profiles", std::vector<std::string>{own, same}}});
+    const OutputLayer& p3 = r3.layers[0];
+    CHECK(text(p3.rows[0][col(p3, "roomy_class")]) == "big");
+    CHECK(text(p3.rows[0][col(p3, "strict_class")]) == "small");
+    const auto& notes = *std::any_cast<std::shared_ptr<const nlohmann::json>>(r3.data);
+    CHECK(notes[0]["own_free_space"] == true);
+    CHECK(notes[1]["own_free_space"] == false);
 
     // A mapped field of the wrong type: one line naming the profile file and the field.
     CHECK_THROWS_WITH(run_metric(registry, "definitions", model,

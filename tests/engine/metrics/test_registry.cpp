@@ -276,6 +276,25 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample",
     CHECK(run_study(other).definitions_hash == report.definitions_hash);
     other.metric("occupancy").options["setback_m"] = 7.0;
     CHECK(run_study(other).definitions_hash != report.definitions_hash);
+    // Every definition's content enters the hash: fewer definitions, or one whose rule changed
+    // under the same name, give another hash.
+    Study defs = study;
+    defs.output_dir = dir + "_c";
+    defs.exports.formats = {ExportFormat::gpkg};
+    defs.metric("definitions").options["profiles"] = std::vector<std::string>{"default", "vlaio"};
+    CHECK(run_study(defs).definitions_hash != report.definitions_hash);
+    std::string metro = read_text(std::string(SPACEUSE_SOURCE_DIR) +
+                                  "/data/profiles/metro-rlis.toml");
+    const auto at = metro.find("largest_free_m2 >= 2023.43");
+    REQUIRE(at != std::string::npos);
+    metro.replace(at, std::string("largest_free_m2 >= 2023.43").size(), "largest_free_m2 >= 2000");
+    const std::string changed = dir + "_metro-rlis.toml";
+    std::ofstream(changed) << metro;
+    defs.metric("definitions").options["profiles"] = std::vector<std::string>{
+        "default", "vlaio", "ibis", "oar660-038", changed, "leegstand1995"};
+    const StudyReport changed_run = run_study(defs);
+    CHECK(changed_run.definitions_hash != report.definitions_hash);
+    CHECK(changed_run.definitions_hash.size() == 64);
 }
 
 TEST_CASE("metrics --json: the declarations match the golden file", "[registry]") {
