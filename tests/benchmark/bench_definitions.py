@@ -29,8 +29,9 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import sys
+
+from osgeo import gdal, ogr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -58,14 +59,15 @@ def with_fields(region, work):
         os.remove(stamp)
     os.makedirs(work, exist_ok=True)
     shutil.copyfile(os.path.join(region, "region.gpkg"), gpkg)
-    db = sqlite3.connect(gpkg)
-    # Plain SQLite columns: GDAL reads them as fields of the layer (the GeoPackage's
-    # gpkg_data_columns is optional). Values cycle through every side of every threshold.
+    # Through GDAL, whose GeoPackage driver provides the SQL functions of the file's R-tree
+    # triggers. Values cycle through every side of every threshold.
+    gdal.UseExceptions()
+    db = ogr.Open(gpkg, update=1)
     for column, kind in (("impr_value", "REAL"), ("land_value", "REAL"), ("in_use", "INTEGER"),
                          ("offer", "TEXT"), ("issuable", "INTEGER"), ("owner", "TEXT"),
                          ("vac_floor", "REAL"), ("issue_date", "DATE")):
-        db.execute("ALTER TABLE parcels ADD COLUMN %s %s" % (column, kind))
-    db.execute("""UPDATE parcels SET
+        db.ExecuteSQL("ALTER TABLE parcels ADD COLUMN %s %s" % (column, kind))
+    db.ExecuteSQL("""UPDATE parcels SET
         land_value = 100000 + (fid % 7) * 10000,
         impr_value = (fid % 11) * 9000,
         in_use = CASE WHEN fid % 5 = 0 THEN 0 ELSE 1 END,
@@ -74,10 +76,9 @@ def with_fields(region, work):
         owner = CASE WHEN fid % 4 = 0 THEN 'public' ELSE 'private' END,
         vac_floor = (fid % 10) / 10.0,
         issue_date = CASE WHEN fid % 3 = 0 THEN NULL ELSE '2015-01-01' END""")
-    db.execute("ALTER TABLE buildings ADD COLUMN address INTEGER")
-    db.execute("UPDATE buildings SET address = CASE WHEN fid % 6 = 0 THEN 1 ELSE 0 END")
-    db.commit()
-    db.close()
+    db.ExecuteSQL("ALTER TABLE buildings ADD COLUMN address INTEGER")
+    db.ExecuteSQL("UPDATE buildings SET address = CASE WHEN fid % 6 = 0 THEN 1 ELSE 0 END")
+    db = None
     with open(stamp, "w", encoding="utf-8") as f:
         f.write(key + "\n")
     return gpkg

@@ -354,36 +354,6 @@ std::vector<LayerStyle> zone_change_styles(const OutputLayer& layer) {
     return {s};
 }
 
-/// The definitions side by side: one style per definition, parcels by its level on the
-/// common scale (the status colours of the same meaning), the first definition's by default.
-std::vector<LayerStyle> definition_styles(const OutputLayer& layer) {
-    std::vector<LayerStyle> styles;
-    const std::string suffix = "_level";
-    for (const auto& f : layer.fields) {
-        if (f.name.size() <= suffix.size() ||
-            f.name.compare(f.name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-            continue;
-        }
-        const std::string name = f.name.substr(0, f.name.size() - suffix.size());
-        LayerStyle s = classified(f.name, RendererKind::categorized,
-                                  "Parcels by their level under the definition " + name +
-                                      " (available, partly available, not available)");
-        s.categories = {{"available", "Available", solid(kVacant, 0.7, {0, 0, 0, 255})},
-                        {"partly available", "Partly available", solid(kUnderused)},
-                        {"not available", "Not available", solid(kOccupied)},
-                        {"", "Not computable (a fact is missing)", solid(rgb(0xDDDDDD))}};
-        styles.push_back(std::move(s));
-    }
-    if (has_field(layer, "n_levels") && layer.name == "definition_disagreements") {
-        LayerStyle s = classified("n_levels", RendererKind::categorized,
-                                  "Parcels by the number of levels the definitions give");
-        s.categories = {{"2", "Two levels", solid(rgb(0xCC6677))},
-                        {"3", "Three levels", solid(rgb(0x882255))}};
-        styles.insert(styles.begin(), std::move(s));
-    }
-    return styles;
-}
-
 std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
     if (!layer.has_geometry()) {
         return {};
@@ -408,8 +378,6 @@ std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
         styles = parcel_change_styles(layer);
     } else if (layer.name == "zone_changes") {
         styles = zone_change_styles(layer);
-    } else if (layer.name == "parcel_definitions" || layer.name == "definition_disagreements") {
-        styles = definition_styles(layer);
     }
     if (styles.empty()) {
         LayerStyle s;

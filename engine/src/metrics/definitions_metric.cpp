@@ -398,7 +398,7 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
     MetricResult out;
     OutputLayer pl;
     pl.name = "parcel_definitions";
-    pl.fields = {{"parcel_id", string}, {"zone_id", string}, {"area_m2", real}};
+    pl.fields = {{"parcel_id", string}, {"zone_id", string}, {"area_m2", real, 2}};
     for (const auto& run : runs) {
         pl.fields.push_back({run.column + "_class", string});
         pl.fields.push_back({run.column + "_level", string});
@@ -429,8 +429,6 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         }
         row.emplace_back(std::int64_t{distinct_levels(i)});
     });
-    attach_geometries(pl, parcels, in.shared_model(), n,
-                      [&occ](std::size_t i) { return occ.parcels[i].parcel; });
 
     // Per zone (and all zones) and definition: area and parcels per class and per level.
     const std::size_t nz = zones.features.size();
@@ -581,7 +579,7 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
 
     OutputLayer dl;
     dl.name = "definition_disagreements";
-    dl.fields = {{"parcel_id", string}, {"zone_id", string}, {"area_m2", real}};
+    dl.fields = {{"parcel_id", string}, {"zone_id", string}, {"area_m2", real, 2}};
     for (const auto& run : runs) {
         dl.fields.push_back({run.column + "_level", string});
     }
@@ -598,8 +596,6 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         row.emplace_back(std::int64_t{distinct_levels(i)});
         dl.rows.push_back(std::move(row));
     }
-    attach_geometries(dl, parcels, in.shared_model(), disagreeing.size(),
-                      [&](std::size_t k) { return occ.parcels[disagreeing[k]].parcel; });
 
     // The manifest: per definition, where it came from and what could not be computed.
     for (std::size_t d = 0; d < nd; ++d) {
@@ -659,9 +655,10 @@ void register_definitions_metric(MetricRegistry& registry) {
     };
     info.outputs = {
         {"parcel_definitions",
-         "One row per parcel: class, level and rule under each definition",
-         true,
+         "One row per parcel: class, level and rule under each definition (a table: join it "
+         "to parcels on parcel_id)",
          false,
+         true,
          {{"parcel_id", string, "", "parcel id"},
           {"zone_id", string, "", "zone holding the largest part"},
           {"area_m2", real, "m2", "parcel area"},
@@ -709,8 +706,8 @@ void register_definitions_metric(MetricRegistry& registry) {
           {"n_not_compared", integer, "", "parcels not computable under one of the two"}}},
         {"definition_disagreements",
          "The parcels on which two definitions give different levels",
-         true,
          false,
+         true,
          {{"parcel_id", string, "", "parcel id"},
           {"zone_id", string, "", "zone"},
           {"area_m2", real, "m2", "parcel area"},

@@ -105,11 +105,7 @@ public:
         m_margin = std::min(w, h) * 0.065;
         const OutputLayer& z = *ctx.zones;
         m_pages = z.rows.size() * (follow != nullptr ? 2 : 1) + 1;
-        for (const auto& layer : ctx.report->results) {
-            if (layer.name == "parcel_definitions") {
-                m_definitions = &layer;
-            }
-        }
+        m_definitions = ctx.report->table("parcel_definitions");
         if (m_definitions != nullptr && ctx.report->table("definition_levels") != nullptr &&
             ctx.report->table("definition_matrix") != nullptr) {
             ++m_pages;

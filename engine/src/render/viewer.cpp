@@ -340,19 +340,21 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
     };
     for (const auto& layer : report.results) {
         if (layer.name == "parcels" || layer.name == "zones" || layer.name == "free_space" ||
-            layer.name == "access" || layer.name == "isochrones" ||
-            layer.name == "parcel_definitions") {
-            if (layer.name == "access" || layer.name == "parcel_definitions") {
+            layer.name == "access" || layer.name == "isochrones") {
+            if (layer.name == "access") {
                 // Only the attributes: popups join them to the parcels.
                 OutputLayer a;
                 a.name = layer.name;
                 a.fields = layer.fields;
                 a.rows = layer.rows;
-                add(layer.name == "access" ? "access" : "definitions", a);
+                add(layer.name, a);
             } else {
                 add(layer.name, layer);
             }
         }
+    }
+    if (const OutputLayer* defs = report.table("parcel_definitions")) {
+        add("definitions", *defs);  // attributes only: popups and the switch join them
     }
     if (ctx.buildings != nullptr) {
         add("buildings", input_layer(*ctx.buildings, near, "buildings", {}, {}));
