@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <variant>
 
@@ -37,11 +38,15 @@ int CommandDefinitions::run() {
         definitions.name = "definitions";
         definitions.where = "spaceuse definitions";
     }
+    const auto from_project = definitions.options.find("profiles") != definitions.options.end()
+                                  ? std::optional<RawOption>(definitions.options["profiles"])
+                                  : std::nullopt;
     m_flags.apply(definitions);
     // Profile files named on the command line are relative to the current folder, not to the
-    // project file as in its [definitions] section.
+    // project file as in its [definitions] section (left as it is).
     namespace fs = std::filesystem;
-    if (const auto it = definitions.options.find("profiles"); it != definitions.options.end()) {
+    if (const auto it = definitions.options.find("profiles");
+        it != definitions.options.end() && (!from_project || *from_project != it->second)) {
         std::vector<std::string> given;
         if (const auto* text = std::get_if<std::string>(&it->second)) {
             given.push_back(*text);

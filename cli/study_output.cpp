@@ -164,13 +164,14 @@ void print_definitions_table(const StudyReport& report) {
     if (manifest.is_object() && manifest.contains("definitions")) {
         for (const auto& d : manifest["definitions"]) {
             for (const auto& [fact, count] : d["not_computable"].items()) {
-                std::printf("warning: definition %s: %lld parcels not computable: needs %s\n",
+                std::printf("warning: definition %s: %lld parcels in the zones not computable: "
+                            "needs %s\n",
                             d["name"].get<std::string>().c_str(), count.get<long long>(),
                             fact.c_str());
             }
             if (d["own_free_space"].get<bool>()) {
                 std::printf("note: %s computes its own usable free space (its free-space "
-                            "parameters differ from the run's)\n",
+                            "parameters differ from the run's, or the run has none)\n",
                             d["name"].get<std::string>().c_str());
             }
         }

@@ -414,9 +414,9 @@ const std::vector<FactInfo>& definition_facts() {
          "buildings whose part inside the parcel is at least main_building_m2", ""},
         {"floor_m2", number, "floor area; unknown when a building's floors are", ""},
         {"far", number, "floor_m2 / area_m2", ""},
-        {"free_m2", number, "usable free area (m²); unknown when free space is off", ""},
-        {"largest_free_m2", number,
-         "largest usable free piece (m²); unknown when free space is off", ""},
+        {"free_m2", number,
+         "usable free area (m²), with the definition's free-space parameters (else the run's)", ""},
+        {"largest_free_m2", number, "largest usable free piece (m²), as free_m2", ""},
         {"status_value", text, "value of the occupancy status field (\"\" when null)", "status"},
         {"improvement_value", number, "improvement value (field improvement_value)",
          "improvement_value"},
@@ -571,7 +571,13 @@ Definition find_definition(const std::string& name, const std::vector<std::strin
 }
 
 Classification classify(const Definition& definition, const std::vector<FactValue>& facts) {
+    // The class is that of the first rule that holds. A rule that cannot be decided (a fact is
+    // unknown) may or may not be that rule: the parcel is not computable unless every rule
+    // that might decide gives the same class.
     Classification out;
+    std::optional<std::size_t> undecided_class;
+    std::size_t undecided_rule = 0;
+    std::size_t undecided_fact = 0;
     for (std::size_t r = 0; r < definition.rules.size(); ++r) {
         const Rule& rule = definition.rules[r];
         Truth all = Truth::yes;
@@ -608,18 +614,26 @@ Classification classify(const Definition& definition, const std::vector<FactValu
                 missing = any_missing;
             }
         }
+        if (all == Truth::no) {
+            continue;
+        }
+        if (undecided_class && *undecided_class != rule.cls) {
+            break;  // two rules that might decide give different classes
+        }
         if (all == Truth::yes) {
             out.cls = rule.cls;
             out.rule = r;
             return out;
         }
-        if (all == Truth::unknown) {
-            out.rule = r;
-            out.missing_fact = missing;
-            return out;
+        if (!undecided_class) {
+            undecided_class = rule.cls;
+            undecided_rule = r;
+            undecided_fact = missing;
         }
     }
-    return out;  // unreachable for a checked definition: its last rule always holds
+    out.rule = undecided_rule;
+    out.missing_fact = undecided_fact;
+    return out;
 }
 
 }  // namespace spaceuse

@@ -1,6 +1,6 @@
 // The definitions metric: every parcel classified under several definitions of available land
-// (rule sets, definitions.hpp) side by side, with the area per class and zone, a disagreement
-// matrix on the common scale and the parcels on which definitions disagree.
+// (rule sets, definitions.hpp) side by side, with the area per class and zone and a disagreement
+// matrix on the common scale.
 
 #include "layer_rows.hpp"
 #include "../registry/builtin.hpp"
@@ -58,11 +58,16 @@ KeyType key_type(const std::string& key) {
     return KeyType::text;
 }
 
-FieldIndex resolve_fields(const Definition& d, const Layer& parcels, const Layer& buildings) {
+/// `from_run`: the keys mapped by the run ([definitions] fields, --definition-fields) rather
+/// than by the profile file, which errors then name.
+FieldIndex resolve_fields(const Definition& d, const std::set<std::string>& from_run,
+                          const Layer& parcels, const Layer& buildings) {
     FieldIndex out;
     for (const auto& [key, field] : d.fields) {
         const Layer& layer = key == "own_address" ? buildings : parcels;
-        const std::string where = d.origin + ": [fields] " + key + " = \"" + field + "\"";
+        const std::string where = from_run.count(key) != 0
+                                      ? "fields: " + key + "=" + field + " (profile " + d.name + ")"
+                                      : d.origin + ": [fields] " + key + " = \"" + field + "\"";
         const auto index = layer.field_index(field);
         if (!index) {
             std::string names;
@@ -133,6 +138,8 @@ std::optional<bool> flag_value(const Value& v) {
 struct DefinitionRun {
     Definition definition;
     std::string column;
+    /// Field keys the run maps (over the profile's own [fields]).
+    std::set<std::string> from_run;
     /// Its own occupancy overlay, when its free-space parameters differ from the run's.
     std::shared_ptr<const OccupancyResult> own;
 };
@@ -198,16 +205,39 @@ public:
             overrides[key] = item.substr(eq + 1);
         }
         namespace fs = std::filesystem;
-        std::set<std::string> columns;
-        for (std::string name : names) {
+        auto resolved = [&plan](std::string name) {
             if (fs::path(name).extension() == ".toml" && !plan.base_dir.empty() &&
                 fs::path(name).is_relative()) {
                 name = (fs::path(plan.base_dir) / name).lexically_normal().string();
             }
+            return name;
+        };
+        // The occupancy profile, read as rules, takes the run's overrides of its thresholds and
+        // status values too, so that it gives exactly the occupancy status.
+        const std::string occupancy_profile = occupancy != nullptr
+                                                  ? resolved(occupancy->text("profile"))
+                                                  : std::string();
+        std::set<std::string> columns;
+        for (const std::string& given : names) {
+            const std::string name = resolved(given);
             DefinitionRun run;
             run.definition = find_definition(name, plan.profile_dirs, !m_status_field.empty());
+            if (run.definition.from_thresholds && name == occupancy_profile) {
+                Profile p = find_profile(name, plan.profile_dirs);
+                if (auto v = occupancy->optional_number("vacant_below")) {
+                    p.vacant_below = *v;
+                }
+                if (auto v = occupancy->optional_number("underused_below")) {
+                    p.underused_below = *v;
+                }
+                for (const auto& [k, v] : parse_status_map(occupancy->text("status_map"))) {
+                    p.status_values[k] = v;
+                }
+                run.definition = definition_from_profile(p, !m_status_field.empty());
+            }
             for (const auto& [k, v] : overrides) {
                 run.definition.fields[k] = v;
+                run.from_run.insert(k);
             }
             run.column = column_name(run.definition.name);
             if (!columns.insert(run.column).second) {
@@ -257,7 +287,7 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
     auto notes = std::make_shared<nlohmann::json>(nlohmann::json::array());
     for (auto& run : runs) {
         const Definition& d = run.definition;
-        fields.push_back(resolve_fields(d, parcels, buildings));
+        fields.push_back(resolve_fields(d, run.from_run, parcels, buildings));
         const bool uses_free = d.uses_fact("free_m2") || d.uses_fact("largest_free_m2");
         const Profile& p = occ.profile;
         const bool differs = (d.setback_m && *d.setback_m != p.setback_m) ||
@@ -363,7 +393,8 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
             if (fi.parcels.count("issued") != 0) {
                 facts[f_issued] = flag("issued");
             } else if (fi.parcels.count("issue_date") != 0) {
-                facts[f_issued] = attribute("issue_date") != nullptr;
+                const Value* date = attribute("issue_date");
+                facts[f_issued] = date != nullptr && !value_as_text(*date).empty();
             } else {
                 facts[f_issued] = FactValue();
             }
@@ -448,7 +479,6 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
     std::vector<std::vector<double>> diff_m2(nd, std::vector<double>(nd, 0.0));
     std::vector<std::vector<std::int64_t>> diff_n(nd, std::vector<std::int64_t>(nd, 0));
     std::vector<std::vector<std::int64_t>> uncompared(nd, std::vector<std::int64_t>(nd, 0));
-    std::vector<std::size_t> disagreeing;
     // Areas count each parcel's parts inside the zones (as the zone table does), so the levels
     // of a zone add up to its net area; parcels count in the zone of their largest part.
     std::size_t split = 0;
@@ -492,7 +522,6 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         for (const auto& part : parts) {
             area += part.second;
         }
-        bool differs = false;
         for (std::size_t a = 0; a < nd; ++a) {
             for (std::size_t b = 0; b < nd; ++b) {
                 const auto la = level_of(i, a);
@@ -502,12 +531,8 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
                 } else if (*la != *lb) {
                     diff_m2[a][b] += area;
                     ++diff_n[a][b];
-                    differs = true;
                 }
             }
-        }
-        if (differs) {
-            disagreeing.push_back(i);
         }
     }
     auto zone_id = [&](std::size_t z) {
@@ -577,33 +602,13 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         }
     }
 
-    OutputLayer dl;
-    dl.name = "definition_disagreements";
-    dl.fields = {{"parcel_id", string}, {"zone_id", string}, {"area_m2", real, 2}};
-    for (const auto& run : runs) {
-        dl.fields.push_back({run.column + "_level", string});
-    }
-    dl.fields.push_back({"n_levels", integer});
-    for (const std::size_t i : disagreeing) {
-        const ParcelResult& r = occ.parcels[i];
-        std::vector<Value> row{parcels.features[r.parcel].id,
-                               r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}),
-                               r.area_m2};
-        for (std::size_t d = 0; d < nd; ++d) {
-            const auto l = level_of(i, d);
-            row.push_back(l ? Value(std::string(level_name(*l))) : Value(std::monostate{}));
-        }
-        row.emplace_back(std::int64_t{distinct_levels(i)});
-        dl.rows.push_back(std::move(row));
-    }
-
     // The manifest: per definition, where it came from and what could not be computed.
     for (std::size_t d = 0; d < nd; ++d) {
         const Definition& def = runs[d].definition;
         std::map<std::string, std::int64_t> needs;
-        for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < n; ++i) {  // parcels in the zones, as the tables count
             const Classification& c = cls[i * nd + d];
-            if (!c.cls) {
+            if (!c.cls && occ.parcels[i].zone) {
                 ++needs[facts[c.missing_fact].name];
             }
         }
@@ -625,7 +630,6 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
     out.layers.push_back(std::move(zt));
     out.layers.push_back(std::move(lt));
     out.layers.push_back(std::move(mt));
-    out.layers.push_back(std::move(dl));
     out.set_data(notes);
     return out;
 }
@@ -665,7 +669,8 @@ void register_definitions_metric(MetricRegistry& registry) {
           {"{K}_class", string, "", "class under definition K; null when not computable"},
           {"{K}_level", string, "", "available | partly available | not available"},
           {"{K}_rule", string, "", "the rule that gave the class, or what is missing"},
-          {"n_levels", integer, "", "distinct levels among the definitions"}}},
+          {"n_levels", integer, "",
+           "distinct levels among the definitions: 2 or more where two disagree"}}},
         {"definition_zones",
          "Area and parcels per zone (and ALL), definition and class",
          false,
@@ -704,15 +709,6 @@ void register_definitions_metric(MetricRegistry& registry) {
           {"area_m2", real, "m2", "area on different levels"},
           {"n_parcels", integer, "", "parcels on different levels"},
           {"n_not_compared", integer, "", "parcels not computable under one of the two"}}},
-        {"definition_disagreements",
-         "The parcels on which two definitions give different levels",
-         false,
-         true,
-         {{"parcel_id", string, "", "parcel id"},
-          {"zone_id", string, "", "zone"},
-          {"area_m2", real, "m2", "parcel area"},
-          {"{K}_level", string, "", "level under definition K"},
-          {"n_levels", integer, "", "distinct levels"}}},
     };
     info.factory = [] { return std::make_unique<DefinitionsMetric>(); };
     registry.add(std::move(info));

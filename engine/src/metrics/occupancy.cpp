@@ -591,8 +591,12 @@ private:
                     break;
                 }
             }
+            // Also a single part whose measured area differs from the parcel's (in the last
+            // bits), so that the definitions' zone areas add up to net_m2 exactly.
             const bool split = w.zone_parts.size() > 1 ||
-                               (w.zone_parts.size() == 1 && w.zone_parts.front().partial);
+                               (w.zone_parts.size() == 1 &&
+                                (w.zone_parts.front().partial ||
+                                 w.zone_parts.front().area_m2 != p.area_m2));
             for (const auto& part : w.zone_parts) {
                 if (split) {
                     result.split_parcels.push_back(

@@ -792,7 +792,7 @@ void ReportWriter::definitions_page() {
         y = heading(y + 4, "Where the definitions disagree", 11);
         ParcelStyle style;
         style.field = "levels given by the definitions";
-        style.no_value_row = false;
+        style.no_value_row = true;  // not computable under every definition
         style.upper = {1.5, 2.5, 3.5};
         style.colours = {0xE8E8E8, 0xCC6677, 0x882255};
         style.labels = {"one level (agree)", "two levels", "three levels"};
@@ -808,10 +808,10 @@ void ReportWriter::definitions_page() {
         style.values.assign(parcels.rows.size(), std::nullopt);
         for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
             const auto it = by_id.find(text_at(parcels, r, pid));
-            if (it != by_id.end()) {
-                const double v = std::max(1.0, it->second);
+            if (it != by_id.end() && it->second >= 1) {
+                const double v = std::min(3.0, it->second);
                 style.values[r] = v;
-                ++style.counts[static_cast<std::size_t>(std::min(3.0, v)) - 1];
+                ++style.counts[static_cast<std::size_t>(v) - 1];
             }
         }
         const double legend_w = 105;
@@ -824,9 +824,9 @@ void ReportWriter::definitions_page() {
                     body.y, legend_w, 7);
         y = body.y + body.h + 4;
         paragraph(m, y, tw,
-                  "Each parcel's class under every definition: parcel_definitions; the parcels "
-                  "on which two definitions disagree: definition_disagreements; the rules and "
-                  "their sources: the profile files named in run.json.",
+                  "Each parcel's class, level and rule under every definition: "
+                  "parcel_definitions.csv (n_levels 2 or more where two disagree); the rules "
+                  "and their sources: the profile files named in run.json.",
                   7, 0x444444);
     }
     footer();

@@ -183,6 +183,26 @@ TEST_CASE("definitions: an occupancy profile reads as its thresholds", "[definit
     CHECK(class_of(shipped("default", false), facts({{"coverage", 0.9}})) == "occupied");
 }
 
+TEST_CASE("definitions: an unknown fact matters only when the class depends on it",
+          "[definitions]") {
+    const std::string dir = temp_dir("definitions_undecided");
+    const Definition d = load_definition_file(
+        write_file(dir, "two.toml",
+                   "[[classes]]\nname = \"free\"\nlevel = \"available\"\n"
+                   "[[classes]]\nname = \"used\"\nlevel = \"not available\"\n"
+                   "[[rules]]\nname = \"unused\"\nclass = \"free\"\nwhen = [\"in_use == false\"]\n"
+                   "[[rules]]\nname = \"empty\"\nclass = \"free\"\nwhen = [\"coverage < 0.5\"]\n"
+                   "[[rules]]\nname = \"rest\"\nclass = \"used\"\n"),
+        false);
+    // Use unknown: free either way when coverage is low; undecided when it is high.
+    CHECK(class_of(d, facts({{"coverage", 0.1}})) == "free");
+    CHECK(class_of(d, facts({{"coverage", 0.9}})) == "needs in_use");
+    CHECK(class_of(d, facts({{"coverage", 0.9}, {"in_use", false}})) == "free");
+    CHECK(class_of(d, facts({{"coverage", 0.9}, {"in_use", true}})) == "used");
+    const Classification c = classify(d, facts({{"coverage", 0.1}}));
+    CHECK(c.rule == 1);  // the rule that certainly holds
+}
+
 TEST_CASE("definitions: bad rule sets are one-line errors naming file, rule and reason",
           "[definitions]") {
     const std::string dir = temp_dir("definitions_bad");
@@ -271,7 +291,7 @@ TEST_CASE("definitions metric: facts, tables and the disagreement matrix on a ha
     const MetricResult r = run_metric(
         registry, "definitions", model,
         {{"profiles", std::vector<std::string>{"default", "vlaio"}}, {"fields", fields}});
-    REQUIRE(r.layers.size() == 5);
+    REQUIRE(r.layers.size() == 4);
     const OutputLayer& pl = r.layers[0];
     REQUIRE(pl.name == "parcel_definitions");
     REQUIRE(pl.rows.size() == 3);
@@ -314,11 +334,8 @@ TEST_CASE("definitions metric: facts, tables and the disagreement matrix on a ha
     const auto& default_all = lt.rows[2];
     CHECK(std::get<double>(default_all[5]) == Approx(10000.0));
 
-    // The disagreements: A and B.
-    const OutputLayer& dl = r.layers[4];
-    REQUIRE(dl.rows.size() == 2);
-    CHECK(text(dl.rows[0][0]) == "A");
-    CHECK(text(dl.rows[1][0]) == "B");
+    // The disagreements: A and B, on two levels each.
+    CHECK(std::get<std::int64_t>(pl.rows[1][col(pl, "n_levels")]) == 2);
 
     // Without the address field the annex cannot be decided: B is not computable under vlaio.
     const MetricResult r2 = run_metric(
@@ -336,8 +353,8 @@ TEST_CASE("definitions metric: facts, tables and the disagreement matrix on a ha
     CHECK_THROWS_WITH(run_metric(registry, "definitions", model,
                                  {{"profiles", std::vector<std::string>{"vlaio"}},
                                   {"fields", std::vector<std::string>{"in_use=nope"}}}),
-                      Catch::Contains("[fields] in_use = \"nope\": the parcels layer has no such "
-                                      "field (fields: pid, use, offer, lv)"));
+                      Catch::Contains("fields: in_use=nope (profile vlaio): the parcels layer has "
+                                      "no such field (fields: pid, use, offer, lv)"));
 
     // Free-space parameters of its own: the definition computes its own usable free space and
     // says so. A with no setback keeps 2,450 m² in one piece (>= 2,400); with the run's 5 m
@@ -369,6 +386,22 @@ TEST_CASE("definitions metric: facts, tables and the disagreement matrix on a ha
     CHECK_THROWS_WITH(run_metric(registry, "definitions", model,
                                  {{"profiles", std::vector<std::string>{"vlaio"}},
                                   {"fields", std::vector<std::string>{"in_use=lv"}}}),
-                      Catch::Contains("vlaio.toml: [fields] in_use = \"lv\": the field is real, "
+                      Catch::Contains("fields: in_use=lv (profile vlaio): the field is real, "
                                       "in_use needs a flag"));
+    // Mapped in the profile file itself: the error names the file.
+    const std::string typed = write_file(
+        dir, "typed.toml",
+        "[fields]\nin_use = \"lv\"\n[[classes]]\nname = \"used\"\nlevel = \"not available\"\n"
+        "[[rules]]\nclass = \"used\"\n");
+    CHECK_THROWS_WITH(
+        run_metric(registry, "definitions", model, {{"profiles", std::vector<std::string>{typed}}}),
+        Catch::Contains("typed.toml: [fields] in_use = \"lv\": the field is real"));
+
+    // The occupancy profile read as rules takes the run's overrides: with vacant_below 0.01, A
+    // (2 % built) is underused under `default`, as its status is.
+    const MetricResult r4 = run_metric(registry, "definitions", model,
+                                       {{"profiles", std::vector<std::string>{"default"}}}, 0,
+                                       {{"occupancy", {{"vacant_below", 0.01}}}});
+    CHECK(text(r4.layers[0].rows[0][col(r4.layers[0], "default_class")]) == "underused");
+    CHECK(text(r4.layers[0].rows[2][col(r4.layers[0], "default_class")]) == "vacant");
 }
