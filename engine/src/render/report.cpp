@@ -792,7 +792,7 @@ void ReportWriter::definitions_page() {
         y = heading(y + 4, "Where the definitions disagree", 11);
         ParcelStyle style;
         style.field = "levels given by the definitions";
-        style.no_value_row = true;  // not computable under every definition
+        style.no_value_row = false;  // set below when a parcel has no computable level
         style.upper = {1.5, 2.5, 3.5};
         style.colours = {0xE8E8E8, 0xCC6677, 0x882255};
         style.labels = {"one level (agree)", "two levels", "three levels"};
@@ -812,6 +812,8 @@ void ReportWriter::definitions_page() {
                 const double v = std::min(3.0, it->second);
                 style.values[r] = v;
                 ++style.counts[static_cast<std::size_t>(v) - 1];
+            } else {
+                style.no_value_row = true;  // not computable under any definition
             }
         }
         const double legend_w = 105;
