@@ -159,7 +159,7 @@ const char* viewer_js = R"(
     if (d) {
       for (const def of M.definitions) {
         const c = d[def.column + '_class'];
-        list.push(['Definition ' + esc(def.name), c === null || c === undefined ? String(d[def.column + '_rule']) : c + ' (' + d[def.column + '_level'] + ')']);
+        list.push(['Definition ' + esc(def.name), esc(c === null || c === undefined ? d[def.column + '_rule'] : c + ' (' + d[def.column + '_level'] + ')')]);
       }
     }
     return '<div class="su-popup">' + rows(list) + '</div>';
