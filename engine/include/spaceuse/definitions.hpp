@@ -131,9 +131,6 @@ Definition definition_from_profile(const Profile& profile, bool status_field_map
 Definition find_definition(const std::string& name, const std::vector<std::string>& search_dirs,
                            bool status_field_mapped);
 
-/// Whether a profile file holds a rule set (rather than an occupancy profile's thresholds).
-bool is_rule_set_file(const std::string& path);
-
 /// The outcome of classifying one parcel.
 struct Classification {
     /// Index of the class; nullopt: not computable.

@@ -538,11 +538,6 @@ Definition definition_from_profile(const Profile& profile, bool status_field_map
     return d;
 }
 
-bool is_rule_set_file(const std::string& path) {
-    const toml::table table = parse_file(path);
-    return table.contains("rules") || table.contains("classes");
-}
-
 Definition load_definition_file(const std::string& path, bool status_field_mapped) {
     const toml::table table = parse_file(path);
     if (table.contains("rules") || table.contains("classes")) {

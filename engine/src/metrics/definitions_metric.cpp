@@ -97,13 +97,8 @@ FieldIndex resolve_fields(const Definition& d, const std::set<std::string>& from
             static const char* wanted[] = {"a number (integer or real)",
                                            "a flag (integer 0/1 or text true/false)",
                                            "a text or an integer code", "a date"};
-            const auto k = static_cast<std::size_t>(key_type(key));
-            const char* w = k == 0   ? wanted[0]
-                            : k == 1 ? wanted[1]
-                            : k == 2 ? wanted[2]
-                                     : wanted[3];
             throw ConfigError(where + ": the field is " + field_type_name(type) + ", " + key +
-                              " needs " + w);
+                              " needs " + wanted[static_cast<std::size_t>(key_type(key))]);
         }
         if (key == "own_address") {
             out.own_address = index;
@@ -311,16 +306,22 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         std::vector<FactValue> facts(f_count);
         const ParcelResult& r = occ.parcels[i];
         const Feature& parcel = parcels.features[r.parcel];
+        // The facts every definition reads alike, once per parcel.
+        facts[f_area] = r.area_m2;
+        facts[f_built] = r.built_m2;
+        facts[f_unbuilt] = std::max(0.0, r.area_m2 - r.built_m2);
+        facts[f_coverage] = r.coverage;
+        facts[f_floor] = r.floor_m2 ? FactValue(*r.floor_m2) : FactValue();
+        facts[f_far] = r.far ? FactValue(*r.far) : FactValue();
+        facts[f_status_value] = status_index
+                                    ? FactValue(value_as_text(parcel.attributes[*status_index]))
+                                    : FactValue();
         for (std::size_t d = 0; d < nd; ++d) {
             const DefinitionRun& run = runs[d];
             const Definition& def = run.definition;
             const FieldIndex& fi = fields[d];
             const OccupancyResult& source = run.own ? *run.own : occ;
             const ParcelResult& s = source.parcels[i];
-            facts[f_area] = r.area_m2;
-            facts[f_built] = r.built_m2;
-            facts[f_unbuilt] = std::max(0.0, r.area_m2 - r.built_m2);
-            facts[f_coverage] = r.coverage;
             double n_buildings = 0.0;
             double largest = 0.0;
             double main = 0.0;
@@ -349,14 +350,9 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
             facts[f_n_buildings] = n_buildings;
             facts[f_largest_building] = largest;
             facts[f_n_main] = main;
-            facts[f_floor] = r.floor_m2 ? FactValue(*r.floor_m2) : FactValue();
-            facts[f_far] = r.far ? FactValue(*r.far) : FactValue();
             const bool free_known = run.own || occ.free_space;
             facts[f_free] = free_known ? FactValue(s.free_m2) : FactValue();
             facts[f_largest_free] = free_known ? FactValue(s.largest_free_m2) : FactValue();
-            facts[f_status_value] = status_index
-                                        ? FactValue(value_as_text(parcel.attributes[*status_index]))
-                                        : FactValue();
             auto attribute = [&](const char* key) -> const Value* {
                 const auto it = fi.parcels.find(key);
                 if (it == fi.parcels.end()) {
