@@ -4,6 +4,7 @@
 #include "flag_hints.hpp"
 #include "command_access.hpp"
 #include "command_definitions.hpp"
+#include "command_scenario.hpp"
 #include "command_diff.hpp"
 #include "command_info.hpp"
 #include "command_map.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandOccupancy>(global));
     commands.push_back(std::make_unique<CommandAccess>(global));
     commands.push_back(std::make_unique<CommandDefinitions>(global));
+    commands.push_back(std::make_unique<CommandScenario>(global));
     commands.push_back(std::make_unique<CommandMetrics>(global));
     commands.push_back(std::make_unique<CommandMap>(global));
     commands.push_back(std::make_unique<CommandReport>(global));

@@ -178,6 +178,79 @@ void print_definitions_table(const StudyReport& report) {
     }
 }
 
+void print_scenarios_table(const StudyReport& report) {
+    const OutputLayer* zones = report.table("scenario_zones");
+    if (zones == nullptr) {
+        return;
+    }
+    auto d = [](const Value& v) {
+        const auto* x = std::get_if<double>(&v);
+        return x != nullptr ? *x : 0.0;
+    };
+    auto i64 = [](const Value& v) {
+        const auto* x = std::get_if<std::int64_t>(&v);
+        return x != nullptr ? static_cast<long long>(*x) : 0LL;
+    };
+    std::printf("scenarios, all zones   %16s %16s %16s %10s %11s\n", "gross floor m²",
+                "net floor m²", "net footprint m²", "net jobs", "parcels (n)");
+    for (const auto& row : zones->rows) {
+        const auto* zone = std::get_if<std::string>(&row[0]);
+        if (zone == nullptr || *zone != "ALL") {
+            continue;
+        }
+        char jobs[32] = "-";
+        if (std::holds_alternative<double>(row[11])) {
+            std::snprintf(jobs, sizeof jobs, "%.0f", d(row[11]));
+        }
+        std::printf("  %-20s %16.0f %15.0f %17.0f %10s %11lld\n",
+                    std::get<std::string>(row[2]).c_str(), d(row[7]), d(row[10]), d(row[9]), jobs,
+                    i64(row[4]));
+    }
+    const OutputLayer* ranking = report.table("scenario_ranking");
+    if (ranking != nullptr && !ranking->rows.empty()) {
+        std::printf("activation ranking, first parcels (scenario_ranking.csv: every criterion's "
+                    "points)\n");
+        std::string scenario;
+        int shown = 0;
+        for (const auto& row : ranking->rows) {
+            const std::string& s = std::get<std::string>(row[0]);
+            if (s != scenario) {
+                scenario = s;
+                shown = 0;
+            }
+            if (shown++ < 5) {
+                std::printf("  %-20s %3lld  %-12s %-8s %6.1f points\n", s.c_str(), i64(row[1]),
+                            std::get<std::string>(row[2]).c_str(),
+                            std::get<std::string>(row[3]).c_str(), d(row[4]));
+            }
+        }
+    }
+    const auto manifest = nlohmann::json::parse(report.manifest, nullptr, false);
+    if (manifest.is_object() && manifest.contains("scenarios")) {
+        for (const auto& s : manifest["scenarios"]) {
+            const auto unknown = s["n_floor_unknown"].get<long long>();
+            if (unknown > 0) {
+                std::printf("warning: scenario %s: %lld parcels in the zones have no floor-area "
+                            "figure (floors unknown): their added floor area is null\n",
+                            s["name"].get<std::string>().c_str(), unknown);
+            }
+            for (const auto& [c, count] : s["criteria_without_value"].items()) {
+                if (count.get<long long>() > 0) {
+                    std::printf("note: scenario %s: criterion %s has no value on %lld parcels "
+                                "(given its worst score)\n",
+                                s["name"].get<std::string>().c_str(), c.c_str(),
+                                count.get<long long>());
+                }
+            }
+            if (s["own_free_space"].get<bool>()) {
+                std::printf("note: scenario %s computes its own usable free space (its "
+                            "free-space parameters differ from the run's)\n",
+                            s["name"].get<std::string>().c_str());
+            }
+        }
+    }
+}
+
 int run_and_print(const Study& study, const GlobalOptions& global) {
     ProgressBar bar(global.show_progress());
     PhaseTimer timer;
@@ -194,6 +267,7 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
     print_zone_table(report);
     print_access_table(report);
     print_definitions_table(report);
+    print_scenarios_table(report);
     if (!global.quiet) {
         print_outputs(report);
     }

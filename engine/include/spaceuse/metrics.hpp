@@ -205,6 +205,8 @@ MetricOptions parse_options(const MetricInfo& info, const std::map<std::string, 
 /// An option value as text, as a user would write it ("" for unset; lists comma-separated).
 std::string option_text(const OptionValue& value);
 
+class MetricRegistry;
+
 /// The configuration a metric sees in the plan stage.
 struct MetricPlan {
     /// Folder of the project file (relative paths in options resolve against it; empty: the
@@ -217,6 +219,8 @@ struct MetricPlan {
     /// Number of sources of each layer role of the study (a role with several sources, such
     /// as facilities, counts each).
     std::map<std::string, std::size_t> sources;
+    /// The registry of the run (with its plugins): which metric declares an output layer.
+    const MetricRegistry* registry = nullptr;
 
     /// The options of the used metric `name`, or nullptr.
     const MetricOptions* used_options(const std::string& name) const {
@@ -236,13 +240,15 @@ public:
     MetricInput(std::shared_ptr<const Model> model, const MetricOptions& options, unsigned threads,
                 ProgressFn progress,
                 std::function<const std::any*(const std::string&)> results = {},
-                std::function<std::vector<const Layer*>(const std::string&)> layers = {})
+                std::function<std::vector<const Layer*>(const std::string&)> layers = {},
+                std::function<const OutputLayer*(const std::string&)> outputs = {})
         : m_model(std::move(model)),
           m_options(options),
           m_threads(threads),
           m_progress(std::move(progress)),
           m_results(std::move(results)),
-          m_layers(std::move(layers)) {}
+          m_layers(std::move(layers)),
+          m_outputs(std::move(outputs)) {}
 
     const Model& model() const noexcept { return *m_model; }
     /// The model's owner: output layers with one row per feature of a model layer can borrow
@@ -275,6 +281,13 @@ public:
         return l == nullptr ? std::vector<const Layer*>{} : std::vector<const Layer*>{l};
     }
 
+    /// The output layer `name` of a metric this one uses (declared in `uses` or returned by
+    /// Metric::more_uses), as that metric computed it; nullptr when no such metric ran. Lets a
+    /// metric read the figures of any other, plugins included, by their declared fields.
+    const OutputLayer* output_layer(const std::string& name) const {
+        return m_outputs ? m_outputs(name) : nullptr;
+    }
+
 private:
     [[noreturn]] static void throw_missing_result(const std::string& metric);
 
@@ -284,6 +297,7 @@ private:
     ProgressFn m_progress;
     std::function<const std::any*(const std::string&)> m_results;
     std::function<std::vector<const Layer*>(const std::string&)> m_layers;
+    std::function<const OutputLayer*(const std::string&)> m_outputs;
 };
 
 /// What a metric computed: its output layers (as declared) and, for metrics whose results
@@ -303,6 +317,17 @@ struct MetricResult {
 class Metric {
 public:
     virtual ~Metric() = default;
+    /// Metrics whose results this one reads beyond MetricInfo::uses, known only from its
+    /// options (e.g. the output layers a scenario file's criteria name). Called in the plan
+    /// stage before configure, with `plan.used` still empty; may read the files its options
+    /// name. The metrics returned run first, as those of `uses` do. Default: none.
+    /// @throws ConfigError.
+    virtual std::vector<std::string> more_uses(const MetricOptions& options,
+                                               const MetricPlan& plan) const {
+        (void)options;
+        (void)plan;
+        return {};
+    }
     /// The plan stage: checks the options and reads the configuration files they name. The
     /// only step allowed to read files. Default: nothing to do.
     /// @throws ConfigError.

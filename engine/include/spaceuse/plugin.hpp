@@ -23,7 +23,7 @@
 /// Version of the plugin interface (the C call below, MetricRegistry, MetricInfo and its
 /// declarations, Metric, MetricInput, MetricResult and the model types). A plugin built for another
 /// version is refused with an error naming both.
-#define SPACEUSE_PLUGIN_API_VERSION 3
+#define SPACEUSE_PLUGIN_API_VERSION 4
 
 /// Name of the C entry point every plugin module exports.
 #define SPACEUSE_PLUGIN_ENTRY_NAME "spaceuse_plugin_register"

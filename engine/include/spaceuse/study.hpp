@@ -35,6 +35,10 @@ struct MetricRun {
     /// Folder relative file options resolve against (the project file's; empty: the current
     /// directory).
     std::string base_dir;
+    /// Only configures the metric for the metrics that use it: it runs (and its layers are
+    /// written) only when one of the study's metrics uses it (`spaceuse scenario` keeps the
+    /// project's [access] this way for the criteria that read it).
+    bool if_used = false;
 };
 
 /// One input layer of a study.

@@ -19,6 +19,8 @@ void register_occupancy_metrics(MetricRegistry& registry);
 void register_access_metric(MetricRegistry& registry);
 /// definitions (engine/src/metrics/definitions_metric.cpp).
 void register_definitions_metric(MetricRegistry& registry);
+/// scenarios (engine/src/metrics/scenarios_metric.cpp).
+void register_scenarios_metric(MetricRegistry& registry);
 
 /// A std::variant whose first alternative is std::monostate (Value, OptionValue) as JSON: null,
 /// or the alternative's value.

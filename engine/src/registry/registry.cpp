@@ -501,6 +501,7 @@ void register_builtin_metrics(MetricRegistry& registry) {
     detail::register_occupancy_metrics(registry);
     detail::register_access_metric(registry);
     detail::register_definitions_metric(registry);
+    detail::register_scenarios_metric(registry);
     detail::register_builtin_plugins(registry);
 }
 
@@ -508,7 +509,7 @@ MetricResult run_metric(
     const MetricRegistry& registry, const std::string& name, std::shared_ptr<const Model> model,
     const std::map<std::string, RawOption>& options, unsigned threads,
     const std::map<std::string, std::map<std::string, RawOption>>& used_options) {
-    std::map<std::string, std::any> results;
+    std::map<std::string, MetricResult> results;
     std::function<MetricResult(const std::string&, const std::map<std::string, RawOption>&, int)>
         run = [&](const std::string& metric, const std::map<std::string, RawOption>& given,
                   int depth) -> MetricResult {
@@ -519,17 +520,29 @@ MetricResult run_metric(
         if (depth > 32) {
             throw ConfigError("the metrics use each other in a cycle (at '" + metric + "')");
         }
-        for (const auto& used : info->uses) {
+        const MetricOptions parsed = parse_options(*info, given, "metric '" + metric + "':");
+        auto instance = info->factory();
+        MetricPlan plan;
+        plan.profile_dirs = default_profile_dirs();
+        plan.registry = &registry;
+        for (const auto& layer : model->layers) {
+            ++plan.sources[layer.name];
+        }
+        std::vector<std::string> uses = info->uses;
+        for (auto& more : instance->more_uses(parsed, plan)) {
+            if (std::find(uses.begin(), uses.end(), more) == uses.end()) {
+                uses.push_back(std::move(more));
+            }
+        }
+        for (const auto& used : uses) {
             if (results.count(used) == 0) {
                 const auto it = used_options.find(used);
                 results[used] = run(used,
                                     it == used_options.end() ? std::map<std::string, RawOption>{}
                                                              : it->second,
-                                    depth + 1)
-                                    .data;
+                                    depth + 1);
             }
         }
-        const MetricOptions parsed = parse_options(*info, given, "metric '" + metric + "':");
         for (const auto& spec : info->layers) {
             const std::string role = spec.role_option.empty() ? spec.role
                                                               : parsed.text(spec.role_option);
@@ -537,11 +550,8 @@ MetricResult run_metric(
                 throw ConfigError("metric '" + metric + "' needs a '" + role + "' layer");
             }
         }
-        auto instance = info->factory();
-        MetricPlan plan;
-        plan.profile_dirs = default_profile_dirs();
         std::map<std::string, MetricOptions> used_parsed;
-        for (const auto& used : info->uses) {
+        for (const auto& used : uses) {
             const auto it = used_options.find(used);
             used_parsed[used] = parse_options(
                 *registry.find(used),
@@ -549,15 +559,30 @@ MetricResult run_metric(
                 "metric '" + used + "':");
             plan.used[used] = &used_parsed[used];
         }
-        for (const auto& layer : model->layers) {
-            ++plan.sources[layer.name];
-        }
         instance->configure(parsed, plan);
-        const MetricInput input(model, parsed, threads, {},
-                                [&results](const std::string& n) -> const std::any* {
-                                    const auto it = results.find(n);
-                                    return it == results.end() ? nullptr : &it->second;
-                                });
+        const MetricInput input(
+            model, parsed, threads, {},
+            [&results, &uses](const std::string& n) -> const std::any* {
+                const auto it = results.find(n);
+                return it == results.end() || std::find(uses.begin(), uses.end(), n) == uses.end()
+                           ? nullptr
+                           : &it->second.data;
+            },
+            {},
+            [&results, &uses](const std::string& n) -> const OutputLayer* {
+                for (const auto& used : uses) {
+                    const auto it = results.find(used);
+                    if (it == results.end()) {
+                        continue;
+                    }
+                    for (const auto& layer : it->second.layers) {
+                        if (layer.name == n) {
+                            return &layer;
+                        }
+                    }
+                }
+                return nullptr;
+            });
         return instance->compute(input);
     };
     return run(name, options, 0);

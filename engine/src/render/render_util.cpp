@@ -412,4 +412,13 @@ std::size_t find_zone(const DocContext& ctx, const std::string& zone) {
     throw ConfigError("no zone '" + zone + "' (zones: " + list + ")");
 }
 
+const std::vector<CapacityClass>& scenario_capacity_classes() {
+    static const std::vector<CapacityClass> classes = {{0.0, 0xEEEEEE, "none"},
+                                                       {0.5, 0xC6DBEF, "up to 1,000"},
+                                                       {1000.0, 0x6BAED6, "1,000 – 2,500"},
+                                                       {2500.0, 0x2171B5, "2,500 – 5,000"},
+                                                       {5000.0, 0x08306B, "over 5,000"}};
+    return classes;
+}
+
 }  // namespace spaceuse::detail

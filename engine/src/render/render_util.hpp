@@ -160,6 +160,15 @@ struct ParcelStyle {
 
 ParcelStyle make_parcel_style(const DocContext& ctx, const MapOptions& options);
 
+/// One class of added floor area (scenario maps in the report and the viewer).
+struct CapacityClass {
+    double from;  ///< lower limit (m²)
+    unsigned colour;
+    const char* label;
+};
+/// The classes of added floor area, from none up.
+const std::vector<CapacityClass>& scenario_capacity_classes();
+
 /// World rectangle for a zone row (or all zones when nullopt), padded, widened or heightened to
 /// the aspect (width / height) given; aspect <= 0 keeps the padded extent.
 Box map_world(const DocContext& ctx, std::optional<std::size_t> zone_row, double aspect);

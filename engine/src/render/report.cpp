@@ -4,6 +4,7 @@
 #include <spaceuse/error.hpp>
 
 #include <cairo-pdf.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -112,6 +113,10 @@ public:
         } else {
             m_definitions = nullptr;
         }
+        collect_scenarios();
+        if (!m_scenarios.empty()) {
+            m_pages += 1 + m_scenarios.size();
+        }
         if (follow != nullptr) {
             // Once for every follow-up page: the style classifies every parcel of the region.
             m_change_ctx = change_context(ctx);
@@ -123,12 +128,20 @@ public:
     void cover();
     /// "What the definitions change": the definitions side by side (when they ran).
     void definitions_page();
+    /// "Scenarios side by side" and a page per scenario (when the scenarios metric ran).
+    void scenario_pages();
     void zone_page(std::size_t row);
     /// The change of a zone since the latest earlier survey (with a follow-up).
     void follow_up_page(std::size_t row);
 
 private:
+    struct ScenarioInfo {
+        std::string name, title, land;
+        int top = 10;
+    };
     void collect_access();
+    void collect_scenarios();
+    void scenario_page(const ScenarioInfo& s);
     void footer();
     double heading(double y, const std::string& text, double size);
     double paragraph(double x, double y, double w, const std::string& text, double size,
@@ -159,6 +172,8 @@ private:
     std::vector<std::string> m_kinds;
     std::vector<std::string> m_access_kinds;
     std::map<std::pair<std::string, std::string>, AccessFigure> m_access;
+    std::vector<ScenarioInfo> m_scenarios;
+    const OutputLayer* m_scenario_parcels = nullptr;
 };
 
 void ReportWriter::collect_access() {
@@ -835,6 +850,378 @@ void ReportWriter::definitions_page() {
     cairo_show_page(m_cr);
 }
 
+void ReportWriter::collect_scenarios() {
+    const StudyReport& report = *m_ctx.report;
+    if (report.table("scenario_zones") == nullptr || report.table("scenario_capacity") == nullptr ||
+        report.table("scenario_ranking") == nullptr) {
+        return;
+    }
+    for (const auto& l : report.results) {
+        if (l.name == "scenario_parcels") {
+            m_scenario_parcels = &l;
+        }
+    }
+    const auto manifest = nlohmann::json::parse(report.manifest, nullptr, false);
+    if (m_scenario_parcels == nullptr || !manifest.is_object() || !manifest.contains("scenarios")) {
+        return;
+    }
+    for (const auto& s : manifest["scenarios"]) {
+        ScenarioInfo info;
+        info.name = s.value("name", "");
+        info.title = s.value("title", info.name);
+        info.land = s.value("land", "");
+        info.top = s.value("top", 10);
+        m_scenarios.push_back(std::move(info));
+    }
+}
+
+namespace {
+
+/// Colours of the scenarios in charts (the baseline is grey).
+unsigned scenario_colour(std::size_t i) {
+    static const unsigned colours[] = {0x4477AA, 0xEE6677, 0x228833, 0xCCBB44, 0x66CCEE, 0xAA3377};
+    return colours[i % (sizeof colours / sizeof colours[0])];
+}
+
+/// A "nice" upper bound for a chart axis.
+double nice_ceiling(double v) {
+    if (v <= 0) {
+        return 1.0;
+    }
+    const double p = std::pow(10.0, std::floor(std::log10(v)));
+    for (const double f : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (f * p >= v) {
+            return f * p;
+        }
+    }
+    return 10 * p;
+}
+
+}  // namespace
+
+void ReportWriter::scenario_pages() {
+    if (m_scenarios.empty()) {
+        return;
+    }
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    const OutputLayer& zones = *m_ctx.report->table("scenario_zones");
+    const std::size_t zid = *column(zones, "zone_id"), zname = *column(zones, "name"),
+                      zsc = *column(zones, "scenario"), znet = *column(zones, "net_floor_m2"),
+                      zgross = *column(zones, "gross_floor_m2"), zjobs = *column(zones, "net_jobs");
+    double y = heading(m, "Scenarios side by side", 16);
+    y = paragraph(m, y, tw,
+                  "How much more floor area fits in each zone under each scenario, after the "
+                  "land assumed not to come to market (net capacity), against a baseline of "
+                  "zero: today's buildings. Capacity per parcel: scenario_parcels; the steps "
+                  "from gross to net: scenario_capacity.csv.",
+                  8);
+    // The zones in table order, then ALL.
+    std::vector<std::pair<std::string, std::string>> zone_list;
+    for (std::size_t r = 0; r < zones.rows.size(); ++r) {
+        const std::string id = text_at(zones, r, zid);
+        if (std::find_if(zone_list.begin(), zone_list.end(),
+                         [&](const auto& z) { return z.first == id; }) == zone_list.end()) {
+            zone_list.emplace_back(id, text_at(zones, r, zname));
+        }
+    }
+    auto figure = [&](const std::string& zone, const std::string& sc, std::size_t c) {
+        for (std::size_t r = 0; r < zones.rows.size(); ++r) {
+            if (text_at(zones, r, zid) == zone && text_at(zones, r, zsc) == sc) {
+                return number_at(zones, r, c);
+            }
+        }
+        return std::optional<double>();
+    };
+    Table t;
+    t.header = {"Zone", "Baseline\nm²"};
+    t.widths = {0.34, 0.12};
+    for (const auto& s : m_scenarios) {
+        t.header.push_back(s.name + "\nnet floor m²");
+        t.widths.push_back(0.54 / static_cast<double>(m_scenarios.size()));
+    }
+    for (const auto& [id, name] : zone_list) {
+        std::vector<std::string> row = {id == "ALL" ? "All zones" : id + " " + name, "0"};
+        for (const auto& s : m_scenarios) {
+            const auto net = figure(id, s.name, znet);
+            const auto jobs = figure(id, s.name, zjobs);
+            row.push_back(thousands(net.value_or(0)) +
+                          (jobs ? " (" + thousands(*jobs) + " jobs)" : std::string()));
+        }
+        t.rows.push_back(row);
+        t.bold_rows.push_back(id == "ALL");
+    }
+    y = draw_table(m_cr, t, m, y + 4, tw, 7.5) + 8;
+
+    // The chart: net added floor area per zone, one bar per scenario, the baseline at zero.
+    y = heading(y + 4, "Net added floor area per zone, m²", 11);
+    double top = 0;
+    for (const auto& [id, name] : zone_list) {
+        if (id == "ALL") {
+            continue;
+        }
+        for (const auto& s : m_scenarios) {
+            top = std::max(top, figure(id, s.name, znet).value_or(0));
+        }
+    }
+    top = nice_ceiling(top);
+    const double label_w = 70;
+    const double bar_h = 9;
+    const double gap = 6;
+    const double cx = m + label_w;
+    const double cw = tw - label_w - 60;
+    for (const auto& [id, name] : zone_list) {
+        if (id == "ALL") {
+            continue;
+        }
+        // The zone's name above its bars: the baseline (zero), then each scenario.
+        set_font(m_cr, 7.5, true);
+        set_colour(m_cr, 0x000000);
+        draw_text(m_cr, m, y + 8, fit(m_cr, id + " " + name, tw));
+        y += 11;
+        cairo_set_line_width(m_cr, 0.6);
+        set_colour(m_cr, 0x555555);
+        cairo_move_to(m_cr, cx, y);
+        cairo_line_to(m_cr, cx, y + bar_h * static_cast<double>(m_scenarios.size() + 1) + gap);
+        cairo_stroke(m_cr);
+        set_font(m_cr, 6.5);
+        set_colour(m_cr, 0x777777);
+        draw_text(m_cr, cx - 4, y + bar_h - 2, "baseline", 1.0);
+        draw_text(m_cr, cx + 3, y + bar_h - 2, "0");
+        for (std::size_t k = 0; k < m_scenarios.size(); ++k) {
+            const double v = figure(id, m_scenarios[k].name, znet).value_or(0);
+            const double by = y + bar_h * static_cast<double>(k + 1);
+            set_colour(m_cr, scenario_colour(k));
+            cairo_rectangle(m_cr, cx, by + 1, cw * v / top, bar_h - 2);
+            cairo_fill(m_cr);
+            set_font(m_cr, 6.5);
+            set_colour(m_cr, 0x333333);
+            draw_text(m_cr, cx - 4, by + bar_h - 2, fit(m_cr, m_scenarios[k].name, label_w - 6),
+                      1.0);
+            draw_text(m_cr, cx + cw * v / top + 3, by + bar_h - 2, thousands(v));
+        }
+        y += bar_h * static_cast<double>(m_scenarios.size() + 1) + gap;
+    }
+    // The axis with its scale.
+    cairo_set_line_width(m_cr, 0.6);
+    set_colour(m_cr, 0x555555);
+    cairo_move_to(m_cr, cx, y);
+    cairo_line_to(m_cr, cx + cw, y);
+    cairo_stroke(m_cr);
+    set_font(m_cr, 6.5);
+    for (int i = 0; i <= 4; ++i) {
+        const double x = cx + cw * i / 4.0;
+        draw_text(m_cr, x, y + 9, thousands(top * i / 4.0), 0.5);
+    }
+    y += 22;
+    // Gross and net, all zones.
+    std::string gross_net;
+    for (const auto& s : m_scenarios) {
+        gross_net += (gross_net.empty() ? "" : "; ") + s.name + ": gross " +
+                     thousands(figure("ALL", s.name, zgross).value_or(0)) + " m², net " +
+                     thousands(figure("ALL", s.name, znet).value_or(0)) + " m²";
+    }
+    paragraph(m, y, tw, "All zones — " + gross_net + ".", 7.5, 0x444444);
+    footer();
+    cairo_show_page(m_cr);
+    for (const auto& s : m_scenarios) {
+        scenario_page(s);
+    }
+}
+
+void ReportWriter::scenario_page(const ScenarioInfo& s) {
+    const double m = m_margin;
+    const double tw = m_w - 2 * m;
+    const OutputLayer& cap = *m_ctx.report->table("scenario_capacity");
+    const OutputLayer& ranking = *m_ctx.report->table("scenario_ranking");
+    double y = heading(m, "Scenario: " + s.title, 16);
+    y = paragraph(m, y, tw,
+                  "Added capacity per parcel: the footprint that fits inside the " + s.land +
+                      " and under the coverage cap; the floor area under the floor-area ratio "
+                      "and the floor limit, minus the floor area built (none where the floor "
+                      "area built is unknown). Then the discounts of the scenario file, in its "
+                      "order, each on the capacity that remains.",
+                  8);
+
+    // Capacity per zone: gross, each discount, net.
+    const std::size_t cz = *column(cap, "zone_id"), cn = *column(cap, "name"),
+                      csc = *column(cap, "scenario"), citem = *column(cap, "item"),
+                      cshare = *column(cap, "share"), cfloor = *column(cap, "floor_m2"),
+                      cjobs = *column(cap, "jobs");
+    std::vector<std::string> items;
+    std::string discounts;  // listed under the table, numbered as in its header
+    std::vector<std::string> zone_ids;
+    for (std::size_t r = 0; r < cap.rows.size(); ++r) {
+        if (text_at(cap, r, csc) != s.name) {
+            continue;
+        }
+        const std::string z = text_at(cap, r, cz);
+        if (std::find(zone_ids.begin(), zone_ids.end(), z) == zone_ids.end()) {
+            zone_ids.push_back(z);
+        }
+        if (z == "ALL") {
+            std::string item = text_at(cap, r, citem);
+            if (const auto share = number_at(cap, r, cshare)) {
+                const std::string k = std::to_string(items.size());
+                discounts += (discounts.empty() ? "" : "; ") + k + " " + item + ", " +
+                             percent_text(*share, 0) + " of what remains";
+                item = "− discount " + k + "\n" + percent_text(*share, 0);
+            } else {
+                item = item == "gross capacity" ? "Gross\ncapacity" : "Net\ncapacity";
+            }
+            items.push_back(item);
+        }
+    }
+    y = heading(y + 4, "Floor area that fits, m²", 11);
+    Table t;
+    t.header = {"Zone"};
+    t.widths = {0.3};
+    for (const auto& item : items) {
+        t.header.push_back(item);
+        t.widths.push_back(0.6 / static_cast<double>(items.size()));
+    }
+    t.header.push_back("Net\njobs");
+    t.widths.push_back(0.1);
+    for (const auto& z : zone_ids) {
+        std::vector<std::string> row;
+        std::optional<double> jobs;
+        for (std::size_t r = 0; r < cap.rows.size(); ++r) {
+            if (text_at(cap, r, csc) != s.name || text_at(cap, r, cz) != z) {
+                continue;
+            }
+            if (row.empty()) {
+                row.push_back(z == "ALL" ? "All zones" : z + " " + text_at(cap, r, cn));
+            }
+            row.push_back(thousands(number_at(cap, r, cfloor).value_or(0)));
+            jobs = number_at(cap, r, cjobs);
+        }
+        row.push_back(jobs ? thousands(*jobs) : "–");
+        t.rows.push_back(row);
+        t.bold_rows.push_back(z == "ALL");
+    }
+    y = draw_table(m_cr, t, m, y, tw, 7) + 4;
+    if (!discounts.empty()) {
+        y = paragraph(m, y, tw, "Discounts, in the file's order: " + discounts + ".", 7, 0x444444);
+    }
+
+    // The map of added floor area.
+    const OutputLayer& sp = *m_scenario_parcels;
+    const std::size_t sid = *column(sp, "parcel_id");
+    const auto sfloor = column(sp, s.name + "_floor_m2");
+    const double map_h = std::max(150.0, (m_h - y) * 0.45);
+    if (sfloor) {
+        y = heading(y + 4, "Added floor area per parcel", 11);
+        ParcelStyle style;
+        style.field = "added floor area, m²";
+        const auto& classes = scenario_capacity_classes();
+        for (std::size_t c = 0; c < classes.size(); ++c) {
+            if (c + 1 < classes.size()) {
+                style.upper.push_back(classes[c + 1].from);
+            }
+            style.colours.push_back(classes[c].colour);
+            style.labels.emplace_back(classes[c].label);
+            style.counts.push_back(0);
+        }
+        std::map<std::string, std::optional<double>> by_id;
+        for (std::size_t r = 0; r < sp.rows.size(); ++r) {
+            by_id[text_at(sp, r, sid)] = number_at(sp, r, *sfloor);
+        }
+        const OutputLayer& parcels = *m_ctx.parcels;
+        const std::size_t pid = *column(parcels, "parcel_id");
+        style.values.assign(parcels.rows.size(), std::nullopt);
+        style.no_value_row = false;
+        for (std::size_t r = 0; r < parcels.rows.size(); ++r) {
+            const auto it = by_id.find(text_at(parcels, r, pid));
+            if (it == by_id.end() || !it->second) {
+                style.no_value_row = true;
+                continue;
+            }
+            style.values[r] = *it->second;
+            std::size_t c = 0;
+            while (c < style.upper.size() && *it->second >= style.upper[c]) {
+                ++c;
+            }
+            ++style.counts[c];
+        }
+        const double legend_w = 105;
+        Rect body{m, y + 2, tw - legend_w - 8, map_h - 8};
+        const DocContext plain = change_context(m_ctx);
+        const Overview overview = overview_layout(plain, body);
+        draw_overview(m_cr, plain, style, overview, true);
+        draw_legend(m_cr, plain, style, std::nullopt, !overview.insets.empty(), body.x + body.w + 8,
+                    body.y, legend_w, 7);
+        y = body.y + body.h + 4;
+    }
+
+    // The parcels to approach first, with every criterion's points.
+    const std::size_t rsc = *column(ranking, "scenario"), rrank = *column(ranking, "rank"),
+                      rid = *column(ranking, "parcel_id"), rzone = *column(ranking, "zone_id"),
+                      rscore = *column(ranking, "score");
+    std::vector<std::string> criteria;
+    std::vector<std::size_t> first_rows;
+    for (std::size_t r = 0; r < ranking.rows.size(); ++r) {
+        if (text_at(ranking, r, rsc) == s.name) {
+            first_rows.push_back(r);
+        }
+    }
+    if (!first_rows.empty()) {
+        for (std::size_t c = 0; c < ranking.fields.size(); ++c) {
+            const std::string& f = ranking.fields[c].name;
+            if (f.size() > 7 && f.compare(f.size() - 7, 7, "_points") == 0 &&
+                number_at(ranking, first_rows.front(), c)) {
+                criteria.push_back(f.substr(0, f.size() - 7));
+            }
+        }
+        const std::size_t shown = std::min<std::size_t>(first_rows.size(),
+                                                        static_cast<std::size_t>(s.top));
+        y = heading(y + 4,
+                    "The " + std::to_string(shown) + " parcels to approach first (of " +
+                        std::to_string(first_rows.size()) + " with added capacity)",
+                    11);
+        Table rt;
+        rt.header = {"Rank · parcel · zone", "Added floor\nm²", "Score\npoints"};
+        rt.widths = {0.2, 0.12, 0.1};
+        for (const auto& c : criteria) {
+            rt.header.push_back(c + "\npoints");
+            rt.widths.push_back(0.58 / static_cast<double>(criteria.size()));
+        }
+        std::map<std::string, std::optional<double>> floor_by_id;
+        if (sfloor) {
+            for (std::size_t r = 0; r < sp.rows.size(); ++r) {
+                floor_by_id[text_at(sp, r, sid)] = number_at(sp, r, *sfloor);
+            }
+        }
+        const double row_h = 7 * 1.7;
+        const std::size_t fits = static_cast<std::size_t>(
+            std::max(0.0, (m_h - m - 60 - y) / row_h - 2));
+        for (std::size_t k = 0; k < std::min(shown, fits); ++k) {
+            const std::size_t r = first_rows[k];
+            const std::string id = text_at(ranking, r, rid);
+            const auto floor = floor_by_id[id];
+            std::vector<std::string> row = {
+                thousands(number_at(ranking, r, rrank).value_or(0)) + " · " + id + " · " +
+                    text_at(ranking, r, rzone),
+                floor ? thousands(*floor) : "unknown",
+                thousands(number_at(ranking, r, rscore).value_or(0), 1)};
+            for (const auto& c : criteria) {
+                row.push_back(thousands(
+                    number_at(ranking, r, *column(ranking, c + "_points")).value_or(0), 1));
+            }
+            rt.rows.push_back(row);
+        }
+        y = draw_table(m_cr, rt, m, y, tw, 7) + 4;
+        paragraph(m, y, tw,
+                  "Each criterion is normalised min–max over the parcels of the zones (1 = best) "
+                  "and weighted: points = 100 × weight / Σ weights × normalised value; the score "
+                  "is their sum, ties broken by parcel id. A parcel without a value gets the "
+                  "criterion's worst score. Every value, normalised value and points: "
+                  "scenario_ranking.csv.",
+                  7, 0x444444);
+    }
+    footer();
+    cairo_show_page(m_cr);
+}
+
 void ReportWriter::zone_page(std::size_t row) {
     const double m = m_margin;
     const double tw = m_w - 2 * m;
@@ -1023,6 +1410,7 @@ void render_report(const StudyReport& report, const ReportOptions& options, cons
         ReportWriter writer(ctx, options, follow ? &*follow : nullptr, cr.get(), w, h);
         writer.cover();
         writer.definitions_page();
+        writer.scenario_pages();
         for (std::size_t r = 0; r < ctx.zones->rows.size(); ++r) {
             writer.zone_page(r);
             if (follow) {

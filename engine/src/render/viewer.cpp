@@ -134,15 +134,29 @@ const char* viewer_js = R"(
   const rows = list => '<table>' + list.map(r => '<tr><td>' + r[0] + '</td><td>' + r[1] + '</td></tr>').join('') + '</table>';
   const access = D.access ? Object.fromEntries(D.access.features.map(f => [f.properties.origin_id, f.properties])) : {};
   const definitions = D.definitions ? Object.fromEntries(D.definitions.features.map(f => [f.properties.parcel_id, f.properties])) : {};
-  // What the parcels are coloured by: 'status', or a definition's field prefix.
+  const scenarios = D.scenarios ? Object.fromEntries(D.scenarios.features.map(f => [f.properties.parcel_id, f.properties])) : {};
+  // What the parcels are coloured by: 'status', a definition's field prefix, or
+  // 'scenario:<name>' (the added floor area, in the classes of the report's map).
   let colourBy = 'status';
+  const scenarioOf = c => c.startsWith('scenario:') ? c.slice(9) : null;
+  function capacityClass(p) {
+    const s = scenarios[p.parcel_id];
+    const v = s ? s[scenarioOf(colourBy) + '_floor_m2'] : null;
+    if (v === null || v === undefined) return 'no value';
+    let k = 0;
+    while (k < M.capacity_classes.length - 1 && v >= M.capacity_classes[k + 1].from) k++;
+    return M.capacity_classes[k].label;
+  }
   function level(p) {
     const d = definitions[p.parcel_id];
     const l = d ? d[colourBy + '_level'] : null;
     return l === null || l === undefined ? 'not computable' : l;
   }
-  const parcelFill = p => colourBy === 'status' ? (statusColour[p.status] || '#dddddd') : M.level_colours[level(p)];
-  const parcelWord = p => colourBy === 'status' ? p.status : level(p);
+  const capacityColour = l => (M.capacity_classes.find(c => c.label === l) || { colour: '#dddddd' }).colour;
+  const parcelFill = p => colourBy === 'status' ? (statusColour[p.status] || '#dddddd') :
+    scenarioOf(colourBy) ? capacityColour(capacityClass(p)) : M.level_colours[level(p)];
+  const parcelWord = p => colourBy === 'status' ? p.status :
+    scenarioOf(colourBy) ? 'added floor area ' + capacityClass(p) : level(p);
   function parcelPopup(p) {
     const list = [['Parcel', p.parcel_id], ['Zone', fmt(p.zone_id)], ['Status', p.status + ' (' + p.status_source + ')'],
       ['Area', fmt(p.area_m2, 0) + ' m²'], ['Built', fmt(p.built_m2, 0) + ' m²'], ['Coverage', pct(p.coverage)],
@@ -160,6 +174,16 @@ const char* viewer_js = R"(
       for (const def of M.definitions) {
         const c = d[def.column + '_class'];
         list.push(['Definition ' + esc(def.name), esc(c === null || c === undefined ? d[def.column + '_rule'] : c + ' (' + d[def.column + '_level'] + ')')]);
+      }
+    }
+    const s = scenarios[p.parcel_id];
+    if (s) {
+      for (const sc of M.scenarios) {
+        const k = sc.name, note = s[k + '_note'], rank = s[k + '_rank'];
+        list.push(['Scenario ' + esc(k), '+' + fmt(s[k + '_floor_m2'], 0) + ' m² floor, +' + fmt(s[k + '_footprint_m2'], 0) + ' m² footprint' +
+          (s[k + '_jobs'] === null || s[k + '_jobs'] === undefined ? '' : ', ' + fmt(s[k + '_jobs'], 0) + ' jobs') +
+          (rank === null || rank === undefined ? '' : '; rank ' + rank + ' (' + fmt(s[k + '_score'], 1) + ' points)') +
+          (note ? '; ' + esc(note) : '')]);
       }
     }
     return '<div class="su-popup">' + rows(list) + '</div>';
@@ -234,6 +258,13 @@ const char* viewer_js = R"(
       h += '<b>Parcels by status</b>';
       for (const s of ['occupied', 'underused', 'vacant'])
         h += '<div><i style="background:' + statusColour[s] + '"></i>' + s + ' (' + (M.status_counts[s] || 0) + ')</div>';
+    } else if (scenarioOf(colourBy)) {
+      const n = {};
+      for (const f of (D.parcels ? D.parcels.features : [])) { const c = capacityClass(f.properties); n[c] = (n[c] || 0) + 1; }
+      h += '<b>Added floor area, m², ' + esc(scenarioOf(colourBy)) + '</b>';
+      for (const c of M.capacity_classes)
+        h += '<div><i style="background:' + c.colour + '"></i>' + c.label + ' (' + (n[c.label] || 0) + ')</div>';
+      if (n['no value']) h += '<div><i style="background:#dddddd"></i>no value (' + n['no value'] + ')</div>';
     } else {
       const def = M.definitions.find(d => d.column === colourBy);
       const n = {};
@@ -261,12 +292,13 @@ const char* viewer_js = R"(
   };
   legend.addTo(map);
   // The profile switch: parcels by the occupancy status or by one definition's level.
-  if (M.definitions.length && parcelLayer) {
+  if ((M.definitions.length || M.scenarios.length) && parcelLayer) {
     const sw = L.control({ position: 'topleft' });
     sw.onAdd = () => {
       const div = L.DomUtil.create('div', 'su-legend');
       let h = '<b>Colour parcels by</b><select id="su-colour-by"><option value="status">status (' + esc(M.profile) + ')</option>';
       for (const d of M.definitions) h += '<option value="' + esc(d.column) + '">definition: ' + esc(d.name) + '</option>';
+      for (const sc of M.scenarios) h += '<option value="scenario:' + esc(sc.name) + '">scenario: ' + esc(sc.name) + ' (added floor area)</option>';
       div.innerHTML = h + '</select>';
       L.DomEvent.disableClickPropagation(div);
       div.querySelector('select').addEventListener('change', e => {
@@ -279,8 +311,9 @@ const char* viewer_js = R"(
     };
     sw.addTo(map);
     // A link may choose the colouring: viewer.html#colour=<definition field prefix>.
-    const wanted = (location.hash.match(/colour=([A-Za-z0-9_]+)/) || [])[1];
-    if (wanted && M.definitions.some(d => d.column === wanted)) {
+    const wanted = (location.hash.match(/colour=([A-Za-z0-9_:]+)/) || [])[1];
+    if (wanted && (M.definitions.some(d => d.column === wanted) ||
+                   M.scenarios.some(sc => 'scenario:' + sc.name === wanted))) {
       const select = document.getElementById('su-colour-by');
       select.value = wanted;
       select.dispatchEvent(new Event('change'));
@@ -296,7 +329,7 @@ const char* viewer_js = R"(
     if (colourBy !== 'status') {
       shown.levels = {};
       for (const f of (D.parcels ? D.parcels.features : [])) {
-        const l = level(f.properties);
+        const l = scenarioOf(colourBy) ? capacityClass(f.properties) : level(f.properties);
         shown.levels[l] = (shown.levels[l] || 0) + 1;
       }
     }
@@ -355,6 +388,15 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
     }
     if (const OutputLayer* defs = report.table("parcel_definitions")) {
         add("definitions", *defs);  // attributes only: popups and the switch join them
+    }
+    for (const auto& layer : report.results) {
+        if (layer.name == "scenario_parcels") {
+            OutputLayer a;  // attributes only, joined as the definitions are
+            a.name = layer.name;
+            a.fields = layer.fields;
+            a.rows = layer.rows;
+            add("scenarios", a);
+        }
     }
     if (ctx.buildings != nullptr) {
         add("buildings", input_layer(*ctx.buildings, near, "buildings", {}, {}));
@@ -438,6 +480,20 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
         }
     }
     meta["definitions"] = defs;
+    // The scenarios, and the classes of added floor area of the report's scenario maps.
+    nlohmann::json scenario_list = nlohmann::json::array();
+    if (manifest.is_object() && manifest.contains("scenarios")) {
+        for (const auto& sc : manifest["scenarios"]) {
+            scenario_list.push_back(
+                {{"name", sc.value("name", "")}, {"title", sc.value("title", "")}});
+        }
+    }
+    meta["scenarios"] = scenario_list;
+    nlohmann::json classes = nlohmann::json::array();
+    for (const auto& c : scenario_capacity_classes()) {
+        classes.push_back({{"from", c.from}, {"label", c.label}, {"colour", colour(c.colour)}});
+    }
+    meta["capacity_classes"] = classes;
     meta["profile"] = ctx.profile.name;
     meta["level_colours"] = {{"available", colour(StatusColours::vacant)},
                              {"partly available", colour(StatusColours::underused)},

@@ -86,6 +86,7 @@ Plan make_plan(const Study& study) {
         }
         asked.push_back({&info, parse_options(info, run.options, run.where, run.base_dir), &run});
     }
+    auto if_used = [](const Asked& a) { return a.run->if_used; };
     // Metrics a boolean option adds (occupancy's free_space adds the free_space metric), right
     // after the metric that adds them, in declaration order.
     for (std::size_t i = 0; i < asked.size(); ++i) {
@@ -122,7 +123,28 @@ Plan make_plan(const Study& study) {
                               ": the metrics use each other in a cycle: " + join(path, " -> "));
         }
         path.push_back(info.name);
-        for (const auto& used : info.uses) {
+        PlannedMetric pm;
+        pm.info = &info;
+        pm.options = a != nullptr ? a->options : parse_options(info, {}, where);
+        pm.where = a != nullptr ? a->run->where : where + " (used by another metric)";
+        pm.write = a != nullptr && !a->run->if_used;
+        pm.metric = info.factory();
+        MetricPlan config;
+        config.base_dir = a != nullptr ? a->run->base_dir : std::string();
+        config.profile_dirs = default_profile_dirs();
+        config.sources = sources;
+        config.registry = &plan.registry;
+        pm.uses = info.uses;
+        try {
+            for (auto& more : pm.metric->more_uses(pm.options, config)) {
+                if (std::find(pm.uses.begin(), pm.uses.end(), more) == pm.uses.end()) {
+                    pm.uses.push_back(std::move(more));
+                }
+            }
+        } catch (const ConfigError& e) {
+            throw ConfigError(pm.where + ": " + e.what());
+        }
+        for (const auto& used : pm.uses) {
             const MetricInfo& u = find_metric_info(plan, used,
                                                    where + ": metric '" + info.name + "' uses");
             const Asked* ua = nullptr;
@@ -135,17 +157,7 @@ Plan make_plan(const Study& study) {
         }
         path.pop_back();
         done.insert(info.name);
-        PlannedMetric pm;
-        pm.info = &info;
-        pm.options = a != nullptr ? a->options : parse_options(info, {}, where);
-        pm.where = a != nullptr ? a->run->where : where + " (used by another metric)";
-        pm.write = a != nullptr;
-        pm.metric = info.factory();
-        MetricPlan config;
-        config.base_dir = a != nullptr ? a->run->base_dir : std::string();
-        config.profile_dirs = default_profile_dirs();
-        config.sources = sources;
-        for (const auto& used : info.uses) {
+        for (const auto& used : pm.uses) {
             for (const auto& planned : plan.metrics) {
                 if (planned.info->name == used) {
                     config.used[used] = &planned.options;
@@ -160,7 +172,9 @@ Plan make_plan(const Study& study) {
         plan.metrics.push_back(std::move(pm));
     };
     for (const auto& a : asked) {
-        visit(*a.info, &a, a.run->where);
+        if (!if_used(a)) {
+            visit(*a.info, &a, a.run->where);
+        }
     }
 
     // Layers: each role's sources in order; geometry kinds from the declarations.

@@ -27,6 +27,8 @@ struct PlannedMetric {
     /// Asked for by the study (its layers are written); false for a metric that runs only
     /// because another one uses its results.
     bool write = true;
+    /// The metrics whose results it reads: MetricInfo::uses, then Metric::more_uses.
+    std::vector<std::string> uses;
 };
 
 /// A planned study.

@@ -305,14 +305,14 @@ Study load_project(const std::string& path) {
     }
     for (const auto& [key, node] : root) {
         const std::string k(key.str());
-        static const std::set<std::string> known = {"project",     "layers", "occupancy", "access",
-                                                    "definitions", "export", "metrics",   "map",
-                                                    "report",      "view"};
+        static const std::set<std::string> known = {
+            "project", "layers",  "occupancy", "access", "definitions", "scenarios",
+            "export",  "metrics", "map",       "report", "view"};
         if (known.count(k) == 0) {
             throw ConfigError(
                 path + ": section [" + k +
                 "] is unknown (known: project, layers, occupancy, access, definitions, "
-                "export, metrics, map, report, view)");
+                "scenarios, export, metrics, map, report, view)");
         }
     }
     const fs::path base = fs::path(path).parent_path();
@@ -445,9 +445,9 @@ Study load_project(const std::string& path) {
         study.layers.push_back(std::move(l));
     }
 
-    // [occupancy], [access] and [definitions] are the options of those metrics, as
-    // [metrics.occupancy], [metrics.access] and [metrics.definitions] would be.
-    for (const char* name : {"occupancy", "access", "definitions"}) {
+    // [occupancy], [access], [definitions] and [scenarios] are the options of those metrics, as
+    // [metrics.occupancy], [metrics.access]... would be.
+    for (const char* name : {"occupancy", "access", "definitions", "scenarios"}) {
         if (root.get(name) != nullptr) {
             study.metrics.push_back(metric_run(section(root, name, path), name,
                                                path + ": [" + name + "]", base.string()));

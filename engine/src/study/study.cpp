@@ -142,7 +142,7 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
         const detail::PlannedMetric& pm = plan.metrics[i];
         // A metric reads the results of the metrics it declares in `uses`, and only those.
         auto results = [&computed, &pm](const std::string& name) -> const std::any* {
-            const auto& uses = pm.info->uses;
+            const auto& uses = pm.uses;
             if (std::find(uses.begin(), uses.end(), name) == uses.end()) {
                 return nullptr;
             }
@@ -153,8 +153,23 @@ std::vector<Computed> compute(const detail::Plan& plan, const std::shared_ptr<co
             }
             return nullptr;
         };
+        auto outputs = [&computed, &pm](const std::string& name) -> const OutputLayer* {
+            for (const auto& c : computed) {
+                const auto& uses = pm.uses;
+                if (std::find(uses.begin(), uses.end(), c.planned->info->name) == uses.end()) {
+                    continue;
+                }
+                for (const auto& layer : c.result.layers) {
+                    if (layer.name == name) {
+                        return &layer;
+                    }
+                }
+            }
+            return nullptr;
+        };
         const MetricInput input(model, pm.options, threads,
-                                scaled_progress(progress, i / n, (i + 1) / n), results, layers);
+                                scaled_progress(progress, i / n, (i + 1) / n), results, layers,
+                                outputs);
         Computed c;
         c.planned = &pm;
         try {

@@ -81,8 +81,9 @@ TEST_CASE("the registry lists built-ins and accepts new metrics", "[registry]") 
     CHECK(registry.find("nope") == nullptr);
     REQUIRE(registry.find("access") != nullptr);
     REQUIRE(registry.find("definitions") != nullptr);
-    // Four built-ins, plus the plugins of plugins/ when they are compiled into the engine.
-    const std::size_t builtins = 4 + SPACEUSE_TEST_BUILTIN_PLUGINS;
+    REQUIRE(registry.find("scenarios") != nullptr);
+    // Five built-ins, plus the plugins of plugins/ when they are compiled into the engine.
+    const std::size_t builtins = 5 + SPACEUSE_TEST_BUILTIN_PLUGINS;
     CHECK(registry.all().size() == builtins);
 
     CHECK(registry.add(fake("test")));
@@ -191,14 +192,16 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample",
     study.exports.formats = {ExportFormat::geojson};
     const MetricRegistry registry = full_registry();
     // Every metric of the registry runs: the sample runs occupancy, free_space, access,
-    // definitions, constraints and frontage (the study checks each layer against its
+    // definitions, constraints, frontage and scenarios (the study checks each layer against its
     // declaration).
     const std::uint64_t overlays = occupancy_overlay_count();
     const StudyReport report = run_study(study);
-    // The occupancy overlay ran once although free_space and constraints use its results.
-    CHECK(occupancy_overlay_count() - overlays == 1);
+    // The occupancy overlay ran once although free_space, constraints and the modest scenario
+    // use its results; once more for the intensive scenario, whose setback (3 m) differs.
+    CHECK(occupancy_overlay_count() - overlays == 2);
     CHECK(report.computed == std::vector<std::string>{"occupancy", "free_space", "access",
-                                                      "definitions", "constraints", "frontage"});
+                                                      "definitions", "constraints", "frontage",
+                                                      "scenarios"});
     for (const auto& m : registry.all()) {
         INFO("metric " << m.name);
         CHECK(std::find(report.computed.begin(), report.computed.end(), m.name) !=
@@ -260,7 +263,7 @@ TEST_CASE("every metric writes exactly the fields it declares, on the sample",
     CHECK(manifest["occupancy"]["total"]["n_parcels"] == 40);
     CHECK(manifest["occupancy"]["total"]["zone_id"] == "TOTAL");
     CHECK(manifest["access"]["kinds"].size() == 3);
-    CHECK(manifest["metrics"].size() == 6);
+    CHECK(manifest["metrics"].size() == 7);
     // The definitions' section: each profile, where it came from, nothing left uncomputed.
     REQUIRE(manifest["definitions"].size() == 6);
     CHECK(manifest["definitions"][1]["name"] == "vlaio");
