@@ -40,7 +40,7 @@ int CommandScenario::run() {
     scenarios.options["files"] = files;
     std::vector<MetricRun> metrics;
     for (auto m : study.metrics) {
-        if (m.name == "scenarios" || m.name == "definitions") {
+        if (m.name == "scenarios") {
             continue;
         }
         m.if_used = m.name != "occupancy";

@@ -191,8 +191,8 @@ void print_scenarios_table(const StudyReport& report) {
         const auto* x = std::get_if<std::int64_t>(&v);
         return x != nullptr ? static_cast<long long>(*x) : 0LL;
     };
-    std::printf("scenarios, all zones   %16s %16s %16s %10s %11s\n", "gross floor m²",
-                "net floor m²", "net footprint m²", "net jobs", "parcels (n)");
+    std::printf("scenarios, all zones   %16s %16s %16s %10s %14s\n", "gross floor m²",
+                "net floor m²", "net footprint m²", "net jobs", "with capacity");
     for (const auto& row : zones->rows) {
         const auto* zone = std::get_if<std::string>(&row[0]);
         if (zone == nullptr || *zone != "ALL") {
@@ -202,7 +202,7 @@ void print_scenarios_table(const StudyReport& report) {
         if (std::holds_alternative<double>(row[11])) {
             std::snprintf(jobs, sizeof jobs, "%.0f", d(row[11]));
         }
-        std::printf("  %-20s %16.0f %15.0f %17.0f %10s %11lld\n",
+        std::printf("  %-20s %16.0f %15.0f %17.0f %10s %14lld\n",
                     std::get<std::string>(row[2]).c_str(), d(row[7]), d(row[10]), d(row[9]), jobs,
                     i64(row[4]));
     }

@@ -93,7 +93,7 @@ def main():
         for r in rows:
             s = 0.0
             for c in crit:
-                key = c.get("name", c["source"])
+                key = "".join(ch if ch.isalnum() else "_" for ch in c.get("name", c["source"]).lower())
                 pts, norm = float(r[key + "_points"]), float(r[key + "_norm"])
                 if not close(pts, 100.0 * c.get("weight", 1.0) / total * norm, 0.001):
                     errors.append("%s %s %s: points %s for norm %s" % (name, r["parcel_id"], key,

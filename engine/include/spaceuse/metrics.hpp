@@ -17,6 +17,7 @@
 #include <spaceuse/output.hpp>
 #include <spaceuse/progress.hpp>
 
+#include <algorithm>
 #include <any>
 #include <cstdint>
 #include <functional>
@@ -221,6 +222,14 @@ struct MetricPlan {
     std::map<std::string, std::size_t> sources;
     /// The registry of the run (with its plugins): which metric declares an output layer.
     const MetricRegistry* registry = nullptr;
+    /// The metrics the study configures (asked for, or configured for the metrics that use
+    /// them), by name.
+    std::vector<std::string> configured;
+
+    /// Whether the study configures the metric `name`.
+    bool configures(const std::string& name) const {
+        return std::find(configured.begin(), configured.end(), name) != configured.end();
+    }
 
     /// The options of the used metric `name`, or nullptr.
     const MetricOptions* used_options(const std::string& name) const {

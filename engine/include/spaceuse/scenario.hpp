@@ -33,7 +33,8 @@ struct ScenarioTargets {
     /// Floor area per job (m²); unset: no jobs figure.
     std::optional<double> floor_m2_per_job;
 
-    /// The floor limit: max_floors, else floor(max_height_m / floor_height_m), else nullopt.
+    /// The floor limit: the lower of max_floors and floor(max_height_m / floor_height_m), of
+    /// those set; nullopt when neither is.
     std::optional<double> floors() const;
 };
 
@@ -59,7 +60,7 @@ struct ScenarioCriterion {
     /// What it reads: a figure of the scenario (added_floor_m2, added_footprint_m2, added_jobs,
     /// land_m2) or of occupancy (area_m2, built_m2, coverage, far, free_m2, largest_free_m2,
     /// status); `LAYER.FIELD`, a field of another metric's output layer (joined on its first
-    /// field, the parcel id), such as `access_parcels.motorway_exit_time_min`; or
+    /// field, the parcel id), such as `access.motorway_exit_time_min`; or
     /// `parcels.FIELD`, an attribute of the parcels layer.
     std::string source;
     /// true: a higher value is better; false: lower is better.

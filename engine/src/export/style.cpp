@@ -5,7 +5,6 @@
 
 #include "style.hpp"
 
-#include "../render/render_util.hpp"
 #include "../util/markup.hpp"
 
 #include <spaceuse/render.hpp>
@@ -379,25 +378,6 @@ std::vector<LayerStyle> styles_for_layer(const OutputLayer& layer) {
         styles = parcel_change_styles(layer);
     } else if (layer.name == "zone_changes") {
         styles = zone_change_styles(layer);
-    } else if (layer.name == "scenario_parcels") {
-        // Per scenario, the added floor area in the classes of the report's scenario maps.
-        const auto& classes = scenario_capacity_classes();
-        for (const auto& f : layer.fields) {
-            const std::string suffix = "_floor_m2";
-            if (f.name == "floor_m2" || f.name.size() <= suffix.size() ||
-                f.name.compare(f.name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-                continue;
-            }
-            const std::string scenario = f.name.substr(0, f.name.size() - suffix.size());
-            LayerStyle st = classified(f.name, RendererKind::graduated,
-                                       "Added floor area under scenario " + scenario + " (m²)");
-            for (std::size_t c = 0; c < classes.size(); ++c) {
-                const double upper = c + 1 < classes.size() ? classes[c + 1].from : 1e12;
-                st.ranges.push_back(
-                    {classes[c].from, upper, classes[c].label, solid(rgb(classes[c].colour))});
-            }
-            styles.push_back(std::move(st));
-        }
     }
     if (styles.empty()) {
         LayerStyle s;

@@ -172,13 +172,13 @@ void check_floor_limit(const ScenarioTargets& t, const std::string& where) {
 }  // namespace
 
 std::optional<double> ScenarioTargets::floors() const {
-    if (max_floors) {
-        return max_floors;
-    }
+    // Both limits hold: the lower one (a zone may add a height limit to the floors of all).
+    std::optional<double> out = max_floors;
     if (max_height_m) {
-        return std::floor(*max_height_m / floor_height_m + 1e-9);
+        const double by_height = std::floor(*max_height_m / floor_height_m + 1e-9);
+        out = out ? std::min(*out, by_height) : by_height;
     }
-    return std::nullopt;
+    return out;
 }
 
 const ScenarioTargets& Scenario::targets_of(const std::string& zone_id) const {
@@ -292,7 +292,7 @@ Scenario load_scenario_file(const std::string& path) {
                               ": key 'discounts' must be an array of tables ([[discounts]])");
         }
         for (std::size_t i = 0; i < array->size(); ++i) {
-            const std::string w = path + ": discount " + std::to_string(i + 1);
+            const std::string w = path + ": key 'discounts[" + std::to_string(i + 1) + "]'";
             Keys k(table_of(&(*array)[i], w), path, "discounts[" + std::to_string(i + 1) + "].");
             ScenarioDiscount d;
             const std::string kind = k.text("kind").value_or("not developing");
@@ -343,7 +343,7 @@ Scenario load_scenario_file(const std::string& path) {
         k.check_all_known();
         double total = 0.0;
         for (std::size_t i = 0; i < array->size(); ++i) {
-            const std::string w = path + ": criterion " + std::to_string(i + 1);
+            const std::string w = path + ": key 'ranking.criteria[" + std::to_string(i + 1) + "]'";
             Keys ck(table_of(&(*array)[i], w), path,
                     "ranking.criteria[" + std::to_string(i + 1) + "].");
             ScenarioCriterion crit;

@@ -138,9 +138,9 @@ public:
                 }
             }
         }
-        // The developable land of the constraints metric, when the study has constraints.
+        // The developable land of the constraints metric, when the study runs it.
         if (plan.registry != nullptr && plan.registry->find("constraints") != nullptr &&
-            plan.source_count("constraints") > 0) {
+            plan.source_count("constraints") > 0 && plan.configures("constraints")) {
             add("constraints");
         }
         return out;
@@ -256,7 +256,8 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
 
     // A parcel's row in another metric's layer: the same index when the first field holds the
     // parcel's id there (layers of one row per parcel in order), else found by id.
-    std::unordered_map<std::string, std::size_t> parcel_by_id;
+    // Parcels by id; the k-th row of an id goes to the k-th parcel of that id (ids may repeat).
+    std::unordered_map<std::string, std::vector<std::size_t>> parcel_by_id;
     auto parcel_rows = [&](const OutputLayer& layer) {
         std::vector<std::optional<std::size_t>> row_of(parcels.features.size());
         bool in_order = layer.rows.size() == parcels.features.size();
@@ -272,17 +273,23 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
         }
         if (parcel_by_id.empty()) {
             for (std::size_t i = 0; i < parcels.features.size(); ++i) {
-                parcel_by_id.emplace(parcels.features[i].id, i);
+                parcel_by_id[parcels.features[i].id].push_back(i);
             }
         }
+        std::unordered_map<std::string, std::size_t> seen;
         for (std::size_t r = 0; r < layer.rows.size(); ++r) {
             const Value& v = layer.rows[r][0];
             if (std::holds_alternative<std::monostate>(v)) {
                 continue;
             }
-            const auto it = parcel_by_id.find(value_as_text(v));
-            if (it != parcel_by_id.end() && !row_of[it->second]) {
-                row_of[it->second] = r;
+            const std::string id = value_as_text(v);
+            const auto it = parcel_by_id.find(id);
+            if (it == parcel_by_id.end()) {
+                continue;
+            }
+            const std::size_t k = seen[id]++;
+            if (k < it->second.size()) {
+                row_of[it->second[k]] = r;
             }
         }
         return row_of;
@@ -332,14 +339,23 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                         return;
                     }
                     MultiPolygon left = free_land[i];
-                    for (const std::size_t k : c.query(bg::return_envelope<Box>(left))) {
-                        const auto* poly = std::get_if<MultiPolygon>(&c.features[k].geometry);
-                        if (poly == nullptr) {
-                            continue;
+                    try {
+                        for (const std::size_t k : c.query(bg::return_envelope<Box>(left))) {
+                            const auto* poly = std::get_if<MultiPolygon>(&c.features[k].geometry);
+                            if (poly == nullptr) {
+                                continue;
+                            }
+                            MultiPolygon out;
+                            bg::difference(left, *poly, out);
+                            left = std::move(out);
                         }
-                        MultiPolygon out;
-                        bg::difference(left, *poly, out);
-                        left = std::move(out);
+                    } catch (const bg::exception& e) {
+                        const Feature& f = parcels.features[own->parcels[i].parcel];
+                        throw GeometryError(std::string("scenarios: free land minus the "
+                                                        "constraints failed: ") +
+                                            e.what())
+                            .set_layer(parcels.name)
+                            .set_feature(f.fid);
                     }
                     l.m2[i] = area(left);
                 });
@@ -478,6 +494,10 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                     throw ConfigError(where + ": the parcels layer has no field '" + src.field +
                                       "'");
                 }
+                if (parcels.fields[*index].type == FieldType::string && crit.values.empty()) {
+                    throw ConfigError(where + ": the field '" + src.field +
+                                      "' holds texts: give their numbers (values = { ... })");
+                }
                 for (std::size_t i = 0; i < n; ++i) {
                     if (cap[i * ns + s]) {
                         values[i] = text_value(
@@ -502,7 +522,17 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                     throw ConfigError(where + ": the layer '" + src.layer + "' has no field '" +
                                       src.field + "' (fields: " + join(names) + ")");
                 }
+                if (layer->fields[*field].type == FieldType::string && crit.values.empty()) {
+                    throw ConfigError(where + ": the field '" + src.field +
+                                      "' holds texts: give their numbers (values = { ... })");
+                }
                 const auto rows = parcel_rows(*layer);
+                if (!layer->rows.empty() &&
+                    std::none_of(rows.begin(), rows.end(), [](const auto& r) { return r; })) {
+                    throw ConfigError(where + ": no row of the layer '" + src.layer +
+                                      "' is a parcel's (its first field holds no parcel id: "
+                                      "not a layer of one row per parcel)");
+                }
                 for (std::size_t i = 0; i < n; ++i) {
                     if (cap[i * ns + s] && rows[occ.parcels[i].parcel]) {
                         values[i] = text_value(layer->rows[*rows[occ.parcels[i].parcel]][*field]);
@@ -542,9 +572,11 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                 rk.order.push_back(i);
             }
         }
+        // Scores as written (4 decimals): equal there, equal here, so ties go by id.
+        auto written = [&rk](std::size_t i) { return std::llround(rk.score[i] * 1e4); };
         std::sort(rk.order.begin(), rk.order.end(), [&](std::size_t a, std::size_t b) {
-            if (rk.score[a] != rk.score[b]) {
-                return rk.score[a] > rk.score[b];
+            if (written(a) != written(b)) {
+                return written(a) > written(b);
             }
             return parcels.features[occ.parcels[a].parcel].id <
                    parcels.features[occ.parcels[b].parcel].id;
@@ -555,7 +587,9 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
     }
 
     MetricResult out;
-    // Per parcel: the capacity under each scenario, with the parcels' geometries.
+    // Per parcel: the capacity under each scenario. A table joined to the parcels on
+    // parcel_id (as parcel_definitions): with the parcels' geometry it would write the largest
+    // layer of a run a second time (+20 % on the whole run at 1M parcels).
     OutputLayer pl;
     pl.name = "scenario_parcels";
     pl.fields = {{"parcel_id", string}, {"zone_id", string},   {"status", string},
@@ -599,8 +633,6 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
             row.push_back(text_or_null(pc->note));
         }
     });
-    attach_geometries(pl, parcels, in.shared_model(), n,
-                      [&](std::size_t i) { return occ.parcels[i].parcel; });
 
     // The ranking: one row per ranked parcel and scenario, with every criterion's value,
     // normalised score and points (the points add up to the score).
@@ -799,8 +831,8 @@ void register_scenarios_metric(MetricRegistry& registry) {
     info.outputs = {
         {"scenario_parcels",
          "One row per parcel: what each scenario adds (land, footprint, floor area, jobs), its "
-         "activation score and rank",
-         true,
+         "activation score and rank (a table: join it to parcels on parcel_id)",
+         false,
          true,
          {{"parcel_id", string, "", "parcel id"},
           {"zone_id", string, "", "zone holding the largest part"},

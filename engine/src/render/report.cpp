@@ -856,11 +856,7 @@ void ReportWriter::collect_scenarios() {
         report.table("scenario_ranking") == nullptr) {
         return;
     }
-    for (const auto& l : report.results) {
-        if (l.name == "scenario_parcels") {
-            m_scenario_parcels = &l;
-        }
-    }
+    m_scenario_parcels = report.table("scenario_parcels");
     const auto manifest = nlohmann::json::parse(report.manifest, nullptr, false);
     if (m_scenario_parcels == nullptr || !manifest.is_object() || !manifest.contains("scenarios")) {
         return;
@@ -940,7 +936,19 @@ void ReportWriter::scenario_pages() {
         t.header.push_back(s.name + "\nnet floor m²");
         t.widths.push_back(0.54 / static_cast<double>(m_scenarios.size()));
     }
+    // At most 18 zones here (and as many as fit in the chart); all of them in the CSV.
+    constexpr std::size_t max_rows = 18;
+    const std::size_t n_zones = zone_list.size() - 1;  // without ALL
+    std::size_t listed = 0;
     for (const auto& [id, name] : zone_list) {
+        if (id != "ALL" && listed++ >= max_rows) {
+            if (listed == max_rows + 1) {
+                t.rows.push_back({"… " + std::to_string(n_zones - max_rows) +
+                                  " more zones: scenario_zones.csv"});
+                t.bold_rows.push_back(false);
+            }
+            continue;
+        }
         std::vector<std::string> row = {id == "ALL" ? "All zones" : id + " " + name, "0"};
         for (const auto& s : m_scenarios) {
             const auto net = figure(id, s.name, znet);
@@ -970,10 +978,15 @@ void ReportWriter::scenario_pages() {
     const double gap = 6;
     const double cx = m + label_w;
     const double cw = tw - label_w - 60;
+    const double group_h = 11 + bar_h * static_cast<double>(m_scenarios.size() + 1) + gap;
+    const auto fits = static_cast<std::size_t>(
+        std::max(1.0, std::floor((m_h - m - 90 - y) / group_h)));
+    std::size_t drawn = 0;
     for (const auto& [id, name] : zone_list) {
-        if (id == "ALL") {
+        if (id == "ALL" || drawn >= fits) {
             continue;
         }
+        ++drawn;
         // The zone's name above its bars: the baseline (zero), then each scenario.
         set_font(m_cr, 7.5, true);
         set_colour(m_cr, 0x000000);
@@ -1014,6 +1027,13 @@ void ReportWriter::scenario_pages() {
         draw_text(m_cr, x, y + 9, thousands(top * i / 4.0), 0.5);
     }
     y += 22;
+    if (drawn < n_zones) {
+        y = paragraph(m, y - 8, tw,
+                      "The chart shows the first " + std::to_string(drawn) + " of " +
+                          std::to_string(n_zones) + " zones; all: scenario_zones.csv.",
+                      7.5, 0x444444) +
+            4;
+    }
     // Gross and net, all zones.
     std::string gross_net;
     for (const auto& s : m_scenarios) {
@@ -1082,7 +1102,18 @@ void ReportWriter::scenario_page(const ScenarioInfo& s) {
     }
     t.header.push_back("Net\njobs");
     t.widths.push_back(0.1);
+    // At most 12 zones and all zones here, to leave the map and the ranking their room.
+    constexpr std::size_t max_zones = 12;
+    const std::size_t more = zone_ids.size() > max_zones + 1 ? zone_ids.size() - 1 - max_zones : 0;
+    if (more > 0) {
+        zone_ids.erase(zone_ids.begin() + static_cast<std::ptrdiff_t>(max_zones),
+                       zone_ids.end() - 1);
+    }
     for (const auto& z : zone_ids) {
+        if (z == "ALL" && more > 0) {
+            t.rows.push_back({"… " + std::to_string(more) + " more zones: scenario_capacity.csv"});
+            t.bold_rows.push_back(false);
+        }
         std::vector<std::string> row;
         std::optional<double> jobs;
         for (std::size_t r = 0; r < cap.rows.size(); ++r) {

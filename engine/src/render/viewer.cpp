@@ -389,14 +389,8 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
     if (const OutputLayer* defs = report.table("parcel_definitions")) {
         add("definitions", *defs);  // attributes only: popups and the switch join them
     }
-    for (const auto& layer : report.results) {
-        if (layer.name == "scenario_parcels") {
-            OutputLayer a;  // attributes only, joined as the definitions are
-            a.name = layer.name;
-            a.fields = layer.fields;
-            a.rows = layer.rows;
-            add("scenarios", a);
-        }
+    if (const OutputLayer* scenarios = report.table("scenario_parcels")) {
+        add("scenarios", *scenarios);  // joined as the definitions are
     }
     if (ctx.buildings != nullptr) {
         add("buildings", input_layer(*ctx.buildings, near, "buildings", {}, {}));

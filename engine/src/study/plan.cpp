@@ -134,6 +134,9 @@ Plan make_plan(const Study& study) {
         config.profile_dirs = default_profile_dirs();
         config.sources = sources;
         config.registry = &plan.registry;
+        for (const auto& run : study.metrics) {
+            config.configured.push_back(run.name);
+        }
         pm.uses = info.uses;
         try {
             for (auto& more : pm.metric->more_uses(pm.options, config)) {

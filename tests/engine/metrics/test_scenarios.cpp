@@ -64,6 +64,10 @@ TEST_CASE("scenario: capacity under each cap, never negative", "[scenarios]") {
     c = parcel_capacity(h, 1000, 200, 200.0, 100);
     CHECK(c.footprint_m2 == Approx(100));
     CHECK(*c.floor_m2 == Approx(700));
+    // Floors and a height both set (a zone's height limit over the floors for all): the lower.
+    h.max_floors = 3;
+    h.max_height_m = 7;
+    CHECK(*h.floors() == 2);
 
     // Above both targets: zero, never negative.
     c = parcel_capacity(t, 1000, 600, 1500.0, 300);
@@ -343,6 +347,14 @@ better = "lower"
                                  {{"files", std::vector<std::string>{bad_layer}}}, 1, used),
                       Catch::Contains(bad_layer + ": key 'ranking.criteria[1].source': no metric "
                                                   "writes a layer 'nowhere'"));
+
+    const std::string bad_text = write(dir, "text.toml",
+                                       "[targets]\nmax_far = 1\n[ranking]\n[[ranking.criteria]]\n"
+                                       "source = \"parcels.pid\"\nbetter = \"higher\"\n");
+    CHECK_THROWS_WITH(run_metric(registry, "scenarios", model,
+                                 {{"files", std::vector<std::string>{bad_text}}}, 1, used),
+                      Catch::Contains(bad_text + ": key 'ranking.criteria[1].source': the field "
+                                                 "'pid' holds texts: give their numbers"));
 
     // The same figures whatever the thread count.
     const MetricResult r1 = run_metric(registry, "scenarios", model,
