@@ -19,11 +19,9 @@ CLI::App* CommandDefinitions::setup(CLI::App& app) {
     sub->add_option("project", m_project, "Project file (.toml)");
     sub->add_option("-o,--output", m_output,
                     "Output folder (default: the project's, with \"-definitions\" appended)");
-    sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
-    sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
     // --profiles and --definition-fields come from the metric's declaration.
     m_flags.add(*sub, *builtin_registry().find("definitions"));
-    add_export_flags(*sub, m_export);
+    add_project_flags(*sub, m_flags_project);
     return sub;
 }
 
@@ -77,16 +75,7 @@ int CommandDefinitions::run() {
     study.metrics = std::move(metrics);
     study.output_dir = m_output.empty() ? study.output_dir + "-definitions" : m_output;
     study.invoked_as = "spaceuse definitions " + path;
-    if (m_overwrite) {
-        study.write.overwrite = true;
-    }
-    apply_export_flags(m_export, study.exports);
-    if (m_export.no_snapshot) {
-        study.snapshot = false;
-    }
-    if (m_threads >= 0) {
-        study.threads = static_cast<unsigned>(m_threads);
-    }
+    apply_project_flags(m_flags_project, study);
     if (!m_global.quiet) {
         std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
     }

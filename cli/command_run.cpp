@@ -13,9 +13,7 @@ CLI::App* CommandRun::setup(CLI::App& app) {
                                           "one, the bundled Heverlee sample");
     sub->add_option("project", m_project, "Project file (.toml)");
     sub->add_option("-o,--output", m_output, "Output folder (overrides the project's)");
-    sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
-    sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
-    add_export_flags(*sub, m_export);
+    add_project_flags(*sub, m_flags_project);
     sub->add_option("--plugin", m_plugins, "Metric plugin module to load (repeatable)");
     return sub;
 }
@@ -26,17 +24,8 @@ int CommandRun::run() {
     if (!m_output.empty()) {
         study.output_dir = m_output;
     }
-    if (m_overwrite) {
-        study.write.overwrite = true;
-    }
-    apply_export_flags(m_export, study.exports);
-    if (m_export.no_snapshot) {
-        study.snapshot = false;
-    }
+    apply_project_flags(m_flags_project, study);
     study.plugins.insert(study.plugins.end(), m_plugins.begin(), m_plugins.end());
-    if (m_threads >= 0) {
-        study.threads = static_cast<unsigned>(m_threads);
-    }
     if (!m_global.quiet) {
         std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
     }

@@ -18,9 +18,7 @@ public:
 private:
     std::string m_project;
     std::string m_output;
-    bool m_overwrite = false;
-    ExportFlags m_export;
-    int m_threads = -1;
+    ProjectFlags m_flags_project;
     std::vector<std::string> m_plugins;
 };
 

@@ -19,9 +19,7 @@ CLI::App* CommandScenario::setup(CLI::App& app) {
                     "Project file (.toml; default: the bundled Heverlee sample)");
     sub->add_option("-o,--output", m_output,
                     "Output folder (default: the project's, with \"-scenarios\" appended)");
-    sub->add_flag("--overwrite", m_overwrite, "Replace existing output files");
-    sub->add_option("--threads", m_threads, "Worker threads (0: all cores)");
-    add_export_flags(*sub, m_export);
+    add_project_flags(*sub, m_flags_project);
     return sub;
 }
 
@@ -54,16 +52,7 @@ int CommandScenario::run() {
         study.invoked_as += " " + f;
     }
     study.invoked_as += " --project " + path;
-    if (m_overwrite) {
-        study.write.overwrite = true;
-    }
-    apply_export_flags(m_export, study.exports);
-    if (m_export.no_snapshot) {
-        study.snapshot = false;
-    }
-    if (m_threads >= 0) {
-        study.threads = static_cast<unsigned>(m_threads);
-    }
+    apply_project_flags(m_flags_project, study);
     if (!m_global.quiet) {
         std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
     }

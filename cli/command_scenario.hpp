@@ -21,9 +21,7 @@ private:
     std::vector<std::string> m_files;
     std::string m_project;
     std::string m_output;
-    bool m_overwrite = false;
-    ExportFlags m_export;
-    int m_threads = -1;
+    ProjectFlags m_flags_project;
 };
 
 }  // namespace spaceuse::cli

@@ -328,6 +328,25 @@ void apply_output_flags(const OutputFlags& flags, Study& study) {
     apply_export_flags(flags.exports, study.exports);
 }
 
+void add_project_flags(CLI::App& sub, ProjectFlags& flags) {
+    sub.add_flag("--overwrite", flags.overwrite, "Replace existing output files");
+    sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)");
+    add_export_flags(sub, flags.exports);
+}
+
+void apply_project_flags(const ProjectFlags& flags, Study& study) {
+    if (flags.overwrite) {
+        study.write.overwrite = true;
+    }
+    apply_export_flags(flags.exports, study.exports);
+    if (flags.exports.no_snapshot) {
+        study.snapshot = false;
+    }
+    if (flags.threads >= 0) {
+        study.threads = static_cast<unsigned>(flags.threads);
+    }
+}
+
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,
                               const std::string& where, const std::string& id_field) {
     LayerSource s = parse_layer_source(spec);

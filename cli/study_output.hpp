@@ -60,6 +60,20 @@ void add_output_flags(CLI::App& sub, OutputFlags& flags);
 /// @throws ConfigError on an unknown format.
 void apply_output_flags(const OutputFlags& flags, Study& study);
 
+/// Flags of the commands that run a project file (run, definitions, scenario).
+struct ProjectFlags {
+    bool overwrite = false;
+    /// Worker threads; -1: the project's.
+    int threads = -1;
+    ExportFlags exports;
+};
+
+/// Adds --overwrite, --threads and the export flags.
+void add_project_flags(CLI::App& sub, ProjectFlags& flags);
+
+/// Applies them to a study loaded from a project file.
+void apply_project_flags(const ProjectFlags& flags, Study& study);
+
 /// A layer source from a command-line spec, with optional layer name, filter and id field.
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,
                               const std::string& where, const std::string& id_field);

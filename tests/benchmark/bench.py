@@ -105,6 +105,42 @@ def ensure_region(data_dir, n):
     return d
 
 
+def default_project(name, gpkg, out):
+    """Project text of the default run on a region's GeoPackage: occupancy with usable free
+    space (the default profile), GeoJSON and the snapshot (bench_definitions.py and
+    bench_scenarios.py add their sections to it)."""
+    def q(s):
+        return json.dumps(s)
+
+    return """[project]
+name = {name}
+output = {out}
+crs = "EPSG:31370"
+overwrite = true
+survey_date = "2024-01-01"
+
+[layers.zones]
+source = {zones}
+id_field = "zone_id"
+
+[layers.parcels]
+source = {parcels}
+id_field = "parcel_id"
+
+[layers.buildings]
+source = {buildings}
+
+[occupancy]
+zone_name_field = "name"
+floors_field = "floors"
+status_field = "status"
+
+[export]
+formats = ["geojson"]
+""".format(name=q(name), out=q(out), zones=q(gpkg + ":zones"), parcels=q(gpkg + ":parcels"),
+           buildings=q(gpkg + ":buildings"))
+
+
 def sources(region, fmt):
     if fmt == "gpkg":
         g = os.path.join(region, "region.gpkg")

@@ -37,7 +37,7 @@ from osgeo import gdal, ogr
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench import Failure, ensure_region, fmt_s, log, run, sha256  # noqa: E402
+from bench import Failure, default_project, ensure_region, fmt_s, log, run, sha256  # noqa: E402
 
 PROFILES = ["default", "vlaio", "ibis", "oar660-038", "metro-rlis", "leegstand1995"]
 FIELDS = ["improvement_value=impr_value", "land_value=land_value", "in_use=in_use",
@@ -86,36 +86,7 @@ def with_fields(region, work):
 
 
 def project(gpkg, out, definitions):
-    def q(s):
-        return json.dumps(s)
-
-    text = """[project]
-name = "definitions benchmark"
-output = {out}
-crs = "EPSG:31370"
-overwrite = true
-survey_date = "2024-01-01"
-
-[layers.zones]
-source = {zones}
-id_field = "zone_id"
-
-[layers.parcels]
-source = {parcels}
-id_field = "parcel_id"
-
-[layers.buildings]
-source = {buildings}
-
-[occupancy]
-zone_name_field = "name"
-floors_field = "floors"
-status_field = "status"
-
-[export]
-formats = ["geojson"]
-""".format(out=q(out), zones=q(gpkg + ":zones"), parcels=q(gpkg + ":parcels"),
-           buildings=q(gpkg + ":buildings"))
+    text = default_project("definitions benchmark", gpkg, out)
     if definitions:
         text += "\n[definitions]\nprofiles = %s\nfields = %s\n" % (json.dumps(PROFILES),
                                                                   json.dumps(FIELDS))

@@ -40,7 +40,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench import Failure, ensure_region, fmt_s, log, run, sha256  # noqa: E402
+from bench import Failure, default_project, ensure_region, fmt_s, log, run, sha256  # noqa: E402
 
 SCENARIO = "bench"  # also its column prefix in scenario_parcels
 TARGET_OVERHEAD = 0.20
@@ -107,33 +107,7 @@ def project(gpkg, out, scenario, access):
     def q(s):
         return json.dumps(s)
 
-    text = """[project]
-name = "scenarios benchmark"
-output = {out}
-crs = "EPSG:31370"
-overwrite = true
-survey_date = "2024-01-01"
-
-[layers.zones]
-source = {zones}
-id_field = "zone_id"
-
-[layers.parcels]
-source = {parcels}
-id_field = "parcel_id"
-
-[layers.buildings]
-source = {buildings}
-
-[occupancy]
-zone_name_field = "name"
-floors_field = "floors"
-status_field = "status"
-
-[export]
-formats = ["geojson"]
-""".format(out=q(out), zones=q(gpkg + ":zones"), parcels=q(gpkg + ":parcels"),
-           buildings=q(gpkg + ":buildings"))
+    text = default_project("scenarios benchmark", gpkg, out)
     if access:
         # As bench.py's access run: nearest facility per kind on the car profile.
         text += """

@@ -59,4 +59,7 @@ std::vector<std::string> default_profile_dirs();
 /// @throws ConfigError on a bad entry.
 std::map<std::string, ParcelStatus> parse_status_map(const std::string& text);
 
+/// "occupied", "underused" or "vacant" as a status. @throws ConfigError naming `where`.
+ParcelStatus parse_status(const std::string& text, const std::string& where);
+
 }  // namespace spaceuse

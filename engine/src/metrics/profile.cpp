@@ -18,19 +18,6 @@ namespace spaceuse {
 
 namespace {
 
-ParcelStatus parse_status(const std::string& text, const std::string& where) {
-    if (text == "occupied") {
-        return ParcelStatus::occupied;
-    }
-    if (text == "underused") {
-        return ParcelStatus::underused;
-    }
-    if (text == "vacant") {
-        return ParcelStatus::vacant;
-    }
-    throw ConfigError(where + ": status '" + text + "' is not occupied, underused or vacant");
-}
-
 double number(const toml::node& node, const std::string& where) {
     if (auto v = node.value<double>()) {
         return *v;
@@ -163,6 +150,19 @@ Profile find_profile(const std::string& name, const std::vector<std::string>& se
         dirs += (dirs.empty() ? "" : ", ") + d;
     }
     throw ConfigError("no profile named '" + name + "' (looked in: " + dirs + ")");
+}
+
+ParcelStatus parse_status(const std::string& text, const std::string& where) {
+    if (text == "occupied") {
+        return ParcelStatus::occupied;
+    }
+    if (text == "underused") {
+        return ParcelStatus::underused;
+    }
+    if (text == "vacant") {
+        return ParcelStatus::vacant;
+    }
+    throw ConfigError(where + ": status '" + text + "' is not occupied, underused or vacant");
 }
 
 std::map<std::string, ParcelStatus> parse_status_map(const std::string& text) {

@@ -134,19 +134,6 @@ ScenarioTargets read_targets(Keys& k, ScenarioTargets t) {
     return t;
 }
 
-ParcelStatus parse_status(const std::string& s, const std::string& where) {
-    if (s == "vacant") {
-        return ParcelStatus::vacant;
-    }
-    if (s == "underused") {
-        return ParcelStatus::underused;
-    }
-    if (s == "occupied") {
-        return ParcelStatus::occupied;
-    }
-    throw ConfigError(where + ": status '" + s + "' is not vacant, underused or occupied");
-}
-
 /// A criterion name as a field-name prefix: letters, digits and '_'.
 std::string column_name(const std::string& name) {
     std::string out;

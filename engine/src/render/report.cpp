@@ -148,6 +148,9 @@ private:
                      unsigned colour = 0x000000);
     std::string access_text(const AccessFigure& a) const;
     double definitions_height(const std::vector<std::string>& defs) const;
+    /// An overview of all zones `h` high at `y`, parcels in `style`, its legend on the right,
+    /// without free space and facilities (which would hide the colours); returns the y below.
+    double overview_map(const ParcelStyle& style, double y, double h);
     double zone_number(std::size_t row, const std::string& field) const {
         return number_at(*m_ctx.zones, row, *column(*m_ctx.zones, field)).value_or(0.0);
     }
@@ -255,6 +258,17 @@ double ReportWriter::definitions_height(const std::vector<std::string>& defs) co
              1;
     }
     return h;
+}
+
+double ReportWriter::overview_map(const ParcelStyle& style, double y, double h) {
+    const double legend_w = 105;
+    const Rect body{m_margin, y + 2, m_w - 2 * m_margin - legend_w - 8, h - 8};
+    const DocContext plain = change_context(m_ctx);
+    const Overview overview = overview_layout(plain, body);
+    draw_overview(m_cr, plain, style, overview, true);
+    draw_legend(m_cr, plain, style, std::nullopt, !overview.insets.empty(), body.x + body.w + 8,
+                body.y, legend_w, 7);
+    return body.y + body.h + 4;
 }
 
 void ReportWriter::footer() {
@@ -831,15 +845,7 @@ void ReportWriter::definitions_page() {
                 style.no_value_row = true;  // not computable under any definition
             }
         }
-        const double legend_w = 105;
-        Rect body{m, y + 2, tw - legend_w - 8, map_h - 8};
-        // Without free space and facilities, which would hide the colours (as a change map).
-        const DocContext plain = change_context(m_ctx);
-        const Overview overview = overview_layout(plain, body);
-        draw_overview(m_cr, plain, style, overview, true);
-        draw_legend(m_cr, plain, style, std::nullopt, !overview.insets.empty(), body.x + body.w + 8,
-                    body.y, legend_w, 7);
-        y = body.y + body.h + 4;
+        y = overview_map(style, y, map_h);
         paragraph(m, y, tw,
                   "Each parcel's class, level and rule under every definition: "
                   "parcel_definitions.csv (n_levels 2 or more where two disagree); the rules "
@@ -1174,14 +1180,7 @@ void ReportWriter::scenario_page(const ScenarioInfo& s) {
             }
             ++style.counts[c];
         }
-        const double legend_w = 105;
-        Rect body{m, y + 2, tw - legend_w - 8, map_h - 8};
-        const DocContext plain = change_context(m_ctx);
-        const Overview overview = overview_layout(plain, body);
-        draw_overview(m_cr, plain, style, overview, true);
-        draw_legend(m_cr, plain, style, std::nullopt, !overview.insets.empty(), body.x + body.w + 8,
-                    body.y, legend_w, 7);
-        y = body.y + body.h + 4;
+        y = overview_map(style, y, map_h);
     }
 
     // The parcels to approach first, with every criterion's points.

@@ -123,7 +123,7 @@ TEST_CASE("scenario files: bad targets and weights are one-line errors naming fi
                Catch::Contains("key 'ranking.criteria[1].better' must be \"higher\" or "
                                "\"lower\""));
     CHECK_THAT(error("[targets]\nmax_far = 1\n[[discounts]]\nstatus = \"empty\"\nshare = 0.1\n"),
-               Catch::Contains("status 'empty' is not vacant, underused or occupied"));
+               Catch::Contains("status 'empty' is not occupied, underused or vacant"));
     CHECK_THAT(error("[targets]\nmax_far = 1\n[[discounts]]\nstatus = \"vacant\"\nshare = 1.5\n"),
                Catch::Contains("key 'discounts[1].share' must be a number >= 0 and <= 1"));
     CHECK_THAT(error("[targets]\nmax_far = 1\n[zones.Z1]\nmax_far = -2\n"),
