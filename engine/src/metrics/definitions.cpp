@@ -1,5 +1,7 @@
 // Definitions of available land: reading rule sets, checking them, classifying a parcel.
 
+#include "../util/config_text.hpp"
+
 #include <spaceuse/definitions.hpp>
 #include <spaceuse/error.hpp>
 
@@ -209,16 +211,6 @@ std::string string_value(const toml::node& node, const std::string& where) {
         return *v;
     }
     throw ConfigError(where + " must be a text");
-}
-
-toml::table parse_file(const std::string& path) {
-    try {
-        return toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream os;
-        os << path << ":" << e.source().begin.line << ": " << e.description();
-        throw ConfigError(os.str());
-    }
 }
 
 /// Checks the rules as a whole: none after one that always holds, the last always holds.
@@ -539,7 +531,7 @@ Definition definition_from_profile(const Profile& profile, bool status_field_map
 }
 
 Definition load_definition_file(const std::string& path, bool status_field_mapped) {
-    const toml::table table = parse_file(path);
+    const toml::table table = detail::parse_toml_file(path);
     if (table.contains("rules") || table.contains("classes")) {
         return read_rule_set(table, path);
     }

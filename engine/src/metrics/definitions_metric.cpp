@@ -4,6 +4,7 @@
 
 #include "layer_rows.hpp"
 #include "../registry/builtin.hpp"
+#include "../util/config_text.hpp"
 #include "../util/parallel.hpp"
 
 #include <spaceuse/definitions.hpp>
@@ -24,18 +25,6 @@ constexpr auto real = FieldType::real;
 constexpr auto integer = FieldType::integer;
 constexpr auto string = FieldType::string;
 constexpr std::size_t n_levels = 3;
-
-/// A definition's name as a field-name prefix: letters, digits and '_' ("metro-rlis" →
-/// "metro_rlis").
-std::string column_name(const std::string& name) {
-    std::string out;
-    for (const char c : name) {
-        out += std::isalnum(static_cast<unsigned char>(c)) != 0
-                   ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-                   : '_';
-    }
-    return out;
-}
 
 /// Where a definition's mapped fields are in the layers, checked against their types.
 struct FieldIndex {
@@ -234,7 +223,7 @@ public:
                 run.definition.fields[k] = v;
                 run.from_run.insert(k);
             }
-            run.column = column_name(run.definition.name);
+            run.column = field_prefix(run.definition.name);
             if (!columns.insert(run.column).second) {
                 throw ConfigError("definitions: two profiles are named '" + run.definition.name +
                                   "' (or the same once written as a field name)");

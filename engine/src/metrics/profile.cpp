@@ -1,3 +1,5 @@
+#include "../util/config_text.hpp"
+
 #include <spaceuse/error.hpp>
 #include <spaceuse/profile.hpp>
 
@@ -40,14 +42,7 @@ const char* status_name(ParcelStatus status) noexcept {
 }
 
 Profile load_profile_file(const std::string& path) {
-    toml::table table;
-    try {
-        table = toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream os;
-        os << path << ":" << e.source().begin.line << ": " << e.description();
-        throw ConfigError(os.str());
-    }
+    const toml::table table = detail::parse_toml_file(path);
     if (table.contains("rules") || table.contains("classes")) {
         throw ConfigError(path + ": is a definition (a rule set with [[classes]] and [[rules]]), "
                                  "not an occupancy profile with thresholds; the occupancy status "

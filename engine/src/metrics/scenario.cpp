@@ -1,5 +1,6 @@
 // Scenario files (scenario.hpp): reading and checking them, and the capacity of one parcel.
 
+#include "../util/config_text.hpp"
 #include "../util/text.hpp"
 
 #include <spaceuse/error.hpp>
@@ -134,17 +135,6 @@ ScenarioTargets read_targets(Keys& k, ScenarioTargets t) {
     return t;
 }
 
-/// A criterion name as a field-name prefix: letters, digits and '_'.
-std::string column_name(const std::string& name) {
-    std::string out;
-    for (const char c : name) {
-        out += std::isalnum(static_cast<unsigned char>(c)) != 0
-                   ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-                   : '_';
-    }
-    return out;
-}
-
 void check_floor_limit(const ScenarioTargets& t, const std::string& where) {
     if (!t.max_far && !t.max_floors && !t.max_height_m) {
         throw ConfigError(where + " sets no floor limit: give max_far, max_floors or max_height_m");
@@ -221,14 +211,7 @@ std::vector<std::pair<std::string, std::string>> Scenario::content() const {
 }
 
 Scenario load_scenario_file(const std::string& path) {
-    toml::table table;
-    try {
-        table = toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream os;
-        os << path << ":" << e.source().begin.line << ": " << e.description();
-        throw ConfigError(os.str());
-    }
+    const toml::table table = detail::parse_toml_file(path);
     Scenario s;
     s.origin = path;
     s.name = std::filesystem::path(path).stem().string();
@@ -338,7 +321,7 @@ Scenario load_scenario_file(const std::string& path) {
             if (crit.source.empty()) {
                 throw ConfigError(ck.where("source") + " is missing (what the criterion reads)");
             }
-            crit.name = column_name(ck.text("name").value_or(crit.source));
+            crit.name = detail::field_prefix(ck.text("name").value_or(crit.source));
             const std::string better = ck.text("better").value_or("");
             if (better != "higher" && better != "lower") {
                 throw ConfigError(ck.where("better") +

@@ -5,6 +5,7 @@
 
 #include "layer_rows.hpp"
 #include "../registry/builtin.hpp"
+#include "../util/config_text.hpp"
 #include "../util/parallel.hpp"
 #include "../util/text.hpp"
 
@@ -192,12 +193,7 @@ private:
                 throw ConfigError("scenario file not found: " + file);
             }
             Scenario s = load_scenario_file(file);
-            std::string column;
-            for (const char c : s.name) {
-                column += std::isalnum(static_cast<unsigned char>(c)) != 0
-                              ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-                              : '_';
-            }
+            const std::string column = field_prefix(s.name);
             if (column == "baseline" || !names.insert(column).second) {
                 throw ConfigError(file + ": key 'scenario.name': '" + s.name +
                                   (column == "baseline" ? "' is the name of the baseline"
