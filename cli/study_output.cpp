@@ -22,11 +22,12 @@ void print_load_summary(const StudyReport& report) {
                      static_cast<long long>(r.kept), static_cast<long long>(r.rejected),
                      static_cast<long long>(r.repaired));
         if (!l.operation.identity) {
+            char accuracy[32] = "unknown";
+            if (l.operation.accuracy_m >= 0) {
+                std::snprintf(accuracy, sizeof accuracy, "%g m", l.operation.accuracy_m);
+            }
             std::fprintf(stderr, "           transformed with: %s (accuracy %s)\n",
-                         l.operation.name.c_str(),
-                         l.operation.accuracy_m < 0
-                             ? "unknown"
-                             : (std::to_string(l.operation.accuracy_m) + " m").c_str());
+                         l.operation.name.c_str(), accuracy);
         }
         std::size_t shown = 0;
         for (const auto& issue : r.issues) {
@@ -76,6 +77,45 @@ void print_zone_table(const StudyReport& report) {
     const auto occupancy = report.result<OccupancyResult>("occupancy");
     if (occupancy && occupancy->n_outside > 0) {
         std::printf("parcels outside every zone: %d\n", occupancy->n_outside);
+    }
+    if (occupancy && !occupancy->overlaps.empty()) {
+        const auto& all = occupancy->total;
+        std::printf("overlapping parcels: %zu pairs share %.1f m2 (%.2f %% of the zones' net "
+                    "area, counted twice in net_m2; run.json: occupancy.overlaps)\n",
+                    occupancy->overlaps.size(), all.overlap_m2,
+                    all.net_m2 > 0 ? 100.0 * all.overlap_m2 / all.net_m2 : 0.0);
+        std::size_t warned = 0;
+        for (const auto& z : occupancy->zones) {
+            if (z.net_m2 > 0 && z.overlap_m2 > kOverlapWarnShare * z.net_m2 && ++warned > 10) {
+                continue;
+            }
+            if (z.net_m2 > 0 && z.overlap_m2 > kOverlapWarnShare * z.net_m2) {
+                std::printf("WARNING: zone %s: parcels overlap on %.1f m2, %.1f %% of its net "
+                            "area: stacked parcel levels or duplicated parcels? its net_m2 is "
+                            "too high and infra_m2 too low by that much\n",
+                            z.name.c_str(), z.overlap_m2, 100.0 * z.overlap_m2 / z.net_m2);
+            }
+        }
+        if (warned > 10) {
+            std::printf("WARNING: ... and %zu more zones where parcels overlap on more than 1 %% "
+                        "of the net area\n",
+                        warned - 10);
+        }
+    }
+    if (occupancy && !occupancy->failures.empty()) {
+        std::printf("warning: GEOS could not compute %zu parcel(s), even after repair and 1 mm "
+                    "snap rounding; their figures are null (run.json: occupancy.failed_parcels)\n",
+                    occupancy->failures.size());
+        std::size_t shown = 0;
+        for (const auto& f : occupancy->failures) {
+            if (shown++ == 10) {
+                std::printf("  ... %zu more\n", occupancy->failures.size() - 10);
+                break;
+            }
+            std::printf("  parcel %s (fid %lld), %s: %s\n", f.parcel_id.c_str(),
+                        static_cast<long long>(f.fid), parcel_failure_name(f.step),
+                        f.reason.c_str());
+        }
     }
 }
 

@@ -36,6 +36,14 @@ struct OccupancyOptions {
     bool free_space = true;
 };
 
+/// The step of a parcel's computation that GEOS could not do, even after repairing the inputs
+/// and snap-rounding the overlay to 1 mm (see OccupancyResult::failures).
+enum class ParcelFailure : std::uint8_t {
+    none,        ///< computed
+    free_space,  ///< usable free land unknown (free_m2, largest_free_m2 null); the rest computed
+    all          ///< nothing computed but the parcel's area; it counts in no zone
+};
+
 /// Figures of one parcel.
 struct ParcelResult {
     /// Index of the parcel in the parcels layer.
@@ -56,6 +64,8 @@ struct ParcelResult {
     double largest_free_m2 = 0.0;
     /// Number of buildings touching the parcel.
     int n_buildings = 0;
+    /// What could not be computed (figures of that step are unknown, null in the outputs).
+    ParcelFailure failed = ParcelFailure::none;
 };
 
 /// The part of one building inside one parcel.
@@ -95,7 +105,25 @@ struct ZoneResult {
     int n_vacant = 0;
     std::optional<double> floor_m2;
     std::optional<double> far;
+    /// Σ area shared by two parcels (each pair once, counted in the zone of the first parcel
+    /// of the pair): net_m2 counts it twice, so infra_m2 is that much too low.
+    double overlap_m2 = 0.0;
 };
+
+/// Two parcels whose interiors overlap (stacked parcel levels, duplicates, digitising errors).
+struct ParcelOverlap {
+    std::size_t a = 0;  ///< parcel index, a < b
+    std::size_t b = 0;
+    /// Zone the overlap counts in (the zone of a, else of b), or nullopt outside every zone.
+    std::optional<std::size_t> zone;
+    double area_m2 = 0.0;
+    std::string id_a;  ///< the parcels' ids
+    std::string id_b;
+};
+
+/// Share of a zone's net area beyond which overlapping parcels distort its figures enough for
+/// a loud warning (1 %).
+inline constexpr double kOverlapWarnShare = 0.01;
 
 /// Everything the occupancy metric computes.
 struct OccupancyResult {
@@ -117,8 +145,21 @@ struct OccupancyResult {
     std::vector<ZonePart> split_parcels;
     /// Totals over all zones (zone = layer size; name "TOTAL").
     ZoneResult total;
-    /// Parcels outside every zone.
+    /// Parcels outside every zone (failed parcels, ParcelFailure::all, are not counted here).
     int n_outside = 0;
+    /// Parcels GEOS could not compute (ParcelResult::failed), in parcel order: one parcel never
+    /// stops a run; its figures are null and the reason is kept here.
+    struct Failure {
+        std::size_t parcel = 0;
+        std::string parcel_id;
+        std::int64_t fid = 0;
+        ParcelFailure step = ParcelFailure::all;
+        std::string reason;
+    };
+    std::vector<Failure> failures;
+    /// Overlapping parcel pairs (shared area of at least 0.01 m²; slivers thinner than 1 mm
+    /// along a shared edge are not overlaps), ordered by a, then b.
+    std::vector<ParcelOverlap> overlaps;
     /// Buildings whose floors were unknown (floors/height field empty or null).
     int n_buildings_floors_unknown = 0;
     /// Whether usable free space was computed (OccupancyOptions::free_space).
@@ -130,6 +171,9 @@ struct OccupancyResult {
 /// Number of occupancy overlays computed by this process (calls of compute_occupancy): lets
 /// tests check that a study computes the overlay once however many metrics use it.
 std::uint64_t occupancy_overlay_count() noexcept;
+
+/// Name of a failed step: "free space", "overlay".
+const char* parcel_failure_name(ParcelFailure failure) noexcept;
 
 /// Computes occupancy and free space.
 /// @throws ConfigError when a layer or field named in the options is missing.

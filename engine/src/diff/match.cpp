@@ -1,6 +1,7 @@
 // Parcel matching between two surveys: ids, then shared area, then groups by connectivity.
 
 #include "../geos/geos.hpp"
+#include "../util/ids.hpp"
 #include "../util/parallel.hpp"
 #include "sides.hpp"
 
@@ -21,31 +22,6 @@ namespace {
 
 namespace bg = boost::geometry;
 namespace bgi = boost::geometry::index;
-
-/// Duplicate ids of one date, as "P1 (2×), P7 (3×)" (sorted), or empty.
-std::string duplicates(const std::vector<std::string>& ids) {
-    std::unordered_map<std::string_view, std::size_t> count;
-    count.reserve(ids.size());
-    std::vector<std::string_view> repeated;
-    for (const auto& id : ids) {
-        if (++count[id] == 2) {
-            repeated.push_back(id);
-        }
-    }
-    if (repeated.empty()) {
-        return {};
-    }
-    std::sort(repeated.begin(), repeated.end());
-    std::string out;
-    for (std::size_t i = 0; i < repeated.size() && i < 10; ++i) {
-        out += (out.empty() ? "" : ", ") + std::string(repeated[i]) + " (" +
-               std::to_string(count[repeated[i]]) + "×)";
-    }
-    if (repeated.size() > 10) {
-        out += " and " + std::to_string(repeated.size() - 10) + " more";
-    }
-    return out;
-}
 
 /// Union-find over the unmatched parcels of both dates.
 struct Components {
@@ -235,9 +211,11 @@ ParcelMatch detail::match_geometries(const std::vector<std::string>& before_ids,
     }
     for (int side = 0; side < 2; ++side) {
         if (repeated[side]) {
-            throw InputError("duplicate " + options.noun + " ids " +
-                             (side == 0 ? "before" : "after") + ": " +
-                             duplicates(side == 0 ? before_ids : after_ids));
+            const auto& ids = side == 0 ? before_ids : after_ids;
+            throw InputError(
+                "duplicate " + options.noun + " ids " + (side == 0 ? "before" : "after") + ": " +
+                detail::describe_duplicates(
+                    ids.size(), [&ids](std::size_t i) -> std::string_view { return ids[i]; }));
         }
     }
     const detail::GeosContext geos;

@@ -4,6 +4,7 @@
 
 #include <boost/geometry/algorithms/correct.hpp>
 
+#include <cmath>
 #include <cstdio>
 
 namespace spaceuse::detail {
@@ -260,16 +261,61 @@ bool GeosContext::is_empty(const GEOSGeometry* geometry) const {
     return r == 1;
 }
 
+GeomPtr GeosContext::polygonal_valid(const GEOSGeometry* geometry) const {
+    std::string reason;
+    if (is_valid(geometry, reason)) {
+        return own(GEOSGeom_clone_r(m_handle, geometry), "clone");
+    }
+    // MakeValid may add the lines and points a collapsed part leaves; the overlays here work on
+    // areas, so only the polygonal parts go on.
+    GeomPtr repaired = make_valid(geometry);
+    return from(to_multipolygon(repaired.get()));
+}
+
+GeomPtr GeosContext::robust_overlay(
+    const char* operation, const GEOSGeometry* a, const GEOSGeometry* b,
+    GEOSGeometry* (*plain)(GEOSContextHandle_t, const GEOSGeometry*, const GEOSGeometry*),
+    GEOSGeometry* (*snapped)(GEOSContextHandle_t, const GEOSGeometry*, const GEOSGeometry*,
+                             double)) const {
+    if (GEOSGeometry* r = plain(m_handle, a, b)) {
+        return GeomPtr(r, GeomDeleter{m_handle});
+    }
+    // OverlayNG fails on an invalid input, which buffers with mitred joins can produce (a
+    // self-touching ring), or on a robustness failure of floating-point noding. First the
+    // inputs are repaired, then the overlay is snap-rounded to a fixed grid, which OverlayNG
+    // guarantees to succeed on valid inputs.
+    const std::string first_error = m_last_error;
+    ++m_retries;
+    GeomPtr va = polygonal_valid(a);
+    GeomPtr vb = b != nullptr ? polygonal_valid(b) : nullptr;
+    if (GEOSGeometry* r = plain(m_handle, va.get(), vb.get())) {
+        return GeomPtr(r, GeomDeleter{m_handle});
+    }
+    if (GEOSGeometry* r = snapped(m_handle, va.get(), vb.get(), kSnapGrid_m)) {
+        return GeomPtr(r, GeomDeleter{m_handle});
+    }
+    throw GeometryError(
+        std::string("GEOS ") + operation + " failed: " + first_error +
+        " (and again after repairing the inputs and snap-rounding to 1 mm: " + m_last_error + ")");
+}
+
 GeomPtr GeosContext::intersection(const GEOSGeometry* a, const GEOSGeometry* b) const {
-    return own(GEOSIntersection_r(m_handle, a, b), "intersection");
+    return robust_overlay("intersection", a, b, GEOSIntersection_r, GEOSIntersectionPrec_r);
 }
 
 GeomPtr GeosContext::difference(const GEOSGeometry* a, const GEOSGeometry* b) const {
-    return own(GEOSDifference_r(m_handle, a, b), "difference");
+    return robust_overlay("difference", a, b, GEOSDifference_r, GEOSDifferencePrec_r);
 }
 
 GeomPtr GeosContext::unary_union(const GEOSGeometry* geometry) const {
-    return own(GEOSUnaryUnion_r(m_handle, geometry), "union");
+    return robust_overlay(
+        "union", geometry, nullptr,
+        [](GEOSContextHandle_t h, const GEOSGeometry* g, const GEOSGeometry*) {
+        return GEOSUnaryUnion_r(h, g);
+        },
+        [](GEOSContextHandle_t h, const GEOSGeometry* g, const GEOSGeometry*, double grid) {
+        return GEOSUnaryUnionPrec_r(h, g, grid);
+    });
 }
 
 GeomPtr GeosContext::buffer(const GEOSGeometry* geometry, double distance,
@@ -301,8 +347,11 @@ bool GeosContext::is_valid(const GEOSGeometry* geometry, std::string& reason) co
             double y = 0;
             if (GEOSGeomGetX_r(m_handle, location, &x) == 1 &&
                 GEOSGeomGetY_r(m_handle, location, &y) == 1) {
+                // Millimetres for map coordinates; %g for the absurd ones a broken file holds
+                // (a fixed format would not fit).
+                const bool plain = std::fabs(x) < 1e12 && std::fabs(y) < 1e12;
                 char buf[96];
-                std::snprintf(buf, sizeof buf, " at (%.3f %.3f)", x, y);
+                std::snprintf(buf, sizeof buf, plain ? " at (%.3f %.3f)" : " at (%g %g)", x, y);
                 reason += buf;
             }
         }

@@ -7,6 +7,7 @@
 
 #include <geos_c.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,16 +75,33 @@ public:
     bool prepared_intersects(const GEOSPreparedGeometry* prepared, const GEOSGeometry* g) const;
     bool prepared_covers(const GEOSPreparedGeometry* prepared, const GEOSGeometry* g) const;
 
+    /// Overlays (intersection, difference, union) retried after a failure: the inputs
+    /// repaired, then snap-rounded to kSnapGrid_m.
+    std::uint64_t overlay_retries() const noexcept { return m_retries; }
+    /// Grid of the last retry of a failed overlay (1 mm): far below the accuracy of any
+    /// cadastre, so the areas change by at most perimeter × 0.5 mm.
+    static constexpr double kSnapGrid_m = 1e-3;
+
     /// Last error message GEOS reported in this context.
     const std::string& last_error() const noexcept { return m_last_error; }
 
 private:
+    /// A valid copy of a polygonal geometry (repaired with MakeValid, polygonal parts only).
+    GeomPtr polygonal_valid(const GEOSGeometry* geometry) const;
+    /// `plain(a, b)`; on failure the same on repaired inputs, then `snapped` on a fixed grid.
+    GeomPtr robust_overlay(const char* operation, const GEOSGeometry* a, const GEOSGeometry* b,
+                           GEOSGeometry* (*plain)(GEOSContextHandle_t, const GEOSGeometry*,
+                                                  const GEOSGeometry*),
+                           GEOSGeometry* (*snapped)(GEOSContextHandle_t, const GEOSGeometry*,
+                                                    const GEOSGeometry*, double)) const;
+
     GEOSCoordSequence* sequence(const std::vector<Point>& points, bool close) const;
     GEOSGeometry* ring(const std::vector<Point>& points) const;
     GEOSGeometry* polygon(const Polygon& polygon) const;
 
     GEOSContextHandle_t m_handle = nullptr;
     std::string m_last_error;
+    mutable std::uint64_t m_retries = 0;
 };
 
 }  // namespace spaceuse::detail

@@ -1,11 +1,13 @@
 #include "ogr_convert.hpp"
 
 #include <boost/geometry/algorithms/correct.hpp>
+#include <boost/geometry/algorithms/for_each.hpp>
 
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace spaceuse::detail {
@@ -32,9 +34,35 @@ bool close_ring(std::vector<Point>& ring) {
     return ring.size() >= 4;
 }
 
+/// Largest coordinate accepted in the analysis CRS (projected, metres): 100,000 km, beyond the
+/// domain of any planar CRS on Earth. A larger one (1e300 in a file) would overflow areas to
+/// infinity.
+constexpr double kMaxCoordinate_m = 1e8;
+
+/// Transforms `geometry` to the analysis CRS and checks that every coordinate is a finite
+/// number within kMaxCoordinate_m; empty on success, else why the feature is rejected.
 template <typename G>
-bool transform_points(G& geometry, Transformer* transformer) {
-    return transformer == nullptr || transform_geometry(geometry, *transformer);
+std::string transform_points(G& geometry, Transformer* transformer) {
+    bool finite = true;
+    boost::geometry::for_each_point(geometry, [&finite](const Point& p) {
+        finite = finite && std::isfinite(p.x()) && std::isfinite(p.y());
+    });
+    if (!finite) {
+        return "a coordinate that is not a finite number";
+    }
+    if (transformer != nullptr && !transform_geometry(geometry, *transformer)) {
+        return "coordinates cannot be transformed to the analysis CRS";
+    }
+    bool inside = true;
+    boost::geometry::for_each_point(geometry, [&inside](const Point& p) {
+        inside = inside && std::isfinite(p.x()) && std::isfinite(p.y()) &&
+                 std::fabs(p.x()) <= kMaxCoordinate_m && std::fabs(p.y()) <= kMaxCoordinate_m;
+    });
+    if (!inside) {
+        return "coordinates out of range: beyond 100,000 km in the analysis CRS (wrong CRS or a "
+               "broken coordinate)";
+    }
+    return {};
 }
 
 ConvertResult reject(IssueKind kind, std::string detail) {
@@ -115,9 +143,8 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
         if (points.empty()) {
             return reject(IssueKind::wrong_type, "no point in the geometry");
         }
-        if (!transform_points(points, transformer)) {
-            return reject(IssueKind::not_transformable,
-                          "coordinates cannot be transformed to the analysis CRS");
+        if (std::string why = transform_points(points, transformer); !why.empty()) {
+            return reject(IssueKind::not_transformable, std::move(why));
         }
         result.geometry = std::move(points);
         return result;
@@ -141,9 +168,8 @@ ConvertResult convert_geometry(std::unique_ptr<OGRGeometry> geometry, GeometryFa
         if (lines.empty()) {
             return reject(IssueKind::wrong_type, "no line with two or more points");
         }
-        if (!transform_points(lines, transformer)) {
-            return reject(IssueKind::not_transformable,
-                          "coordinates cannot be transformed to the analysis CRS");
+        if (std::string why = transform_points(lines, transformer); !why.empty()) {
+            return reject(IssueKind::not_transformable, std::move(why));
         }
         result.geometry = std::move(lines);
         return result;
@@ -245,9 +271,8 @@ ConvertResult finish_polygons(MultiPolygon polygons, bool collapsed, Transformer
     if (polygons.empty()) {
         return reject(IssueKind::unrepairable, "every ring has fewer than 4 points");
     }
-    if (!transform_points(polygons, transformer)) {
-        return reject(IssueKind::not_transformable,
-                      "coordinates cannot be transformed to the analysis CRS");
+    if (std::string why = transform_points(polygons, transformer); !why.empty()) {
+        return reject(IssueKind::not_transformable, std::move(why));
     }
     if (!collapsed && clearly_valid(polygons)) {
         boost::geometry::correct(polygons);

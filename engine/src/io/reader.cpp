@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -317,10 +318,74 @@ struct OpenLayer {
     bool north_first = false;
 };
 
+/// Stops the run on a layer none of whose features could be used: a partial rejection is a
+/// reported warning, a total one means the wrong layer, the wrong CRS or a broken file.
+[[noreturn]] void throw_all_rejected(const Layer& layer) {
+    std::map<IssueKind, std::int64_t> counts;
+    for (const auto& issue : layer.report.issues) {
+        if (issue_rejects(issue.kind)) {
+            ++counts[issue.kind];
+        }
+    }
+    IssueKind dominant = IssueKind::null_geometry;
+    std::int64_t most = -1;
+    for (const auto& [kind, n] : counts) {
+        if (n > most) {
+            dominant = kind;
+            most = n;
+        }
+    }
+    std::string example;
+    for (const auto& issue : layer.report.issues) {
+        if (issue.kind == dominant && !issue.detail.empty()) {
+            example = " (e.g. fid " + std::to_string(issue.fid) + ": " + issue.detail + ")";
+            break;
+        }
+    }
+    const char* hint = "";
+    switch (dominant) {
+    case IssueKind::wrong_type:
+        hint = "; wrong layer? it does not hold the geometry kind this role needs";
+        break;
+    case IssueKind::not_transformable:
+        hint = "; wrong CRS? the coordinates do not fit the layer's (or the assumed) CRS";
+        break;
+    case IssueKind::null_geometry:
+    case IssueKind::empty_geometry:
+        hint = "; wrong layer? its features have no geometry";
+        break;
+    default:
+        break;
+    }
+    throw InputError("all " + std::to_string(layer.report.read) + " features rejected, " +
+                     std::to_string(std::max<std::int64_t>(most, 0)) + " of them as " +
+                     issue_kind_name(dominant) + example + hint)
+        .set_source(layer.source)
+        .set_layer(layer.source_layer);
+}
+
 OpenLayer open_layer(const LayerSource& source, const LoadOptions& options) {
     OpenLayer open;
     open.dataset = detail::open_vector(source.path);
     open.layer = detail::select_layer(*open.dataset, source);
+    if (open.layer->GetLayerDefn()->GetGeomFieldCount() == 0) {
+        // Checked before the CRS: a table has none, and "give a CRS" would send the user the
+        // wrong way.
+        const OGRFeatureDefn& defn = *open.layer->GetLayerDefn();
+        std::string fields;
+        for (int i = 0; i < defn.GetFieldCount() && i < 6; ++i) {
+            fields += (i ? ", " : "") + std::string(defn.GetFieldDefn(i)->GetNameRef());
+        }
+        if (defn.GetFieldCount() > 6) {
+            fields += ", ...";
+        }
+        throw InputError("layer has no geometry column (a table of " +
+                         std::to_string(open.layer->GetFeatureCount(FALSE)) +
+                         " rows, fields: " + (fields.empty() ? "none" : fields) +
+                         "); wrong layer? give the layer that holds the geometries")
+            .set_source(source.path)
+            .set_layer(open.layer->GetName());
+    }
     if (!source.where.empty()) {
         detail::GdalErrorCapture capture;
         if (open.layer->SetAttributeFilter(source.where.c_str()) != OGRERR_NONE) {
@@ -755,6 +820,9 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         });
         if (convert_error) {
             std::rethrow_exception(convert_error);
+        }
+        if (layer.report.read > 0 && layer.report.kept == 0) {
+            throw_all_rejected(layer);
         }
         model.layers.push_back(std::move(layer));
         step.report(1.0, "read " + request.name);

@@ -1,4 +1,7 @@
+#include "occupancy_faults.hpp"
+
 #include "../geos/geos.hpp"
+#include "../util/ids.hpp"
 #include "../util/parallel.hpp"
 
 #include <spaceuse/error.hpp>
@@ -10,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 #include <unordered_map>
 
@@ -90,10 +94,106 @@ BoxSide box_side(const MultiPolygon& area, const std::vector<Segment>& segments,
     return bg::within(centre, area) ? BoxSide::inside : BoxSide::outside;
 }
 
+/// `box` grown by d on every side (shrunk for d < 0).
+Box expanded(const Box& box, double d) {
+    return Box(Point(box.min_corner().x() - d, box.min_corner().y() - d),
+               Point(box.max_corner().x() + d, box.max_corner().y() + d));
+}
+
 /// Whether two boxes share interior points.
 bool interiors_overlap(const Box& a, const Box& b) {
     return a.min_corner().x() < b.max_corner().x() && b.min_corner().x() < a.max_corner().x() &&
            a.min_corner().y() < b.max_corner().y() && b.min_corner().y() < a.max_corner().y();
+}
+
+/// Overlaps thinner than this along a shared edge are not overlaps: cadastres store a shared
+/// edge twice, and the copies differ in the last digits.
+constexpr double kOverlapTolerance_m = 1e-3;
+/// Overlap pieces smaller than this are noise of the same kind and are not reported.
+constexpr double kMinOverlap_m2 = 0.01;
+
+/// Whether a closed ring of the given orientation (+1 CCW, -1 CW) is convex (collinear
+/// vertices allowed).
+bool convex(const std::vector<Point>& ring, double orientation) {
+    if (ring.size() < 4) {
+        return false;
+    }
+    const std::size_t m = ring.size() - 1;  // distinct vertices
+    for (std::size_t k = 0; k < m; ++k) {
+        const Point& a = ring[k];
+        const Point& b = ring[(k + 1) % m];
+        const Point& c = ring[(k + 2) % m];
+        const double cross = (b.x() - a.x()) * (c.y() - b.y()) - (b.y() - a.y()) * (c.x() - b.x());
+        const double len = std::hypot(b.x() - a.x(), b.y() - a.y()) *
+                           std::hypot(c.x() - b.x(), c.y() - b.y());
+        if (orientation * cross < -1e-9 * len) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// True when an edge of the convex ring `a` separates it from `b`: every point of `b` lies
+/// outside a, or on the edge's line within kOverlapTolerance_m (separating axis theorem: exact
+/// for convex rings, and a sufficient test for any `b`).
+bool edge_separates(const std::vector<Point>& a, double orientation, const std::vector<Point>& b) {
+    for (std::size_t k = 0; k + 1 < a.size(); ++k) {
+        const Point& p = a[k];
+        const Point& q = a[k + 1];
+        const double dx = q.x() - p.x();
+        const double dy = q.y() - p.y();
+        const double len = std::hypot(dx, dy);
+        if (len == 0.0) {
+            continue;
+        }
+        bool all_outside = true;
+        for (const Point& v : b) {
+            // > 0: v on a's interior side of the edge's line.
+            const double side = orientation * (dx * (v.y() - p.y()) - dy * (v.x() - p.x()));
+            if (side > kOverlapTolerance_m * len) {
+                all_outside = false;
+                break;
+            }
+        }
+        if (all_outside) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// Signed area sign of a ring: +1 counter-clockwise, -1 clockwise.
+double ring_orientation(const std::vector<Point>& ring) {
+    double twice = 0.0;
+    for (std::size_t k = 0; k + 1 < ring.size(); ++k) {
+        twice += ring[k].x() * ring[k + 1].y() - ring[k + 1].x() * ring[k].y();
+    }
+    return twice >= 0.0 ? 1.0 : -1.0;
+}
+
+/// Exact cheap test that two parcels' interiors cannot share more than a sliver of
+/// kOverlapTolerance_m: some pair of parts whose boxes overlap is not separated by an edge
+/// of either part when that part is convex. False means "may overlap" (GEOS decides).
+bool surely_apart(const MultiPolygon& a, const MultiPolygon& b) {
+    for (const auto& pa : a) {
+        const Box ba = bg::return_envelope<Box>(pa.outer());
+        const double oa = ring_orientation(pa.outer());
+        for (const auto& pb : b) {
+            const Box bb = bg::return_envelope<Box>(pb.outer());
+            if (!interiors_overlap(expanded(ba, -kOverlapTolerance_m), bb)) {
+                continue;
+            }
+            const double ob = ring_orientation(pb.outer());
+            const bool separated = (convex(pa.outer(), oa) &&
+                                    edge_separates(pa.outer(), oa, pb.outer())) ||
+                                   (convex(pb.outer(), ob) &&
+                                    edge_separates(pb.outer(), ob, pa.outer()));
+            if (!separated) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 /// A zone's boundary segments with an R-tree over them.
@@ -101,11 +201,6 @@ struct ZoneOutline {
     std::vector<Segment> segments;
     SegmentIndex index;
 };
-
-Box expanded(const Box& box, double d) {
-    return Box(Point(box.min_corner().x() - d, box.min_corner().y() - d),
-               Point(box.max_corner().x() + d, box.max_corner().y() + d));
-}
 
 /// Per-thread state: a GEOS context and the zones converted so far.
 struct Worker {
@@ -157,6 +252,10 @@ struct ParcelWork {
     };
     std::vector<ZonePart> zone_parts;
     std::vector<FreePiece> free;
+    /// GEOS's message when a step failed (result.failed).
+    std::string failure;
+    /// Parcels of a higher index whose interiors overlap this one, with the shared area.
+    std::vector<std::pair<std::size_t, double>> overlaps;
     std::vector<BuildingPart> building_parts;
 };
 
@@ -168,6 +267,21 @@ public:
           m_zones(require_polygon_layer(model, options.zones_layer)),
           m_parcels(require_polygon_layer(model, options.parcels_layer)),
           m_buildings(require_polygon_layer(model, options.buildings_layer)) {
+        if (!m_parcels.id_field.empty()) {
+            // An id names one parcel: the follow-up diff and every table joined on parcel_id
+            // rely on it (FIDs are unique by construction).
+            const auto& features = m_parcels.features;
+            const std::string repeated = detail::describe_duplicates(
+                features.size(),
+                [&features](std::size_t i) -> std::string_view { return features[i].id; });
+            if (!repeated.empty()) {
+                throw InputError("duplicate parcel ids in field '" + m_parcels.id_field +
+                                 "': " + repeated +
+                                 "; stacked copies of a parcel? give an id field that "
+                                 "names each parcel once (or none, for the FID)")
+                    .set_layer(m_parcels.name);
+            }
+        }
         m_zone_name = m_zones.require_field(options.zone_name_field);
         m_status = m_parcels.require_field(options.status_field);
         const auto floors = m_buildings.require_field(options.floors_field);
@@ -212,8 +326,8 @@ public:
         // The zones and buildings are queried per parcel: their R-trees, side by side, first.
         progress.report(0.0, "indexing zones and buildings");
         const unsigned threads = detail::worker_count(m_options.threads);
-        const Layer* indexed[] = {&m_buildings, &m_zones};
-        detail::parallel_for(2, threads, 1, detail::stateless,
+        const Layer* indexed[] = {&m_buildings, &m_zones, &m_parcels};
+        detail::parallel_for(3, threads, 1, detail::stateless,
                              [&indexed](detail::Stateless&, std::size_t k) {
             indexed[k]->ensure_index();
         });
@@ -228,6 +342,14 @@ public:
             [&](Worker& worker, std::size_t i) {
             try {
                 work[i] = process(worker, i);
+            } catch (const GeometryError& e) {
+                // One parcel never stops a run: its figures are unknown and the reason kept.
+                work[i] = ParcelWork{};
+                work[i].result.parcel = i;
+                work[i].result.area_m2 = bg::area(
+                    std::get<MultiPolygon>(m_parcels.features[i].geometry));
+                work[i].result.failed = ParcelFailure::all;
+                work[i].failure = e.what();
             } catch (Error& e) {
                 e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
                 throw;
@@ -239,11 +361,41 @@ public:
             }
             });
         OccupancyResult result = aggregate(work);
+        if (n > 0 && static_cast<std::size_t>(result.n_outside) == n) {
+            throw_all_outside();
+        }
         progress.report(1.0, "occupancy done");
         return result;
     }
 
 private:
+    /// No parcel in any zone: the wrong layer, or layers whose CRSs do not match.
+    [[noreturn]] void throw_all_outside() const {
+        if (m_zones.features.empty()) {
+            throw InputError("no zones: the layer holds no features (wrong layer? a filter that "
+                             "keeps none?)")
+                .set_source(m_zones.source)
+                .set_layer(m_zones.name);
+        }
+        auto extent = [](const Layer& layer) {
+            Box box;
+            bg::assign_inverse(box);
+            for (const auto& f : layer.features) {
+                bg::expand(box, bg::return_envelope<Box>(std::get<MultiPolygon>(f.geometry)));
+            }
+            char text[128];
+            std::snprintf(text, sizeof text, "%.0f %.0f %.0f %.0f", box.min_corner().x(),
+                          box.min_corner().y(), box.max_corner().x(), box.max_corner().y());
+            return std::string(text);
+        };
+        throw InputError("all " + std::to_string(m_parcels.features.size()) +
+                         " parcels lie outside every zone of '" + m_zones.name +
+                         "' (parcels' extent " + extent(m_parcels) + ", zones' " + extent(m_zones) +
+                         "); wrong layer? wrong CRS (a declared or assumed CRS that does not "
+                         "match the coordinates)?")
+            .set_layer(m_parcels.name);
+    }
+
     ParcelWork process(Worker& w, std::size_t i) const {
         const auto& geos = w.geos;
         const auto& geometry = std::get<MultiPolygon>(m_parcels.features[i].geometry);
@@ -306,6 +458,24 @@ private:
         });
         r.zone = match.zone;
         r.zone_share = r.area_m2 > 0 ? std::min(1.0, match.share / r.area_m2) : 0.0;
+
+        // Overlaps with the parcels after this one (each pair once): a cheap separating-edge
+        // test first, GEOS only for the pairs it cannot decide.
+        for (const std::size_t j : m_parcels.query(box)) {
+            if (j <= i) {
+                continue;
+            }
+            const auto& other = std::get<MultiPolygon>(m_parcels.features[j].geometry);
+            if (surely_apart(geometry, other)) {
+                continue;
+            }
+            auto og = geos.from(other);
+            const double shared = geos.area(geos.intersection(parcel_geos(), og.get()).get());
+            if (shared >= kMinOverlap_m2) {
+                out.overlaps.emplace_back(j, shared);
+            }
+        }
+        std::sort(out.overlaps.begin(), out.overlaps.end());
 
         // Buildings: footprint parts inside the parcel, unioned before measuring. A building
         // whose box meets no boundary segment of the parcel lies wholly inside or outside it,
@@ -404,7 +574,20 @@ private:
             }
         }
         if (m_options.free_space) {
-            free_space(w, i, box, parcel_geos(), building_geos, out);
+            try {
+                if (detail::g_fail_free_space_fid.load(std::memory_order_relaxed) ==
+                    m_parcels.features[i].fid) {
+                    throw GeometryError("injected failure (test)");
+                }
+                free_space(w, i, box, parcel_geos(), building_geos, out);
+            } catch (const GeometryError& e) {
+                // The rest of the parcel's figures stand; its free land is unknown.
+                out.free.clear();
+                r.free_m2 = 0.0;
+                r.largest_free_m2 = 0.0;
+                r.failed = ParcelFailure::free_space;
+                out.failure = e.what();
+            }
         }
 
         // Zone figures count only what lies inside each zone. A parcel inside its zone gives its
@@ -574,8 +757,14 @@ private:
                     floors_complete[part.zone] = false;
                 }
             }
+            if (p.failed != ParcelFailure::none) {
+                const Feature& f = m_parcels.features[p.parcel];
+                result.failures.push_back({p.parcel, f.id, f.fid, p.failed, std::move(w.failure)});
+            }
             if (!p.zone) {
-                ++result.n_outside;
+                if (p.failed != ParcelFailure::all) {
+                    ++result.n_outside;
+                }
             } else {
                 auto& zr = result.zones[*p.zone];
                 ++zr.n_parcels;
@@ -603,6 +792,19 @@ private:
                         {result.parcels.size(), part.zone, part.area_m2});
                 }
             }
+            for (const auto& [j, shared] : w.overlaps) {
+                // Counted in the zone of the first parcel of the pair (else the second's).
+                std::optional<std::size_t> zone = p.zone;
+                if (!zone) {
+                    zone = work[j].result.zone;
+                }
+                result.overlaps.push_back({p.parcel, j, zone, shared,
+                                           m_parcels.features[p.parcel].id,
+                                           m_parcels.features[j].id});
+                if (zone) {
+                    result.zones[*zone].overlap_m2 += shared;
+                }
+            }
             result.parcels.push_back(p);
             result.building_parts.insert(result.building_parts.end(), w.building_parts.begin(),
                                          w.building_parts.end());
@@ -626,6 +828,7 @@ private:
             total.underused_m2 += zr.underused_m2;
             total.occupied_m2 += zr.occupied_m2;
             total.free_m2 += zr.free_m2;
+            total.overlap_m2 += zr.overlap_m2;
             total.n_parcels += zr.n_parcels;
             total.n_occupied += zr.n_occupied;
             total.n_underused += zr.n_underused;
@@ -674,6 +877,22 @@ std::atomic<std::uint64_t> g_overlays{0};
 }  // namespace
 
 std::uint64_t occupancy_overlay_count() noexcept { return g_overlays.load(); }
+
+const char* parcel_failure_name(ParcelFailure failure) noexcept {
+    switch (failure) {
+    case ParcelFailure::none:
+        return "none";
+    case ParcelFailure::free_space:
+        return "free space";
+    case ParcelFailure::all:
+        return "overlay";
+    }
+    return "?";
+}
+
+namespace detail {
+std::atomic<std::int64_t> g_fail_free_space_fid{-1};
+}  // namespace detail
 
 OccupancyResult compute_occupancy(const Model& model, const OccupancyOptions& options,
                                   const ProgressFn& progress) {

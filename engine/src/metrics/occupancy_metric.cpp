@@ -24,6 +24,34 @@ Value free_value(const OccupancyOptions& options, double v) {
     return options.free_space ? Value(v) : Value(std::monostate{});
 }
 
+/// The parcels GEOS could not compute, with the step and GEOS's reason.
+nlohmann::json failures_json(const OccupancyResult& r) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& f : r.failures) {
+        list.push_back({{"parcel_id", f.parcel_id},
+                        {"source_fid", f.fid},
+                        {"step", parcel_failure_name(f.step)},
+                        {"reason", f.reason}});
+    }
+    return list;
+}
+
+/// Overlapping parcels: the total, its share of the zones' net area, and the pairs (the
+/// first 100; ids as in the parcels layer).
+nlohmann::json overlaps_json(const OccupancyResult& r) {
+    nlohmann::json pairs = nlohmann::json::array();
+    for (const auto& o : r.overlaps) {
+        if (pairs.size() == 100) {
+            break;
+        }
+        pairs.push_back({{"parcel_a", o.id_a}, {"parcel_b", o.id_b}, {"area_m2", o.area_m2}});
+    }
+    return {{"total_m2", r.total.overlap_m2},
+            {"share_of_net", r.total.net_m2 > 0 ? r.total.overlap_m2 / r.total.net_m2 : 0.0},
+            {"pairs", r.overlaps.size()},
+            {"first_pairs", pairs}};
+}
+
 OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options,
                           const OccupancyResult& result) {
     const Layer& parcels = *in.model().find(options.parcels_layer);
@@ -49,14 +77,21 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
         row.push_back(r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}));
         row.emplace_back(r.zone_share);
         row.emplace_back(r.area_m2);
+        if (r.failed == ParcelFailure::all) {
+            // Unknown, not zero: the reason is in the run's manifest (occupancy.failed_parcels).
+            row.resize(width);
+            return;
+        }
         row.emplace_back(r.built_m2);
         row.emplace_back(r.coverage);
         row.push_back(opt(r.floor_m2));
         row.push_back(opt(r.far));
         row.emplace_back(std::string(status_name(r.status)));
         row.emplace_back(std::string(r.status_from_attribute ? "attribute" : "computed"));
-        row.push_back(free_value(options, r.free_m2));
-        row.push_back(free_value(options, r.largest_free_m2));
+        const bool free_known = r.failed == ParcelFailure::none;
+        row.push_back(free_known ? free_value(options, r.free_m2) : Value(std::monostate{}));
+        row.push_back(free_known ? free_value(options, r.largest_free_m2)
+                                 : Value(std::monostate{}));
         row.emplace_back(std::int64_t{r.n_buildings});
     });
     attach_geometries(p, parcels, in.shared_model(), result.parcels.size(),
@@ -85,6 +120,7 @@ std::vector<Value> zone_row(const OccupancyOptions& options, const std::string& 
         row.push_back(opt(z.floor_m2));
     }
     row.push_back(opt(z.far));
+    row.emplace_back(z.overlap_m2);
     return row;
 }
 
@@ -93,23 +129,15 @@ OutputLayer zones_layer(const MetricInput& in, const OccupancyOptions& options,
     const Layer& zones = *in.model().find(options.zones_layer);
     OutputLayer z;
     z.name = "zones";
-    z.fields = {{"zone_id", string},
-                {"name", string},
-                {"gross_m2", real},
-                {"net_m2", real},
-                {"infra_m2", real},
-                {"built_m2", real},
-                {"coverage", real},
-                {"occupancy", real},
-                {"vacant_m2", real},
-                {"underused_m2", real},
-                {"free_m2", real},
-                {"n_parcels", integer},
-                {"n_occupied", integer},
-                {"n_underused", integer},
-                {"n_vacant", integer},
-                {"floor_m2", real},
-                {"far", real}};
+    z.fields = {{"zone_id", string},     {"name", string},
+                {"gross_m2", real},      {"net_m2", real},
+                {"infra_m2", real},      {"built_m2", real},
+                {"coverage", real},      {"occupancy", real},
+                {"vacant_m2", real},     {"underused_m2", real},
+                {"free_m2", real},       {"n_parcels", integer},
+                {"n_occupied", integer}, {"n_underused", integer},
+                {"n_vacant", integer},   {"floor_m2", real},
+                {"far", real},           {"overlap_m2", real}};
     for (const auto& r : result.zones) {
         z.rows.push_back(zone_row(options, zones.features[r.zone].id, r, true));
     }
@@ -126,7 +154,7 @@ std::vector<OutputField> summary_fields() {
             {"coverage", real, 4},     {"occupancy", real, 4},   {"vacant_m2", real, 2},
             {"underused_m2", real, 2}, {"free_m2", real, 2},     {"n_parcels", integer},
             {"n_occupied", integer},   {"n_underused", integer}, {"n_vacant", integer},
-            {"far", real, 4}};
+            {"far", real, 4},          {"overlap_m2", real, 2}};
 }
 
 OutputLayer summary_table(const MetricInput& in, const OccupancyOptions& options,
@@ -231,6 +259,8 @@ public:
                           {"height_field", m_options.height_field},
                           {"status_field", m_options.status_field},
                           {"parcels_outside_zones", r.n_outside},
+                          {"failed_parcels", failures_json(r)},
+                          {"overlaps", overlaps_json(r)},
                           {"buildings_floors_unknown", r.n_buildings_floors_unknown}};
         // The TOTAL row of the zone table (the table itself may have moved to the writer).
         const auto fields = summary_fields();
@@ -402,7 +432,10 @@ void register_occupancy_metrics(MetricRegistry& registry) {
         {"n_underused", integer, "", "underused parcels"},
         {"n_vacant", integer, "", "vacant parcels"},
         {"floor_m2", real, "m2", "floor area, when known"},
-        {"far", real, "ratio", "floor area / net, when known"}};
+        {"far", real, "ratio", "floor area / net, when known"},
+        {"overlap_m2", real, "m2",
+         "area two parcels share (each pair once): counted twice in net_m2, missing from "
+         "infra_m2"}};
     Fields summary_fields;
     for (const auto& f : zone_fields) {
         if (f.name != "floor_m2") {
@@ -426,8 +459,10 @@ void register_occupancy_metrics(MetricRegistry& registry) {
           {"far", real, "ratio", "floor_m2 / area_m2 (V/T)"},
           {"status", string, "", "occupied | underused | vacant"},
           {"status_source", string, "", "computed | attribute"},
-          {"free_m2", real, "m2", "usable free land; null without free space"},
-          {"largest_free_m2", real, "m2", "largest usable free piece; null without free space"},
+          {"free_m2", real, "m2",
+           "usable free land; null without free space or when GEOS failed on the parcel"},
+          {"largest_free_m2", real, "m2",
+           "largest usable free piece; null without free space or when GEOS failed"},
           {"n_buildings", integer, "", "buildings touching the parcel"}}},
         {"zones", "One row per zone", true, false, zone_fields},
         {"summary", "Zone table (summary.csv): the zones, then TOTAL", false, true, summary_fields},
