@@ -103,8 +103,9 @@ void print_zone_table(const StudyReport& report) {
         }
     }
     if (occupancy && !occupancy->failures.empty()) {
-        std::printf("warning: GEOS could not compute %zu parcel(s), even after repair and 1 mm "
-                    "snap rounding; their figures are null (run.json: occupancy.failed_parcels)\n",
+        std::printf("warning: GEOS could not compute %zu parcel step(s) (overlays are retried "
+                    "after repair and 1 mm snap rounding); those figures are null (run.json: "
+                    "occupancy.failed_parcels)\n",
                     occupancy->failures.size());
         std::size_t shown = 0;
         for (const auto& f : occupancy->failures) {

@@ -10,7 +10,9 @@
 #include <cpl_vsi.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace spaceuse::test {
 
@@ -47,6 +49,15 @@ inline std::string feature_collection(int epsg, const std::string& features) {
 /// One GeoJSON feature with a WKT-like polygon given as a GeoJSON geometry text.
 inline std::string feature(const std::string& properties, const std::string& geometry) {
     return R"({"type":"Feature","properties":)" + properties + R"(,"geometry":)" + geometry + "}";
+}
+
+/// A one-ring polygon (as given: neither closed nor oriented for you) as a MultiPolygon.
+inline MultiPolygon ring_polygon(std::initializer_list<std::pair<double, double>> points) {
+    Polygon p;
+    for (const auto& [x, y] : points) {
+        p.outer().emplace_back(x, y);
+    }
+    return MultiPolygon{p};
 }
 
 /// GeoJSON polygon of an axis-aligned rectangle.

@@ -41,7 +41,8 @@ struct OccupancyOptions {
 enum class ParcelFailure : std::uint8_t {
     none,        ///< computed
     free_space,  ///< usable free land unknown (free_m2, largest_free_m2 null); the rest computed
-    all          ///< nothing computed but the parcel's area; it counts in no zone
+    all,         ///< nothing computed but the parcel's area; it counts in no zone
+    overlap      ///< only its overlap with a neighbour was not measured; its figures stand
 };
 
 /// Figures of one parcel.

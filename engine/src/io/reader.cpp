@@ -379,8 +379,9 @@ OpenLayer open_layer(const LayerSource& source, const LoadOptions& options) {
         if (defn.GetFieldCount() > 6) {
             fields += ", ...";
         }
+        const GIntBig rows = open.layer->GetFeatureCount(TRUE);
         throw InputError("layer has no geometry column (a table of " +
-                         std::to_string(open.layer->GetFeatureCount(FALSE)) +
+                         (rows >= 0 ? std::to_string(rows) : std::string("some")) +
                          " rows, fields: " + (fields.empty() ? "none" : fields) +
                          "); wrong layer? give the layer that holds the geometries")
             .set_source(source.path)
@@ -529,7 +530,12 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 for (const auto& f : layer.fields) {
                     names += (names.empty() ? "" : ", ") + f.name;
                 }
-                throw InputError("no id field '" + layer.id_field + "' (fields: " + names + ")")
+                // A GeoJSON without features has no fields either: say the layer is empty.
+                throw InputError(names.empty() && ol.layer->GetFeatureCount(TRUE) == 0
+                                     ? "no id field '" + layer.id_field +
+                                           "': the layer is empty (no features, no fields)"
+                                     : "no id field '" + layer.id_field + "' (fields: " + names +
+                                           ")")
                     .set_source(layer.source)
                     .set_layer(layer.source_layer);
             }

@@ -296,10 +296,14 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         const ParcelResult& r = occ.parcels[i];
         const Feature& parcel = parcels.features[r.parcel];
         // The facts every definition reads alike, once per parcel.
+        // A parcel GEOS could not compute (OccupancyResult::failures) has unknown figures, never
+        // zeros: its definitions are "not computable".
+        const bool computed = r.failed != ParcelFailure::all;
         facts[f_area] = r.area_m2;
-        facts[f_built] = r.built_m2;
-        facts[f_unbuilt] = std::max(0.0, r.area_m2 - r.built_m2);
-        facts[f_coverage] = r.coverage;
+        facts[f_built] = computed ? FactValue(r.built_m2) : FactValue();
+        facts[f_unbuilt] = computed ? FactValue(std::max(0.0, r.area_m2 - r.built_m2))
+                                    : FactValue();
+        facts[f_coverage] = computed ? FactValue(r.coverage) : FactValue();
         facts[f_floor] = r.floor_m2 ? FactValue(*r.floor_m2) : FactValue();
         facts[f_far] = r.far ? FactValue(*r.far) : FactValue();
         facts[f_status_value] = status_index
@@ -336,10 +340,10 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
                     }
                 }
             }
-            facts[f_n_buildings] = n_buildings;
-            facts[f_largest_building] = largest;
-            facts[f_n_main] = main;
-            const bool free_known = run.own || occ.free_space;
+            facts[f_n_buildings] = computed ? FactValue(n_buildings) : FactValue();
+            facts[f_largest_building] = computed ? FactValue(largest) : FactValue();
+            facts[f_n_main] = computed ? FactValue(main) : FactValue();
+            const bool free_known = (run.own || occ.free_space) && s.failed == ParcelFailure::none;
             facts[f_free] = free_known ? FactValue(s.free_m2) : FactValue();
             facts[f_largest_free] = free_known ? FactValue(s.largest_free_m2) : FactValue();
             auto attribute = [&](const char* key) -> const Value* {

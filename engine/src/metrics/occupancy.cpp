@@ -196,6 +196,22 @@ bool surely_apart(const MultiPolygon& a, const MultiPolygon& b) {
     return true;
 }
 
+/// Area two parcels share: the pieces of their intersection that are at least
+/// kOverlapTolerance_m thick (2 × area / perimeter, the width of a strip) and kMinOverlap_m2
+/// large, the same rule the separating-edge test applies.
+double overlap_area(const GeosContext& geos, const GEOSGeometry* a, const GEOSGeometry* b) {
+    double total = 0.0;
+    for (const auto& piece : geos.to_multipolygon(geos.intersection(a, b).get())) {
+        const double area = bg::area(piece);
+        const double perimeter = bg::perimeter(piece);
+        if (area >= kMinOverlap_m2 && perimeter > 0 &&
+            2.0 * area / perimeter >= kOverlapTolerance_m) {
+            total += area;
+        }
+    }
+    return total;
+}
+
 /// A zone's boundary segments with an R-tree over them.
 struct ZoneOutline {
     std::vector<Segment> segments;
@@ -361,7 +377,12 @@ public:
             }
             });
         OccupancyResult result = aggregate(work);
-        if (n > 0 && static_cast<std::size_t>(result.n_outside) == n) {
+        std::size_t n_failed_all = 0;
+        for (const auto& f : result.failures) {
+            n_failed_all += f.step == ParcelFailure::all ? 1 : 0;
+        }
+        if (result.n_outside > 0 &&
+            static_cast<std::size_t>(result.n_outside) + n_failed_all == n) {
             throw_all_outside();
         }
         progress.report(1.0, "occupancy done");
@@ -469,13 +490,22 @@ private:
             if (surely_apart(geometry, other)) {
                 continue;
             }
-            auto og = geos.from(other);
-            const double shared = geos.area(geos.intersection(parcel_geos(), og.get()).get());
-            if (shared >= kMinOverlap_m2) {
-                out.overlaps.emplace_back(j, shared);
+            try {
+                auto og = geos.from(other);
+                const double shared = overlap_area(geos, parcel_geos(), og.get());
+                if (shared > 0.0) {
+                    out.overlaps.emplace_back(j, shared);
+                }
+            } catch (const GeometryError& e) {
+                // A diagnostic that fails leaves the parcel's figures alone; the pair is
+                // reported as not measured.
+                out.overlaps.emplace_back(j, std::nan(""));
+                if (out.failure.empty()) {
+                    out.failure = "overlap with parcel " + m_parcels.features[j].id +
+                                  " not measured: " + e.what();
+                }
             }
         }
-        std::sort(out.overlaps.begin(), out.overlaps.end());
 
         // Buildings: footprint parts inside the parcel, unioned before measuring. A building
         // whose box meets no boundary segment of the parcel lies wholly inside or outside it,
@@ -757,9 +787,12 @@ private:
                     floors_complete[part.zone] = false;
                 }
             }
-            if (p.failed != ParcelFailure::none) {
+            if (p.failed != ParcelFailure::none || !w.failure.empty()) {
                 const Feature& f = m_parcels.features[p.parcel];
-                result.failures.push_back({p.parcel, f.id, f.fid, p.failed, std::move(w.failure)});
+                result.failures.push_back(
+                    {p.parcel, f.id, f.fid,
+                     p.failed != ParcelFailure::none ? p.failed : ParcelFailure::overlap,
+                     std::move(w.failure)});
             }
             if (!p.zone) {
                 if (p.failed != ParcelFailure::all) {
@@ -793,6 +826,9 @@ private:
                 }
             }
             for (const auto& [j, shared] : w.overlaps) {
+                if (std::isnan(shared)) {
+                    continue;  // not measured: listed in failures
+                }
                 // Counted in the zone of the first parcel of the pair (else the second's).
                 std::optional<std::size_t> zone = p.zone;
                 if (!zone) {
@@ -886,12 +922,14 @@ const char* parcel_failure_name(ParcelFailure failure) noexcept {
         return "free space";
     case ParcelFailure::all:
         return "overlay";
+    case ParcelFailure::overlap:
+        return "overlap measure";
     }
     return "?";
 }
 
 namespace detail {
-std::atomic<std::int64_t> g_fail_free_space_fid{-1};
+std::atomic<std::int64_t> g_fail_free_space_fid{kNoFault};
 }  // namespace detail
 
 OccupancyResult compute_occupancy(const Model& model, const OccupancyOptions& options,

@@ -8,7 +8,10 @@
 
 namespace spaceuse::detail {
 
-/// Source FID of the parcel whose free-space step fails as if GEOS had failed; -1 for none.
+/// No parcel fails (a value no FID takes).
+inline constexpr std::int64_t kNoFault = INT64_MIN;
+
+/// Source FID of the parcel whose free-space step fails as if GEOS had failed; kNoFault for none.
 extern std::atomic<std::int64_t> g_fail_free_space_fid;
 
 }  // namespace spaceuse::detail

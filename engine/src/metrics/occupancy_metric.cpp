@@ -24,10 +24,13 @@ Value free_value(const OccupancyOptions& options, double v) {
     return options.free_space ? Value(v) : Value(std::monostate{});
 }
 
-/// The parcels GEOS could not compute, with the step and GEOS's reason.
+/// The parcels GEOS could not compute (the first 1,000), with the step and GEOS's reason.
 nlohmann::json failures_json(const OccupancyResult& r) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& f : r.failures) {
+        if (list.size() == 1000) {
+            break;  // the terminal gives the count
+        }
         list.push_back({{"parcel_id", f.parcel_id},
                         {"source_fid", f.fid},
                         {"step", parcel_failure_name(f.step)},
@@ -80,6 +83,7 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
         if (r.failed == ParcelFailure::all) {
             // Unknown, not zero: the reason is in the run's manifest (occupancy.failed_parcels).
             row.resize(width);
+            row[3] = Value(std::monostate{});  // zone_share: no zone was found
             return;
         }
         row.emplace_back(r.built_m2);
@@ -88,7 +92,7 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
         row.push_back(opt(r.far));
         row.emplace_back(std::string(status_name(r.status)));
         row.emplace_back(std::string(r.status_from_attribute ? "attribute" : "computed"));
-        const bool free_known = r.failed == ParcelFailure::none;
+        const bool free_known = r.failed != ParcelFailure::free_space;
         row.push_back(free_known ? free_value(options, r.free_m2) : Value(std::monostate{}));
         row.push_back(free_known ? free_value(options, r.largest_free_m2)
                                  : Value(std::monostate{}));

@@ -391,7 +391,8 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
     std::vector<std::optional<ParcelCapacity>> cap(n * ns);
     parallel_for(n, workers, 1024, stateless, [&](Stateless&, std::size_t i) {
         const ParcelResult& r = occ.parcels[i];
-        if (!r.zone) {
+        // Outside every zone, or figures GEOS could not compute: no capacity (null, noted).
+        if (!r.zone || r.failed != ParcelFailure::none) {
             return;
         }
         for (std::size_t s = 0; s < ns; ++s) {
@@ -607,15 +608,18 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
         row.reserve(pl.fields.size());
         row.emplace_back(parcels.features[r.parcel].id);
         row.push_back(r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}));
-        row.emplace_back(std::string(status_name(r.status)));
+        const bool computed = r.failed != ParcelFailure::all;
+        row.push_back(computed ? Value(std::string(status_name(r.status)))
+                               : Value(std::monostate{}));
         row.emplace_back(r.area_m2);
-        row.emplace_back(r.built_m2);
+        row.push_back(computed ? Value(r.built_m2) : Value(std::monostate{}));
         row.push_back(opt(r.floor_m2));
         for (std::size_t s = 0; s < ns; ++s) {
             const auto& pc = cap[i * ns + s];
             if (!pc) {
                 row.insert(row.end(), 6, Value(std::monostate{}));
-                row.emplace_back(std::string("outside every zone"));
+                row.emplace_back(std::string(r.zone ? "not computed (GEOS failed on the parcel)"
+                                                    : "outside every zone"));
                 continue;
             }
             row.emplace_back(land[s].m2[i]);

@@ -1,4 +1,6 @@
 // The reader's cheap validity test must never vouch for a polygon GEOS finds invalid.
+#include "test_support.hpp"
+
 #include "../../../engine/src/io/ogr_convert.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,16 +8,9 @@
 #include <random>
 
 using namespace spaceuse;
+using spaceuse::test::ring_polygon;
 
 namespace {
-
-MultiPolygon ring_polygon(std::initializer_list<std::pair<double, double>> points) {
-    Polygon p;
-    for (const auto& [x, y] : points) {
-        p.outer().emplace_back(x, y);
-    }
-    return MultiPolygon{p};
-}
 
 bool geos_valid(const detail::GeosContext& geos, const MultiPolygon& mp) {
     std::string reason;

@@ -21,14 +21,6 @@ using namespace spaceuse::test;
 
 namespace {
 
-MultiPolygon ring_polygon(std::initializer_list<std::pair<double, double>> points) {
-    Polygon p;
-    for (const auto& [x, y] : points) {
-        p.outer().emplace_back(x, y);
-    }
-    return MultiPolygon{p};
-}
-
 /// Z = 0..100², parcels A = 0..50 x 0..50 and B = 50..100 x 0..50 (id field pid), one building
 /// 10..20² on A.
 Model small_model(const std::string& tag, const std::string& parcels_text = {}) {
@@ -56,7 +48,7 @@ Model small_model(const std::string& tag, const std::string& parcels_text = {}) 
 /// Restores the fault hook whatever the test's outcome.
 struct FaultGuard {
     explicit FaultGuard(std::int64_t fid) { detail::g_fail_free_space_fid = fid; }
-    ~FaultGuard() { detail::g_fail_free_space_fid = -1; }
+    ~FaultGuard() { detail::g_fail_free_space_fid = detail::kNoFault; }
     FaultGuard(const FaultGuard&) = delete;
     FaultGuard& operator=(const FaultGuard&) = delete;
 };
@@ -259,4 +251,51 @@ TEST_CASE("overlapping parcels are measured per pair and per zone; touching ones
     CHECK(r.total.overlap_m2 == Approx(3750.0));
     // The parcels cover 7,500 m² of the zone; net counts the shared 3,750 m² twice.
     CHECK(r.total.net_m2 == Approx(11250.0));
+}
+
+TEST_CASE("overlaps thinner than 1 mm are not overlaps, whichever test decides",
+          "[robust][overlap]") {
+    // Two interlocking L-shapes (neither convex, so GEOS measures them), the second shifted left
+    // by `shift`: two strips shift x 100 m where they meet, at x = 400 and at x = 350.
+    auto pair = [](double shift) {
+        auto ring = [](std::initializer_list<std::pair<double, double>> pts, double dx) {
+            std::string s = R"({"type":"Polygon","coordinates":[[)";
+            bool first = true;
+            for (const auto& [x, y] : pts) {
+                s += (first ? "" : ",") + std::string("[") + std::to_string(x + dx) + "," +
+                     std::to_string(y) + "]";
+                first = false;
+            }
+            return s + "]]}";
+        };
+        return feature_collection(
+            31370, feature(R"({"pid":"A"})", rect(0, 0, 100, 100)) + "," +
+                       feature(R"({"pid":"L3"})", ring({{300, 0},
+                                                        {400, 0},
+                                                        {400, 100},
+                                                        {350, 100},
+                                                        {350, 200},
+                                                        {300, 200},
+                                                        {300, 0}},
+                                                       0.0)) +
+                       "," +
+                       feature(R"({"pid":"L4"})", ring({{400, 0},
+                                                        {450, 0},
+                                                        {450, 200},
+                                                        {350, 200},
+                                                        {350, 100},
+                                                        {400, 100},
+                                                        {400, 0}},
+                                                       -shift)));
+    };
+    // 0.5 mm: 0.05 m² per strip, above the area floor but thinner than 1 mm.
+    CHECK(compute_occupancy(small_model("thin", pair(0.0005)), OccupancyOptions{})
+              .overlaps.empty());
+    // 5 mm: two strips of 0.5 m².
+    const OccupancyResult r =
+        compute_occupancy(small_model("thick", pair(0.005)), OccupancyOptions{});
+    REQUIRE(r.overlaps.size() == 1);
+    CHECK(r.overlaps[0].area_m2 == Approx(1.0).epsilon(1e-3));
+    CHECK_FALSE(r.overlaps[0].zone.has_value());
+    CHECK(r.total.overlap_m2 == 0.0);  // outside every zone
 }
