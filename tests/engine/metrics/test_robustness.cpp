@@ -268,32 +268,31 @@ TEST_CASE("overlaps thinner than 1 mm are not overlaps, whichever test decides",
             }
             return s + "]]}";
         };
-        return feature_collection(
-            31370, feature(R"({"pid":"A"})", rect(0, 0, 100, 100)) + "," +
-                       feature(R"({"pid":"L3"})", ring({{300, 0},
-                                                        {400, 0},
-                                                        {400, 100},
-                                                        {350, 100},
-                                                        {350, 200},
-                                                        {300, 200},
-                                                        {300, 0}},
-                                                       0.0)) +
-                       "," +
-                       feature(R"({"pid":"L4"})", ring({{400, 0},
-                                                        {450, 0},
-                                                        {450, 200},
-                                                        {350, 200},
-                                                        {350, 100},
-                                                        {400, 100},
-                                                        {400, 0}},
-                                                       -shift)));
+        return feature_collection(31370, feature(R"({"pid":"A"})", rect(0, 0, 100, 100)) + "," +
+                                             feature(R"({"pid":"L3"})", ring({{300, 0},
+                                                                              {400, 0},
+                                                                              {400, 100},
+                                                                              {350, 100},
+                                                                              {350, 200},
+                                                                              {300, 200},
+                                                                              {300, 0}},
+                                                                             0.0)) +
+                                             "," +
+                                             feature(R"({"pid":"L4"})", ring({{400, 0},
+                                                                              {450, 0},
+                                                                              {450, 200},
+                                                                              {350, 200},
+                                                                              {350, 100},
+                                                                              {400, 100},
+                                                                              {400, 0}},
+                                                                             -shift)));
     };
     // 0.5 mm: 0.05 m² per strip, above the area floor but thinner than 1 mm.
-    CHECK(compute_occupancy(small_model("thin", pair(0.0005)), OccupancyOptions{})
-              .overlaps.empty());
+    CHECK(
+        compute_occupancy(small_model("thin", pair(0.0005)), OccupancyOptions{}).overlaps.empty());
     // 5 mm: two strips of 0.5 m².
-    const OccupancyResult r =
-        compute_occupancy(small_model("thick", pair(0.005)), OccupancyOptions{});
+    const OccupancyResult r = compute_occupancy(small_model("thick", pair(0.005)),
+                                                OccupancyOptions{});
     REQUIRE(r.overlaps.size() == 1);
     CHECK(r.overlaps[0].area_m2 == Approx(1.0).epsilon(1e-3));
     CHECK_FALSE(r.overlaps[0].zone.has_value());
