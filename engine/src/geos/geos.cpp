@@ -261,10 +261,10 @@ bool GeosContext::is_empty(const GEOSGeometry* geometry) const {
     return r == 1;
 }
 
-GeomPtr GeosContext::polygonal_valid(const GEOSGeometry* geometry) const {
+GeomPtr GeosContext::repaired_polygonal(const GEOSGeometry* geometry) const {
     std::string reason;
-    if (is_valid(geometry, reason)) {
-        return own(GEOSGeom_clone_r(m_handle, geometry), "clone");
+    if (geometry == nullptr || is_valid(geometry, reason)) {
+        return nullptr;
     }
     // MakeValid may add the lines and points a collapsed part leaves; the overlays here work on
     // areas, so only the polygonal parts go on.
@@ -286,12 +286,17 @@ GeomPtr GeosContext::robust_overlay(
     // guarantees to succeed on valid inputs.
     const std::string first_error = m_last_error;
     ++m_retries;
-    GeomPtr va = polygonal_valid(a);
-    GeomPtr vb = b != nullptr ? polygonal_valid(b) : nullptr;
-    if (GEOSGeometry* r = plain(m_handle, va.get(), vb.get())) {
-        return GeomPtr(r, GeomDeleter{m_handle});
+    const GeomPtr ra = repaired_polygonal(a);
+    const GeomPtr rb = repaired_polygonal(b);
+    const GEOSGeometry* va = ra ? ra.get() : a;
+    const GEOSGeometry* vb = rb ? rb.get() : b;
+    // On valid inputs the plain overlay would fail again: straight to the snapped one.
+    if (ra || rb) {
+        if (GEOSGeometry* r = plain(m_handle, va, vb)) {
+            return GeomPtr(r, GeomDeleter{m_handle});
+        }
     }
-    if (GEOSGeometry* r = snapped(m_handle, va.get(), vb.get(), kSnapGrid_m)) {
+    if (GEOSGeometry* r = snapped(m_handle, va, vb, kSnapGrid_m)) {
         return GeomPtr(r, GeomDeleter{m_handle});
     }
     throw GeometryError(

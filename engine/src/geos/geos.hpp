@@ -86,8 +86,9 @@ public:
     const std::string& last_error() const noexcept { return m_last_error; }
 
 private:
-    /// A valid copy of a polygonal geometry (repaired with MakeValid, polygonal parts only).
-    GeomPtr polygonal_valid(const GEOSGeometry* geometry) const;
+    /// The geometry repaired with MakeValid (polygonal parts only), or null when it is valid
+    /// (or null) and needs no repair.
+    GeomPtr repaired_polygonal(const GEOSGeometry* geometry) const;
     /// `plain(a, b)`; on failure the same on repaired inputs, then `snapped` on a fixed grid.
     GeomPtr robust_overlay(const char* operation, const GEOSGeometry* a, const GEOSGeometry* b,
                            GEOSGeometry* (*plain)(GEOSContextHandle_t, const GEOSGeometry*,

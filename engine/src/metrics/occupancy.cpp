@@ -399,11 +399,7 @@ private:
                 .set_layer(m_zones.name);
         }
         auto extent = [](const Layer& layer) {
-            Box box;
-            bg::assign_inverse(box);
-            for (const auto& f : layer.features) {
-                bg::expand(box, bg::return_envelope<Box>(std::get<MultiPolygon>(f.geometry)));
-            }
+            const Box box = layer.extent();
             char text[128];
             std::snprintf(text, sizeof text, "%.0f %.0f %.0f %.0f", box.min_corner().x(),
                           box.min_corner().y(), box.max_corner().x(), box.max_corner().y());
