@@ -175,7 +175,33 @@ void print_outputs(const StudyReport& report) {
     std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
 }
 
-namespace {}  // namespace
+namespace {
+
+/// The parcels a definition's or scenario's own steps could not compute, from its manifest
+/// entry (`n_failed`, `failed_parcels`): the count, then the first ten.
+void print_failed_parcels(const std::string& who, const char* what, const nlohmann::json& entry,
+                          const char* section) {
+    const auto n = entry.value("n_failed", 0LL);
+    if (n == 0 || !entry.contains("failed_parcels")) {
+        return;
+    }
+    std::printf("warning: %s: %s could not be computed on %lld parcels (a geometry operation "
+                "failed, also after repair and 1 mm snap rounding); those figures are null "
+                "(run.json: %s[].failed_parcels)\n",
+                who.c_str(), what, n, section);
+    std::size_t shown = 0;
+    for (const auto& f : entry["failed_parcels"]) {
+        if (shown++ == 10) {
+            std::printf("  ... %lld more\n", n - 10);
+            break;
+        }
+        std::printf("  parcel %s (fid %lld), %s: %s\n", f["parcel_id"].get<std::string>().c_str(),
+                    f["source_fid"].get<long long>(), f["step"].get<std::string>().c_str(),
+                    f["reason"].get<std::string>().c_str());
+    }
+}
+
+}  // namespace
 
 /// The definitions side by side for all zones: area per level, parcels not computable and why.
 void print_definitions_table(const StudyReport& report) {
@@ -215,6 +241,8 @@ void print_definitions_table(const StudyReport& report) {
                             "parameters differ from the run's, or the run has none)\n",
                             d["name"].get<std::string>().c_str());
             }
+            print_failed_parcels("definition " + d["name"].get<std::string>(),
+                                 "its own usable free space", d, "definitions");
         }
     }
 }
@@ -288,6 +316,14 @@ void print_scenarios_table(const StudyReport& report) {
                             "free-space parameters differ from the run's)\n",
                             s["name"].get<std::string>().c_str());
             }
+            const auto not_computed = s.value("n_not_computed", 0LL);
+            if (not_computed > 0) {
+                std::printf("warning: scenario %s: %lld parcels in the zones not computed (a "
+                            "geometry step failed on them): no capacity, note \"not computed\"\n",
+                            s["name"].get<std::string>().c_str(), not_computed);
+            }
+            print_failed_parcels("scenario " + s["name"].get<std::string>(), "its land", s,
+                                 "scenarios");
         }
     }
 }

@@ -78,13 +78,25 @@ void apply_project_flags(const ProjectFlags& flags, Study& study);
 LayerSource make_layer_source(const std::string& spec, const std::string& layer,
                               const std::string& where, const std::string& id_field);
 
+// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; Clang answers __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define SPACEUSE_CLI_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPACEUSE_CLI_ASAN 1
+#endif
+#endif
+#ifndef SPACEUSE_CLI_ASAN
+#define SPACEUSE_CLI_ASAN 0
+#endif
+
 /// Hands a finished result to the end of the process. Every output is written and closed by
 /// then; what is left is releasing the model and result tables, millions of small allocations
 /// at region scale (about a second at 1M parcels), which the operating system reclaims at exit
 /// at once. Sanitizer builds release it normally, so LeakSanitizer still checks everything.
 template <typename T>
 void release_at_exit(std::unique_ptr<T> result) {
-#if defined(__SANITIZE_ADDRESS__)
+#if SPACEUSE_CLI_ASAN
     result.reset();
 #else
     static std::vector<T*> kept;  // still reachable, for leak checkers

@@ -27,9 +27,10 @@ fi
 if [ "$want_tests" = 1 ]; then
     # QGIS (headless) checks the exported layers and their styles; python3-gdal the benchmark;
     # clang-format the C++ formatting (scripts/check-format.sh); osmium-tool the real cases
-    # (tests/realcases/: sorts and clips OSM files for GDAL's OSM driver).
+    # (tests/realcases/: sorts and clips OSM files for GDAL's OSM driver); clang-14 with its
+    # runtimes the sanitizer build and the libFuzzer harnesses (tests/fuzz/).
     pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers poppler-utils chromium
-          clang-format osmium-tool"
+          clang-format osmium-tool clang-14 libclang-rt-14-dev"
 fi
 if [ "$want_bench" = 1 ]; then
     pkgs="$pkgs python3 python3-gdal postgresql-15-postgis-3 postgresql-15-pgrouting

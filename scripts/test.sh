@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what is missing, builds spaceuse with warnings as errors and runs the whole test
-# suite; then builds again with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
-# and runs the suite there. Exits non-zero on any failure.
+# suite; then builds again with Clang, AddressSanitizer + UndefinedBehaviorSanitizer and the
+# libFuzzer harnesses (build-asan/, scripts/build-sanitized.sh) and runs the suite there, the
+# bounded fuzzing runs included. Exits non-zero on any failure.
 #   scripts/test.sh             both builds
 #   SPACEUSE_NO_SANITIZE=1 scripts/test.sh   skip the sanitizer build (quick local runs)
 set -eu
@@ -14,16 +15,15 @@ cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 
 if [ "${SPACEUSE_NO_SANITIZE:-0}" != 1 ]; then
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSPACEUSE_BUILD_TESTS=ON \
-          -DSPACEUSE_WERROR=ON -DSPACEUSE_SANITIZE=ON
-    cmake --build build-asan -j"$jobs"
+    scripts/build-sanitized.sh
     # Leaks inside GDAL/PROJ/GEOS's own one-time caches are theirs, not ours.
     export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     # Left to the release pass, as they check no memory of ours: the kill -9 fault test (the
     # output folder's swap; ten minutes of test time under the sanitizers), the source
-    # formatting and the out-of-tree plugin build.
+    # formatting and the out-of-tree plugin build. Only this pass runs the fuzz_* tests: each
+    # replays its corpus, then fuzzes for SPACEUSE_FUZZ_SECONDS (tests/fuzz/CMakeLists.txt).
     (cd build-asan && ctest --output-on-failure -j"$jobs" \
         -E "^kill -9 at any moment|^format$|^cli_install_example_plugin$")
 fi

@@ -10,6 +10,7 @@
 #include <boost/geometry.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,11 +46,17 @@ MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) {
     return out;
 }
 
+// Figures of one parcel. A figure that could not be computed is unknown (null in the layers),
+// never zero: `note` says why.
 struct ParcelFigures {
-    double constrained_m2 = 0.0;
-    std::vector<double> by_kind_m2;
-    double developable_m2 = 0.0;
+    std::optional<double> constrained_m2;
+    std::vector<std::optional<double>> by_kind_m2;
+    std::optional<double> free_m2;
+    std::optional<double> developable_m2;
+    std::string note;
 };
+
+Value figure(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }
 
 class ConstraintsMetric : public Metric {
 public:
@@ -126,7 +133,16 @@ public:
         for (std::size_t i = 0; i < parcels->features.size(); ++i) {
             const Feature& parcel = parcels->features[i];
             ParcelFigures& fig = figures[i];
-            fig.by_kind_m2.assign(kinds.size(), 0.0);
+            fig.by_kind_m2.assign(kinds.size(), std::nullopt);
+            // The usable free land is occupancy's: unknown where GEOS failed on the parcel
+            // there (its reason is in the run's occupancy.failed_parcels).
+            const bool free_known = occupancy.parcels[i].failed == ParcelFailure::none;
+            if (free_known) {
+                fig.free_m2 = occupancy.parcels[i].free_m2;
+            } else {
+                fig.note = "usable free land not computed (GEOS failed on the parcel in "
+                           "occupancy)";
+            }
             const MultiPolygon& shape = polygons(parcel);
             // Constraint land on the parcel, per kind and in all (overlaps counted once).
             std::vector<MultiPolygon> by_kind(kinds.size());
@@ -145,12 +161,18 @@ public:
                     fig.by_kind_m2[k] = area(by_kind[k]);
                 }
                 fig.constrained_m2 = area(all);
-                fig.developable_m2 = all.empty() ? area(free_land[i])
-                                                 : area(difference(free_land[i], all));
+                if (free_known) {
+                    fig.developable_m2 = all.empty() ? area(free_land[i])
+                                                     : area(difference(free_land[i], all));
+                }
             } catch (const bg::exception& e) {
-                throw GeometryError(std::string("constraints: overlay failed: ") + e.what())
-                    .set_layer(parcels->name)
-                    .set_feature(parcel.fid);
+                // One parcel never stops a run: its constraint figures are unknown (null), the
+                // reason is in its note, the zone sums leave it out and count it.
+                fig.by_kind_m2.assign(kinds.size(), std::nullopt);
+                fig.constrained_m2.reset();
+                fig.developable_m2.reset();
+                fig.note += std::string(fig.note.empty() ? "" : "; ") +
+                            "constraint overlay failed (Boost.Geometry: " + e.what() + ")";
             }
             progress.report(static_cast<double>(i + 1) /
                                 static_cast<double>(parcels->features.size()),
@@ -171,11 +193,14 @@ public:
         p.fields.push_back({"constrained_share", FieldType::real});
         p.fields.push_back({"free_m2", FieldType::real});
         p.fields.push_back({"developable_m2", FieldType::real});
+        p.fields.push_back({"note", FieldType::string});
 
         // Zone totals: sums over the parcels assigned to each zone (the zone holding the
-        // largest part of the parcel, as in the occupancy metric).
+        // largest part of the parcel, as in the occupancy metric); a figure that is unknown on
+        // a parcel is left out of its sum, and the parcel counted in n_not_computed.
         struct ZoneTotals {
             std::int64_t n_parcels = 0;
+            std::int64_t n_not_computed = 0;
             double area_m2 = 0.0;
             double constrained_m2 = 0.0;
             std::vector<double> by_kind_m2;
@@ -192,24 +217,30 @@ public:
             std::vector<Value> row{parcels->features[i].id,
                                    r.zone ? Value(zones->features[*r.zone].id)
                                           : Value(std::monostate{}),
-                                   r.area_m2, fig.constrained_m2};
-            for (const double v : fig.by_kind_m2) {
-                row.emplace_back(v);
+                                   r.area_m2, figure(fig.constrained_m2)};
+            for (const auto& v : fig.by_kind_m2) {
+                row.push_back(figure(v));
             }
-            row.emplace_back(r.area_m2 > 0 ? fig.constrained_m2 / r.area_m2 : 0.0);
-            row.emplace_back(r.free_m2);
-            row.emplace_back(fig.developable_m2);
+            Value share = std::monostate{};
+            if (fig.constrained_m2) {
+                share = r.area_m2 > 0 ? *fig.constrained_m2 / r.area_m2 : 0.0;
+            }
+            row.push_back(share);
+            row.push_back(figure(fig.free_m2));
+            row.push_back(figure(fig.developable_m2));
+            row.push_back(fig.note.empty() ? Value(std::monostate{}) : Value(fig.note));
             p.rows.push_back(std::move(row));
             if (r.zone) {
                 ZoneTotals& t = totals[*r.zone];
                 ++t.n_parcels;
+                t.n_not_computed += fig.note.empty() ? 0 : 1;
                 t.area_m2 += r.area_m2;
-                t.constrained_m2 += fig.constrained_m2;
+                t.constrained_m2 += fig.constrained_m2.value_or(0.0);
                 for (std::size_t k = 0; k < kinds.size(); ++k) {
-                    t.by_kind_m2[k] += fig.by_kind_m2[k];
+                    t.by_kind_m2[k] += fig.by_kind_m2[k].value_or(0.0);
                 }
-                t.free_m2 += r.free_m2;
-                t.developable_m2 += fig.developable_m2;
+                t.free_m2 += fig.free_m2.value_or(0.0);
+                t.developable_m2 += fig.developable_m2.value_or(0.0);
             }
         }
         // One row per parcel in layer order: the layer borrows the parcels' geometries (an empty
@@ -230,6 +261,7 @@ public:
         }
         z.fields.push_back({"free_m2", FieldType::real});
         z.fields.push_back({"developable_m2", FieldType::real});
+        z.fields.push_back({"n_not_computed", FieldType::integer});
         for (std::size_t i = 0; i < zones->features.size(); ++i) {
             const ZoneTotals& t = totals[i];
             std::vector<Value> row{zones->features[i].id, t.n_parcels, t.area_m2, t.constrained_m2};
@@ -238,6 +270,7 @@ public:
             }
             row.emplace_back(t.free_m2);
             row.emplace_back(t.developable_m2);
+            row.emplace_back(t.n_not_computed);
             z.rows.push_back(std::move(row));
         }
         if (!z.rows.empty()) {
@@ -307,9 +340,12 @@ void register_metrics(MetricRegistry& registry) {
           shared[0],
           shared[1],
           {"constrained_share", FieldType::real, "fraction", "constrained_m2 / area_m2"},
-          {"free_m2", FieldType::real, "m2", "usable free land (occupancy metric)"},
+          {"free_m2", FieldType::real, "m2",
+           "usable free land (occupancy metric); null when GEOS failed on the parcel there"},
           {"developable_m2", FieldType::real, "m2",
-           "area(usable free land − union of all constraints)"}}},
+           "area(usable free land − union of all constraints)"},
+          {"note", FieldType::string, "",
+           "why figures of the parcel are null (a geometry operation failed)"}}},
         {"constraints_zones",
          "Constraints per zone: sums over its parcels",
          true,
@@ -320,7 +356,9 @@ void register_metrics(MetricRegistry& registry) {
           {"constrained_m2", FieldType::real, "m2", "Σ constrained_m2"},
           {"constrained_{K}_m2", FieldType::real, "m2", "Σ constrained_K_m2"},
           {"free_m2", FieldType::real, "m2", "Σ free_m2"},
-          {"developable_m2", FieldType::real, "m2", "Σ developable_m2"}}},
+          {"developable_m2", FieldType::real, "m2", "Σ developable_m2"},
+          {"n_not_computed", FieldType::integer, "",
+           "parcels with a null figure (see their note), left out of that figure's sum"}}},
     };
     m.factory = [] { return std::make_unique<ConstraintsMetric>(); };
     registry.add(std::move(m));

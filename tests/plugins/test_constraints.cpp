@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include "../../engine/src/metrics/occupancy_faults.hpp"
+
 #include <spaceuse/error.hpp>
 #include <spaceuse/io.hpp>
 #include <spaceuse/metrics.hpp>
@@ -120,6 +122,44 @@ TEST_CASE("constraints: areas per kind, overlaps once, developable free land",
     CHECK(number(z, 0, "constrained_nature_m2") == Approx(4000).margin(1e-6));
     CHECK(number(z, 0, "free_m2") == Approx(17500).margin(0.01));
     CHECK(number(z, 0, "developable_m2") == Approx(10500).margin(0.01));
+    CHECK(number(z, 0, "n_not_computed") == 0);
+    CHECK(std::holds_alternative<std::monostate>(p.rows[0][col(p, "note")]));
+}
+
+TEST_CASE("constraints: a parcel whose free land GEOS could not compute gets null figures and a "
+          "note; the run goes on",
+          "[plugins][constraints][robust]") {
+    const Model model = fixture("con_fail");
+    std::vector<OutputLayer> layers;
+    {
+        // Occupancy's free space of A fails as if GEOS had failed (the hook of the robustness
+        // tests), restored whatever the outcome.
+        struct Guard {
+            Guard() { detail::g_fail_free_space_fid = 0; }
+            ~Guard() { detail::g_fail_free_space_fid = detail::kNoFault; }
+        } guard;
+        layers = run(model);
+    }
+    REQUIRE(layers.size() == 2);
+    const OutputLayer& p = layers[0];
+    REQUIRE(p.rows.size() == 3);
+    // A: its free and developable land are unknown, never zero; the land under the constraints
+    // does not depend on the free land and stands.
+    CHECK(std::holds_alternative<std::monostate>(p.rows[0][col(p, "free_m2")]));
+    CHECK(std::holds_alternative<std::monostate>(p.rows[0][col(p, "developable_m2")]));
+    CHECK(number(p, 0, "constrained_m2") == Approx(3600).margin(1e-6));
+    CHECK_THAT(std::get<std::string>(p.rows[0][col(p, "note")]),
+               Catch::Contains("usable free land not computed"));
+    // B as without the failure.
+    CHECK(number(p, 1, "developable_m2") == Approx(6500).margin(0.01));
+    CHECK(std::holds_alternative<std::monostate>(p.rows[1][col(p, "note")]));
+    // The zone's sums leave A's unknown figures out and count it.
+    const OutputLayer& z = layers[1];
+    CHECK(number(z, 0, "n_parcels") == 2);
+    CHECK(number(z, 0, "n_not_computed") == 1);
+    CHECK(number(z, 0, "constrained_m2") == Approx(7100).margin(1e-6));
+    CHECK(number(z, 0, "free_m2") == Approx(10000).margin(0.01));
+    CHECK(number(z, 0, "developable_m2") == Approx(6500).margin(0.01));
 }
 
 TEST_CASE("constraints: options change the kinds and the free land", "[plugins][constraints]") {
@@ -129,7 +169,7 @@ TEST_CASE("constraints: options change the kinds and the free land", "[plugins][
                             {{"setback_m", 0.0}});
     const OutputLayer& p = layers[0];
     // Three kinds: three per-kind fields between constrained_m2 and constrained_share.
-    CHECK(p.fields.size() == 4 + 3 + 3);
+    CHECK(p.fields.size() == 4 + 3 + 4);
     // No setback: A's free land is 20..100 x 0..100 = 8000; minus 3500 of constraints.
     CHECK(number(p, 0, "free_m2") == Approx(8000).margin(0.01));
     CHECK(number(p, 0, "developable_m2") == Approx(4500).margin(0.01));

@@ -115,6 +115,10 @@ struct Isochrone {
     std::string kind;
     double minutes = 0.0;
     MultiPolygon geometry;
+    /// Why the polygon could not be drawn (GEOS's message, after repairing the inputs and
+    /// snap-rounding); empty when drawn. A failed isochrone has no geometry: its area and the
+    /// zones' shares within it are unknown (null), never zero.
+    std::string failure;
 };
 
 /// Zone aggregate for one kind.
@@ -130,8 +134,14 @@ struct ZoneAccess {
     /// The origin with the largest distance, and that distance.
     std::string worst_origin;
     std::optional<double> worst_dist_m;
-    /// Share of the zone's origin area within each isochrone band (same order as the bands).
-    std::vector<double> band_share;
+    /// Share of the zone's origin area within each isochrone band (same order as the bands),
+    /// over the origins GEOS could measure; null when the band's isochrone could not be drawn.
+    std::vector<std::optional<double>> band_share;
+    /// What GEOS could not measure for this zone, one line each naming the origin (id and
+    /// source FID) and GEOS's message, in origin order: an origin whose zone could not be found
+    /// (on the first kind's entry of the zone where it failed; it then counts in no zone), or
+    /// whose part within a band could not be measured (left out of that band's share).
+    std::vector<std::string> failures;
 };
 
 /// Everything the accessibility analysis computes.
@@ -146,7 +156,9 @@ struct AccessResult {
     /// Per origin: Σ weight of targets reachable within opportunities_min (when configured).
     std::vector<std::optional<double>> opportunities;
     std::vector<ZoneAccess> zones;
-    /// Warnings (points attached to a small component, unsnapped facilities...).
+    /// Warnings (points attached to a small component, unsnapped facilities, origins whose
+    /// access point GEOS could not compute...). The access metric adds those of
+    /// Isochrone::failure and ZoneAccess::failures.
     std::vector<std::string> warnings;
 };
 

@@ -698,7 +698,13 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         // The next Arrow record batch into `batch`; false at the end of the stream.
         auto read_arrow = [&](ReadBatch& batch) {
             detail::GdalErrorCapture read_capture;  // the handler is per thread
+            // GDAL 3.6's GeoPackage stream answers a damaged table with empty batches, without
+            // end and without failing (found by fuzz_layer_gpkg): an empty batch with a GDAL
+            // error is that error, and a long run of empty ones is a stream that never ends.
+            int empty_batches = 0;
+            constexpr int kMaxEmptyBatches = 64;
             while (true) {
+                read_capture.clear();
                 ArrowArray array{};
                 if (arrow.stream.get_next(&arrow.stream, &array) != 0) {
                     const char* message = arrow.stream.get_last_error != nullptr
@@ -714,6 +720,16 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
                 }
                 if (array.length == 0) {
                     array.release(&array);
+                    if (!read_capture.last_error().empty() || ++empty_batches > kMaxEmptyBatches) {
+                        throw InputError("read error after " + std::to_string(index) +
+                                         " features: " +
+                                         (!read_capture.last_error().empty()
+                                              ? read_capture.last_error()
+                                              : std::string("the driver returns no features "
+                                                            "and no end (a damaged file?)")))
+                            .set_source(layer.source)
+                            .set_layer(layer.source_layer);
+                    }
                     continue;
                 }
                 batch.arrow = array;

@@ -88,10 +88,47 @@ OutputLayer isochrones_layer(const AccessResult& result) {
     iso.name = "isochrones";
     iso.fields = {{"kind", string}, {"minutes", real}, {"area_m2", real}};
     for (const auto& i : result.isochrones) {
-        iso.rows.push_back({i.kind, i.minutes, area(i.geometry)});
+        // An isochrone GEOS could not draw has no area, not an area of zero (warnings say why).
+        iso.rows.push_back({i.kind, i.minutes,
+                            i.failure.empty() ? Value(area(i.geometry)) : Value(std::monostate{})});
         iso.geometries.emplace_back(i.geometry);
     }
     return iso;
+}
+
+/// The GEOS failures of the isochrones and zone aggregates as warnings of the run (those of the
+/// origins' access points are already there): one line per isochrone; the zones' lines counted
+/// and the first ten listed. In result order, so the same for any thread count.
+void add_failure_warnings(AccessResult& result) {
+    for (const auto& i : result.isochrones) {
+        if (!i.failure.empty()) {
+            char band[64];
+            std::snprintf(band, sizeof band, "%g min", i.minutes);
+            result.warnings.push_back("isochrone " + i.kind + " " + band +
+                                      " not drawn (its area and the zones' shares within it are "
+                                      "null): " +
+                                      i.failure);
+        }
+    }
+    std::vector<const std::string*> lines;
+    for (const auto& z : result.zones) {
+        for (const auto& f : z.failures) {
+            lines.push_back(&f);
+        }
+    }
+    if (lines.empty()) {
+        return;
+    }
+    result.warnings.push_back("GEOS could not measure " + std::to_string(lines.size()) +
+                              " origin part(s) for the zone aggregates (overlays are retried "
+                              "after repair and 1 mm snap rounding); those origins are left out "
+                              "(run.json: access.zone_failures):");
+    for (std::size_t k = 0; k < lines.size() && k < 10; ++k) {
+        result.warnings.push_back(*lines[k]);
+    }
+    if (lines.size() > 10) {
+        result.warnings.push_back("... and " + std::to_string(lines.size() - 10) + " more");
+    }
 }
 
 /// The access summary table: zones x kinds (with a zones layer), then one row per kind over
@@ -118,8 +155,8 @@ OutputLayer summary_table(const MetricInput& in, const AccessOptions& options,
                                    opt(z.mean_time_min),
                                    text_or_null(z.worst_origin),
                                    opt(z.worst_dist_m)};
-            for (const double share : z.band_share) {
-                row.push_back(share);
+            for (const auto& share : z.band_share) {
+                row.push_back(opt(share));
             }
             t.rows.push_back(std::move(row));
         }
@@ -228,6 +265,7 @@ public:
         }
         auto result = std::make_shared<AccessResult>(
             compute_access(in.model(), options, in.progress()));
+        add_failure_warnings(*result);
         MetricResult out;
         out.layers.push_back(access_layer(in, options, *result));
         out.layers.push_back(isochrones_layer(*result));
@@ -248,6 +286,17 @@ public:
                         {"largest_component_nodes", net.largest_component_nodes},
                         {"length_m", net.total_length_m}};
         a["warnings"] = r.warnings;
+        // What GEOS could not measure for the zone aggregates: the warnings give the first ten,
+        // this the first 1,000.
+        nlohmann::json zone_failures = nlohmann::json::array();
+        for (const auto& z : r.zones) {
+            for (const auto& f : z.failures) {
+                if (zone_failures.size() < 1000) {
+                    zone_failures.push_back(f);
+                }
+            }
+        }
+        a["zone_failures"] = zone_failures;
         nlohmann::json kinds = nlohmann::json::array();
         for (const auto& k : r.kinds) {
             std::size_t reachable = 0;
@@ -421,7 +470,7 @@ void register_access_metric(MetricRegistry& registry) {
          false,
          {{"kind", string, "", "facility kind"},
           {"minutes", real, "min", "band"},
-          {"area_m2", real, "m2", "polygon area"}}},
+          {"area_m2", real, "m2", "polygon area; null when GEOS could not draw it"}}},
         {"access_summary",
          "Per zone and kind, then per kind over all origins (ALL)",
          false,
@@ -434,7 +483,8 @@ void register_access_metric(MetricRegistry& registry) {
           {"mean_time_min", real, "min", "mean travel time"},
           {"worst_origin", string, "", "origin with the largest distance"},
           {"worst_dist_m", real, "m", "that distance"},
-          {"share_{M}min", real, "fraction", "share of origin area within M minutes"}}},
+          {"share_{M}min", real, "fraction",
+           "share of origin area within M minutes; null when its isochrone was not drawn"}}},
     };
     m.factory = [] { return std::make_unique<AccessMetric>(); };
     registry.add(std::move(m));

@@ -605,6 +605,25 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         for (const auto& [k, v] : def.fields) {
             fields_json[k] = v;
         }
+        // The parcels whose own usable free space GEOS could not compute (their free facts are
+        // unknown, so they may be "not computable"), the first 1,000 with GEOS's reason; those
+        // of the run's occupancy are in occupancy.failed_parcels.
+        std::int64_t n_failed = 0;
+        nlohmann::json failed = nlohmann::json::array();
+        if (runs[d].own) {
+            for (const auto& f : runs[d].own->failures) {
+                if (f.step == ParcelFailure::overlap) {
+                    continue;  // the parcel's figures stand
+                }
+                ++n_failed;
+                if (failed.size() < 1000) {
+                    failed.push_back({{"parcel_id", f.parcel_id},
+                                      {"source_fid", f.fid},
+                                      {"step", parcel_failure_name(f.step)},
+                                      {"reason", f.reason}});
+                }
+            }
+        }
         notes->push_back({{"name", def.name},
                           {"column", runs[d].column},
                           {"origin", def.origin},
@@ -612,7 +631,9 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
                           {"from_thresholds", def.from_thresholds},
                           {"own_free_space", runs[d].own != nullptr},
                           {"fields", fields_json},
-                          {"not_computable", needs}});
+                          {"not_computable", needs},
+                          {"n_failed", n_failed},
+                          {"failed_parcels", failed}});
     }
 
     out.layers.push_back(std::move(pl));

@@ -18,8 +18,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -210,12 +212,38 @@ private:
     OccupancyOptions m_occupancy;
 };
 
+/// Why a parcel's land is unknown under one scenario (Land::unknown).
+enum LandUnknown : std::uint8_t {
+    land_known = 0,
+    land_own_free_space = 1,  ///< GEOS failed on the parcel in the scenario's own free space
+    land_constraints = 2      ///< its free land minus the constraints failed
+};
+
 /// The land each parcel may be built on under one scenario, and where it comes from.
 struct Land {
     std::vector<double> m2;
+    /// Per parcel: a LandUnknown other than land_known when a geometry step of this scenario
+    /// failed on it. Its m2 is then not its land (0 stands for unknown there): the parcel gets
+    /// no capacity (null, noted), never the capacity of no land.
+    std::vector<std::uint8_t> unknown;
+    /// Those failures in parcel order, with the step and the reason, for the manifest.
+    struct Failure {
+        std::size_t parcel = 0;
+        std::string step;
+        std::string reason;
+    };
+    std::vector<Failure> failures;
     std::string source;
     std::shared_ptr<const OccupancyResult> own;
 };
+
+/// The note of a parcel without capacity in a zone (a figure GEOS or Boost.Geometry could not
+/// compute).
+const char* not_computed_note(std::uint8_t unknown) {
+    return unknown == land_constraints
+               ? "not computed (free land minus the constraints failed on the parcel)"
+               : "not computed (GEOS failed on the parcel)";
+}
 
 MetricResult ScenariosMetric::compute(const MetricInput& in) const {
     const auto& occ = in.result<OccupancyResult>("occupancy");
@@ -304,6 +332,7 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                                               sc.min_free_width_m.value_or(p.min_free_width_m)};
         Land& l = land[s];
         l.m2.assign(n, 0.0);
+        l.unknown.assign(n, land_known);
         const bool differs = params[0] != p.setback_m || params[1] != p.min_free_area_m2 ||
                              params[2] != p.min_free_width_m;
         if (differs || !occ.free_space) {
@@ -319,6 +348,16 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                 own = std::make_shared<OccupancyResult>(compute_occupancy(in.model(), options));
             }
             l.own = own;
+            // A parcel whose own free space GEOS could not compute has free_m2 0 there, which
+            // is not its free land: its land is unknown under this scenario. Its reason is kept
+            // for the manifest (a pair whose overlap was not measured leaves the figures alone).
+            for (const auto& f : own->failures) {
+                if (f.step != ParcelFailure::overlap) {
+                    l.unknown[f.parcel] = land_own_free_space;
+                    l.failures.push_back(
+                        {f.parcel, std::string("own ") + parcel_failure_name(f.step), f.reason});
+                }
+            }
             const auto cl = in.layers("constraints");
             if (constraints != nullptr && !cl.empty()) {
                 // The scenario's own free pieces minus the constraints, as the constraints
@@ -330,6 +369,9 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                     }
                 }
                 const Layer& c = *cl.front();
+                // Failures are rare: gathered under a lock, put in parcel order below.
+                std::mutex mutex;
+                std::vector<Land::Failure> failed;
                 parallel_for(n, workers, 256, stateless, [&](Stateless&, std::size_t i) {
                     if (free_land[i].empty()) {
                         return;
@@ -346,15 +388,17 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                             left = std::move(out);
                         }
                     } catch (const bg::exception& e) {
-                        const Feature& f = parcels.features[own->parcels[i].parcel];
-                        throw GeometryError(std::string("scenarios: free land minus the "
-                                                        "constraints failed: ") +
-                                            e.what())
-                            .set_layer(parcels.name)
-                            .set_feature(f.fid);
+                        // One parcel never stops a run: its land is unknown under this
+                        // scenario (no capacity, noted), the reason kept for the manifest.
+                        l.unknown[i] = land_constraints;
+                        const std::lock_guard lock(mutex);
+                        failed.push_back({i, "free land minus the constraints",
+                                          std::string("Boost.Geometry: ") + e.what()});
+                        return;
                     }
                     l.m2[i] = area(left);
                 });
+                l.failures.insert(l.failures.end(), failed.begin(), failed.end());
                 l.source = "developable land (own free space minus constraints)";
             } else {
                 for (std::size_t i = 0; i < n; ++i) {
@@ -362,6 +406,10 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                 }
                 l.source = "usable free land (own free space)";
             }
+            std::sort(l.failures.begin(), l.failures.end(),
+                      [](const Land::Failure& a, const Land::Failure& b) {
+                return a.parcel < b.parcel;
+            });
         } else if (constraints != nullptr) {
             const auto rows = parcel_rows(*constraints);
             std::optional<std::size_t> field;
@@ -373,10 +421,28 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
             if (!field) {
                 throw ConfigError("constraints_parcels has no field developable_m2");
             }
+            std::optional<std::size_t> note;  // why a figure of the parcel is null
+            for (std::size_t f = 0; f < constraints->fields.size(); ++f) {
+                if (constraints->fields[f].name == "note") {
+                    note = f;
+                }
+            }
             for (std::size_t i = 0; i < n; ++i) {
                 const auto* v = rows[i] ? std::get_if<double>(&constraints->rows[*rows[i]][*field])
                                         : nullptr;
                 l.m2[i] = v != nullptr ? *v : occ.parcels[i].free_m2;
+                // Null developable land is unknown land, not the parcel's free land (a failure
+                // of the run's occupancy on the parcel is reported there).
+                if (rows[i] &&
+                    std::holds_alternative<std::monostate>(constraints->rows[*rows[i]][*field]) &&
+                    occ.parcels[i].failed == ParcelFailure::none) {
+                    l.m2[i] = 0.0;
+                    l.unknown[i] = land_constraints;
+                    const std::string why = note ? value_as_text(constraints->rows[*rows[i]][*note])
+                                                 : std::string();
+                    l.failures.push_back({i, "developable land (constraints)",
+                                          why.empty() ? "developable_m2 is null" : why});
+                }
             }
             l.source = "developable land (constraints)";
         } else {
@@ -396,6 +462,9 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
             return;
         }
         for (std::size_t s = 0; s < ns; ++s) {
+            if (land[s].unknown[i] != land_known) {
+                continue;  // its land under this scenario is unknown: the same
+            }
             cap[i * ns + s] = parcel_capacity(*targets[s][*r.zone], r.area_m2, r.built_m2,
                                               r.floor_m2, land[s].m2[i]);
         }
@@ -618,8 +687,11 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
             const auto& pc = cap[i * ns + s];
             if (!pc) {
                 row.insert(row.end(), 6, Value(std::monostate{}));
-                row.emplace_back(std::string(r.zone ? "not computed (GEOS failed on the parcel)"
-                                                    : "outside every zone"));
+                // A parcel whose overlay failed counts in no zone: it is not computed, not
+                // outside.
+                row.emplace_back(std::string(!r.zone && r.failed != ParcelFailure::all
+                                                 ? "outside every zone"
+                                                 : not_computed_note(land[s].unknown[i])));
                 continue;
             }
             row.emplace_back(land[s].m2[i]);
@@ -682,8 +754,9 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
 
     // Per zone (and ALL): gross capacity by status, then each discount on what remains.
     std::vector<std::vector<Buckets>> gross(ns, std::vector<Buckets>(nz + 1));
-    std::vector<std::vector<std::array<std::int64_t, 3>>> counts(
-        ns, std::vector<std::array<std::int64_t, 3>>(nz + 1));  // parcels, with capacity, unknown
+    // Per zone: parcels, with capacity, floor area unknown, not computed.
+    std::vector<std::vector<std::array<std::int64_t, 4>>> counts(
+        ns, std::vector<std::array<std::int64_t, 4>>(nz + 1));
     for (std::size_t i = 0; i < n; ++i) {
         const ParcelResult& r = occ.parcels[i];
         if (!r.zone) {
@@ -691,16 +764,22 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
         }
         const auto st = static_cast<std::size_t>(r.status);
         for (std::size_t s = 0; s < ns; ++s) {
-            const ParcelCapacity& pc = *cap[i * ns + s];
+            // A parcel in a zone without capacity: GEOS failed on it (in the run's occupancy
+            // or in this scenario's steps). It counts as a parcel, adds nothing.
+            const auto& pc = cap[i * ns + s];
             for (const std::size_t z : {*r.zone, nz}) {
-                Buckets& b = gross[s][z];
-                b.footprint[st] += pc.footprint_m2;
-                b.floor[st] += pc.floor_m2.value_or(0.0);
-                b.jobs[st] += pc.jobs.value_or(0.0);
                 auto& cnt = counts[s][z];
                 ++cnt[0];
-                cnt[1] += pc.footprint_m2 > 0 || pc.floor_m2.value_or(0.0) > 0 ? 1 : 0;
-                cnt[2] += pc.floor_m2 ? 0 : 1;
+                if (!pc) {
+                    ++cnt[3];
+                    continue;
+                }
+                Buckets& b = gross[s][z];
+                b.footprint[st] += pc->footprint_m2;
+                b.floor[st] += pc->floor_m2.value_or(0.0);
+                b.jobs[st] += pc->jobs.value_or(0.0);
+                cnt[1] += pc->footprint_m2 > 0 || pc->floor_m2.value_or(0.0) > 0 ? 1 : 0;
+                cnt[2] += pc->floor_m2 ? 0 : 1;
             }
         }
     }
@@ -788,6 +867,19 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
         for (std::size_t c = 0; c < sc.criteria.size(); ++c) {
             missing[sc.criteria[c].name] = ranked[s].missing[c];
         }
+        // The parcels this scenario's own steps could not compute (the first 1,000; those of
+        // the run's occupancy are in occupancy.failed_parcels).
+        nlohmann::json failed = nlohmann::json::array();
+        for (const auto& f : land[s].failures) {
+            if (failed.size() == 1000) {
+                break;
+            }
+            const Feature& parcel = parcels.features[occ.parcels[f.parcel].parcel];
+            failed.push_back({{"parcel_id", parcel.id},
+                              {"source_fid", parcel.fid},
+                              {"step", f.step},
+                              {"reason", f.reason}});
+        }
         notes->push_back({{"name", sc.name},
                           {"title", sc.title},
                           {"origin", sc.origin},
@@ -795,6 +887,9 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                           {"own_free_space", land[s].own != nullptr},
                           {"n_ranked", ranked[s].order.size()},
                           {"n_floor_unknown", counts[s][nz][2]},
+                          {"n_not_computed", counts[s][nz][3]},
+                          {"n_failed", land[s].failures.size()},
+                          {"failed_parcels", failed},
                           {"top", sc.top},
                           {"criteria_without_value", missing}});
     }

@@ -467,7 +467,27 @@ StudyReport open_results(const std::string& path) {
     return detail::open_results(path, detail::SnapshotSelection{});
 }
 
+namespace {
+
+StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelection& selection);
+
+}  // namespace
+
 StudyReport detail::open_results(const std::string& path, const SnapshotSelection& selection) {
+    // A snapshot spaceuse wrote holds well-formed metadata; one damaged or edited by hand may
+    // lack a key or hold a value of another type anywhere, which nlohmann::json reports with
+    // its own exceptions: each is one "damaged snapshot" error, not a crash.
+    try {
+        return open_snapshot(path, selection);
+    } catch (const nlohmann::json::exception& e) {
+        bad(std::string("the snapshot is damaged: its metadata cannot be read (") + e.what() + ")",
+            path);
+    }
+}
+
+namespace {
+
+StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelection& selection) {
     fs::path gpkg(path);
     if (!fs::exists(gpkg)) {
         bad("no such results folder or snapshot (give the output folder of a run or its "
@@ -653,5 +673,7 @@ StudyReport detail::open_results(const std::string& path, const SnapshotSelectio
     report.model = std::move(model);
     return report;
 }
+
+}  // namespace
 
 }  // namespace spaceuse

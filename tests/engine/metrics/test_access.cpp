@@ -160,6 +160,14 @@ TEST_CASE("speed tables and field names", "[metrics][access]") {
     CHECK(t.at("primary") == 80);
     CHECK(t.at("residential") == 25);
     CHECK_THROWS_AS(load_speed_table(dir + "/bad.csv"), ConfigError);
+    // A comment before the header, Windows line ends and blanks after the number are fine.
+    std::ofstream(dir + "/crlf.csv") << "# speeds\r\nclass,kmh\r\nprimary,80 \r\n";
+    CHECK(load_speed_table(dir + "/crlf.csv").at("primary") == 80);
+    // strtod reads (the start of) each of these as a number; none is a speed.
+    for (const char* v : {"inf", "nan", "1e999", "-0", "80km/h", "0x"}) {
+        std::ofstream(dir + "/v.csv") << "class,kmh\nprimary," << v << "\n";
+        CHECK_THROWS_WITH(load_speed_table(dir + "/v.csv"), Catch::Contains(":2: speed '"));
+    }
 }
 
 // Independent check on the bundled sample's real roads: a plain textbook Dijkstra (binary heap,

@@ -8,13 +8,16 @@
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/io.hpp>
+#include <spaceuse/metrics.hpp>
 #include <spaceuse/occupancy.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <ogrsf_frmts.h>
 
 #include <cmath>
+#include <fstream>
 
 using namespace spaceuse;
 using namespace spaceuse::test;
@@ -52,6 +55,28 @@ struct FaultGuard {
     FaultGuard(const FaultGuard&) = delete;
     FaultGuard& operator=(const FaultGuard&) = delete;
 };
+
+/// Runs `metric` (a built-in one) on `model` with the options of occupancy given.
+MetricResult run_builtin(const Model& model, const std::string& metric,
+                         const std::map<std::string, RawOption>& options,
+                         const std::map<std::string, RawOption>& occupancy) {
+    MetricRegistry registry;
+    register_builtin_metrics(registry);
+    // The model is borrowed (not owned) by the metric input.
+    const std::shared_ptr<const Model> shared(&model, [](const Model*) {});
+    return run_metric(registry, metric, shared, options, 0, {{"occupancy", occupancy}});
+}
+
+/// A text cell, or "" for null.
+std::string text_cell(const Value& v) {
+    const auto* t = std::get_if<std::string>(&v);
+    return t != nullptr ? *t : std::string();
+}
+
+/// The manifest entries (run.json) of the definitions or scenarios metric.
+const nlohmann::json& manifest_notes(const MetricResult& r) {
+    return *std::any_cast<const std::shared_ptr<const nlohmann::json>&>(r.data);
+}
 
 }  // namespace
 
@@ -297,4 +322,107 @@ TEST_CASE("overlaps thinner than 1 mm are not overlaps, whichever test decides",
     CHECK(r.overlaps[0].area_m2 == Approx(1.0).epsilon(1e-3));
     CHECK_FALSE(r.overlaps[0].zone.has_value());
     CHECK(r.total.overlap_m2 == 0.0);  // outside every zone
+}
+
+TEST_CASE("a scenario's own free space GEOS cannot compute gives the parcel no capacity, noted",
+          "[robust][scenarios]") {
+    // The run computes no free space, so the scenario computes its own: only there does A's
+    // free space fail (the run's occupancy, without free space, never reaches the hook).
+    const Model m = small_model("sc_own");
+    const std::string dir = temp_dir("robust_sc_own");
+    std::ofstream(dir + "/s.toml") << "[targets]\nmax_far = 1\n";
+    MetricResult r;
+    {
+        const FaultGuard fault(0);  // parcel A
+        r = run_builtin(m, "scenarios", {{"files", std::vector<std::string>{dir + "/s.toml"}}},
+                        {{"floors_field", std::string("floors")}, {"free_space", false}});
+    }
+    const OutputLayer& pl = r.layers[0];
+    REQUIRE(pl.name == "scenario_parcels");
+    REQUIRE(pl.rows.size() == 2);
+    // A: unknown land, not the capacity of no land; B computed.
+    for (const char* f : {"s_land_m2", "s_footprint_m2", "s_floor_m2"}) {
+        CHECK(std::holds_alternative<std::monostate>(pl.rows[0][col(pl, f)]));
+    }
+    CHECK(text_cell(pl.rows[0][col(pl, "s_note")]) == "not computed (GEOS failed on the parcel)");
+    CHECK(std::get<double>(pl.rows[1][col(pl, "s_land_m2")]) > 0.0);
+    CHECK(std::get<double>(pl.rows[1][col(pl, "s_footprint_m2")]) > 0.0);
+    // The zone counts A as a parcel without capacity.
+    const OutputLayer& zt = r.layers[2];
+    REQUIRE(zt.name == "scenario_zones");
+    bool seen = false;
+    for (const auto& row : zt.rows) {
+        if (text_cell(row[0]) == "ALL" && text_cell(row[2]) == "s") {
+            seen = true;
+            CHECK(std::get<std::int64_t>(row[col(zt, "n_parcels")]) == 2);
+            CHECK(std::get<std::int64_t>(row[col(zt, "n_with_capacity")]) == 1);
+        }
+    }
+    CHECK(seen);
+    // The manifest counts and lists it with GEOS's reason.
+    const nlohmann::json& notes = manifest_notes(r);
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0]["own_free_space"] == true);
+    CHECK(notes[0]["n_not_computed"] == 1);
+    CHECK(notes[0]["n_failed"] == 1);
+    REQUIRE(notes[0]["failed_parcels"].size() == 1);
+    CHECK(notes[0]["failed_parcels"][0]["parcel_id"] == "A");
+    CHECK(notes[0]["failed_parcels"][0]["step"] == "own free space");
+    CHECK_THAT(notes[0]["failed_parcels"][0]["reason"].get<std::string>(),
+               Catch::Contains("injected"));
+}
+
+TEST_CASE("a parcel whose free space failed in the run counts in its zone without capacity",
+          "[robust][scenarios]") {
+    const Model m = small_model("sc_run");
+    const std::string dir = temp_dir("robust_sc_run");
+    std::ofstream(dir + "/s.toml") << "[targets]\nmax_far = 1\n";
+    MetricResult r;
+    {
+        const FaultGuard fault(0);  // parcel A, in the run's occupancy
+        r = run_builtin(m, "scenarios", {{"files", std::vector<std::string>{dir + "/s.toml"}}},
+                        {{"floors_field", std::string("floors")}});
+    }
+    const OutputLayer& pl = r.layers[0];
+    CHECK(std::holds_alternative<std::monostate>(pl.rows[0][col(pl, "s_footprint_m2")]));
+    CHECK(text_cell(pl.rows[0][col(pl, "s_note")]) == "not computed (GEOS failed on the parcel)");
+    const OutputLayer& zt = r.layers[2];
+    for (const auto& row : zt.rows) {
+        if (text_cell(row[0]) == "ALL" && text_cell(row[2]) == "s") {
+            CHECK(std::get<std::int64_t>(row[col(zt, "n_parcels")]) == 2);
+            CHECK(std::get<std::int64_t>(row[col(zt, "n_with_capacity")]) == 1);
+        }
+    }
+    const nlohmann::json& notes = manifest_notes(r);
+    CHECK(notes[0]["n_not_computed"] == 1);
+    CHECK(notes[0]["n_failed"] == 0);  // the run's failure is listed by occupancy
+}
+
+TEST_CASE("a definition's own free space GEOS cannot compute is listed with the reason",
+          "[robust][definitions]") {
+    const Model m = small_model("def_own");
+    const std::string dir = temp_dir("robust_def_own");
+    std::ofstream(dir + "/strict.toml")
+        << "[[classes]]\nname = \"big\"\nlevel = \"available\"\n"
+           "[[classes]]\nname = \"small\"\nlevel = \"not available\"\n"
+           "[[rules]]\nclass = \"big\"\nwhen = [\"largest_free_m2 >= 100\"]\n"
+           "[[rules]]\nclass = \"small\"\n";
+    MetricResult r;
+    {
+        const FaultGuard fault(0);  // parcel A, in the definition's own free space only
+        r = run_builtin(m, "definitions",
+                        {{"profiles", std::vector<std::string>{dir + "/strict.toml"}}},
+                        {{"free_space", false}});
+    }
+    const OutputLayer& pl = r.layers[0];
+    // A's free land is unknown: never "small" for want of free land.
+    CHECK(text_cell(pl.rows[0][col(pl, "strict_class")]) != "small");
+    CHECK(text_cell(pl.rows[1][col(pl, "strict_class")]) == "big");
+    const nlohmann::json& notes = manifest_notes(r);
+    CHECK(notes[0]["own_free_space"] == true);
+    CHECK(notes[0]["n_failed"] == 1);
+    REQUIRE(notes[0]["failed_parcels"].size() == 1);
+    CHECK(notes[0]["failed_parcels"][0]["parcel_id"] == "A");
+    CHECK_THAT(notes[0]["failed_parcels"][0]["reason"].get<std::string>(),
+               Catch::Contains("injected"));
 }

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <cmath>
 #include <fstream>
 
 namespace spaceuse {
@@ -42,11 +43,17 @@ std::map<std::string, double> load_speed_table(const std::string& path) {
     std::map<std::string, double> table;
     std::string line;
     int number = 0;
+    bool first = true;  // the first line that is not a comment may be a header
     while (std::getline(in, line)) {
         ++number;
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
         if (line.empty() || line[0] == '#') {
             continue;
         }
+        const bool header_allowed = first;
+        first = false;
         const auto comma = line.find(',');
         if (comma == std::string::npos) {
             throw ConfigError(path + ":" + std::to_string(number) + ": expected CLASS,KMH");
@@ -56,13 +63,23 @@ std::map<std::string, double> load_speed_table(const std::string& path) {
         const std::string v = line.substr(comma + 1);
         const double kmh = std::strtod(v.c_str(), &end);
         if (end == v.c_str()) {
-            if (number == 1) {
+            if (header_allowed) {
                 continue;  // header
             }
-            throw ConfigError(path + ":" + std::to_string(number) + ": speed is not a number");
+            throw ConfigError(path + ":" + std::to_string(number) + ": speed '" + v +
+                              "' is not a number");
         }
-        if (!(kmh > 0)) {
-            throw ConfigError(path + ":" + std::to_string(number) + ": speed must be > 0");
+        while (*end == ' ' || *end == '\t') {
+            ++end;
+        }
+        if (*end != '\0') {
+            throw ConfigError(path + ":" + std::to_string(number) + ": speed '" + v +
+                              "' is not a number");
+        }
+        // strtod reads "inf", "nan" and overflows to infinity: none is a speed.
+        if (!std::isfinite(kmh) || !(kmh > 0)) {
+            throw ConfigError(path + ":" + std::to_string(number) + ": speed '" + v +
+                              "' must be a finite number > 0 (km/h)");
         }
         table[cls] = kmh;
     }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 
 namespace spaceuse::detail::access {
 
@@ -129,24 +130,45 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
             result.snap_m.resize(n);
         }
     });
+    // Origins whose boundary access point GEOS could not compute: rare, gathered under a lock
+    // and reported in origin order (the same for any thread count).
+    std::mutex mutex;
+    std::vector<std::size_t> failed;
     parallel_for(n, threads, 256, lazy_geos, [&](LazyGeos& lazy, std::size_t i) {
         Point p = representative_point(origins.features[i].geometry);
         if (options.access_point == AccessPoint::boundary) {
             if (const auto* mp = std::get_if<MultiPolygon>(&origins.features[i].geometry)) {
                 const Attachment first = net.attach(p);
                 if (first.ok) {
-                    const auto& geos = lazy.get();
-                    auto poly = geos.from(*mp);
-                    auto boundary = geos.own(GEOSBoundary_r(geos.handle(), poly.get()), "boundary");
-                    auto target = geos.from(first.at);
-                    GEOSCoordSequence* seq = GEOSNearestPoints_r(geos.handle(), boundary.get(),
-                                                                 target.get());
-                    if (seq != nullptr) {
+                    try {
+                        const auto& geos = lazy.get();
+                        auto poly = geos.from(*mp);
+                        auto boundary = geos.own(GEOSBoundary_r(geos.handle(), poly.get()),
+                                                 "boundary");
+                        auto target = geos.from(first.at);
+                        GEOSCoordSequence* seq = GEOSNearestPoints_r(geos.handle(), boundary.get(),
+                                                                     target.get());
+                        if (seq == nullptr) {
+                            // Not the centroid in its place: that would be another definition.
+                            throw GeometryError("GEOS nearest points failed: " + geos.last_error());
+                        }
                         double x = 0;
                         double y = 0;
                         GEOSCoordSeq_getXY_r(geos.handle(), seq, 0, &x, &y);
                         p = Point(x, y);
                         GEOSCoordSeq_destroy_r(geos.handle(), seq);
+                    } catch (const GeometryError& e) {
+                        // One origin never stops a run: without its access point it gets no
+                        // result (null figures), with GEOS's reason in its reason field.
+                        result.access_points[i] = p;
+                        origin_at[i] = Attachment{};
+                        origin_at[i].reason = std::string("access point on the boundary not "
+                                                          "computed: ") +
+                                              e.what();
+                        result.snap_m[i] = std::nullopt;
+                        const std::lock_guard lock(mutex);
+                        failed.push_back(i);
+                        return;
                     }
                 }
             }
@@ -156,6 +178,21 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
         result.snap_m[i] = origin_at[i].ok ? std::optional<double>(origin_at[i].connector)
                                            : std::nullopt;
     });
+    if (!failed.empty()) {
+        std::sort(failed.begin(), failed.end());
+        result.warnings.push_back("GEOS could not compute the boundary access point of " +
+                                  std::to_string(failed.size()) +
+                                  " origin(s): they have no result (their reason field says why)");
+        for (std::size_t k = 0; k < failed.size() && k < 10; ++k) {
+            const Feature& f = origins.features[failed[k]];
+            result.warnings.push_back("origin " + f.id + " (fid " + std::to_string(f.fid) +
+                                      "): " + origin_at[failed[k]].reason);
+        }
+        if (failed.size() > 10) {
+            result.warnings.push_back("... and " + std::to_string(failed.size() - 10) +
+                                      " more origins without a boundary access point");
+        }
+    }
     return origin_at;
 }
 

@@ -4,6 +4,8 @@
 #include "../../util/parallel.hpp"
 #include "access_steps.hpp"
 
+#include <spaceuse/error.hpp>
+
 #include <algorithm>
 
 namespace spaceuse::detail::access {
@@ -105,7 +107,10 @@ std::vector<Isochrone> isochrones(const Network& net, const std::vector<KindSear
         Isochrone& iso = result[task];
         iso.kind = kind_names[task / bands];
         iso.minutes = minutes;
-        if (!pieces.empty()) {
+        if (pieces.empty()) {
+            return;
+        }
+        try {
             // Buffer each piece on its own and union the results (cascaded): much faster than
             // buffering one large MultiLineString, whose offset curves all get noded together.
             const auto& geos = lazy.get();
@@ -118,6 +123,12 @@ std::vector<Isochrone> isochrones(const Network& net, const std::vector<KindSear
             auto all = geos.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts));
             auto area = geos.unary_union(all.get());
             iso.geometry = geos.to_multipolygon(area.get());
+        } catch (const GeometryError& e) {
+            // One isochrone never stops a run (the union is already retried on repaired input
+            // and a 1 mm grid): it is left undrawn with GEOS's reason, which the access metric
+            // reports; the other kinds and bands stand.
+            iso.geometry.clear();
+            iso.failure = e.what();
         }
     });
     return result;
