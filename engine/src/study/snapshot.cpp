@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -252,12 +253,28 @@ struct StoredField {
     int decimals = -1;
 };
 
+/// An integer of the snapshot's metadata: `j[key]`, `fallback` when absent. nlohmann's get<int>
+/// casts a floating-point value, which is undefined beyond the integer's range: a damaged or
+/// hand-edited value is refused instead (a json exception, reported as a damaged snapshot).
+std::int64_t stored_int(const nlohmann::json& j, const char* key, std::int64_t fallback) {
+    if (!j.is_object() || !j.contains(key)) {
+        return fallback;
+    }
+    const nlohmann::json& v = j.at(key);
+    if (!v.is_number_integer()) {
+        throw nlohmann::json::other_error::create(
+            501, std::string("'") + key + "' is not an integer", &v);
+    }
+    return v.get<std::int64_t>();
+}
+
 std::vector<StoredField> stored_fields(const nlohmann::json& meta, const std::string& path) {
     std::vector<StoredField> out;
     for (const auto& f : meta.at("fields")) {
-        out.push_back({f.at("name").get<std::string>(), f.at("column").get<std::string>(),
-                       field_type_from_text(f.at("type").get<std::string>(), path),
-                       f.at("decimals").get<int>()});
+        out.push_back(
+            {f.at("name").get<std::string>(), f.at("column").get<std::string>(),
+             field_type_from_text(f.at("type").get<std::string>(), path),
+             static_cast<int>(std::clamp<std::int64_t>(stored_int(f, "decimals", -1), -1, 17))});
     }
     return out;
 }
@@ -367,19 +384,22 @@ std::vector<StudyReport::LayerSummary> inputs_from_manifest(const nlohmann::json
         l.role = j.value("role", std::string());
         l.source = j.value("source", std::string());
         if (j.contains("source_crs")) {
-            l.source_crs = crs_from_json(j["source_crs"]);
+            l.source_crs = crs_from_json(j.at("source_crs"));
         }
         if (j.contains("operation")) {
-            l.operation.name = j["operation"].value("name", std::string());
-            const auto& acc = j["operation"]["accuracy_m"];
-            l.operation.accuracy_m = acc.is_number() ? acc.get<double>() : -1.0;
+            const nlohmann::json& op = j.at("operation");
+            l.operation.name = op.value("name", std::string());
+            l.operation.accuracy_m = op.is_object() && op.contains("accuracy_m") &&
+                                             op.at("accuracy_m").is_number()
+                                         ? op.at("accuracy_m").get<double>()
+                                         : -1.0;
         }
-        l.report.read = j.value("read", std::int64_t{0});
-        l.report.kept = j.value("kept", std::int64_t{0});
-        l.report.rejected = j.value("rejected", std::int64_t{0});
-        l.report.repaired = j.value("repaired", std::int64_t{0});
+        l.report.read = stored_int(j, "read", 0);
+        l.report.kept = stored_int(j, "kept", 0);
+        l.report.rejected = stored_int(j, "rejected", 0);
+        l.report.repaired = stored_int(j, "repaired", 0);
         for (const auto& issue : j.value("issues", nlohmann::json::array())) {
-            l.report.issues.push_back({issue.value("fid", std::int64_t{0}),
+            l.report.issues.push_back({stored_int(issue, "fid", 0),
                                        issue_kind_from_name(issue.value("kind", std::string())),
                                        issue.value("detail", std::string())});
         }

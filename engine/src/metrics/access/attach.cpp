@@ -150,7 +150,9 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
                                                                      target.get());
                         if (seq == nullptr) {
                             // Not the centroid in its place: that would be another definition.
-                            throw GeometryError("GEOS nearest points failed: " + geos.last_error());
+                            // A fixed message: GEOS may fail here without an error of its
+                            // own, and the context's last one may be another origin's.
+                            throw GeometryError("GEOS found no nearest point on the boundary");
                         }
                         double x = 0;
                         double y = 0;
