@@ -611,18 +611,11 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         std::int64_t n_failed = 0;
         nlohmann::json failed = nlohmann::json::array();
         if (runs[d].own) {
-            for (const auto& f : runs[d].own->failures) {
-                if (f.step == ParcelFailure::overlap) {
-                    continue;  // the parcel's figures stand
-                }
-                ++n_failed;
-                if (failed.size() < 1000) {
-                    failed.push_back({{"parcel_id", f.parcel_id},
-                                      {"source_fid", f.fid},
-                                      {"step", parcel_failure_name(f.step)},
-                                      {"reason", f.reason}});
-                }
-            }
+            n_failed = std::count_if(runs[d].own->failures.begin(), runs[d].own->failures.end(),
+                                     [](const OccupancyResult::Failure& f) {
+                return f.step != ParcelFailure::overlap;
+            });
+            failed = failed_parcels_json(*runs[d].own, false);
         }
         notes->push_back({{"name", def.name},
                           {"column", runs[d].column},

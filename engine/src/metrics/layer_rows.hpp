@@ -2,7 +2,10 @@
 
 // Helpers the built-in metrics share to shape their output layers.
 
+#include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <memory>
 #include <optional>
@@ -10,6 +13,11 @@
 #include <variant>
 
 namespace spaceuse::detail {
+
+/// The parcels GEOS could not compute in an occupancy result (the first 1,000), with the step
+/// and GEOS's reason, for a run's manifest; `with_overlaps`: also the pairs whose overlap was not
+/// measured (their parcels' figures stand).
+nlohmann::json failed_parcels_json(const OccupancyResult& r, bool with_overlaps);
 
 /// A figure, or null when unknown.
 inline Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }

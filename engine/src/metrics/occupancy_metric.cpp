@@ -24,21 +24,6 @@ Value free_value(const OccupancyOptions& options, double v) {
     return options.free_space ? Value(v) : Value(std::monostate{});
 }
 
-/// The parcels GEOS could not compute (the first 1,000), with the step and GEOS's reason.
-nlohmann::json failures_json(const OccupancyResult& r) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& f : r.failures) {
-        if (list.size() == 1000) {
-            break;  // the terminal gives the count
-        }
-        list.push_back({{"parcel_id", f.parcel_id},
-                        {"source_fid", f.fid},
-                        {"step", parcel_failure_name(f.step)},
-                        {"reason", f.reason}});
-    }
-    return list;
-}
-
 /// Overlapping parcels: the total, its share of the zones' net area, and the pairs (the
 /// first 100; ids as in the parcels layer).
 nlohmann::json overlaps_json(const OccupancyResult& r) {
@@ -263,7 +248,7 @@ public:
                           {"height_field", m_options.height_field},
                           {"status_field", m_options.status_field},
                           {"parcels_outside_zones", r.n_outside},
-                          {"failed_parcels", failures_json(r)},
+                          {"failed_parcels", failed_parcels_json(r, true)},
                           {"overlaps", overlaps_json(r)},
                           {"buildings_floors_unknown", r.n_buildings_floors_unknown}};
         // The TOTAL row of the zone table (the table itself may have moved to the writer).
@@ -490,6 +475,23 @@ void register_occupancy_metrics(MetricRegistry& registry) {
                             {"area_m2", real, "m2", "piece area"}}}};
     free_space.factory = [] { return std::make_unique<FreeSpaceMetric>(); };
     registry.add(std::move(free_space));
+}
+
+nlohmann::json failed_parcels_json(const OccupancyResult& r, bool with_overlaps) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& f : r.failures) {
+        if (list.size() == 1000) {
+            break;  // the terminal gives the count
+        }
+        if (f.step == ParcelFailure::overlap && !with_overlaps) {
+            continue;
+        }
+        list.push_back({{"parcel_id", f.parcel_id},
+                        {"source_fid", f.fid},
+                        {"step", parcel_failure_name(f.step)},
+                        {"reason", f.reason}});
+    }
+    return list;
 }
 
 }  // namespace spaceuse::detail
