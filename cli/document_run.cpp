@@ -1,5 +1,6 @@
 #include "document_run.hpp"
 
+#include <spaceuse/publish.hpp>
 #include "progress_bar.hpp"
 
 #include <cstdio>
@@ -11,8 +12,20 @@ void DocumentRun::add_options(CLI::App* sub, const std::string& output_help) {
                                  "Project file (.toml); default: the bundled sample");
     sub->add_option("-o,--output", output, output_help)->required();
     auto* res = sub->add_option("--results", results,
-                                "Draw from the results of an earlier run (its output folder or "
-                                "its spaceuse.gpkg) instead of running the project");
+                                "Draw from the results of an earlier run (its output folder, its "
+                                "spaceuse.gpkg, or a survey published to PostGIS: PG:...) "
+                                "instead of running the project");
+    auto* survey_opt = sub->add_option("--survey", this->survey,
+                                       "With --results PG:...: the survey date (YYYY-MM-DD), when "
+                                       "the study has several");
+    auto* study_opt = sub->add_option("--study", this->db_study,
+                                      "With --results PG:...: the study, when the schema holds "
+                                      "several");
+    auto* schema_opt = sub->add_option("--schema", this->schema,
+                                       "With --results PG:...: the schema (default: spaceuse)");
+    survey_opt->needs(res);
+    study_opt->needs(res);
+    schema_opt->needs(res);
     auto* out = sub->add_option("--study-output", study_output,
                                 "Folder the project's run writes its results to (default: the "
                                 "project's output folder)");
@@ -44,7 +57,7 @@ int DocumentRun::execute(
     WriteOptions write;
     write.overwrite = overwrite;
     if (!results.empty()) {
-        draw(open_results(results), write);
+        draw(open_results(database_ref_with(results, schema, db_study, survey)), write);
     } else {
         const Study study = load();
         ProgressBar bar(global.show_progress());

@@ -16,6 +16,10 @@ namespace spaceuse::cli {
 struct DocumentRun {
     std::string project;
     std::string results;
+    /// With --results PG:...: which survey, study and schema of the database.
+    std::string survey;
+    std::string db_study;
+    std::string schema;
     std::string study_output;
     std::string output;
     bool overwrite = false;

@@ -10,6 +10,7 @@
 #include "command_map.hpp"
 #include "command_metrics.hpp"
 #include "command_occupancy.hpp"
+#include "command_publish.hpp"
 #include "command_report.hpp"
 #include "command_run.hpp"
 #include "command_trend.hpp"
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandView>(global));
     commands.push_back(std::make_unique<CommandDiff>(global));
     commands.push_back(std::make_unique<CommandTrend>(global));
+    commands.push_back(std::make_unique<CommandPublish>(global));
+    commands.push_back(std::make_unique<CommandUnpublish>(global));
+    commands.push_back(std::make_unique<CommandSurveys>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;
     for (auto& c : commands) {

@@ -347,6 +347,19 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
     print_scenarios_table(report);
     if (!global.quiet) {
         print_outputs(report);
+        if (report.published) {
+            const PublishReport& p = *report.published;
+            std::int64_t rows = 0;
+            for (const auto& t : p.tables) {
+                rows += t.rows;
+            }
+            std::fprintf(stderr,
+                         "published survey %s (run %s) to %s, schema %s: %zu tables, "
+                         "%lld rows%s\n",
+                         p.survey_date.c_str(), p.run_id.c_str(), p.target.c_str(),
+                         p.schema.c_str(), p.tables.size(), static_cast<long long>(rows),
+                         p.replaced ? ", replacing its earlier publication" : "");
+        }
     }
     release_at_exit(std::move(owned));
     return exit_ok;
@@ -408,6 +421,11 @@ void apply_output_flags(const OutputFlags& flags, Study& study) {
 void add_project_flags(CLI::App& sub, ProjectFlags& flags) {
     sub.add_flag("--overwrite", flags.overwrite, "Replace existing output files");
     sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)");
+    sub.add_option("--publish", flags.publish,
+                   "Publish the results to a PostGIS database once written (PG:...; overrides "
+                   "[publish] target)");
+    sub.add_option("--publish-schema", flags.publish_schema,
+                   "Schema to publish to (default: [publish] schema, else spaceuse)");
     add_export_flags(sub, flags.exports);
 }
 
@@ -421,6 +439,12 @@ void apply_project_flags(const ProjectFlags& flags, Study& study) {
     }
     if (flags.threads >= 0) {
         study.threads = static_cast<unsigned>(flags.threads);
+    }
+    if (!flags.publish.empty()) {
+        study.publish.target = flags.publish;
+    }
+    if (!flags.publish_schema.empty()) {
+        study.publish.schema = flags.publish_schema;
     }
 }
 

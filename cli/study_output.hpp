@@ -63,12 +63,15 @@ void apply_output_flags(const OutputFlags& flags, Study& study);
 /// Flags of the commands that run a project file (run, definitions, scenario).
 struct ProjectFlags {
     bool overwrite = false;
+    /// --publish PG:... and --publish-schema (override the project's [publish]).
+    std::string publish;
+    std::string publish_schema;
     /// Worker threads; -1: the project's.
     int threads = -1;
     ExportFlags exports;
 };
 
-/// Adds --overwrite, --threads and the export flags.
+/// Adds --overwrite, --threads, --publish, --publish-schema and the export flags.
 void add_project_flags(CLI::App& sub, ProjectFlags& flags);
 
 /// Applies them to a study loaded from a project file.

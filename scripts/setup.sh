@@ -19,7 +19,7 @@ done
 pkgs="build-essential cmake pkg-config ca-certificates
       libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
       libboost-dev libssl-dev libtbb-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-      libcairo2-dev fonts-dejavu-core"
+      libcairo2-dev fonts-dejavu-core libpq-dev"
 # The build fetches Leaflet (HTML viewer) with npm; a Node.js that bundles npm is fine too.
 if ! command -v npm >/dev/null 2>&1; then
     pkgs="$pkgs nodejs npm"
@@ -28,9 +28,10 @@ if [ "$want_tests" = 1 ]; then
     # QGIS (headless) checks the exported layers and their styles; python3-gdal the benchmark;
     # clang-format the C++ formatting (scripts/check-format.sh); osmium-tool the real cases
     # (tests/realcases/: sorts and clips OSM files for GDAL's OSM driver); clang-14 with its
-    # runtimes the sanitizer build and the libFuzzer harnesses (tests/fuzz/).
+    # runtimes the sanitizer build and the libFuzzer harnesses (tests/fuzz/); PostgreSQL 15 with
+    # PostGIS the publish and read-back tests (a private cluster, tests/cli/check_postgis.py).
     pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers poppler-utils chromium
-          clang-format osmium-tool clang-14 libclang-rt-14-dev"
+          clang-format osmium-tool clang-14 libclang-rt-14-dev postgresql-15-postgis-3"
 fi
 if [ "$want_bench" = 1 ]; then
     pkgs="$pkgs python3 python3-gdal postgresql-15-postgis-3 postgresql-15-pgrouting

@@ -13,6 +13,9 @@ namespace spaceuse {
 
 /// Base class of every engine error. The message is one line; context (source, layer,
 /// feature id, metric) can be added while the error propagates and is prepended to it.
+/// `source` ("PG:...") without its password.
+std::string source_without_secrets(const std::string& source);
+
 class Error : public std::runtime_error {
 public:
     explicit Error(const std::string& message) : std::runtime_error(message), m_message(message) {}
@@ -22,10 +25,11 @@ public:
         return m_full.empty() ? m_message.c_str() : m_full.c_str();
     }
 
-    /// Sets the data source (file path or connection string) the error relates to.
+    /// Sets the data source (file path or connection string) the error relates to. A
+    /// connection string is shown without its password.
     Error& set_source(const std::string& source) {
         if (m_source.empty()) {
-            m_source = source;
+            m_source = source.rfind("PG:", 0) == 0 ? source_without_secrets(source) : source;
         }
         rebuild();
         return *this;

@@ -10,6 +10,7 @@
 #include <spaceuse/metrics.hpp>
 #include <spaceuse/occupancy.hpp>
 #include <spaceuse/output.hpp>
+#include <spaceuse/publish.hpp>
 #include <spaceuse/render.hpp>
 
 #include <any>
@@ -88,6 +89,13 @@ struct Study {
     std::string survey_date;
     /// Maps, committee report and HTML viewer written after the analyses.
     DocumentSettings documents;
+    /// Where the run publishes its results once the output folder is complete ([publish]):
+    /// a PostGIS database (PG:...; see publish.hpp) and schema (empty: "spaceuse"). A
+    /// publication that fails leaves the database as it was and the output folder written.
+    struct Publish {
+        std::string target;
+        std::string schema;
+    } publish;
 
     /// Adds a layer of `role` from `source`.
     void add_layer(const std::string& role, LayerSource source) {
@@ -169,6 +177,8 @@ struct StudyReport {
     std::string manifest_path;
     /// The snapshot GeoPackage (spaceuse.gpkg).
     std::string snapshot_path;
+    /// What the run published (Study::publish), when it did.
+    std::optional<PublishReport> published;
 };
 
 /// Format version of the snapshot GeoPackage: its `spaceuse_snapshot` table (format_version,

@@ -1,6 +1,7 @@
 // The follow-up between two surveys: both dates read into one CRS, parcels and zones matched,
 // parcel changes by match group, the zone table at both dates, and the follow-up tables.
 
+#include "../util/secrets.hpp"
 #include "../io/gdal_util.hpp"
 #include "../io/proj_util.hpp"
 #include "../geos/geos.hpp"
@@ -785,7 +786,7 @@ DiffReport run_diff(const DiffStudy& study, const ProgressFn& progress_fn) {
     m["command"] = "diff";
     m["recomputed"] = study.recompute;
     auto side = [](const std::string& path, const StudyReport& r) {
-        return nlohmann::json{{"results", path},
+        return nlohmann::json{{"results", detail::without_secrets(path)},
                               {"study", r.name},
                               {"survey_date", r.survey_date},
                               {"definitions_hash", r.definitions_hash},

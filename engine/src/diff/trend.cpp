@@ -1,5 +1,6 @@
 // Follow-up over several surveys: consecutive diffs and the series of each zone's figures.
 
+#include "../util/secrets.hpp"
 #include "../io/gdal_util.hpp"
 #include "../study/output_folder.hpp"
 #include "../util/parallel.hpp"
@@ -9,6 +10,7 @@
 #include <spaceuse/error.hpp>
 #include <spaceuse/io.hpp>
 #include <spaceuse/study.hpp>
+#include <spaceuse/publish.hpp>
 #include <spaceuse/trend.hpp>
 
 #include <nlohmann/json.hpp>
@@ -289,11 +291,32 @@ std::string file_stem(const std::string& id) {
 
 }  // namespace
 
-TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
+TrendReport run_trend(const TrendStudy& given, const ProgressFn& progress_fn) {
     namespace fs = std::filesystem;
     const Progress progress(progress_fn);
-    if (study.output_dir.empty()) {
+    if (given.output_dir.empty()) {
         throw ConfigError("no output folder given");
+    }
+    // A database without a survey key stands for every survey of its study.
+    TrendStudy study = given;
+    study.surveys.clear();
+    for (const auto& s : given.surveys) {
+        if (!is_database_ref(s) || !parse_database_ref(s).survey_date.empty()) {
+            study.surveys.push_back(s);
+            continue;
+        }
+        const auto published = list_published(s);
+        std::set<std::string> studies;
+        for (const auto& p : published) {
+            studies.insert(p.study);
+        }
+        if (studies.size() > 1) {
+            throw ConfigError(parse_database_ref(s).label() +
+                              ": the schema holds several studies: add study=NAME");
+        }
+        for (const auto& p : published) {
+            study.surveys.push_back(database_ref_with(s, "", p.study, p.survey_date));
+        }
     }
     if (study.surveys.size() < 2) {
         throw ConfigError("a trend needs at least two surveys, got " +
@@ -341,7 +364,7 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
                                   "with its definitions");
             }
             progress.report(0.7 * static_cast<double>(i) / static_cast<double>(n),
-                            "opening " + study.surveys[i]);
+                            "opening " + detail::without_secrets(study.surveys[i]));
             reports[i] = open_results(study.surveys[i]);
         }
     }
@@ -350,7 +373,8 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
         for (std::size_t j = i + 1; j < n; ++j) {
             if (!reports[i].survey_date.empty() &&
                 reports[i].survey_date == reports[j].survey_date) {
-                throw ConfigError(study.surveys[i] + " and " + study.surveys[j] +
+                throw ConfigError(detail::without_secrets(study.surveys[i]) + " and " +
+                                  detail::without_secrets(study.surveys[j]) +
                                   " have the same survey date (" + reports[i].survey_date + ")");
             }
         }
@@ -411,7 +435,7 @@ TrendReport run_trend(const TrendStudy& study, const ProgressFn& progress_fn) {
     m["recomputed"] = study.recompute;
     m["surveys"] = nlohmann::json::array();
     for (std::size_t i = 0; i < n; ++i) {
-        m["surveys"].push_back({{"results", study.surveys[i]},
+        m["surveys"].push_back({{"results", detail::without_secrets(study.surveys[i])},
                                 {"study", reports[i].name},
                                 {"survey_date", reports[i].survey_date},
                                 {"metric_definitions_hash", reports[i].metric_definitions_hash}});

@@ -1,6 +1,7 @@
 #include "gdal_util.hpp"
 #include "ogr_convert.hpp"
 #include "../util/parallel.hpp"
+#include "../util/secrets.hpp"
 
 #include <spaceuse/error.hpp>
 #include <spaceuse/io.hpp>
@@ -397,7 +398,7 @@ OpenLayer open_layer(const LayerSource& source, const LoadOptions& options) {
         }
     }
     bool assumed = false;
-    open.probe.label = source.label();
+    open.probe.label = detail::without_secrets(source.label());
     open.probe.crs = effective_crs(*open.layer, source, options, assumed);
     open.north_first = !assumed && detail::layer_data_is_north_first(*open.layer);
     fill_extents(*open.layer, open.probe.crs, open.probe);
@@ -848,6 +849,16 @@ Model load_model(const std::vector<LayerRequest>& requests, const LoadOptions& o
         }
         if (layer.report.read > 0 && layer.report.kept == 0) {
             throw_all_rejected(layer);
+        }
+        if (request.source.path.rfind("PG:", 0) == 0) {
+            // A database table has no row order of its own: features in id order, as a file
+            // written from it holds them, so results do not depend on the table's history.
+            std::stable_sort(layer.features.begin(), layer.features.end(),
+                             [](const Feature& a, const Feature& b) { return a.fid < b.fid; });
+            std::stable_sort(layer.report.issues.begin(), layer.report.issues.end(),
+                             [](const FeatureIssue& a, const FeatureIssue& b) {
+                return a.fid < b.fid;
+            });
         }
         model.layers.push_back(std::move(layer));
         step.report(1.0, "read " + request.name);

@@ -307,12 +307,12 @@ Study load_project(const std::string& path) {
         const std::string k(key.str());
         static const std::set<std::string> known = {
             "project", "layers",  "occupancy", "access", "definitions", "scenarios",
-            "export",  "metrics", "map",       "report", "view"};
+            "export",  "metrics", "map",       "report", "view",        "publish"};
         if (known.count(k) == 0) {
             throw ConfigError(
                 path + ": section [" + k +
                 "] is unknown (known: project, layers, occupancy, access, definitions, "
-                "scenarios, export, metrics, map, report, view)");
+                "scenarios, export, metrics, map, report, view, publish)");
         }
     }
     const fs::path base = fs::path(path).parent_path();

@@ -15,6 +15,8 @@
 
 #include "snapshot.hpp"
 
+#include "publish_detail.hpp"
+
 #include "../export/gpkg.hpp"
 #include "../io/gdal_util.hpp"
 #include "../registry/builtin.hpp"
@@ -33,6 +35,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <set>
 
 namespace spaceuse {
@@ -281,14 +285,23 @@ std::vector<StoredField> stored_fields(const nlohmann::json& meta, const std::st
 
 /// Reads the table `meta` describes: each row's values typed by the stored field types, and its
 /// geometry. `on_row(values, geometry, feature)`.
+/// Where the stored tables are read from: a GeoPackage's layers, or a published survey's rows
+/// in a database (one query per table, released after reading).
+struct TableSource {
+    std::function<OGRLayer*(const std::string& table)> open;
+    std::function<void(OGRLayer*)> close;
+};
+
 template <typename OnRow>
-void read_table(GDALDataset& ds, const nlohmann::json& meta, const std::vector<StoredField>& fields,
-                bool context, const std::string& path, OnRow on_row) {
+void read_table(const TableSource& source, const nlohmann::json& meta,
+                const std::vector<StoredField>& fields, bool context, const std::string& path,
+                OnRow on_row) {
     const std::string table = meta.at("table").get<std::string>();
-    OGRLayer* layer = ds.GetLayerByName(table.c_str());
+    OGRLayer* layer = source.open(table);
     if (layer == nullptr) {
         bad("the snapshot lists the table '" + table + "', which it does not hold", path);
     }
+    const std::unique_ptr<OGRLayer, std::function<void(OGRLayer*)>> release(layer, source.close);
     OGRFeatureDefn* defn = layer->GetLayerDefn();
     std::vector<int> index;
     for (const auto& f : fields) {
@@ -491,6 +504,12 @@ namespace {
 
 StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelection& selection);
 
+struct TableSource;
+StudyReport build_report(std::map<std::string, std::string>& keys,
+                         std::vector<nlohmann::json> metas, const TableSource& source,
+                         const std::string& file, const std::string& manifest_path,
+                         const detail::SnapshotSelection& selection);
+
 }  // namespace
 
 StudyReport detail::open_results(const std::string& path, const SnapshotSelection& selection) {
@@ -498,6 +517,16 @@ StudyReport detail::open_results(const std::string& path, const SnapshotSelectio
     // lack a key or hold a value of another type anywhere, which nlohmann::json reports with
     // its own exceptions: each is one "damaged snapshot" error, not a crash.
     try {
+        if (is_database_ref(path)) {
+            PublishedSnapshot published = read_published(parse_database_ref(path));
+            TableSource source;
+            source.open = [&published](const std::string& table) {
+                return published.open_table(table);
+            };
+            source.close = [&published](OGRLayer* layer) { published.close_table(layer); };
+            return build_report(published.keys, std::move(published.metas), source, published.label,
+                                std::string(), selection);
+        }
         return open_snapshot(path, selection);
     } catch (const nlohmann::json::exception& e) {
         bad(std::string("the snapshot is damaged: its metadata cannot be read (") + e.what() + ")",
@@ -560,6 +589,57 @@ StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelecti
     for (OGRFeatureUniquePtr f(snap->GetNextFeature()); f; f.reset(snap->GetNextFeature())) {
         keys[f->GetFieldAsString("key")] = f->GetFieldAsString("value");
     }
+    OGRLayer* list = ds->GetLayerByName("spaceuse_layers");
+    if (list == nullptr) {
+        bad("the snapshot has no spaceuse_layers table", file);
+    }
+    std::vector<nlohmann::json> metas;
+    list->ResetReading();
+    for (OGRFeatureUniquePtr f(list->GetNextFeature()); f; f.reset(list->GetNextFeature())) {
+        nlohmann::json meta = {{"table", f->GetFieldAsString("table_name")},
+                               {"name", f->GetFieldAsString("name")},
+                               {"kind", f->GetFieldAsString("kind")},
+                               {"geometry", f->GetFieldAsString("geometry")},
+                               {"source", f->GetFieldAsString("source")},
+                               {"source_layer", f->GetFieldAsString("source_layer")},
+                               {"id_field", f->GetFieldAsString("id_field")}};
+        try {
+            meta["fields"] = nlohmann::json::parse(f->GetFieldAsString("fields"));
+        } catch (const nlohmann::json::exception&) {
+            bad("the fields of layer '" + meta["name"].get<std::string>() + "' cannot be read",
+                file);
+        }
+        metas.push_back(std::move(meta));
+    }
+    TableSource source;
+    source.open = [&ds](const std::string& table) { return ds->GetLayerByName(table.c_str()); };
+    source.close = [](OGRLayer*) {};
+    const std::string manifest_path = fs::exists(gpkg.parent_path() / "run.json")
+                                          ? (gpkg.parent_path() / "run.json").string()
+                                          : std::string();
+    return build_report(keys, metas, source, file, manifest_path, selection);
+}
+
+StudyReport build_report(std::map<std::string, std::string>& keys,
+                         std::vector<nlohmann::json> metas, const TableSource& source,
+                         const std::string& file, const std::string& manifest_path,
+                         const detail::SnapshotSelection& selection) {
+    // Every key the reading below looks up, present (a layer list from a database may have been
+    // edited by hand).
+    for (auto& meta : metas) {
+        if (!meta.is_object()) {
+            bad("the layer list is damaged (an entry is not an object)", file);
+        }
+        for (const char* key :
+             {"table", "name", "kind", "geometry", "source", "source_layer", "id_field"}) {
+            if (!meta.contains(key) || !meta[key].is_string()) {
+                meta[key] = "";
+            }
+        }
+        if (!meta.contains("fields") || !meta["fields"].is_array()) {
+            meta["fields"] = nlohmann::json::array();
+        }
+    }
     int version = 0;
     try {
         version = std::stoi(keys["format_version"]);
@@ -581,9 +661,7 @@ StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelecti
     }
     report.manifest = keys["manifest"];
     report.snapshot_path = file;
-    if (fs::exists(gpkg.parent_path() / "run.json")) {
-        report.manifest_path = (gpkg.parent_path() / "run.json").string();
-    }
+    report.manifest_path = manifest_path;
     report.name = m.value("study", std::string());
     report.crs_reason = m.value("analysis_crs_reason", std::string());
     report.definitions_hash = m.value("definitions_hash", std::string());
@@ -608,31 +686,9 @@ StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelecti
         }
     }
 
-    OGRLayer* list = ds->GetLayerByName("spaceuse_layers");
-    if (list == nullptr) {
-        bad("the snapshot has no spaceuse_layers table", file);
-    }
     auto model = std::make_shared<Model>();
     model->crs = report.crs;
     model->crs_reason = report.crs_reason;
-    std::vector<nlohmann::json> metas;
-    list->ResetReading();
-    for (OGRFeatureUniquePtr f(list->GetNextFeature()); f; f.reset(list->GetNextFeature())) {
-        nlohmann::json meta = {{"table", f->GetFieldAsString("table_name")},
-                               {"name", f->GetFieldAsString("name")},
-                               {"kind", f->GetFieldAsString("kind")},
-                               {"geometry", f->GetFieldAsString("geometry")},
-                               {"source", f->GetFieldAsString("source")},
-                               {"source_layer", f->GetFieldAsString("source_layer")},
-                               {"id_field", f->GetFieldAsString("id_field")}};
-        try {
-            meta["fields"] = nlohmann::json::parse(f->GetFieldAsString("fields"));
-        } catch (const nlohmann::json::exception&) {
-            bad("the fields of layer '" + meta["name"].get<std::string>() + "' cannot be read",
-                file);
-        }
-        metas.push_back(std::move(meta));
-    }
     for (const auto& meta : metas) {
         const std::string kind = meta["kind"].get<std::string>();
         const std::string name = meta["name"].get<std::string>();
@@ -652,7 +708,7 @@ StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelecti
             for (const auto& f : fields) {
                 layer.fields.push_back({f.name, f.type});
             }
-            read_table(*ds, meta, fields, true, file,
+            read_table(source, meta, fields, true, file,
                        [&layer](std::vector<Value> values, std::optional<Geometry> g, Feature f) {
                 f.attributes = std::move(values);
                 if (g) {
@@ -671,12 +727,12 @@ StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelecti
             out.fields.push_back({f.name, f.type, f.decimals});
         }
         if (const auto sink = selection.streamed.find(out.name); sink != selection.streamed.end()) {
-            read_table(*ds, meta, fields, false, file,
+            read_table(source, meta, fields, false, file,
                        [&](std::vector<Value> values, std::optional<Geometry> g, Feature) {
                 sink->second(out.fields, values, g);
             });
         } else {
-            read_table(*ds, meta, fields, false, file,
+            read_table(source, meta, fields, false, file,
                        [&out](std::vector<Value> values, std::optional<Geometry> g, Feature) {
                 out.rows.push_back(std::move(values));
                 if (g) {

@@ -3,6 +3,7 @@
 
 #include "output_folder.hpp"
 #include "plan.hpp"
+#include "publish_detail.hpp"
 #include "snapshot.hpp"
 #include "../util/secrets.hpp"
 #include "../util/text.hpp"
@@ -208,9 +209,15 @@ nlohmann::json inputs_json(const Study& study, const StudyReport& report) {
             path = study.layers[i].source.path;
         }
         j["source"] = detail::without_secrets(given.empty() ? l.source : given);
-        auto it = hashes.find(path);
+        const bool database = path.rfind("PG:", 0) == 0;
+        const std::string key = database ? path + "\n" + study.layers[i].source.layer : path;
+        auto it = hashes.find(key);
         if (it == hashes.end()) {
-            it = hashes.emplace(path, file_sha256(path)).first;
+            // A database table: its rows in id order (the connection string has no content).
+            it = hashes
+                     .emplace(key, database ? detail::database_table_sha256(study.layers[i].source)
+                                            : file_sha256(path))
+                     .first;
         }
         j["sha256"] = it->second ? nlohmann::json(*it->second) : nlohmann::json(nullptr);
         j["source_crs"] = crs_json(l.source_crs);
@@ -524,6 +531,13 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     if (study.output_dir.empty()) {
         throw ConfigError("no output folder given");
     }
+    if (!study.publish.target.empty()) {
+        if (!study.snapshot) {
+            throw ConfigError("publishing needs the snapshot: drop --no-snapshot ([export] "
+                              "snapshot = false) or the publish target");
+        }
+        parse_database_ref(study.publish.target);  // a malformed target stops the run now
+    }
     StudyReport report;
     report.name = study.name;
     // Plan: every configuration file is read here, before any data.
@@ -582,6 +596,12 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     report.manifest_path = (fs::path(study.output_dir) / "run.json").string();
     if (study.snapshot) {
         report.snapshot_path = (fs::path(study.output_dir) / study.exports.gpkg_name).string();
+    }
+    if (!study.publish.target.empty()) {
+        const std::string target = database_ref_with(study.publish.target, study.publish.schema, "",
+                                                     "");
+        progress.report(0.995, "publishing to " + parse_database_ref(target).label());
+        report.published = publish_results(study.output_dir, target);
     }
     progress.report(1.0, "done");
     return report;
