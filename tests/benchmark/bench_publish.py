@@ -77,7 +77,8 @@ def main():
                 f.write(bench.default_project("publish benchmark %d" % n,
                                               os.path.join(region, "region.gpkg"), out))
             bench.log("running the default project on %d parcels (not timed)" % n)
-            subprocess.run([exe, "--quiet", "run", project], check=True)
+            subprocess.run([exe, "--quiet", "run", project], check=True,
+                           stdout=subprocess.DEVNULL)
             spaceuse_times, ogr_times = [], []
             for i in range(args.repeat):
                 w, _ = timed([exe, "--quiet", "publish", out, "PG:" + conn, "--schema",
@@ -93,9 +94,11 @@ def main():
                 ogr_times.append(t)
                 bench.log("  run %d: spaceuse publish %.2f s, ogr2ogr %.2f s" %
                           (i + 1, spaceuse_times[-1], t))
-            su_rows = sum(int(r[0]) for r in pg.psql(
-                "SELECT n_live_tup FROM pg_stat_user_tables WHERE schemaname = 's%d_0'" % n,
-                dbname="bench"))
+            su_tables = [r[0] for r in pg.psql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 's%d_0' AND tablename "
+                "<> 'runs'" % n, dbname="bench")]
+            su_rows = sum(int(pg.psql('SELECT count(*) FROM s%d_0."%s"' % (n, t),
+                                      dbname="bench")[0][0]) for t in su_tables)
             ogr_rows = sum(int(pg.psql("SELECT count(*) FROM o%d_0.%s" % (n, layer),
                                        dbname="bench")[0][0]) for layer in LAYERS)
             rows_out.append((n, statistics.median(spaceuse_times), su_rows,

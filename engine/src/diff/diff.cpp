@@ -16,6 +16,7 @@
 
 #include <spaceuse/diff.hpp>
 #include <spaceuse/error.hpp>
+#include <spaceuse/publish.hpp>
 #include <spaceuse/study.hpp>
 
 #include <boost/geometry.hpp>
@@ -583,6 +584,10 @@ Study recomputed_before(const std::string& before_path, const Study& after,
     if (is_project(before_path)) {
         throw ConfigError("--recompute reruns BEFORE's recorded inputs: give BEFORE as a results "
                           "folder or snapshot, not a project file");
+    }
+    if (is_database_ref(before_path)) {
+        throw ConfigError("--recompute reruns BEFORE's recorded inputs, found from its results "
+                          "folder: give BEFORE as a results folder, not a survey in a database");
     }
     const StudyReport before = spaceuse::open_results(before_path);
     nlohmann::json m;

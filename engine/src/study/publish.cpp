@@ -10,6 +10,7 @@
 
 #include "../io/gdal_util.hpp"
 #include "../util/secrets.hpp"
+#include "../util/text.hpp"
 #include "snapshot.hpp"
 
 #include <spaceuse/error.hpp>
@@ -25,6 +26,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -187,7 +189,8 @@ std::string database_ref_with(const std::string& target, const std::string& sche
 
 DatabaseRef parse_database_ref(const std::string& text) {
     if (!is_database_ref(text)) {
-        throw ConfigError("not a database reference (PG:...): " + detail::without_secrets(text));
+        throw ConfigError("not a database reference: give PG: and a connection string "
+                          "(\"PG:host=... dbname=...\" or \"PG:postgresql://...\")");
     }
     const std::string label = detail::without_secrets(text);
     std::string rest = text.substr(3);
@@ -242,8 +245,9 @@ DatabaseRef parse_database_ref(const std::string& text) {
             const std::string key = rest.substr(key_start, i - key_start);
             skip_space();
             if (i >= rest.size() || rest[i] != '=') {
-                throw ConfigError("malformed connection string: '" + key +
-                                  "' has no '=' (give key=value pairs): " + label);
+                // The word is not echoed: it may be the second half of a password.
+                throw ConfigError("malformed connection string: a word without '=' (give "
+                                  "key=value pairs; quote values with spaces: key='a b')");
             }
             ++i;
             skip_space();
@@ -266,7 +270,8 @@ DatabaseRef parse_database_ref(const std::string& text) {
                 }
                 if (!closed) {
                     throw ConfigError("malformed connection string: unterminated quote after '" +
-                                      key + "=': " + label);
+                                      (detail::is_secret_key(key) ? std::string("password") : key) +
+                                      "='");
                 }
             } else {
                 while (i < rest.size() && !std::isspace(static_cast<unsigned char>(rest[i]))) {
@@ -288,9 +293,15 @@ DatabaseRef parse_database_ref(const std::string& text) {
     char* err = nullptr;
     PQconninfoOption* options = PQconninfoParse(conn.c_str(), &err);
     if (options == nullptr) {
-        const std::string why = err != nullptr ? first_line(err) : "out of memory";
+        // libpq's message may quote a value, the password among them: shown only when the
+        // string holds no secret.
+        const bool secret = label != text;
+        const std::string why = err == nullptr ? std::string("out of memory")
+                                : secret       ? std::string("libpq cannot parse it")
+                                               : first_line(err);
         PQfreemem(err);
-        throw ConfigError("malformed connection string (" + why + "): " + label);
+        throw ConfigError("malformed connection string (" + why + ")" +
+                          (secret ? std::string() : ": " + label));
     }
     for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
         if (o->val != nullptr) {
@@ -334,9 +345,15 @@ PgConnection::PgConnection(const DatabaseRef& ref, bool for_writing)
         m_conn = nullptr;
         fail("cannot connect: " + why);
     }
-    // Names and values are sent as the strings they are; messages stay in English.
-    exec("SET client_encoding = 'UTF8'");
-    exec("SET client_min_messages = warning");
+    // Names and values are sent as the strings they are.
+    try {
+        exec("SET client_encoding = 'UTF8'");
+        exec("SET client_min_messages = warning");
+    } catch (...) {
+        PQfinish(m_conn);
+        m_conn = nullptr;
+        throw;
+    }
 }
 
 PgConnection::~PgConnection() {
@@ -413,13 +430,22 @@ void PgConnection::copy_in(const std::string& sql, const std::function<bool(std:
     exec_copy_start(sql);
     std::string buffer;
     bool more = true;
-    while (more) {
-        buffer.clear();
-        more = chunk(buffer);
-        if (!buffer.empty() &&
-            PQputCopyData(m_conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
-            fail("COPY failed: " + first_line(PQerrorMessage(m_conn)));
+    try {
+        while (more) {
+            buffer.clear();
+            more = chunk(buffer);
+            if (!buffer.empty() &&
+                PQputCopyData(m_conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+                fail("COPY failed: " + first_line(PQerrorMessage(m_conn)));
+            }
         }
+    } catch (...) {
+        // End the COPY so that the connection takes the ROLLBACK.
+        PQputCopyEnd(m_conn, "aborted");
+        while (PGresult* r = PQgetResult(m_conn)) {
+            PQclear(r);
+        }
+        throw;
     }
     if (PQputCopyEnd(m_conn, nullptr) != 1) {
         fail("COPY failed: " + first_line(PQerrorMessage(m_conn)));
@@ -433,7 +459,10 @@ void PgConnection::copy_in(const std::string& sql, const std::function<bool(std:
     }
     if (!ok) {
         if (why.rfind("ERROR:", 0) == 0) {
-            why = first_line(why.substr(7));
+            why.erase(0, 6);
+            why.erase(0, why.find_first_not_of(' ') == std::string::npos
+                             ? why.size()
+                             : why.find_first_not_of(' '));
         }
         fail(why);
     }
@@ -522,6 +551,10 @@ void copy_text(std::string& out, const char* s) {
 }
 
 void append_double(std::string& out, double v) {
+    if (std::isnan(v)) {
+        out += "NaN";  // to_chars may print "-nan", which PostgreSQL refuses
+        return;
+    }
     char buf[32];
     const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact form
     out.append(buf, r.ptr);
@@ -714,11 +747,17 @@ PublishReport publish_results(const std::string& results, const std::string& tar
                          "it again with [project] survey_date = \"YYYY-MM-DD\" (or data_date)")
             .set_source(results);
     }
+    if (!valid_date(report.survey_date)) {
+        throw InputError("the run's survey date '" + report.survey_date +
+                         "' is not a date (YYYY-MM-DD)")
+            .set_source(results);
+    }
     if (!ref.study.empty()) {
         // Surveys of one series whose projects carry different titles: published as one study.
         report.study = ref.study;
     }
-    report.run_id = sha256_hex(snap.keys["manifest"]).substr(0, 16);
+    // The same results published under two study names are two runs.
+    report.run_id = sha256_hex(report.study + "\n" + snap.keys["manifest"]).substr(0, 16);
     const int srid = srid_of(snap.keys["analysis_crs"]);
 
     // Checked before connecting: names the database would truncate or clash with spaceuse's.
@@ -735,7 +774,8 @@ PublishReport publish_results(const std::string& results, const std::string& tar
         db.fail("the database has no PostGIS extension (CREATE EXTENSION postgis, as its owner)");
     }
     db.begin();
-    // One publication at a time per schema; readers are not blocked.
+    // One publication at a time per schema. Readers are not blocked, except those of a table
+    // whose columns change (and its view) until the commit.
     db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {"spaceuse publish " + ref.schema});
     ensure_schema(db, ref.schema);
     ensure_runs_table(db, ref.schema);
@@ -756,6 +796,8 @@ PublishReport publish_results(const std::string& results, const std::string& tar
                     old_tables.insert(l.at("table").get<std::string>());
                 }
             } catch (const nlohmann::json::exception&) {
+                db.fail("the runs table's layer list of run " + old_run +
+                        " cannot be read: its rows cannot be replaced (unpublish it by hand)");
             }
         }
     }
@@ -769,6 +811,9 @@ PublishReport publish_results(const std::string& results, const std::string& tar
             {report.study, report.survey_date});
 
     const std::size_t n_layers = snap.layers.size();
+    // The layer list as stored in the runs table: the snapshot's, with the database's column
+    // names.
+    nlohmann::json stored_layers = snap.layers;
     std::vector<unsigned char> scratch;
     std::vector<std::string> geometry_tables;
     for (std::size_t li = 0; li < n_layers; ++li) {
@@ -786,13 +831,27 @@ PublishReport publish_results(const std::string& results, const std::string& tar
         }
         OGRFeatureDefn* defn = layer->GetLayerDefn();
         std::vector<Column> columns;
+        std::set<std::string> taken(kOwnColumns.begin(), kOwnColumns.end());
+        for (int i = 0; i < defn->GetFieldCount(); ++i) {
+            taken.insert(detail::lower(defn->GetFieldDefn(i)->GetNameRef()));
+        }
         for (int i = 0; i < defn->GetFieldCount(); ++i) {
             const OGRFieldDefn* f = defn->GetFieldDefn(i);
-            const std::string name = f->GetNameRef();
-            if (kOwnColumns.count(name) > 0) {
-                throw InputError("layer '" + table + "' has a field '" + name +
-                                 "', a column name the database tables keep for spaceuse")
-                    .set_source(snap.path);
+            std::string name = f->GetNameRef();
+            if (kOwnColumns.count(detail::lower(name)) > 0) {
+                // A source field named like one of spaceuse's columns (a parcel layer's
+                // "study"): stored as field_<name>, which the stored layer list records.
+                std::string renamed = "field_" + name;
+                for (int n = 2; taken.count(detail::lower(renamed)) > 0; ++n) {
+                    renamed = "field_" + name + "_" + std::to_string(n);
+                }
+                taken.insert(detail::lower(renamed));
+                for (auto& field : stored_layers[li]["fields"]) {
+                    if (field.value("column", std::string()) == name) {
+                        field["column"] = renamed;
+                    }
+                }
+                name = renamed;
             }
             if (name.size() > 63) {
                 throw InputError("field '" + name + "' of layer '" + table +
@@ -905,11 +964,18 @@ PublishReport publish_results(const std::string& results, const std::string& tar
                 db.exec("CREATE INDEX ON " + q + " USING gist (geom)");
             }
         }
-        // The latest survey of each study.
-        db.exec("CREATE OR REPLACE VIEW " + s + "." + db.ident(table + "_latest") +
-                " AS SELECT t.* FROM " + q +
-                " t WHERE (t.study, t.survey_date) IN (SELECT r.study, max(r.survey_date) FROM " +
-                s + ".runs r GROUP BY r.study)");
+        // The latest survey of each study (the runs row decides, so rows of no run never show).
+        // Replaced only when the table's columns changed: replacing a view locks out its readers
+        // until the commit.
+        const std::string view = s + "." + db.ident(table + "_latest");
+        if (out.created || !out.new_columns.empty() ||
+            db.exec("SELECT to_regclass($1) IS NULL", {view}).value(0, 0) == "t") {
+            db.exec("CREATE OR REPLACE VIEW " + view + " AS SELECT t.* FROM " + q +
+                    " t WHERE t.run_id IN (SELECT r.run_id FROM " + s +
+                    ".runs r WHERE (r.study, r.survey_date) IN (SELECT l.study, "
+                    "max(l.survey_date) FROM " +
+                    s + ".runs l GROUP BY l.study))");
+        }
         if (has_geometry) {
             geometry_tables.push_back(table);
         }
@@ -918,6 +984,8 @@ PublishReport publish_results(const std::string& results, const std::string& tar
 
     // QGIS styles, where QGIS looks for them: public.layer_styles (QGIS's own layout).
     if (OGRLayer* styles = snap.ds->GetLayerByName("layer_styles")) {
+        // Publications to other schemas share the table.
+        db.exec("SELECT pg_advisory_xact_lock(hashtext('spaceuse layer_styles'))");
         if (db.exec("SELECT to_regclass('public.layer_styles') IS NOT NULL").value(0, 0) != "t") {
             db.exec("CREATE TABLE public.layer_styles (id serial PRIMARY KEY, f_table_catalog "
                     "varchar, f_table_schema varchar, f_table_name varchar, f_geometry_column "
@@ -959,7 +1027,7 @@ PublishReport publish_results(const std::string& results, const std::string& tar
                 "$7, $8, $9)",
             {report.run_id, report.study, report.survey_date, snap.keys["tool"],
              snap.keys["format_version"], m.value("definitions_hash", std::string()),
-             snap.keys["analysis_crs"], snap.layers.dump(), snap.keys["manifest"]});
+             snap.keys["analysis_crs"], stored_layers.dump(), snap.keys["manifest"]});
     if (detail::g_publish_fail_before_commit) {
         db.fail("publication stopped before COMMIT (test hook)");
     }
@@ -1123,6 +1191,7 @@ PublishedSnapshot read_published(const DatabaseRef& ref) {
         }
         out.run_literal = db.literal(out.run_id);
     }
+    out.ref = ref;
     ensure_gdal_registered();
     GdalErrorCapture gdal;
     const char* const drivers[] = {"PostgreSQL", nullptr};
@@ -1154,6 +1223,18 @@ OGRLayer* PublishedSnapshot::open_table(const std::string& table) {
 }
 
 void PublishedSnapshot::close_table(OGRLayer* layer) { ds->ReleaseResultSet(layer); }
+
+void PublishedSnapshot::check_still_published() const {
+    // The tables were read one query after the other: a survey removed or replaced by another
+    // run meanwhile would have given empty tables. Rows of a run never change (its id hashes
+    // its manifest), so the run still being there means every table was read whole.
+    PgConnection db(ref, false);
+    if (db.exec("SELECT 1 FROM " + db.ident(ref.schema) + ".runs WHERE run_id = $1", {run_id})
+            .rows() == 0) {
+        throw InputError("the survey was removed or replaced while it was read: read it again")
+            .set_source(label);
+    }
+}
 
 std::optional<std::string> database_table_sha256(const LayerSource& source) {
     ensure_gdal_registered();

@@ -80,7 +80,10 @@ struct PublishedSnapshot {
     std::string schema_sql;
     std::map<std::string, std::string> table_sql;
     std::string run_literal;
+    DatabaseRef ref;
 
+    /// Throws when the run is no longer published (removed or replaced while it was read).
+    void check_still_published() const;
     /// The rows of `table` of this run, in the run's order (release with close_table); null
     /// for a table the run does not list.
     OGRLayer* open_table(const std::string& table);

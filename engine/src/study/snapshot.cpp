@@ -305,7 +305,8 @@ void read_table(const TableSource& source, const nlohmann::json& meta,
     OGRFeatureDefn* defn = layer->GetLayerDefn();
     std::vector<int> index;
     for (const auto& f : fields) {
-        const int i = defn->GetFieldIndex(f.column.c_str());
+        // Case-sensitive: a database table may hold "Name" and "name".
+        const int i = defn->GetFieldIndexCaseSensitive(f.column.c_str());
         if (i < 0) {
             bad("table '" + table + "' has no column '" + f.column + "'", path);
         }
@@ -524,8 +525,10 @@ StudyReport detail::open_results(const std::string& path, const SnapshotSelectio
                 return published.open_table(table);
             };
             source.close = [&published](OGRLayer* layer) { published.close_table(layer); };
-            return build_report(published.keys, std::move(published.metas), source, published.label,
-                                std::string(), selection);
+            StudyReport report = build_report(published.keys, std::move(published.metas), source,
+                                              published.label, std::string(), selection);
+            published.check_still_published();
+            return report;
         }
         return open_snapshot(path, selection);
     } catch (const nlohmann::json::exception& e) {

@@ -30,8 +30,10 @@ inline std::string without_secrets(const std::string& source) {
             continue;
         }
         const std::size_t start = std::strlen(scheme);
+        // libpq looks for the user information up to the first '/' only: a '?' may be part of
+        // the password.
         const std::size_t at = rest.find('@', start);
-        const std::size_t end = rest.find_first_of("/?", start);
+        const std::size_t end = rest.find('/', start);
         if (at != std::string::npos && (end == std::string::npos || at < end)) {
             const std::size_t colon = rest.find(':', start);
             if (colon != std::string::npos && colon < at) {
@@ -50,7 +52,20 @@ inline std::string without_secrets(const std::string& source) {
                 amp = rest.size();
             }
             const std::string item = rest.substr(i, amp - i);
-            if (!item.empty() && !is_secret_key(item.substr(0, item.find('=')))) {
+            // Keys as libpq reads them: percent-decoded ("pass%77ord" is "password").
+            std::string key;
+            const std::string raw = item.substr(0, item.find('='));
+            for (std::size_t k = 0; k < raw.size(); ++k) {
+                if (raw[k] == '%' && k + 2 < raw.size() &&
+                    std::isxdigit(static_cast<unsigned char>(raw[k + 1])) &&
+                    std::isxdigit(static_cast<unsigned char>(raw[k + 2]))) {
+                    key += static_cast<char>(std::stoi(raw.substr(k + 1, 2), nullptr, 16));
+                    k += 2;
+                } else {
+                    key += raw[k];
+                }
+            }
+            if (!item.empty() && !is_secret_key(key)) {
                 query += (query.empty() ? "" : "&") + item;
             }
             i = amp + 1;

@@ -23,8 +23,10 @@ TEST_CASE("passwords are left out of connection strings in every libpq form", "[
           "PG:postgres://planner@db/gis?sslmode=require");
     CHECK(without_secrets("PG:postgresql://db/gis") == "PG:postgresql://db/gis");
     // Nothing of the secret is left.
-    for (const char* s : {"PG:password=s3cret", "PG:password = 's3 cret'",
-                          "PG:postgresql://u:s3cret@h/d", "PG:postgresql://h/d?password=s3cret"}) {
+    for (const char* s :
+         {"PG:password=s3cret", "PG:password = 's3 cret'", "PG:postgresql://u:s3cret@h/d",
+          "PG:postgresql://h/d?password=s3cret", "PG:postgresql://u:s3?cret@h/d",
+          "PG:postgresql://u:s3?c@h", "PG:postgresql://h/d?pass%77ord=s3cret&sslmode=disable"}) {
         INFO(s);
         CHECK(without_secrets(s).find("s3") == std::string::npos);
     }
@@ -71,6 +73,17 @@ TEST_CASE("database references: spaceuse's keys are taken out, libpq's kept, no 
     CHECK_THROWS_WITH(parse_database_ref("PG:dbname=gis bogus=1"),
                       Catch::Contains("malformed connection string"));
     CHECK_THROWS_WITH(parse_database_ref("PG:dbname='gis"), Catch::Contains("unterminated quote"));
+    // Malformed strings do not echo what may be a password.
+    for (const char* bad : {"PG:host=db password=my s3cret", "PG:postgresql://u:100%s3cret@h/db",
+                            "host=db password=s3cret", "PG:password='s3cret"}) {
+        INFO(bad);
+        try {
+            parse_database_ref(bad);
+            FAIL("accepted");
+        } catch (const spaceuse::ConfigError& e) {
+            CHECK(std::string(e.what()).find("s3cret") == std::string::npos);
+        }
+    }
     // A password in an error's source is never shown.
     const spaceuse::InputError e = spaceuse::InputError("cannot connect")
                                        .set_source("PG:dbname=gis password=s3cret");
