@@ -48,28 +48,22 @@ def check(cond, message):
     return cond
 
 
-def spaceuse(*args, env=None):
+def spaceuse(*args, env=None, quiet=True):
+    """Runs spaceuse with no credentials from the environment unless `env` gives them; --quiet,
+    or with its summaries (no progress bar) when not `quiet`."""
     e = dict(os.environ)
     e.pop("PGPASSWORD", None)
     e["PGPASSFILE"] = "/nonexistent"
     if env:
         e.update(env)
-    r = subprocess.run([str(SU), "--quiet", *map(str, args)], capture_output=True, text=True,
-                       env=e, timeout=600)
+    r = subprocess.run([str(SU), "--quiet" if quiet else "--no-progress", *map(str, args)],
+                       capture_output=True, text=True, env=e, timeout=600)
     outputs_seen.append(r.stdout + r.stderr)
     return r
 
 
 def spaceuse_verbose(*args, env=None):
-    e = dict(os.environ)
-    e.pop("PGPASSWORD", None)
-    e["PGPASSFILE"] = "/nonexistent"
-    if env:
-        e.update(env)
-    r = subprocess.run([str(SU), "--no-progress", *map(str, args)], capture_output=True,
-                       text=True, env=e, timeout=600)
-    outputs_seen.append(r.stdout + r.stderr)
-    return r
+    return spaceuse(*args, env=env, quiet=False)
 
 
 def one_line_error(r, rc, *needles):

@@ -9,6 +9,8 @@
 #include "publish_detail.hpp"
 
 #include "../io/gdal_util.hpp"
+#include "../util/date.hpp"
+#include "../util/digest.hpp"
 #include "../util/secrets.hpp"
 #include "../util/text.hpp"
 #include "snapshot.hpp"
@@ -20,7 +22,6 @@
 #include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 #include <ogrsf_frmts.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -46,22 +47,6 @@ constexpr const char* kSpaceuseKeys[] = {"schema", "study", "survey"};
 bool is_spaceuse_key(const std::string& key) {
     return std::find(std::begin(kSpaceuseKeys), std::end(kSpaceuseKeys), key) !=
            std::end(kSpaceuseKeys);
-}
-
-/// Percent-decoding of a URI query value.
-std::string uri_decode(const std::string& s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() &&
-            std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-            out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
 }
 
 /// A libpq value: bare when it can be, else single-quoted (backslash and quote escaped).
@@ -91,31 +76,6 @@ std::string first_line(std::string text) {
         text.pop_back();
     }
     return text;
-}
-
-std::string sha256_hex(const std::string& text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-}
-
-bool valid_date(const std::string& d) {
-    if (d.size() != 10 || d[4] != '-' || d[7] != '-') {
-        return false;
-    }
-    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-        if (!std::isdigit(static_cast<unsigned char>(d[i]))) {
-            return false;
-        }
-    }
-    return true;
 }
 
 }  // namespace
@@ -214,7 +174,7 @@ DatabaseRef parse_database_ref(const std::string& text) {
                 if (is_spaceuse_key(key)) {
                     own[key] = item.find('=') == std::string::npos
                                    ? std::string()
-                                   : uri_decode(item.substr(item.find('=') + 1));
+                                   : detail::percent_decode(item.substr(item.find('=') + 1));
                 } else if (!item.empty()) {
                     query += (query.empty() ? "" : "&") + item;
                 }
@@ -318,7 +278,7 @@ DatabaseRef parse_database_ref(const std::string& text) {
     }
     ref.study = own["study"];
     ref.survey_date = own["survey"];
-    if (!ref.survey_date.empty() && !valid_date(ref.survey_date)) {
+    if (!ref.survey_date.empty() && !detail::is_iso_date(ref.survey_date)) {
         throw ConfigError("survey=" + ref.survey_date + " is not a date (YYYY-MM-DD) in " + label);
     }
     return ref;
@@ -625,21 +585,7 @@ SnapshotFile open_snapshot_file(const std::string& results) {
     for (OGRFeatureUniquePtr f(snap->GetNextFeature()); f; f.reset(snap->GetNextFeature())) {
         s.keys[f->GetFieldAsString("key")] = f->GetFieldAsString("value");
     }
-    for (OGRFeatureUniquePtr f(list->GetNextFeature()); f; f.reset(list->GetNextFeature())) {
-        nlohmann::json meta = {{"table", f->GetFieldAsString("table_name")},
-                               {"name", f->GetFieldAsString("name")},
-                               {"kind", f->GetFieldAsString("kind")},
-                               {"geometry", f->GetFieldAsString("geometry")},
-                               {"source", f->GetFieldAsString("source")},
-                               {"source_layer", f->GetFieldAsString("source_layer")},
-                               {"id_field", f->GetFieldAsString("id_field")}};
-        try {
-            meta["fields"] = nlohmann::json::parse(f->GetFieldAsString("fields"));
-        } catch (const nlohmann::json::exception&) {
-            throw InputError("the snapshot is damaged: the fields of '" +
-                             meta["table"].get<std::string>() + "' cannot be read")
-                .set_source(s.path);
-        }
+    for (auto& meta : detail::read_layer_list(*list, s.path)) {
         s.layers.push_back(std::move(meta));
     }
     try {
@@ -721,6 +667,19 @@ std::map<std::string, std::string> existing_columns(PgConnection& db,
     return out;
 }
 
+/// "a, b, c": the distinct studies of `surveys`, or empty when there is at most one.
+std::string several_studies(const std::vector<PublishedSurvey>& surveys) {
+    std::set<std::string> studies;
+    for (const auto& s : surveys) {
+        studies.insert(s.study);
+    }
+    std::string list;
+    for (const auto& st : studies) {
+        list += (list.empty() ? "" : ", ") + st;
+    }
+    return studies.size() > 1 ? list : std::string();
+}
+
 struct Column {
     std::string name;
     std::string type;
@@ -747,7 +706,7 @@ PublishReport publish_results(const std::string& results, const std::string& tar
                          "it again with [project] survey_date = \"YYYY-MM-DD\" (or data_date)")
             .set_source(results);
     }
-    if (!valid_date(report.survey_date)) {
+    if (!detail::is_iso_date(report.survey_date)) {
         throw InputError("the run's survey date '" + report.survey_date +
                          "' is not a date (YYYY-MM-DD)")
             .set_source(results);
@@ -757,7 +716,7 @@ PublishReport publish_results(const std::string& results, const std::string& tar
         report.study = ref.study;
     }
     // The same results published under two study names are two runs.
-    report.run_id = sha256_hex(report.study + "\n" + snap.keys["manifest"]).substr(0, 16);
+    report.run_id = detail::sha256_hex(report.study + "\n" + snap.keys["manifest"]).substr(0, 16);
     const int srid = srid_of(snap.keys["analysis_crs"]);
 
     // Checked before connecting: names the database would truncate or clash with spaceuse's.
@@ -1083,15 +1042,7 @@ UnpublishReport unpublish(const std::string& target) {
     const auto found = detail::surveys(db, any_study);
     UnpublishReport report;
     report.survey_date = ref.survey_date;
-    std::set<std::string> studies;
-    for (const auto& f : found) {
-        studies.insert(f.study);
-    }
-    if (studies.size() > 1) {
-        std::string list;
-        for (const auto& st : studies) {
-            list += (list.empty() ? "" : ", ") + st;
-        }
+    if (const std::string list = several_studies(found); !list.empty()) {
         throw ConfigError("several studies have a survey of " + ref.survey_date + " (" + list +
                           "): add study=NAME (or --study)");
     }
@@ -1145,15 +1096,7 @@ PublishedSnapshot read_published(const DatabaseRef& ref) {
                                          : "no such survey (published: " + have + ")")
                 .set_source(out.label);
         }
-        std::set<std::string> studies;
-        for (const auto& f : found) {
-            studies.insert(f.study);
-        }
-        if (studies.size() > 1) {
-            std::string list;
-            for (const auto& st : studies) {
-                list += (list.empty() ? "" : ", ") + st;
-            }
+        if (const std::string list = several_studies(found); !list.empty()) {
             throw InputError("the schema holds several studies (" + list +
                              "): add study=NAME (or --study)")
                 .set_source(out.label);

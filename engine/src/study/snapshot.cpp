@@ -426,6 +426,28 @@ std::vector<StudyReport::LayerSummary> inputs_from_manifest(const nlohmann::json
 
 namespace detail {
 
+std::vector<nlohmann::json> read_layer_list(OGRLayer& list, const std::string& file) {
+    std::vector<nlohmann::json> metas;
+    list.ResetReading();
+    for (OGRFeatureUniquePtr f(list.GetNextFeature()); f; f.reset(list.GetNextFeature())) {
+        nlohmann::json meta = {{"table", f->GetFieldAsString("table_name")},
+                               {"name", f->GetFieldAsString("name")},
+                               {"kind", f->GetFieldAsString("kind")},
+                               {"geometry", f->GetFieldAsString("geometry")},
+                               {"source", f->GetFieldAsString("source")},
+                               {"source_layer", f->GetFieldAsString("source_layer")},
+                               {"id_field", f->GetFieldAsString("id_field")}};
+        try {
+            meta["fields"] = nlohmann::json::parse(f->GetFieldAsString("fields"));
+        } catch (const nlohmann::json::exception&) {
+            bad("the fields of layer '" + meta["name"].get<std::string>() + "' cannot be read",
+                file);
+        }
+        metas.push_back(std::move(meta));
+    }
+    return metas;
+}
+
 bool is_context_layer(const std::string& name) {
     return name == "zones" || name == "parcels" || name == "buildings" || name == "roads" ||
            name.rfind("facilities", 0) == 0;
@@ -596,24 +618,7 @@ StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelecti
     if (list == nullptr) {
         bad("the snapshot has no spaceuse_layers table", file);
     }
-    std::vector<nlohmann::json> metas;
-    list->ResetReading();
-    for (OGRFeatureUniquePtr f(list->GetNextFeature()); f; f.reset(list->GetNextFeature())) {
-        nlohmann::json meta = {{"table", f->GetFieldAsString("table_name")},
-                               {"name", f->GetFieldAsString("name")},
-                               {"kind", f->GetFieldAsString("kind")},
-                               {"geometry", f->GetFieldAsString("geometry")},
-                               {"source", f->GetFieldAsString("source")},
-                               {"source_layer", f->GetFieldAsString("source_layer")},
-                               {"id_field", f->GetFieldAsString("id_field")}};
-        try {
-            meta["fields"] = nlohmann::json::parse(f->GetFieldAsString("fields"));
-        } catch (const nlohmann::json::exception&) {
-            bad("the fields of layer '" + meta["name"].get<std::string>() + "' cannot be read",
-                file);
-        }
-        metas.push_back(std::move(meta));
-    }
+    std::vector<nlohmann::json> metas = detail::read_layer_list(*list, file);
     TableSource source;
     source.open = [&ds](const std::string& table) { return ds->GetLayerByName(table.c_str()); };
     source.close = [](OGRLayer*) {};

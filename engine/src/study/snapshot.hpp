@@ -4,6 +4,8 @@
 
 #include <spaceuse/study.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -11,7 +13,14 @@
 #include <string>
 #include <vector>
 
+class OGRLayer;
+
 namespace spaceuse::detail {
+
+/// The rows of a snapshot's spaceuse_layers table as JSON objects (table, name, kind, geometry,
+/// source, source_layer, id_field, fields).
+/// @throws InputError naming `file` when a row's fields cannot be read.
+std::vector<nlohmann::json> read_layer_list(OGRLayer& list, const std::string& file);
 
 /// Whether the model layer `name` is kept in the snapshot as context: zones, buildings, roads
 /// and every facilities layer for the documents, and the parcels' attributes (without their

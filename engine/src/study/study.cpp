@@ -3,6 +3,7 @@
 
 #include "output_folder.hpp"
 #include "plan.hpp"
+#include "../util/digest.hpp"
 #include "publish_detail.hpp"
 #include "snapshot.hpp"
 #include "../util/secrets.hpp"
@@ -36,26 +37,6 @@ nlohmann::json crs_json(const CrsInfo& crs) {
     return {{"name", crs.name}, {"code", crs.code}, {"metric", crs.metric}};
 }
 
-std::string hex_digest(const unsigned char* digest, unsigned int size) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-}
-
-/// SHA-256 of `text` in lower-case hex (OpenSSL's EVP interface).
-std::string sha256_hex(const std::string& text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-        throw Error("SHA-256 failed (OpenSSL)");
-    }
-    return hex_digest(digest, size);
-}
-
 /// SHA-256 of a file's content, or nullopt when `path` is not a readable regular file (a
 /// connection string, a folder).
 std::optional<std::string> file_sha256(const std::string& path) {
@@ -84,7 +65,7 @@ std::optional<std::string> file_sha256(const std::string& path) {
     if (EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1) {
         throw Error("SHA-256 failed (OpenSSL)");
     }
-    return hex_digest(digest, size);
+    return detail::hex_digest(digest, size);
 }
 
 /// What the definitions hash covers: the analysis CRS and, per metric (by name), the options
@@ -556,8 +537,8 @@ StudyReport run_study(const Study& study, const ProgressFn& progress_fn) {
     std::vector<Computed> computed = compute(plan, model, study.threads,
                                              scaled_progress(fn, 0.3, 0.85));
     const nlohmann::json defs = definitions(plan, model->crs);
-    report.definitions_hash = sha256_hex(defs.dump());
-    report.metric_definitions_hash = sha256_hex(defs["metrics"].dump());
+    report.definitions_hash = detail::sha256_hex(defs.dump());
+    report.metric_definitions_hash = detail::sha256_hex(defs["metrics"].dump());
     resolve_attribution(study.documents, report);
     report.survey_date = study.survey_date;
     if (report.survey_date.empty() && report.data_date.size() == 10 && report.data_date[4] == '-' &&

@@ -17,6 +17,22 @@ inline bool is_secret_key(std::string key) {
     return key.size() >= 8 && key.compare(key.size() - 8, 8, "password") == 0;
 }
 
+/// Percent-decoding of a URI component (as libpq decodes its URIs' keys and values).
+inline std::string percent_decode(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
 /// `source` unchanged unless it is a PostgreSQL connection string ("PG:..."): then without
 /// any password — in libpq's key = value form (spaces around '=', single-quoted values with
 /// backslash escapes) and in its URI form (postgresql://user:password@host/db?password=...).
@@ -53,18 +69,7 @@ inline std::string without_secrets(const std::string& source) {
             }
             const std::string item = rest.substr(i, amp - i);
             // Keys as libpq reads them: percent-decoded ("pass%77ord" is "password").
-            std::string key;
-            const std::string raw = item.substr(0, item.find('='));
-            for (std::size_t k = 0; k < raw.size(); ++k) {
-                if (raw[k] == '%' && k + 2 < raw.size() &&
-                    std::isxdigit(static_cast<unsigned char>(raw[k + 1])) &&
-                    std::isxdigit(static_cast<unsigned char>(raw[k + 2]))) {
-                    key += static_cast<char>(std::stoi(raw.substr(k + 1, 2), nullptr, 16));
-                    k += 2;
-                } else {
-                    key += raw[k];
-                }
-            }
+            const std::string key = percent_decode(item.substr(0, item.find('=')));
             if (!item.empty() && !is_secret_key(key)) {
                 query += (query.empty() ? "" : "&") + item;
             }
