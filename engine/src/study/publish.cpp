@@ -444,34 +444,6 @@ namespace {
 
 using detail::PgConnection;
 
-/// The snapshot file of a results folder (or the file itself).
-std::string snapshot_file(const std::string& results) {
-    fs::path p(results);
-    if (fs::is_directory(p)) {
-        std::string name = "spaceuse.gpkg";
-        std::ifstream in(p / "run.json");
-        if (in) {
-            try {
-                const auto m = nlohmann::json::parse(in);
-                if (m.contains("snapshot") && m["snapshot"].is_object()) {
-                    name = m["snapshot"].value("file", name);
-                } else if (m.contains("snapshot") && m["snapshot"].is_null()) {
-                    throw InputError("this run wrote no snapshot (--no-snapshot or [export] "
-                                     "snapshot = false): run it again with one")
-                        .set_source(results);
-                }
-            } catch (const nlohmann::json::exception&) {
-            }
-        }
-        p /= name;
-    }
-    if (!fs::is_regular_file(p)) {
-        throw InputError("no spaceuse results here (give a results folder or its spaceuse.gpkg)")
-            .set_source(results);
-    }
-    return p.string();
-}
-
 /// PostgreSQL column type of an OGR field.
 std::string pg_type(const OGRFieldDefn& f) {
     switch (f.GetType()) {
@@ -567,7 +539,7 @@ struct SnapshotFile {
 
 SnapshotFile open_snapshot_file(const std::string& results) {
     SnapshotFile s;
-    s.path = snapshot_file(results);
+    s.path = detail::snapshot_file(results);
     detail::ensure_gdal_registered();
     detail::GdalErrorCapture gdal;
     const char* const drivers[] = {"GPKG", nullptr};

@@ -426,6 +426,40 @@ std::vector<StudyReport::LayerSummary> inputs_from_manifest(const nlohmann::json
 
 namespace detail {
 
+std::string snapshot_file(const std::string& path) {
+    fs::path gpkg(path);
+    if (!fs::exists(gpkg)) {
+        bad("no such results folder or snapshot (give the output folder of a run or its "
+            "spaceuse.gpkg)",
+            path);
+    }
+    if (fs::is_directory(gpkg)) {
+        std::string name = "spaceuse.gpkg";
+        std::ifstream in(gpkg / "run.json");
+        if (in) {
+            try {
+                const auto m = nlohmann::json::parse(in);
+                if (m.contains("snapshot") && m["snapshot"].is_object()) {
+                    name = m["snapshot"].value("file", name);
+                } else if (m.contains("snapshot") && m["snapshot"].is_null()) {
+                    bad("this run wrote no snapshot (--no-snapshot or [export] snapshot = "
+                        "false): run it again with one",
+                        path);
+                }
+            } catch (const nlohmann::json::exception&) {
+                // An unreadable manifest: look for the default name.
+            }
+        }
+        gpkg /= name;
+    }
+    if (!fs::is_regular_file(gpkg)) {
+        bad("no spaceuse results here (" + gpkg.filename().string() +
+                " not found; give a results folder or its spaceuse.gpkg)",
+            path);
+    }
+    return gpkg.string();
+}
+
 std::vector<nlohmann::json> read_layer_list(OGRLayer& list, const std::string& file) {
     std::vector<nlohmann::json> metas;
     list.ResetReading();
@@ -562,37 +596,8 @@ StudyReport detail::open_results(const std::string& path, const SnapshotSelectio
 namespace {
 
 StudyReport open_snapshot(const std::string& path, const detail::SnapshotSelection& selection) {
-    fs::path gpkg(path);
-    if (!fs::exists(gpkg)) {
-        bad("no such results folder or snapshot (give the output folder of a run or its "
-            "spaceuse.gpkg)",
-            path);
-    }
-    if (fs::is_directory(gpkg)) {
-        std::string name = "spaceuse.gpkg";
-        std::ifstream in(gpkg / "run.json");
-        if (in) {
-            try {
-                const auto m = nlohmann::json::parse(in);
-                if (m.contains("snapshot") && m["snapshot"].is_object()) {
-                    name = m["snapshot"].value("file", name);
-                } else if (m.contains("snapshot") && m["snapshot"].is_null()) {
-                    bad("this run wrote no snapshot (--no-snapshot or [export] snapshot = "
-                        "false): run it again with one",
-                        path);
-                }
-            } catch (const nlohmann::json::exception&) {
-                // An unreadable manifest: look for the default name.
-            }
-        }
-        gpkg /= name;
-    }
-    const std::string file = gpkg.string();
-    if (!fs::is_regular_file(gpkg)) {
-        bad("no spaceuse results here (" + gpkg.filename().string() +
-                " not found; give a results folder or its spaceuse.gpkg)",
-            path);
-    }
+    const std::string file = detail::snapshot_file(path);
+    const fs::path gpkg(file);
     detail::ensure_gdal_registered();
     detail::GdalErrorCapture gdal;
     const char* const drivers[] = {"GPKG", nullptr};

@@ -17,6 +17,10 @@ class OGRLayer;
 
 namespace spaceuse::detail {
 
+/// The snapshot file of `path`: a results folder (its run.json names the file) or the file.
+/// @throws InputError when there is none.
+std::string snapshot_file(const std::string& path);
+
 /// The rows of a snapshot's spaceuse_layers table as JSON objects (table, name, kind, geometry,
 /// source, source_layer, id_field, fields).
 /// @throws InputError naming `file` when a row's fields cannot be read.
