@@ -15,6 +15,8 @@ struct GlobalOptions {
     bool progress = false;
     bool no_progress = false;
     bool timings = false;
+    /// "bar" (a terminal bar and plain messages) or "jsonl" (JSON lines, console.hpp).
+    std::string progress_format = "bar";
 
     /// Whether to draw a progress bar.
     bool show_progress() const;

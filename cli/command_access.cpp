@@ -1,5 +1,6 @@
 #include "command_access.hpp"
 
+#include "describe.hpp"
 #include "study_output.hpp"
 
 #include <spaceuse/error.hpp>
@@ -9,26 +10,42 @@ namespace spaceuse::cli {
 CLI::App* CommandAccess::setup(CLI::App& app) {
     auto* sub = app.add_subcommand("access", "Accessibility over the road network: nearest "
                                              "facility per kind, isochrones, opportunities");
-    sub->add_option("--origins", m_origins,
-                    "Origins (parcels or zones): PATH, PATH:LAYER or PG:...")
+    describe_command(sub, {"access"});
+    layer_param(sub->add_option("--origins", m_origins,
+                                "Origins (parcels or zones): PATH, PATH:LAYER or PG:..."),
+                "parcels")
         ->required();
-    sub->add_option("--origins-layer", m_origins_layer, "Layer of the origins source");
-    sub->add_option("--origins-where", m_origins_where, "OGR SQL filter on origins");
-    sub->add_option("--origin-id", m_origin_id, "Origin id field (default: source FID)");
-    sub->add_option("--network", m_network, "Road lines")->required();
-    sub->add_option("--network-layer", m_network_layer, "Layer of the network source");
-    sub->add_option("--network-where", m_network_where,
-                    "OGR SQL filter on roads, e.g. \"highway IS NOT NULL\"");
-    sub->add_option("--facilities", m_facilities, "Facility points (repeatable)")->required();
-    sub->add_option("--facilities-where", m_facilities_where,
-                    "OGR SQL filter on the facility layers (one for all, or one per --facilities)");
-    sub->add_option("--zones", m_zones, "Zones for zone aggregates");
-    sub->add_option("--zone-id", m_zone_id, "Zone id field");
-    sub->add_option("--targets", m_targets, "Opportunity points for cumulative opportunities");
+    layer_name_param(
+        sub->add_option("--origins-layer", m_origins_layer, "Layer of the origins source"),
+        "parcels");
+    filter_param(sub->add_option("--origins-where", m_origins_where, "OGR SQL filter on origins"),
+                 "parcels");
+    field_param(
+        sub->add_option("--origin-id", m_origin_id, "Origin id field (default: source FID)"),
+        "parcels");
+    layer_param(sub->add_option("--network", m_network, "Road lines"), "roads")->required();
+    layer_name_param(
+        sub->add_option("--network-layer", m_network_layer, "Layer of the network source"),
+        "roads");
+    filter_param(sub->add_option("--network-where", m_network_where,
+                                 "OGR SQL filter on roads, e.g. \"highway IS NOT NULL\""),
+                 "roads");
+    layer_param(sub->add_option("--facilities", m_facilities, "Facility points (repeatable)"),
+                "facilities")
+        ->required();
+    filter_param(sub->add_option("--facilities-where", m_facilities_where,
+                                 "OGR SQL filter on the facility layers (one for all, or one per "
+                                 "--facilities)"),
+                 "facilities");
+    layer_param(sub->add_option("--zones", m_zones, "Zones for zone aggregates"), "zones");
+    field_param(sub->add_option("--zone-id", m_zone_id, "Zone id field"), "zones");
+    layer_param(
+        sub->add_option("--targets", m_targets, "Opportunity points for cumulative opportunities"),
+        "opportunities");
     // The metric's options (profile, snapping, speeds, isochrones...) come from its declaration.
     m_flags.add(*sub, *builtin_registry().find("access"));
-    sub->add_option("--crs", m_crs, "Analysis CRS (EPSG:xxxx, projected, metres)");
-    sub->add_option("--assume-crs", m_assume_crs, "CRS for inputs that have none");
+    advanced(sub->add_option("--crs", m_crs, "Analysis CRS (EPSG:xxxx, projected, metres)"));
+    advanced(sub->add_option("--assume-crs", m_assume_crs, "CRS for inputs that have none"));
     add_output_flags(*sub, m_out);
     return sub;
 }

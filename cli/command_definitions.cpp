@@ -1,5 +1,7 @@
 #include "command_definitions.hpp"
 
+#include "console.hpp"
+#include "describe.hpp"
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
 
@@ -16,9 +18,11 @@ CLI::App* CommandDefinitions::setup(CLI::App& app) {
         "definitions", "Classify the parcels under several definitions of available land side "
                        "by side (VLAIO, IBIS, Oregon, Metro...): per parcel, per zone, and "
                        "where they disagree; without a project, the bundled Heverlee sample");
-    sub->add_option("project", m_project, "Project file (.toml)");
-    sub->add_option("-o,--output", m_output,
-                    "Output folder (default: the project's, with \"-definitions\" appended)");
+    describe_command(sub, {"definitions"});
+    file_param(sub->add_option("project", m_project, "Project file (.toml)"), "toml");
+    output_folder_param(
+        sub->add_option("-o,--output", m_output,
+                        "Output folder (default: the project's, with \"-definitions\" appended)"));
     // --profiles and --definition-fields come from the metric's declaration.
     m_flags.add(*sub, *builtin_registry().find("definitions"));
     add_project_flags(*sub, m_flags_project);
@@ -77,7 +81,7 @@ int CommandDefinitions::run() {
     study.invoked_as = "spaceuse definitions " + path;
     apply_project_flags(m_flags_project, study);
     if (!m_global.quiet) {
-        std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
+        sayf("project: %s (%s)\n", study.name.c_str(), path.c_str());
     }
     try {
         return run_and_print(study, m_global);

@@ -1,5 +1,7 @@
 #include "command_diff.hpp"
 
+#include "console.hpp"
+#include "describe.hpp"
 #include "progress_bar.hpp"
 
 #include <spaceuse/diff.hpp>
@@ -32,11 +34,13 @@ CLI::App* CommandDiff::setup(CLI::App& app) {
                 "reshaped, renumbered, split, merged, reparcelled, new, retired), the zone "
                 "table at both dates, status transitions, the stock bridge, take-up and years "
                 "of supply");
-    sub->add_option("before", m_before,
-                    "Earlier survey: a results folder, its spaceuse.gpkg, or a project file")
+    describe_command(sub, {});
+    source_param(
+        sub->add_option("before", m_before,
+                        "Earlier survey: a results folder, its spaceuse.gpkg, or a project file"))
         ->required();
-    sub->add_option("after", m_after, "Later survey, as BEFORE")->required();
-    sub->add_option("-o,--output", m_output, "Output folder")->required();
+    source_param(sub->add_option("after", m_after, "Later survey, as BEFORE"))->required();
+    output_folder_param(sub->add_option("-o,--output", m_output, "Output folder"))->required();
     sub->add_flag("--overwrite", m_overwrite, "Replace earlier results");
     m_follow_up.add(*sub);
     sub->add_flag("--recompute", m_recompute,
@@ -85,7 +89,8 @@ int CommandDiff::run() {
             std::printf("take-up from the diff over the interval (no issue dates)\n");
         }
         print_stock(d.stock);
-        std::fprintf(stderr, "wrote %s\n", m_output.c_str());
+        say_event({{"type", "outputs"}, {"manifest", m_output + "/run.json"}});
+        sayf("wrote %s\n", m_output.c_str());
     }
     release_at_exit(std::move(owned));
     return exit_ok;

@@ -1,5 +1,7 @@
 #include "command_metrics.hpp"
 
+#include "console.hpp"
+#include "describe.hpp"
 #include <spaceuse/error.hpp>
 #include <spaceuse/metrics.hpp>
 #include <spaceuse/plugin.hpp>
@@ -79,12 +81,44 @@ void print_full(const MetricInfo& m) {
 
 }  // namespace
 
+CLI::App* CommandDescribe::setup(CLI::App& app) {
+    m_app = &app;
+    auto* sub = app.add_subcommand(
+        "describe", "Describe the commands a tool can offer (QGIS's Processing toolbox): "
+                    "parameters with types, defaults, ranges and help, and outputs");
+    sub->add_flag("--json", m_json, "Print the description as JSON (with a format version)");
+    return sub;
+}
+
+int CommandDescribe::run() {
+    const auto description = describe_json(*m_app, SPACEUSE_VERSION);
+    if (m_json) {
+        std::fputs((description.dump(2) + "\n").c_str(), stdout);
+        return exit_ok;
+    }
+    for (const auto& c : description["commands"]) {
+        std::printf("%s\n    %s\n", c["name"].get<std::string>().c_str(),
+                    c["help"].get<std::string>().c_str());
+        for (const auto& p : c["parameters"]) {
+            std::string type = p["type"].get<std::string>();
+            if (p.contains("geometry")) {
+                type += " (" + p["geometry"].get<std::string>() + ")";
+            }
+            std::printf("    %-22s %-22s %s\n", p["name"].get<std::string>().c_str(), type.c_str(),
+                        p["required"].get<bool>() ? "required" : "");
+        }
+    }
+    std::printf("(spaceuse describe --json: every field, format version %d)\n",
+                describe_format_version);
+    return exit_ok;
+}
+
 int CommandMetrics::run() {
     MetricRegistry registry;
     register_builtin_metrics(registry);
     for (const auto& load : load_plugins(registry, m_plugins)) {
         if (!load.error.empty()) {
-            std::fprintf(stderr, "spaceuse: warning: %s\n", load.error.c_str());
+            sayf("spaceuse: warning: %s\n", load.error.c_str());
         }
     }
     if (m_json) {

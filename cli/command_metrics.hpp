@@ -21,4 +21,17 @@ private:
     bool m_json = false;
 };
 
+/// `spaceuse describe --json`: every command a tool such as QGIS's Processing toolbox offers,
+/// with its typed parameters and outputs, read off the option declarations (describe.hpp).
+class CommandDescribe : public Command {
+public:
+    using Command::Command;
+    CLI::App* setup(CLI::App& app) override;
+    int run() override;
+
+private:
+    const CLI::App* m_app = nullptr;
+    bool m_json = false;
+};
+
 }  // namespace spaceuse::cli

@@ -1,5 +1,6 @@
 #include "command_occupancy.hpp"
 
+#include "describe.hpp"
 #include "study_output.hpp"
 
 #include <spaceuse/error.hpp>
@@ -9,20 +10,37 @@ namespace spaceuse::cli {
 CLI::App* CommandOccupancy::setup(CLI::App& app) {
     auto* sub = app.add_subcommand("occupancy",
                                    "Occupancy and available space per parcel and zone");
-    sub->add_option("--zones", m_zones, "Zones (business parks): PATH, PATH:LAYER or PG:...")
+    describe_command(sub, {"occupancy"});
+    layer_param(
+        sub->add_option("--zones", m_zones, "Zones (business parks): PATH, PATH:LAYER or PG:..."),
+        "zones")
         ->required();
-    sub->add_option("--parcels", m_parcels, "Cadastral parcels")->required();
-    sub->add_option("--buildings", m_buildings, "Building footprints")->required();
-    sub->add_option("--zones-layer", m_zones_layer, "Layer of the zones source");
-    sub->add_option("--parcels-layer", m_parcels_layer, "Layer of the parcels source");
-    sub->add_option("--buildings-layer", m_buildings_layer, "Layer of the buildings source");
-    sub->add_option("--zones-where", m_where_zones, "OGR SQL filter on zones");
-    sub->add_option("--parcels-where", m_where_parcels, "OGR SQL filter on parcels");
-    sub->add_option("--buildings-where", m_where_buildings, "OGR SQL filter on buildings");
-    sub->add_option("--crs", m_crs, "Analysis CRS (EPSG:xxxx, projected, metres)");
-    sub->add_option("--assume-crs", m_assume_crs, "CRS for inputs that have none");
-    sub->add_option("--parcel-id", m_parcel_id, "Parcel id field (default: source FID)");
-    sub->add_option("--zone-id", m_zone_id, "Zone id field (default: source FID)");
+    layer_param(sub->add_option("--parcels", m_parcels, "Cadastral parcels"), "parcels")
+        ->required();
+    layer_param(sub->add_option("--buildings", m_buildings, "Building footprints"), "buildings")
+        ->required();
+    layer_name_param(sub->add_option("--zones-layer", m_zones_layer, "Layer of the zones source"),
+                     "zones");
+    layer_name_param(
+        sub->add_option("--parcels-layer", m_parcels_layer, "Layer of the parcels source"),
+        "parcels");
+    layer_name_param(
+        sub->add_option("--buildings-layer", m_buildings_layer, "Layer of the buildings source"),
+        "buildings");
+    filter_param(sub->add_option("--zones-where", m_where_zones, "OGR SQL filter on zones"),
+                 "zones");
+    filter_param(sub->add_option("--parcels-where", m_where_parcels, "OGR SQL filter on parcels"),
+                 "parcels");
+    filter_param(
+        sub->add_option("--buildings-where", m_where_buildings, "OGR SQL filter on buildings"),
+        "buildings");
+    advanced(sub->add_option("--crs", m_crs, "Analysis CRS (EPSG:xxxx, projected, metres)"));
+    advanced(sub->add_option("--assume-crs", m_assume_crs, "CRS for inputs that have none"));
+    field_param(
+        sub->add_option("--parcel-id", m_parcel_id, "Parcel id field (default: source FID)"),
+        "parcels");
+    field_param(sub->add_option("--zone-id", m_zone_id, "Zone id field (default: source FID)"),
+                "zones");
     // The metric's options (profile, fields, thresholds, --no-free-space) come from its
     // declaration.
     m_flags.add(*sub, *builtin_registry().find("occupancy"));

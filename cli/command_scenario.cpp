@@ -1,5 +1,7 @@
 #include "command_scenario.hpp"
 
+#include "console.hpp"
+#include "describe.hpp"
 #include <spaceuse/error.hpp>
 #include <spaceuse/study.hpp>
 
@@ -14,11 +16,14 @@ CLI::App* CommandScenario::setup(CLI::App& app) {
                     "each parcel under density targets, net of the land that will not come to "
                     "market, and which parcels to approach first; several scenarios side by "
                     "side");
-    sub->add_option("scenarios", m_files, "Scenario files (.toml)")->required();
-    sub->add_option("-p,--project", m_project,
-                    "Project file (.toml; default: the bundled Heverlee sample)");
-    sub->add_option("-o,--output", m_output,
-                    "Output folder (default: the project's, with \"-scenarios\" appended)");
+    describe_command(sub, {"scenarios"});
+    file_param(sub->add_option("scenarios", m_files, "Scenario files (.toml)"), "toml")->required();
+    file_param(sub->add_option("-p,--project", m_project,
+                               "Project file (.toml; default: the bundled Heverlee sample)"),
+               "toml");
+    output_folder_param(
+        sub->add_option("-o,--output", m_output,
+                        "Output folder (default: the project's, with \"-scenarios\" appended)"));
     add_project_flags(*sub, m_flags_project);
     return sub;
 }
@@ -54,7 +59,7 @@ int CommandScenario::run() {
     study.invoked_as += " --project " + path;
     apply_project_flags(m_flags_project, study);
     if (!m_global.quiet) {
-        std::fprintf(stderr, "project: %s (%s)\n", study.name.c_str(), path.c_str());
+        sayf("project: %s (%s)\n", study.name.c_str(), path.c_str());
     }
     return run_and_print(study, m_global);
 }

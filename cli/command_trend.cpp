@@ -1,5 +1,7 @@
 #include "command_trend.hpp"
 
+#include "console.hpp"
+#include "describe.hpp"
 #include "progress_bar.hpp"
 
 #include <spaceuse/trend.hpp>
@@ -56,10 +58,12 @@ CLI::App* CommandTrend::setup(CLI::App& app) {
         "trend", "Each zone's net, built, vacant, underused and usable free area and parcel "
                  "counts over several surveys, take-up per year and years of supply at each "
                  "date, with a chart per zone");
-    sub->add_option("surveys", m_surveys,
-                    "Two or more surveys (results folders or their spaceuse.gpkg), any order")
+    describe_command(sub, {});
+    source_param(
+        sub->add_option("surveys", m_surveys,
+                        "Two or more surveys (results folders or their spaceuse.gpkg), any order"))
         ->required();
-    sub->add_option("-o,--output", m_output, "Output folder")->required();
+    output_folder_param(sub->add_option("-o,--output", m_output, "Output folder"))->required();
     sub->add_flag("--overwrite", m_overwrite, "Replace earlier results");
     m_follow_up.add(*sub);
     sub->add_flag("--recompute", m_recompute,
@@ -95,7 +99,8 @@ int CommandTrend::run() {
                     t.steps.back().takeup_source == "issue_date" ? "issue dates"
                                                                  : "the diffs between surveys",
                     study.charts ? ", charts/" : "");
-        std::fprintf(stderr, "wrote %s\n", m_output.c_str());
+        say_event({{"type", "outputs"}, {"manifest", m_output + "/run.json"}});
+        sayf("wrote %s\n", m_output.c_str());
     }
     return exit_ok;
 }

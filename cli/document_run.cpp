@@ -1,5 +1,6 @@
 #include "document_run.hpp"
 
+#include "console.hpp"
 #include <spaceuse/publish.hpp>
 #include "progress_bar.hpp"
 
@@ -66,7 +67,7 @@ int DocumentRun::execute(
         draw(report, study.write);
     }
     if (!global.quiet) {
-        std::fprintf(stderr, "wrote %s\n", output.c_str());
+        sayf("wrote %s\n", output.c_str());
     }
     return exit_ok;
 }

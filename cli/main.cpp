@@ -1,6 +1,8 @@
 // spaceuse command-line tool: parses options, calls the engine, maps errors to exit codes.
 
 #include "command.hpp"
+#include "console.hpp"
+#include "describe.hpp"
 #include "flag_hints.hpp"
 #include "command_access.hpp"
 #include "command_definitions.hpp"
@@ -21,6 +23,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace spaceuse::cli {
@@ -28,6 +31,9 @@ namespace spaceuse::cli {
 bool GlobalOptions::show_progress() const {
     if (quiet || no_progress) {
         return false;
+    }
+    if (progress_format == "jsonl") {
+        return true;
     }
     return progress || ProgressBar::stderr_is_terminal();
 }
@@ -46,6 +52,12 @@ int main(int argc, char** argv) {
     app.add_flag("--timings", global.timings,
                  "Print wall time, CPU time and peak RSS per phase (read, index, overlay, network, "
                  "write) on stderr");
+    choice_param(app.add_option("--progress-format", global.progress_format,
+                                "bar: a progress bar on terminals and plain messages; jsonl: "
+                                "one JSON object a line on stderr (progress, messages, outputs, "
+                                "errors) for tools such as QGIS's Processing provider")
+                     ->default_val("bar"),
+                 {"bar", "jsonl"});
 
     std::vector<std::unique_ptr<Command>> commands;
     commands.push_back(std::make_unique<CommandRun>(global));
@@ -55,6 +67,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandDefinitions>(global));
     commands.push_back(std::make_unique<CommandScenario>(global));
     commands.push_back(std::make_unique<CommandMetrics>(global));
+    commands.push_back(std::make_unique<CommandDescribe>(global));
     commands.push_back(std::make_unique<CommandMap>(global));
     commands.push_back(std::make_unique<CommandReport>(global));
     commands.push_back(std::make_unique<CommandView>(global));
@@ -68,12 +81,29 @@ int main(int argc, char** argv) {
     for (auto& c : commands) {
         subs.emplace_back(c->setup(app), c.get());
     }
+    // Errors of the command line itself come before CLI11 has stored --progress-format: look
+    // for it in the arguments, so that a tool asking for JSON lines gets them for these too.
+    bool jsonl_asked = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--progress-format=jsonl" ||
+            (a == "--progress-format" && i + 1 < argc && std::string(argv[i + 1]) == "jsonl")) {
+            jsonl_asked = true;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
+        if (jsonl_asked && e.get_exit_code() != 0) {
+            set_message_format(MessageFormat::jsonl);
+            say_error(e.what(), exit_usage);
+            return exit_usage;
+        }
         const int code = app.exit(e);
         return code == 0 ? exit_ok : exit_usage;
     }
+    set_message_format(global.progress_format == "jsonl" ? MessageFormat::jsonl
+                                                         : MessageFormat::text);
     try {
         for (auto& [sub, command] : subs) {
             if (sub->parsed()) {
@@ -81,16 +111,16 @@ int main(int argc, char** argv) {
             }
         }
     } catch (const spaceuse::ConfigError& e) {
-        std::fprintf(stderr, "spaceuse: error: %s\n", with_flag_hints(e.what()).c_str());
+        say_error(with_flag_hints(e.what()), exit_usage);
         return exit_usage;
     } catch (const spaceuse::InputError& e) {
-        std::fprintf(stderr, "spaceuse: error: %s\n", with_flag_hints(e.what()).c_str());
+        say_error(with_flag_hints(e.what()), exit_input);
         return exit_input;
     } catch (const spaceuse::CancelledError&) {
-        std::fprintf(stderr, "spaceuse: cancelled\n");
+        say_error("cancelled", exit_error, true);
         return exit_error;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "spaceuse: error: %s\n", with_flag_hints(e.what()).c_str());
+        say_error(with_flag_hints(e.what()), exit_error);
         return exit_error;
     }
     return exit_usage;

@@ -1,5 +1,7 @@
 #include "metric_flags.hpp"
 
+#include "describe.hpp"
+
 #include <spaceuse/error.hpp>
 
 #include <map>
@@ -14,6 +16,64 @@ const MetricRegistry& builtin_registry() {
     }();
     return registry;
 }
+
+namespace {
+
+/// What `spaceuse describe` says of a metric option's flag: its declaration, as it is.
+ParamKind param_kind(const OptionSpec& spec) {
+    ParamKind k;
+    switch (spec.type) {
+    case OptionType::number:
+        k.type = "number";
+        break;
+    case OptionType::integer:
+        k.type = "integer";
+        break;
+    case OptionType::boolean:
+        k.type = "boolean";
+        break;
+    case OptionType::choice:
+        k.type = "enum";
+        break;
+    case OptionType::list:
+        k.type = "list";
+        break;
+    case OptionType::number_list:
+        k.type = "number_list";
+        break;
+    case OptionType::date:
+        k.type = "date";
+        break;
+    case OptionType::file:
+        k.type = "file";
+        break;
+    case OptionType::folder:
+        k.type = "folder";
+        break;
+    case OptionType::field:
+        k.type = "field";
+        break;
+    case OptionType::text:
+        k.type = "text";
+        break;
+    }
+    k.role = spec.layer;
+    k.unit = spec.unit;
+    k.min = spec.min;
+    k.max = spec.max;
+    k.min_exclusive = spec.min_exclusive;
+    k.choices = spec.choices;
+    if (spec.type == OptionType::boolean) {
+        k.default_text = option_text(spec.default_value);
+    }
+    if (spec.type == OptionType::boolean && spec.flag.rfind("no-", 0) == 0) {
+        k.negated = true;
+        k.name = spec.name;
+    }
+    return k;
+}
+
+}  // namespace
 
 void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
     for (const auto& spec : info.options) {
@@ -60,6 +120,7 @@ void MetricFlags::add(CLI::App& sub, const MetricInfo& info) {
             flag->option->default_str(shown);
         }
         flag->option->group("Options of the " + info.name + " metric");
+        describe_as(flag->option, param_kind(spec));
         m_flags.push_back(std::move(flag));
     }
 }

@@ -56,6 +56,10 @@ PhaseTimer::Phase PhaseTimer::classify(std::string_view m, Phase current) {
     return current;
 }
 
+const char* PhaseTimer::name(Phase phase) {
+    return phase_names.at(static_cast<std::size_t>(phase));
+}
+
 void PhaseTimer::switch_to(Phase next) {
     const Sample s = now();
     auto& t = m_totals[static_cast<std::size_t>(m_phase)];

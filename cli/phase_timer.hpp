@@ -27,6 +27,8 @@ public:
 
     /// The phase a progress message belongs to; `current` when the message does not say.
     static Phase classify(std::string_view message, Phase current);
+    /// "read", "index", "overlay", "network", "write".
+    static const char* name(Phase phase);
 
 private:
     struct Sample {

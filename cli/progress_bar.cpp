@@ -1,5 +1,7 @@
 #include "progress_bar.hpp"
 
+#include "console.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,6 +34,14 @@ void ProgressBar::draw(double fraction, std::string_view message) {
     m_last_permille = permille;
     m_last_message = std::string(message);
     m_last_draw = now;
+    if (message_format() == MessageFormat::jsonl) {
+        m_stage = PhaseTimer::classify(message, m_stage);
+        say_event({{"type", "progress"},
+                   {"percent", permille / 10.0},
+                   {"stage", PhaseTimer::name(m_stage)},
+                   {"message", m_last_message}});
+        return;
+    }
     constexpr int width = 30;
     const int filled = permille * width / 1000;
     std::string bar(static_cast<std::size_t>(filled), '#');

@@ -1,7 +1,10 @@
 #pragma once
 
 // Terminal progress bar on stderr: drawn only when stderr is a terminal (or forced with
-// --progress), silent with --quiet / --no-progress.
+// --progress), silent with --quiet / --no-progress. With --progress-format jsonl, the same
+// reports become JSON lines (console.hpp) with the run's stage (PhaseTimer's phases).
+
+#include "phase_timer.hpp"
 
 #include <spaceuse/progress.hpp>
 
@@ -33,6 +36,7 @@ private:
     int m_last_permille = -1;
     std::string m_last_message;
     std::chrono::steady_clock::time_point m_last_draw{};
+    PhaseTimer::Phase m_stage = PhaseTimer::Phase::read;
 };
 
 }  // namespace spaceuse::cli

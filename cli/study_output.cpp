@@ -1,5 +1,7 @@
 #include "study_output.hpp"
 
+#include "console.hpp"
+#include "describe.hpp"
 #include "phase_timer.hpp"
 #include "progress_bar.hpp"
 
@@ -12,32 +14,29 @@
 namespace spaceuse::cli {
 
 void print_load_summary(const StudyReport& report) {
-    std::fprintf(stderr, "analysis CRS: %s%s%s (%s)\n", report.crs.name.c_str(),
-                 report.crs.code.empty() ? "" : ", ", report.crs.code.c_str(),
-                 report.crs_reason.c_str());
+    sayf("analysis CRS: %s%s%s (%s)\n", report.crs.name.c_str(),
+         report.crs.code.empty() ? "" : ", ", report.crs.code.c_str(), report.crs_reason.c_str());
     for (const auto& l : report.layers) {
         const auto& r = l.report;
-        std::fprintf(stderr, "%-10s %s: read %lld = kept %lld + rejected %lld; repaired %lld\n",
-                     l.role.c_str(), l.source.c_str(), static_cast<long long>(r.read),
-                     static_cast<long long>(r.kept), static_cast<long long>(r.rejected),
-                     static_cast<long long>(r.repaired));
+        sayf("%-10s %s: read %lld = kept %lld + rejected %lld; repaired %lld\n", l.role.c_str(),
+             l.source.c_str(), static_cast<long long>(r.read), static_cast<long long>(r.kept),
+             static_cast<long long>(r.rejected), static_cast<long long>(r.repaired));
         if (!l.operation.identity) {
             char accuracy[32] = "unknown";
             if (l.operation.accuracy_m >= 0) {
                 std::snprintf(accuracy, sizeof accuracy, "%g m", l.operation.accuracy_m);
             }
-            std::fprintf(stderr, "           transformed with: %s (accuracy %s)\n",
-                         l.operation.name.c_str(), accuracy);
+            sayf("           transformed with: %s (accuracy %s)\n", l.operation.name.c_str(),
+                 accuracy);
         }
         std::size_t shown = 0;
         for (const auto& issue : r.issues) {
             if (shown++ == 10) {
-                std::fprintf(stderr, "           ... %zu more (see run.json)\n",
-                             r.issues.size() - 10);
+                sayf("           ... %zu more (see run.json)\n", r.issues.size() - 10);
                 break;
             }
-            std::fprintf(stderr, "           fid %lld %s: %s\n", static_cast<long long>(issue.fid),
-                         issue_kind_name(issue.kind), issue.detail.c_str());
+            sayf("           fid %lld %s: %s\n", static_cast<long long>(issue.fid),
+                 issue_kind_name(issue.kind), issue.detail.c_str());
         }
     }
 }
@@ -162,17 +161,26 @@ void print_access_table(const StudyReport& report) {
 }
 
 void print_outputs(const StudyReport& report) {
+    nlohmann::ordered_json files = nlohmann::ordered_json::array();
+    for (const auto& o : report.outputs) {
+        nlohmann::ordered_json f = {{"path", o.path}, {"layer", o.layer}};
+        if (o.data) {
+            f["features"] = o.features;
+        }
+        files.push_back(f);
+    }
+    say_event({{"type", "outputs"}, {"manifest", report.manifest_path}, {"files", files}});
     for (const auto& o : report.outputs) {
         if (o.data) {
             const bool table = o.path.size() > 4 &&
                                o.path.compare(o.path.size() - 4, 4, ".csv") == 0;
-            std::fprintf(stderr, "wrote %s: %s, %zu %s\n", o.path.c_str(), o.layer.c_str(),
-                         o.features, table ? "rows" : "features");
+            sayf("wrote %s: %s, %zu %s\n", o.path.c_str(), o.layer.c_str(), o.features,
+                 table ? "rows" : "features");
         } else {
-            std::fprintf(stderr, "wrote %s: %s\n", o.path.c_str(), o.layer.c_str());
+            sayf("wrote %s: %s\n", o.path.c_str(), o.layer.c_str());
         }
     }
-    std::fprintf(stderr, "wrote %s\n", report.manifest_path.c_str());
+    sayf("wrote %s\n", report.manifest_path.c_str());
 }
 
 namespace {
@@ -353,12 +361,11 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
             for (const auto& t : p.tables) {
                 rows += t.rows;
             }
-            std::fprintf(stderr,
-                         "published survey %s (run %s) to %s, schema %s: %zu tables, "
-                         "%lld rows%s\n",
-                         p.survey_date.c_str(), p.run_id.c_str(), p.target.c_str(),
-                         p.schema.c_str(), p.tables.size(), static_cast<long long>(rows),
-                         p.replaced ? ", replacing its earlier publication" : "");
+            sayf("published survey %s (run %s) to %s, schema %s: %zu tables, "
+                 "%lld rows%s\n",
+                 p.survey_date.c_str(), p.run_id.c_str(), p.target.c_str(), p.schema.c_str(),
+                 p.tables.size(), static_cast<long long>(rows),
+                 p.replaced ? ", replacing its earlier publication" : "");
         }
     }
     release_at_exit(std::move(owned));
@@ -366,19 +373,20 @@ int run_and_print(const Study& study, const GlobalOptions& global) {
 }
 
 void add_export_flags(CLI::App& sub, ExportFlags& flags, bool snapshot_flag) {
-    sub.add_option("--format", flags.formats,
-                   "Output format, repeatable: geojson, gpkg, shapefile, flatgeobuf "
-                   "(default: the project's, else geojson)")
-        ->check(CLI::IsMember(
-            {"geojson", "gpkg", "geopackage", "shapefile", "shp", "flatgeobuf", "fgb"},
-            CLI::ignore_case));
-    sub.add_option("--geojson-crs", flags.geojson_crs,
-                   "wgs84: RFC 7946 (default); native: the analysis CRS with a crs member")
-        ->check(CLI::IsMember({"wgs84", "native"}));
-    sub.add_flag("--no-styles", flags.no_styles, "No .qml/.sld sidecars and no GeoPackage styles");
+    choice_param(sub.add_option("--format", flags.formats,
+                                "Output format, repeatable: geojson, gpkg, shapefile, flatgeobuf "
+                                "(default: the project's, else geojson)"),
+                 {"geojson", "gpkg", "geopackage", "shapefile", "shp", "flatgeobuf", "fgb"}, true);
+    advanced(choice_param(
+        sub.add_option("--geojson-crs", flags.geojson_crs,
+                       "wgs84: RFC 7946 (default); native: the analysis CRS with a crs member"),
+        {"wgs84", "native"}));
+    advanced(sub.add_flag("--no-styles", flags.no_styles,
+                          "No .qml/.sld sidecars and no GeoPackage styles"));
     if (snapshot_flag) {
-        sub.add_flag("--no-snapshot", flags.no_snapshot,
-                     "No spaceuse.gpkg snapshot (documents then cannot be drawn from the results)");
+        advanced(sub.add_flag(
+            "--no-snapshot", flags.no_snapshot,
+            "No spaceuse.gpkg snapshot (documents then cannot be drawn from the results)"));
     }
 }
 
@@ -398,11 +406,13 @@ void apply_export_flags(const ExportFlags& flags, ExportOptions& options) {
 }
 
 void add_output_flags(CLI::App& sub, OutputFlags& flags) {
-    sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)")->default_val(0);
-    sub.add_option("--precision", flags.precision, "GeoJSON coordinate decimals")
-        ->default_val(7)
-        ->check(CLI::Range(0, 15));
-    sub.add_option("-o,--output", flags.output, "Output folder")->required();
+    advanced(sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)")
+                 ->default_val(0));
+    advanced(
+        range_param(sub.add_option("--precision", flags.precision, "GeoJSON coordinate decimals")
+                        ->default_val(7),
+                    0, 15, true));
+    output_folder_param(sub.add_option("-o,--output", flags.output, "Output folder"))->required();
     sub.add_flag("--overwrite", flags.overwrite, "Replace existing output files");
     add_export_flags(sub, flags.exports);
 }
@@ -420,12 +430,12 @@ void apply_output_flags(const OutputFlags& flags, Study& study) {
 
 void add_project_flags(CLI::App& sub, ProjectFlags& flags) {
     sub.add_flag("--overwrite", flags.overwrite, "Replace existing output files");
-    sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)");
-    sub.add_option("--publish", flags.publish,
-                   "Publish the results to a PostGIS database once written (PG:...; overrides "
-                   "[publish] target)");
-    sub.add_option("--publish-schema", flags.publish_schema,
-                   "Schema to publish to (default: [publish] schema, else spaceuse)");
+    advanced(sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)"));
+    advanced(sub.add_option("--publish", flags.publish,
+                            "Publish the results to a PostGIS database once written (PG:...; "
+                            "overrides [publish] target)"));
+    advanced(sub.add_option("--publish-schema", flags.publish_schema,
+                            "Schema to publish to (default: [publish] schema, else spaceuse)"));
     add_export_flags(sub, flags.exports);
 }
 

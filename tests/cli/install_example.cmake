@@ -25,9 +25,32 @@ foreach(f compactness.cpp CMakeLists.txt)
 endforeach()
 
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(f bin/spaceuse include/spaceuse/plugin.hpp lib/cmake/spaceuse/spaceuseConfig.cmake)
+foreach(f bin/spaceuse include/spaceuse/plugin.hpp lib/cmake/spaceuse/spaceuseConfig.cmake
+        share/qgis/python/plugins/spaceuse_processing/metadata.txt
+        share/qgis/python/plugins/spaceuse_processing/algorithm.py)
     if(NOT EXISTS ${prefix}/${f})
         message(FATAL_ERROR "not installed: ${f}")
+    endif()
+endforeach()
+
+# The installed QGIS plugin finds the spaceuse installed beside it (no SPACEUSE_EXECUTABLE, no
+# spaceuse on PATH), and the plugin manager's zip holds the same files.
+file(WRITE ${WORK}/find_spaceuse.py "import sys\nsys.path.insert(0, sys.argv[1])\n"
+     "from spaceuse_processing import spaceuse_cli\nprint(spaceuse_cli.find_executable())\n")
+run(${CMAKE_COMMAND} -E env --unset=SPACEUSE_EXECUTABLE PATH=/usr/bin:/bin
+    /usr/bin/python3 -B ${WORK}/find_spaceuse.py ${prefix}/share/qgis/python/plugins)
+string(STRIP "${out}" found)
+file(REAL_PATH ${prefix}/bin/spaceuse expected_exe)
+file(REAL_PATH "${found}" found_exe)
+if(NOT found_exe STREQUAL expected_exe)
+    message(FATAL_ERROR "the installed QGIS plugin found '${found}', not ${prefix}/bin/spaceuse")
+endif()
+file(ARCHIVE_EXTRACT INPUT ${BUILD_DIR}/spaceuse_processing.zip DESTINATION ${WORK}/zip)
+foreach(f __init__.py metadata.txt provider.py algorithm.py spaceuse_cli.py plugin.py icon.svg)
+    file(READ ${WORK}/zip/spaceuse_processing/${f} zipped)
+    file(READ ${SOURCE_DIR}/qgis/spaceuse_processing/${f} source)
+    if(NOT zipped STREQUAL source)
+        message(FATAL_ERROR "spaceuse_processing.zip: ${f} differs from the source")
     endif()
 endforeach()
 
