@@ -68,7 +68,7 @@ void say_error(const std::string& message, int exit_code, bool cancelled) {
                               {"message", message},
                               {"exit_code", exit_code}}));
     } else if (cancelled) {
-        write_line("spaceuse: cancelled");
+        write_line("spaceuse: " + message);
     } else {
         write_line("spaceuse: error: " + message);
     }

@@ -26,7 +26,8 @@ void say(const std::string& line);
 void sayf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 /// An event for tools: written only in the jsonl form (`event` holds "type").
 void say_event(const nlohmann::ordered_json& event);
-/// The final error line: "spaceuse: error: MESSAGE" (or "spaceuse: cancelled"), or its event.
+/// The final error line: "spaceuse: error: MESSAGE" (or "spaceuse: MESSAGE" when cancelled, the
+/// message starting with "cancelled"), or its event.
 void say_error(const std::string& message, int exit_code, bool cancelled = false);
 
 }  // namespace spaceuse::cli

@@ -50,7 +50,9 @@ std::string inferred_type(const CLI::Option& o) {
     if (o.get_expected_max() == 0) {  // CLI11 flags expect no value
         return "boolean";
     }
-    const std::string t = o.get_type_name();
+    // Validators append their own text ("INT:INT in [1 - 8]"): the type is the first word.
+    const std::string full = o.get_type_name();
+    const std::string t = full.substr(0, full.find_first_of(": "));
     if (t == "INT" || t == "UINT") {
         return "integer";
     }
@@ -231,8 +233,18 @@ CLI::Option* output_folder_param(CLI::Option* option) {
     return option;
 }
 
+CLI::Option* database_param(CLI::Option* option) {
+    kind_of(option).type = "database";
+    return option;
+}
+
 CLI::Option* source_param(CLI::Option* option) {
     kind_of(option).type = "source";
+    return option;
+}
+
+CLI::Option* default_param(CLI::Option* option, const std::string& text) {
+    kind_of(option).default_text = text;
     return option;
 }
 

@@ -25,7 +25,8 @@ inline constexpr int describe_format_version = 1;
 struct ParamKind {
     /// "vector_layer", "layer_name", "filter", "field", "number", "integer", "boolean", "enum",
     /// "text", "list", "number_list", "date", "file", "folder", "output_folder", "source"
-    /// (a results folder, snapshot, project file or PG: reference).
+    /// (a results folder, snapshot, project file or PG: reference), "database" (a PostgreSQL
+    /// connection, PG:...).
     std::string type;
     /// vector_layer: the layer role it fills; layer_name, filter, field: the role of its layer.
     std::string role;
@@ -46,6 +47,10 @@ struct ParamKind {
     /// A tool may tuck it away (filters, precision, threads...).
     bool advanced = false;
 };
+
+/// The default a description shows when CLI11 does not hold it (it is not shown in --help
+/// either, where the help text states it).
+CLI::Option* default_param(CLI::Option* option, const std::string& text);
 
 /// Records `kind` for `option`; returns `option` (for chaining).
 CLI::Option* describe_as(CLI::Option* option, ParamKind kind);
@@ -68,6 +73,8 @@ CLI::Option* choice_param(CLI::Option* option, const std::vector<std::string>& c
 CLI::Option* file_param(CLI::Option* option, const std::string& extension);
 CLI::Option* output_folder_param(CLI::Option* option);
 CLI::Option* source_param(CLI::Option* option);
+/// A PostgreSQL connection (PG:...): a tool may offer its stored connections.
+CLI::Option* database_param(CLI::Option* option);
 /// Marks an option as advanced; returns it.
 CLI::Option* advanced(CLI::Option* option);
 

@@ -9,6 +9,7 @@ void FollowUpFlags::add(CLI::App& sub, bool with_threads) {
                                "Parcels of other ids link when they share at least this share of "
                                "the smaller one (default 0.5)"),
                 0.0, 1.0, false, "fraction");
+    default_param(sub.get_option("--match-share"), std::to_string(match_share));
     sub.add_option("--issue-date-field", issue_date_field,
                    "Field of the later survey's parcel inputs holding the date each parcel was "
                    "issued (take-up per year from it; default: the diff's take-up over the "
@@ -21,6 +22,7 @@ void FollowUpFlags::add(CLI::App& sub, bool with_threads) {
                                "Years of supply use the mean annual take-up of the last N years "
                                "(issue dates; default 5)"),
                 1, 100, true, "years");
+    default_param(sub.get_option("--supply-years"), std::to_string(supply_years));
     if (with_threads) {
         advanced(range_param(sub.add_option("--threads", threads,
                                             "Threads for the overlays (default: one per core)"),

@@ -12,10 +12,10 @@
 namespace spaceuse::cli {
 
 struct FollowUpFlags {
-    double match_share = 0.5;
+    double match_share = MatchOptions{}.match_share;
     std::string issue_date_field;
     std::string issue_date_where;
-    int supply_years = 5;
+    int supply_years = DiffOptions{}.supply_years;
     int threads = 0;
 
     /// Adds --match-share, --issue-date-field, --issue-date-where, --supply-years and, with

@@ -4,6 +4,7 @@
 #include "console.hpp"
 #include "describe.hpp"
 #include "flag_hints.hpp"
+#include "interrupt.hpp"
 #include "command_access.hpp"
 #include "command_definitions.hpp"
 #include "command_scenario.hpp"
@@ -21,6 +22,7 @@
 
 #include <spaceuse/error.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
     }
     set_message_format(global.progress_format == "jsonl" ? MessageFormat::jsonl
                                                          : MessageFormat::text);
+    install_interrupt_handlers();
     try {
         for (auto& [sub, command] : subs) {
             if (sub->parsed()) {
@@ -117,7 +120,11 @@ int main(int argc, char** argv) {
         say_error(with_flag_hints(e.what()), exit_input);
         return exit_input;
     } catch (const spaceuse::CancelledError&) {
-        say_error("cancelled", exit_error, true);
+        say_error(
+            interrupt_signal() == SIGTERM ? "cancelled (SIGTERM); earlier results left as they were"
+            : interrupt_signal() == SIGINT ? "cancelled (Ctrl-C); earlier results left as they were"
+                                           : "cancelled",
+            exit_error, true);
         return exit_error;
     } catch (const std::exception& e) {
         say_error(with_flag_hints(e.what()), exit_error);

@@ -1,5 +1,7 @@
 #include "phase_timer.hpp"
 
+#include "console.hpp"
+
 #include <sys/resource.h>
 
 #include <string_view>
@@ -88,6 +90,26 @@ void PhaseTimer::print(std::FILE* out) {
     const std::lock_guard<std::mutex> lock(m_mutex);
     switch_to(m_phase);
     const Sample end = now();
+    const double total_wall = std::chrono::duration<double>(end.wall - m_start.wall).count();
+    if (message_format() == MessageFormat::jsonl) {
+        nlohmann::ordered_json phases = nlohmann::ordered_json::array();
+        for (std::size_t i = 0; i < phase_names.size(); ++i) {
+            const auto& t = m_totals[i];
+            if (t.ran) {
+                phases.push_back({{"phase", phase_names[i]},
+                                  {"wall_s", t.wall_s},
+                                  {"cpu_s", t.cpu_s},
+                                  {"peak_rss_mb", t.peak_rss_mb}});
+            }
+        }
+        say_event({{"type", "timings"},
+                   {"phases", phases},
+                   {"total",
+                    {{"wall_s", total_wall},
+                     {"cpu_s", end.cpu_s - m_start.cpu_s},
+                     {"peak_rss_mb", peak_rss_mb()}}}});
+        return;
+    }
     std::fprintf(out, "%-8s %9s %9s %12s\n", "phase", "wall_s", "cpu_s", "peak_rss_mb");
     for (std::size_t i = 0; i < phase_names.size(); ++i) {
         const auto& t = m_totals[i];
@@ -96,9 +118,8 @@ void PhaseTimer::print(std::FILE* out) {
                          t.peak_rss_mb);
         }
     }
-    std::fprintf(out, "%-8s %9.3f %9.3f %12.1f\n", "total",
-                 std::chrono::duration<double>(end.wall - m_start.wall).count(),
-                 end.cpu_s - m_start.cpu_s, peak_rss_mb());
+    std::fprintf(out, "%-8s %9.3f %9.3f %12.1f\n", "total", total_wall, end.cpu_s - m_start.cpu_s,
+                 peak_rss_mb());
 }
 
 }  // namespace spaceuse::cli

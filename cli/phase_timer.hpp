@@ -22,7 +22,8 @@ public:
     /// A progress callback that records phase changes and forwards to `inner` (may be empty).
     ProgressFn wrap(ProgressFn inner);
 
-    /// Closes the current phase and prints one line per phase that ran, plus the total.
+    /// Closes the current phase and prints one line per phase that ran, plus the total (one
+    /// "timings" event with --progress-format jsonl).
     void print(std::FILE* out);
 
     /// The phase a progress message belongs to; `current` when the message does not say.

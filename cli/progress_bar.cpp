@@ -1,6 +1,7 @@
 #include "progress_bar.hpp"
 
 #include "console.hpp"
+#include "interrupt.hpp"
 
 #include <unistd.h>
 
@@ -11,12 +12,14 @@ namespace spaceuse::cli {
 bool ProgressBar::stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
 ProgressFn ProgressBar::callback() {
+    // Always a callback, drawn or not: returning false is how a SIGINT/SIGTERM reaches the
+    // engine (interrupt.hpp).
     if (!m_enabled) {
-        return {};
+        return [](double, std::string_view) { return !interrupted(); };
     }
     return [this](double fraction, std::string_view message) {
         draw(fraction, message);
-        return true;
+        return !interrupted();
     };
 }
 

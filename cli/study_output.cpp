@@ -431,9 +431,10 @@ void apply_output_flags(const OutputFlags& flags, Study& study) {
 void add_project_flags(CLI::App& sub, ProjectFlags& flags) {
     sub.add_flag("--overwrite", flags.overwrite, "Replace existing output files");
     advanced(sub.add_option("--threads", flags.threads, "Worker threads (0: all cores)"));
-    advanced(sub.add_option("--publish", flags.publish,
-                            "Publish the results to a PostGIS database once written (PG:...; "
-                            "overrides [publish] target)"));
+    advanced(database_param(
+        sub.add_option("--publish", flags.publish,
+                       "Publish the results to a PostGIS database once written (PG:...; "
+                       "overrides [publish] target)")));
     advanced(sub.add_option("--publish-schema", flags.publish_schema,
                             "Schema to publish to (default: [publish] schema, else spaceuse)"));
     add_export_flags(sub, flags.exports);

@@ -12,6 +12,7 @@ import os
 import tempfile
 
 from qgis.core import (
+    QgsDataSourceUri,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -28,8 +29,10 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterProviderConnection,
     QgsProcessingParameterString,
     QgsProcessingUtils,
+    QgsProviderConnectionException,
     QgsProviderRegistry,
     QgsVectorFileWriter,
 )
@@ -179,7 +182,15 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
                                               QgsProcessingParameterFile.Behavior.Folder, "",
                                               None, optional)
         if kind == "output_folder":
-            return QgsProcessingParameterFolderDestination(name, text, None, optional)
+            # An optional one (run's -o: the project names its folder) is not created unless
+            # asked for.
+            return QgsProcessingParameterFolderDestination(name, text, None, optional,
+                                                           not optional)
+        if kind == "database":
+            # A PostgreSQL connection stored in QGIS, chosen by name: its password stays out of
+            # QGIS's log and spaceuse's command line (run passes it in PGPASSWORD).
+            return QgsProcessingParameterProviderConnection(name, text, "postgres", None,
+                                                            optional)
         # text, list, number_list, date, filter
         return QgsProcessingParameterString(name, text, default, False, optional)
 
@@ -195,7 +206,43 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
                                                               o.get("description", o["name"])))
         self.addOutput(QgsProcessingOutputFile("MANIFEST", "Run manifest (run.json)"))
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        # QGIS's number parameters have inclusive bounds; spaceuse's "greater than" ones are
+        # checked here, before spaceuse would refuse them.
+        for p in self._params():
+            name = p["name"].upper()
+            if p.get("exclusive_min") is None or parameters.get(name) is None:
+                continue
+            value = self.parameterAsDouble(parameters, name, context)
+            if value <= p["exclusive_min"]:
+                return False, "%s must be greater than %g" % (self._description(p),
+                                                            p["exclusive_min"])
+        return True, ""
+
     # -- running --------------------------------------------------------------------------
+    def _database(self, parameters, name, context):
+        """(PG:connection info without password, password) of a stored PostgreSQL
+        connection; (None, None) when none is chosen. An authentication configuration is
+        expanded to its user and password here, in QGIS."""
+        connection = self.parameterAsConnectionName(parameters, name, context)
+        if not connection:
+            return None, None
+        metadata = QgsProviderRegistry.instance().providerMetadata("postgres")
+        try:
+            stored = metadata.findConnection(connection) if metadata is not None else None
+        except QgsProviderConnectionException:
+            stored = None
+        if stored is None:
+            raise QgsProcessingException("no PostgreSQL connection named %r in QGIS"
+                                         % connection)
+        uri = QgsDataSourceUri(QgsDataSourceUri(stored.uri()).connectionInfo(True))
+        password = uri.password()
+        uri.setPassword("")
+        return "PG:" + uri.connectionInfo(False), password
+
     def _layer_source(self, parameters, p, context, feedback, scratch):
         """(path, layer name) spaceuse reads for a layer parameter: the layer's own file when
         spaceuse reads it as it is and nothing is selected or filtered, else a GeoPackage QGIS
@@ -203,7 +250,7 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
         return self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, p["name"].upper(), context, list(_READABLE), "gpkg", feedback)
 
-    def _file_of_layer(self, layer, context, scratch, index):
+    def _file_of_layer(self, layer, context, scratch, stem):
         """A path spaceuse reads for one layer of a multiple-layer parameter."""
         if layer.providerType() == "ogr" and not layer.subsetString():
             parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
@@ -211,7 +258,7 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
             if path.lower().rsplit(".", 1)[-1] in _READABLE:
                 name = parts.get("layerName") or ""
                 return path + (":" + name if name else "")
-        out = os.path.join(scratch, "layer_%d.gpkg" % index)
+        out = os.path.join(scratch, stem + ".gpkg")
         options = QgsVectorFileWriter.SaveVectorOptions()
         options.driverName = "GPKG"
         result = QgsVectorFileWriter.writeAsVectorFormatV3(layer, out,
@@ -221,7 +268,21 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
                                          % (layer.name(), result[1]))
         return out
 
-    def _arguments(self, parameters, context, feedback, scratch):
+    def _output_folders(self, parameters, context):
+        """The output folders chosen, resolved once (a temporary output is a new folder at
+        each resolution)."""
+        folders = {}
+        for p in self._params():
+            if p["type"] == "output_folder":
+                name = p["name"].upper()
+                if parameters.get(name) is not None:
+                    folder = self.parameterAsFileOutput(parameters, name, context)
+                    if folder:
+                        folders[name] = folder
+        return folders
+
+    def _arguments(self, parameters, context, feedback, scratch, folders, env):
+        """spaceuse's arguments; fills `env` with what goes to the child by environment."""
         args = []
         positional = []
         layer_names = {p.get("layer_role"): p for p in self._command.get("parameters", [])
@@ -234,14 +295,15 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
             if kind == "vector_layer":
                 if p.get("multiple"):
                     layers = self.parameterAsLayerList(parameters, name, context)
-                    values = [self._file_of_layer(layer, context, scratch, i)
+                    values = [self._file_of_layer(layer, context, scratch,
+                                                  "%s_%d" % (p["name"], i))
                               for i, layer in enumerate(layers)]
                 elif parameters.get(name) is not None:
                     path, layer = self._layer_source(parameters, p, context, feedback, scratch)
                     if path:
                         companion = layer_names.get(p.get("role"))
                         if layer and companion is not None:
-                            args += [companion["flag"], layer]
+                            args.append(companion["flag"] + "=" + layer)
                             values = [path]
                         else:
                             values = [path + (":" + layer if layer else "")]
@@ -272,7 +334,12 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
             elif kind in ("file", "source", "folder"):
                 values = [self.parameterAsFile(parameters, name, context)]
             elif kind == "output_folder":
-                values = [self.parameterAsString(parameters, name, context)]
+                values = [folders.get(name)]
+            elif kind == "database":
+                reference, password = self._database(parameters, name, context)
+                values = [reference]
+                if password:
+                    env["PGPASSWORD"] = password
             else:
                 text = self.parameterAsString(parameters, name, context)
                 if text and text != (p.get("default") or ""):
@@ -283,15 +350,17 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
             if p.get("positional"):
                 positional += values
             else:
-                for v in values:
-                    args += [flag, v]
+                # --flag=value: a value starting with '-' stays a value
+                args += [flag + "=" + v for v in values]
         return args + (["--"] + positional if positional else [])
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         scratch = tempfile.mkdtemp(prefix="spaceuse_qgis_",
                                    dir=QgsProcessingUtils.tempFolder())
+        folders = self._output_folders(parameters, context)
+        env = dict(os.environ)
         args = ["--progress-format", "jsonl", self.name()]
-        args += self._arguments(parameters, context, feedback, scratch)
+        args += self._arguments(parameters, context, feedback, scratch, folders, env)
         feedback.pushCommandInfo(" ".join([self._executable] + [spaceuse_cli.shown_argument(a)
                                                                 for a in args]))
         state = {"error": None, "outputs": None}
@@ -318,23 +387,20 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
                 feedback.pushConsoleInfo(line)
 
         code = spaceuse_cli.run_process([self._executable] + args, on_event, on_output,
-                                        feedback.isCanceled)
+                                        feedback.isCanceled, env=env)
         if feedback.isCanceled():
-            raise QgsProcessingException("cancelled: spaceuse was stopped")
+            # spaceuse's own word when it stopped on the signal ("cancelled (SIGTERM); …").
+            raise QgsProcessingException(state["error"] or "cancelled: spaceuse was stopped "
+                                         "(exit code %d)" % code)
         if code != 0:
             raise QgsProcessingException(
                 "spaceuse: error: %s" % (state["error"] or "exit code %d" % code))
-        return self._load_outputs(parameters, context, feedback, state["outputs"])
+        return self._load_outputs(context, state["outputs"], folders)
 
-    def _load_outputs(self, parameters, context, feedback, outputs):
-        results = {}
+    def _load_outputs(self, context, outputs, folders):
+        results = dict(folders)
         manifest = outputs.get("manifest") if outputs else None
-        folder = None
-        for p in self._params():
-            if p["type"] == "output_folder":
-                folder = self.parameterAsString(parameters, p["name"].upper(), context)
-                if folder:
-                    results[p["name"].upper()] = folder
+        folder = next(iter(folders.values()), None)
         if manifest is None and folder:
             manifest = os.path.join(folder, "run.json")
         if manifest is None or not os.path.isfile(manifest):

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.parse
 
 # The `spaceuse describe --json` format versions this plugin understands. A spaceuse that
 # writes another one is refused with the reason, not half understood.
@@ -78,10 +79,14 @@ def check_description(description, executable="spaceuse"):
 
 def shown_argument(argument):
     """`argument` as the log may show it: a database reference that could hold a password
-    (libpq's key=value or URI forms, quoted values included) is shown as PG:(hidden)."""
-    lowered = argument.lower()
-    if "password" in lowered or re.match(r"^(pg:)?postgres(ql)?://[^@/]*:[^@/]*@", lowered):
-        return "PG:(connection string hidden)" if lowered.startswith("pg:") else "(hidden)"
+    (libpq's key=value or URI forms, quoted or percent-encoded keys included) is shown as
+    PG:(connection string hidden); `--flag=value` keeps its flag."""
+    flag, equals, value = (argument.partition("=") if argument.startswith("--")
+                           else ("", "", argument))
+    lowered = urllib.parse.unquote(value).lower()
+    if "password" in lowered or re.search(r"postgres(ql)?://[^@/]*:[^@/]*@", lowered):
+        hidden = ("PG:(connection string hidden)" if lowered.startswith("pg:") else "(hidden)")
+        return flag + equals + hidden
     return argument
 
 
@@ -120,17 +125,18 @@ class LineSplitter:
             self._pending = b""
 
 
-def run_process(argv, on_stderr_line, on_stdout_line, is_cancelled, poll_seconds=0.1):
+def run_process(argv, on_stderr_line, on_stdout_line, is_cancelled, poll_seconds=0.1,
+                env=None, on_started=None):
     """Runs spaceuse, handing each line of its stderr and stdout to the callbacks in the
     calling thread (QGIS's feedback lives there), and stops it when `is_cancelled()` turns
-    true: SIGTERM, then SIGKILL after 5 s. Returns the exit code (negative: a signal).
+    true: SIGTERM (spaceuse then rolls its outputs back and reports "cancelled"), SIGKILL if
+    it is still running 5 s later. `env`: the child's environment (None: this one's);
+    `on_started(process)` is called once it runs. Returns the exit code (negative: a signal).
 
     QgsBlockingProcess would be QGIS's own tool for this, but in QGIS 3.22 its output
     handlers run on its process thread without Python's lock, which crashes a Python
     handler; hence Python's subprocess, read by two threads into one queue."""
     lines = queue.Queue()
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
 
     def pump(stream, handler):
         splitter = LineSplitter(lambda line: lines.put((handler, line)))
@@ -139,20 +145,30 @@ def run_process(argv, on_stderr_line, on_stdout_line, is_cancelled, poll_seconds
         splitter.close()
         lines.put((None, None))
 
-    readers = [threading.Thread(target=pump, args=(process.stderr, on_stderr_line), daemon=True),
-               threading.Thread(target=pump, args=(process.stdout, on_stdout_line), daemon=True)]
-    for r in readers:
-        r.start()
-    open_streams = len(readers)
-    stopped_at = None
+    process = None
+    readers = []
     try:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=env)
+        if on_started is not None:
+            on_started(process)
+        readers = [threading.Thread(target=pump, args=(process.stderr, on_stderr_line),
+                                    daemon=True),
+                   threading.Thread(target=pump, args=(process.stdout, on_stdout_line),
+                                    daemon=True)]
+        for r in readers:
+            r.start()
+        open_streams = len(readers)
+        stopped_at = None
+        killed = False
         while open_streams > 0 or process.poll() is None:
             if stopped_at is None and is_cancelled():
                 process.send_signal(signal.SIGTERM)
                 stopped_at = time.monotonic()
-            if stopped_at is not None and process.poll() is None and \
+            if not killed and stopped_at is not None and process.poll() is None and \
                     time.monotonic() - stopped_at > 5:
                 process.kill()
+                killed = True
             try:
                 handler, line = lines.get(timeout=poll_seconds)
             except queue.Empty:
@@ -162,11 +178,12 @@ def run_process(argv, on_stderr_line, on_stdout_line, is_cancelled, poll_seconds
             else:
                 handler(line)
     finally:
-        if process.poll() is None:  # an exception in a handler: never leave spaceuse behind
-            process.kill()
-        process.wait()
-        for r in readers:
-            r.join(timeout=5)
-        process.stdout.close()
-        process.stderr.close()
+        if process is not None:
+            if process.poll() is None:  # an exception in a handler: never leave spaceuse behind
+                process.kill()
+            process.wait()
+            for r in readers:
+                r.join(timeout=5)
+            process.stdout.close()
+            process.stderr.close()
     return process.returncode

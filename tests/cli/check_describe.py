@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """`spaceuse describe --json` and `--progress-format jsonl`, as a tool driving spaceuse reads them.
 
-Usage: check_describe.py SPACEUSE FIXTURES_DIR WORK_DIR
+Also: SIGTERM and Ctrl-C stop a run cleanly (a "cancelled" answer, the earlier results intact,
+no staging folder or lock left).
+
+Usage: check_describe.py SPACEUSE FIXTURES_DIR WORK_DIR DATA_DIR
 """
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
-SPACEUSE, FIX, WORK = sys.argv[1:4]
+SPACEUSE, FIX, WORK, DATA = sys.argv[1:5]
 failures = []
 
 
@@ -71,11 +75,13 @@ before = param("diff", "before")
 check(before and before["positional"] and before["type"] == "source" and before["required"],
       "diff: BEFORE, a required positional source")
 share = param("diff", "match_share")
-check(share and share["type"] == "number" and share["min"] == 0 and share["max"] == 1,
-      "diff: match_share, a number in [0, 1] (from its CLI11 range check)")
+check(share and share["type"] == "number" and share["min"] == 0 and share["max"] == 1
+      and share["default"] == 0.5,
+      "diff: match_share, a number in [0, 1] (from its CLI11 range check), default 0.5")
 years = param("trend", "supply_years")
-check(years and years["type"] == "integer" and years["min"] == 1 and years["max"] == 100,
-      "trend: supply_years, a whole number in [1, 100]")
+check(years and years["type"] == "integer" and years["min"] == 1 and years["max"] == 100
+      and years["default"] == 5,
+      "trend: supply_years, a whole number in [1, 100], default 5")
 proj = param("run", "project")
 check(proj and proj["type"] == "file" and proj["extension"] == "toml" and proj["positional"]
       and not proj["required"], "run: PROJECT, an optional .toml file")
@@ -174,6 +180,72 @@ done = run("occupancy", "--zones", "/nonexistent/zones.shp", "--parcels", "p.shp
            "--buildings", "b.shp", "-o", os.path.join(WORK, "text-bad"))
 check(done.stderr.strip().splitlines()[-1].startswith("spaceuse: error: /nonexistent/zones.shp"),
       "without it, errors stay one plain line")
+
+work = os.path.join(WORK, "jsonl-timings")
+shutil.rmtree(work, ignore_errors=True)
+done = run("--progress-format", "jsonl", "--timings", "occupancy",
+           "--zones", os.path.join(FIX, "occupancy/zones.geojson"),
+           "--parcels", os.path.join(FIX, "occupancy/parcels.geojson"),
+           "--buildings", os.path.join(FIX, "occupancy/buildings.geojson"),
+           "--zone-id", "zid", "--parcel-id", "pid", "-o", work)
+timings = []
+plain = []
+for line in done.stderr.splitlines():
+    try:
+        event = json.loads(line)
+        if event.get("type") == "timings":
+            timings.append(event)
+    except ValueError:
+        plain.append(line)
+phases = [p["phase"] for p in timings[0]["phases"]] if timings else []
+check(done.returncode == 0 and not plain and len(timings) == 1 and "overlay" in phases
+      and timings[0]["total"]["wall_s"] >= sum(p["wall_s"] for p in timings[0]["phases"]) - 1e-3,
+      "--timings in jsonl: one timings event (phases %s), no plain line %s" % (phases, plain[:2]))
+
+
+# -- SIGTERM and Ctrl-C ---------------------------------------------------------------------
+def stopped_run(out, sig, *extra):
+    """Runs the sample project into `out` and sends `sig` once it reports progress (a JSON
+    progress event with SIGTERM, the bar's "%" with SIGINT); returns (exit code, stderr lines;
+    the bar's carriage returns end lines too)."""
+    child = subprocess.Popen([SPACEUSE, "--progress-format", "jsonl" if sig == signal.SIGTERM
+                              else "bar", "--progress", "run", os.path.join(DATA, "heverlee.toml"),
+                              "-o", out] + list(extra), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    seen = b""
+    while True:
+        chunk = child.stderr.read1(4096)
+        if not chunk:
+            break
+        if not seen.count(b"%") and not seen.count(b"progress") and \
+                (b"%" in chunk or b"progress" in chunk):
+            child.send_signal(sig)
+        seen += chunk
+    code = child.wait()
+    text = seen.decode("utf-8", "replace").replace("\r", "\n")
+    return code, [line.strip() for line in text.splitlines() if line.strip()]
+
+
+stop_dir = os.path.join(WORK, "stop")
+shutil.rmtree(stop_dir, ignore_errors=True)
+os.makedirs(stop_dir)
+earlier = os.path.join(stop_dir, "results")
+done = run("--quiet", "run", os.path.join(DATA, "heverlee.toml"), "-o", earlier)
+with open(os.path.join(earlier, "run.json"), "rb") as f:
+    earlier_manifest = f.read()
+code, lines = stopped_run(earlier, signal.SIGTERM, "--overwrite")
+last = json.loads(lines[-1]) if lines else {}
+with open(os.path.join(earlier, "run.json"), "rb") as f:
+    kept = f.read() == earlier_manifest
+check(code == 1 and last.get("type") == "cancelled" and "SIGTERM" in last.get("message", "")
+      and kept and sorted(os.listdir(stop_dir)) == ["results"],
+      "SIGTERM during run --overwrite: exit 1, a cancelled event (%s), the earlier results "
+      "intact, no staging folder or lock: %s" % (last.get("message"), sorted(os.listdir(stop_dir))))
+code, lines = stopped_run(os.path.join(stop_dir, "new"), signal.SIGINT)
+check(code == 1 and lines and lines[-1].endswith(
+          "spaceuse: cancelled (Ctrl-C); earlier results left as they were")
+      and sorted(os.listdir(stop_dir)) == ["results"],
+      "Ctrl-C: exit 1, one plain line (%r), nothing written" % (lines[-1] if lines else ""))
 
 if failures:
     print("%d check(s) failed" % len(failures))

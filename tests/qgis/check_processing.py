@@ -10,7 +10,10 @@ With qgis_process (Debian's `qgis` package):
     the algorithm's log.
 In QGIS's Python (python3-qgis), in this process:
   - a selection is honoured: only the selected parcels are analysed;
-  - a cancelled run stops spaceuse: no spaceuse process is left and no results are put in place;
+  - a temporary output folder is resolved once; spaceuse's exclusive bounds are checked;
+  - a stored PostgreSQL connection reaches spaceuse without its password on the command line;
+  - a cancelled run stops spaceuse: spaceuse rolls back on the SIGTERM, no spaceuse process is
+    left, no results, staging folder or lock file;
   - a spaceuse whose description format is unknown is refused with the reason.
 
 Usage: check_processing.py SPACEUSE PLUGIN_DIR DATA_DIR WORK_DIR
@@ -245,6 +248,66 @@ check(styles.get("parcels") == ("categorizedSymbol", "status")
       "with spaceuse's styles: %s" % styles)
 
 
+# A temporary output folder (the form's default) is resolved once: spaceuse writes where the
+# results say, and the layers returned are in it.
+temporary = processing.run("spaceuse:occupancy", {
+    "ZONES": SAMPLE + "|layername=zones", "PARCELS": SAMPLE + "|layername=parcels",
+    "BUILDINGS": SAMPLE + "|layername=buildings", "ZONE_ID": "zone_id",
+    "PARCEL_ID": "parcel_id", "OUTPUT": "TEMPORARY_OUTPUT"})
+temporary_folder = temporary.get("OUTPUT") or "(none)"
+check(os.path.isfile(os.path.join(temporary_folder, "run.json"))
+      and temporary.get("MANIFEST") == os.path.join(temporary_folder, "run.json")
+      and temporary.get("PARCELS", "").startswith(temporary_folder)
+      and len(figures_by_id(os.path.join(temporary_folder, "parcels.geojson"),
+                            "parcel_id")) == 43,
+      "a temporary output folder: the 43 parcels are written where the results point (%s)"
+      % temporary_folder)
+
+# spaceuse's "greater than" bounds (QGIS's are inclusive) are checked before running.
+registry = QgsApplication.processingRegistry()
+occupancy = registry.createAlgorithmById("spaceuse:occupancy")
+context = QgsProcessingContext()
+form = {"ZONES": SAMPLE + "|layername=zones", "PARCELS": SAMPLE + "|layername=parcels",
+        "BUILDINGS": SAMPLE + "|layername=buildings", "OUTPUT": os.path.join(WORK, "unused")}
+refused_ok, refused_message = occupancy.checkParameterValues(dict(form, STOREY_HEIGHT=0),
+                                                             context)
+accepted_ok, _ = occupancy.checkParameterValues(dict(form, STOREY_HEIGHT=3.2), context)
+check(not refused_ok and "greater than 0" in refused_message and accepted_ok,
+      "a storey height of 0 is refused before running (%r), 3.2 is accepted" % refused_message)
+
+# A database is a PostgreSQL connection stored in QGIS, chosen by name: spaceuse gets its
+# connection info without the password on its command line (the password goes by PGPASSWORD),
+# and QGIS's log shows the connection's name only.
+from qgis.core import QgsProviderRegistry  # noqa: E402
+
+postgres = QgsProviderRegistry.instance().providerMetadata("postgres")
+postgres.saveConnection(postgres.createConnection(
+    "dbname='planning' host=127.0.0.1 port=1 user='planner' password='s3cr3t-pw' "
+    "sslmode=disable", {"saveUsername": True, "savePassword": True}), "spaceuse-test")
+run_alg = registry.createAlgorithmById("spaceuse:run")
+child_env = {}
+run_args = run_alg._arguments({"PROJECT": os.path.join(DATA, "heverlee.toml"),
+                               "PUBLISH": "spaceuse-test"}, context, QgsProcessingFeedback(),
+                              WORK, {}, child_env)
+published = [a for a in run_args if a.startswith("--publish=")]
+check(len(published) == 1 and "PG:" in published[0] and "planner" in published[0]
+      and "port=1" in published[0] and not any("s3cr3t" in a for a in run_args)
+      and child_env.get("PGPASSWORD") == "s3cr3t-pw",
+      "a stored connection: %s on the command line, the password in PGPASSWORD"
+      % spaceuse_cli.shown_argument(published[0] if published else ""))
+check(spaceuse_cli.shown_argument("--publish=PG:host=x pass%77ord=y") ==
+      "--publish=PG:(connection string hidden)"
+      and spaceuse_cli.shown_argument("postgresql://u:pw@h/db") == "(hidden)"
+      and spaceuse_cli.shown_argument("--zones=zones.gpkg") == "--zones=zones.gpkg",
+      "connection strings with a password are hidden from the log, other arguments shown")
+
+# A value starting with '-' stays a value (--flag=value).
+dash_args = occupancy._arguments(dict(form, PROFILE="-odd name.toml"), context,
+                                 QgsProcessingFeedback(), WORK, {"OUTPUT": "out"}, {})
+check("--profile=-odd name.toml" in dash_args and "--output=out" in dash_args,
+      "values are passed as --flag=value: %s" % dash_args[-3:])
+
+
 MARK = "spaceuse-qgis-test-%d" % os.getpid()
 os.environ["SPACEUSE_TEST_MARK"] = MARK  # children of this test carry it, other runs do not
 
@@ -302,11 +365,15 @@ except QgsProcessingException as e:
     message = str(e)
 elapsed = time.monotonic() - started
 left = [p for p in spaceuse_processes() if p not in before]
-check(feedback.progress_seen >= 1 and "cancelled" in message,
+# spaceuse's own answer to the SIGTERM: it stopped at its next progress report, rolled its
+# output folder back and said so.
+check(feedback.progress_seen >= 1 and "cancelled (SIGTERM)" in message
+      and "earlier results left as they were" in message,
       "cancelling spaceuse:run after its first progress report: %r (%.1f s)" % (message, elapsed))
 check(not left, "no spaceuse process is left after the cancel (%s)" % left)
-check(not os.path.exists(os.path.join(cancel_out, "run.json")),
-      "the cancelled run put no results in place")
+leftovers = [n for n in os.listdir(WORK) if "qgis-cancelled" in n]
+check(not leftovers, "the cancelled run put no results in place and left no staging folder or "
+      "lock file: %s" % leftovers)
 
 # A spaceuse speaking another describe format is refused, with the reason.
 fake = os.path.join(WORK, "spaceuse-future")
