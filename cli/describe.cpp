@@ -29,6 +29,16 @@ std::vector<ListedCommand>& listed() {
 
 ParamKind& kind_of(CLI::Option* option) { return kinds()[option]; }
 
+/// Sets the type (and the layer role) an option is described with; returns the annotation.
+ParamKind& typed(CLI::Option* option, const char* type, const std::string& role = {}) {
+    auto& k = kinds()[option];
+    k.type = type;
+    if (!role.empty()) {
+        k.role = role;
+    }
+    return k;
+}
+
 /// "--zones-layer" → "zones_layer"; a positional's own name.
 std::string param_name(const CLI::Option& o) {
     std::string name = o.get_lnames().empty() ? o.get_name(true) : o.get_lnames().front();
@@ -40,8 +50,12 @@ std::string param_name(const CLI::Option& o) {
     return name;
 }
 
+/// "--zones"; "-o" for an option with a short name only; empty for a positional.
 std::string flag_of(const CLI::Option& o) {
-    return o.get_lnames().empty() ? std::string() : "--" + o.get_lnames().front();
+    if (!o.get_lnames().empty()) {
+        return "--" + o.get_lnames().front();
+    }
+    return o.get_snames().empty() ? std::string() : "-" + o.get_snames().front();
 }
 
 /// The type of an option nobody annotated, from what CLI11 knows: flags are booleans, numbers
@@ -164,32 +178,22 @@ CLI::Option* describe_as(CLI::Option* option, ParamKind kind) {
 }
 
 CLI::Option* layer_param(CLI::Option* option, const std::string& role) {
-    auto& k = kind_of(option);
-    k.type = "vector_layer";
-    k.role = role;
+    typed(option, "vector_layer", role);
     return option;
 }
 
 CLI::Option* layer_name_param(CLI::Option* option, const std::string& role) {
-    auto& k = kind_of(option);
-    k.type = "layer_name";
-    k.role = role;
-    k.advanced = true;
+    typed(option, "layer_name", role).advanced = true;
     return option;
 }
 
 CLI::Option* filter_param(CLI::Option* option, const std::string& role) {
-    auto& k = kind_of(option);
-    k.type = "filter";
-    k.role = role;
-    k.advanced = true;
+    typed(option, "filter", role).advanced = true;
     return option;
 }
 
 CLI::Option* field_param(CLI::Option* option, const std::string& role) {
-    auto& k = kind_of(option);
-    k.type = "field";
-    k.role = role;
+    typed(option, "field", role);
     return option;
 }
 
@@ -200,8 +204,7 @@ CLI::Option* range_param(CLI::Option* option, double min, double max, bool integ
     } else {
         option->check(CLI::Range(min, max));
     }
-    auto& k = kind_of(option);
-    k.type = integer ? "integer" : "number";
+    auto& k = typed(option, integer ? "integer" : "number");
     k.min = min;
     k.max = max;
     k.unit = unit;
@@ -215,31 +218,27 @@ CLI::Option* choice_param(CLI::Option* option, const std::vector<std::string>& c
     } else {
         option->check(CLI::IsMember(choices));
     }
-    auto& k = kind_of(option);
-    k.type = "enum";
-    k.choices = choices;
+    typed(option, "enum").choices = choices;
     return option;
 }
 
 CLI::Option* file_param(CLI::Option* option, const std::string& extension) {
-    auto& k = kind_of(option);
-    k.type = "file";
-    k.extension = extension;
+    typed(option, "file").extension = extension;
     return option;
 }
 
 CLI::Option* output_folder_param(CLI::Option* option) {
-    kind_of(option).type = "output_folder";
+    typed(option, "output_folder");
     return option;
 }
 
 CLI::Option* database_param(CLI::Option* option) {
-    kind_of(option).type = "database";
+    typed(option, "database");
     return option;
 }
 
 CLI::Option* source_param(CLI::Option* option) {
-    kind_of(option).type = "source";
+    typed(option, "source");
     return option;
 }
 

@@ -16,6 +16,7 @@
 #include "command_publish.hpp"
 #include "command_report.hpp"
 #include "command_run.hpp"
+#include "command_serve.hpp"
 #include "command_trend.hpp"
 #include "command_view.hpp"
 #include "progress_bar.hpp"
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
     commands.push_back(std::make_unique<CommandPublish>(global));
     commands.push_back(std::make_unique<CommandUnpublish>(global));
     commands.push_back(std::make_unique<CommandSurveys>(global));
+    commands.push_back(std::make_unique<CommandServe>(global));
 
     std::vector<std::pair<CLI::App*, Command*>> subs;
     for (auto& c : commands) {

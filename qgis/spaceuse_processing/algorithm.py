@@ -303,7 +303,7 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
                     if path:
                         companion = layer_names.get(p.get("role"))
                         if layer and companion is not None:
-                            args.append(companion["flag"] + "=" + layer)
+                            args.append(companion["flag"] + "=" + layer)  # always --x-layer
                             values = [path]
                         else:
                             values = [path + (":" + layer if layer else "")]
@@ -350,8 +350,9 @@ class SpaceuseAlgorithm(QgsProcessingAlgorithm):
             if p.get("positional"):
                 positional += values
             else:
-                # --flag=value: a value starting with '-' stays a value
-                args += [flag + "=" + v for v in values]
+                # --flag=value: a value starting with '-' stays a value (a short flag, "-o",
+                # takes it attached: "-ovalue").
+                args += [flag + ("=" if flag.startswith("--") else "") + v for v in values]
         return args + (["--"] + positional if positional else [])
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802

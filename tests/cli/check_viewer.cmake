@@ -1,11 +1,18 @@
 # Runs CMD (spaceuse view ... -o HTML), opens the page in headless Chromium (with the URL
 # fragment HASH, e.g. "#colour=vlaio", when given) and checks the feature counts the page writes
-# into #spaceuse-status once its layers are loaded.
+# into #spaceuse-status once its layers are loaded; with MAX_BYTES, that the file is no larger.
 execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "exit code ${rc}\nstdout: ${out}\nstderr: ${err}")
 endif()
 file(READ ${HTML} html)
+if(MAX_BYTES)
+    file(SIZE ${HTML} size)
+    if(size GREATER MAX_BYTES)
+        message(FATAL_ERROR "the viewer has ${size} bytes, more than ${MAX_BYTES}")
+    endif()
+    message(STATUS "viewer: ${size} bytes (at most ${MAX_BYTES})")
+endif()
 foreach(forbidden "<script src" "<link " "url(http" "@import")
     string(FIND "${html}" "${forbidden}" pos)
     if(NOT pos EQUAL -1)

@@ -334,6 +334,11 @@ GeomPtr GeosContext::buffer_mitre(const GEOSGeometry* geometry, double distance)
                "buffer");
 }
 
+GeomPtr GeosContext::simplify_preserving_topology(const GEOSGeometry* geometry,
+                                                  double tolerance) const {
+    return own(GEOSTopologyPreserveSimplify_r(m_handle, geometry, tolerance), "simplify");
+}
+
 GeomPtr GeosContext::make_valid(const GEOSGeometry* geometry) const {
     return own(GEOSMakeValid_r(m_handle, geometry), "MakeValid");
 }

@@ -65,6 +65,9 @@ public:
     GeomPtr buffer(const GEOSGeometry* geometry, double distance, int quadrant_segments = 8) const;
     /// Buffer with mitred joins (square corners stay square).
     GeomPtr buffer_mitre(const GEOSGeometry* geometry, double distance) const;
+    /// Douglas-Peucker within `tolerance` that keeps rings valid and from crossing
+    /// (GEOS's TopologyPreservingSimplifier).
+    GeomPtr simplify_preserving_topology(const GEOSGeometry* geometry, double tolerance) const;
     GeomPtr make_valid(const GEOSGeometry* geometry) const;
     /// Collection that takes ownership of `parts`.
     GeomPtr collection(int type, std::vector<GeomPtr> parts) const;

@@ -1,3 +1,4 @@
+#include "geos/geos.hpp"
 #include "render/followup.hpp"
 #include "render/render_util.hpp"
 #include "util/markup.hpp"
@@ -341,6 +342,32 @@ const char* viewer_js = R"(
 })();
 )";
 
+/// Isochrones are buffers of the network reached, with a vertex every few metres; the viewer
+/// draws them simplified within this tolerance (a pixel at zoom 16 is about 1.5 m here), with
+/// their topology kept: the bands stay valid polygons. The isochrones.geojson export keeps
+/// every vertex.
+constexpr double isochrone_display_tolerance_m = 5.0;
+
+OutputLayer simplified_for_display(const OutputLayer& layer, double tolerance) {
+    OutputLayer out;
+    out.name = layer.name;
+    out.fields = layer.fields;
+    out.rows = layer.rows;
+    out.geometries.reserve(layer.rows.size());
+    const detail::GeosContext geos;
+    for (std::size_t r = 0; r < layer.rows.size(); ++r) {
+        const Geometry& g = layer.geometry(r);
+        if (const auto* polygons = std::get_if<MultiPolygon>(&g)) {
+            const auto simple = geos.simplify_preserving_topology(geos.from(*polygons).get(),
+                                                                  tolerance);
+            out.geometries.emplace_back(geos.to_multipolygon(simple.get()));
+        } else {
+            out.geometries.push_back(g);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 void write_viewer(const StudyReport& report, const ViewOptions& options, const std::string& path,
@@ -381,6 +408,8 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
                 a.fields = layer.fields;
                 a.rows = layer.rows;
                 add(layer.name, a);
+            } else if (layer.name == "isochrones") {
+                add(layer.name, simplified_for_display(layer, isochrone_display_tolerance_m));
             } else {
                 add(layer.name, layer);
             }
