@@ -467,16 +467,7 @@ def postgis_free_space(pg, region, out):
     return timed_steps(steps, pg)
 
 
-def postgis_free(pg):
-    r = pg.sql("SELECT parcel_id, free_m2 FROM result_free")
-    out = {}
-    for line in r["stdout"].splitlines():
-        k, v = line.split(",")
-        out[k] = float(v)
-    return out
-
-
-def compare_free(ref, other, n):
+def compare_free(ref, other):
     """Usable free area per parcel, spaceuse against PostGIS: agreement to 0.01 m2 on at least
     99.9 % of the parcels (the issue's bar), with the largest differences listed."""
     diffs = sorted(((abs(a - other.get(k, float("nan"))), k, a, other.get(k))
@@ -518,8 +509,9 @@ def postgis_occupancy(pg, region, out):
     return timed_steps(steps, pg)
 
 
-def postgis_built(pg):
-    r = pg.sql("SELECT parcel_id, built_m2 FROM result_parcels")
+def postgis_column(pg, table, column):
+    """{parcel_id: value} of one column of a PostGIS result table."""
+    r = pg.sql("SELECT parcel_id, %s FROM %s" % (column, table))
     out = {}
     for line in r["stdout"].splitlines():
         k, v = line.split(",")
@@ -865,8 +857,9 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
         row["postgis_occupancy"] = r = median_run(
             lambda: postgis_occupancy(pg, region, o), slow_repeat(args), args.slow_budget)
         log("  PostGIS occupancy: %.2f s %s" % (r["wall"], r["walls"]))
-        row["checks"]["postgis_built"] = compare("spaceuse vs PostGIS (built_m2)",
-                                                 postgis_built(pg), built, assert_ok=False)
+        row["checks"]["postgis_built"] = compare(
+            "spaceuse vs PostGIS (built_m2)", postgis_column(pg, "result_parcels", "built_m2"),
+            built, assert_ok=False)
     out_fs = os.path.join(work, "spaceuse-occ-free")
     if peers and pg is not None and "postgis" not in skip and \
             os.path.exists(os.path.join(out_fs, "parcels.geojson")):
@@ -876,7 +869,8 @@ def run_peers(args, pg, have_gpd, have_nx, skip, region, work, row, built, out_a
         log("  PostGIS usable free space: %.2f s %s" % (r["wall"], r["walls"]))
         su_free = {k: v[0] for k, v in read_fields(os.path.join(out_fs, "parcels.geojson"), None,
                                                    ["parcel_id", "free_m2"]).items()}
-        row["checks"]["postgis_free_m2"] = compare_free(su_free, postgis_free(pg), n)
+        row["checks"]["postgis_free_m2"] = compare_free(
+            su_free, postgis_column(pg, "result_free", "free_m2"))
     if peers and have_gpd and "geopandas" not in skip:
         o = os.path.join(work, "geopandas")
         os.makedirs(o, exist_ok=True)
