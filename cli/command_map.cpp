@@ -51,6 +51,7 @@ int CommandMap::run() {
     return m_run.execute(m_global,
                          [this, &options](const StudyReport& report, const WriteOptions& write) {
         render_map(report, options, m_run.output, write);
+        return m_run.output;
     });
 }
 

@@ -20,6 +20,7 @@ int CommandReport::run() {
     m_follow_up.apply(m_options.follow_up.diff);
     return m_run.execute(m_global, [this](const StudyReport& report, const WriteOptions& write) {
         render_report(report, m_options, m_run.output, write);
+        return m_run.output;
     });
 }
 

@@ -8,7 +8,8 @@
 
 namespace spaceuse::cli {
 
-/// `spaceuse view [PROJECT] -o FILE.html`: runs a project and writes the offline HTML viewer.
+/// `spaceuse view [PROJECT] -o FILE.html`: runs a project (or reopens results) and writes the
+/// HTML viewer, one file or a tiled folder.
 class CommandView : public Command {
 public:
     using Command::Command;
@@ -19,6 +20,8 @@ private:
     DocumentRun m_run;
     FollowUpFlags m_follow_up;
     ViewOptions m_options;
+    bool m_tiles = false;
+    bool m_single = false;
 };
 
 }  // namespace spaceuse::cli

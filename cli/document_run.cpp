@@ -54,20 +54,21 @@ Study DocumentRun::load() const {
 
 int DocumentRun::execute(
     const GlobalOptions& global,
-    const std::function<void(const StudyReport&, const WriteOptions&)>& draw) const {
+    const std::function<std::string(const StudyReport&, const WriteOptions&)>& draw) const {
     WriteOptions write;
     write.overwrite = overwrite;
+    std::string written;
     if (!results.empty()) {
-        draw(open_results(database_ref_with(results, schema, db_study, survey)), write);
+        written = draw(open_results(database_ref_with(results, schema, db_study, survey)), write);
     } else {
         const Study study = load();
         ProgressBar bar(global.show_progress());
         const StudyReport report = run_study(study, bar.callback());
         bar.finish();
-        draw(report, study.write);
+        written = draw(report, study.write);
     }
     if (!global.quiet) {
-        sayf("wrote %s\n", output.c_str());
+        sayf("wrote %s\n", written.c_str());
     }
     return exit_ok;
 }

@@ -31,9 +31,11 @@ struct DocumentRun {
     /// With --results: reopens those results (no inputs needed, nothing recomputed). Else loads
     /// the project (its own [map]/[report]/[view] sections are not written) and runs it with a
     /// progress bar (results go to the project's output folder, or --study-output). Then calls
-    /// `draw` to write the document to `output`, and prints "wrote PATH" unless quiet.
-    int execute(const GlobalOptions& global,
-                const std::function<void(const StudyReport&, const WriteOptions&)>& draw) const;
+    /// `draw` to write the document, and prints "wrote " and what `draw` returns (the path
+    /// written, with any detail) unless quiet.
+    int execute(
+        const GlobalOptions& global,
+        const std::function<std::string(const StudyReport&, const WriteOptions&)>& draw) const;
 
 private:
     Study load() const;

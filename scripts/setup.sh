@@ -30,8 +30,10 @@ if [ "$want_tests" = 1 ]; then
     # (tests/realcases/: sorts and clips OSM files for GDAL's OSM driver); clang-14 with its
     # runtimes the sanitizer build and the libFuzzer harnesses (tests/fuzz/); PostgreSQL 15 with
     # PostGIS the publish and read-back tests (a private cluster, tests/cli/check_postgis.py);
-    # qgis (for qgis_process) the Processing provider's tests (tests/qgis/check_processing.py).
+    # qgis (for qgis_process) the Processing provider's tests (tests/qgis/check_processing.py);
+    # python3-websocket drives Chromium over the DevTools protocol (tests/cli/cdp.py).
     pkgs="$pkgs python3 python3-gdal python3-qgis qgis-providers qgis poppler-utils chromium
+          python3-websocket
           clang-format osmium-tool clang-14 libclang-rt-14-dev postgresql-15-postgis-3"
 fi
 if [ "$want_bench" = 1 ]; then

@@ -12,6 +12,8 @@
 #include <spaceuse/output.hpp>
 
 #include <optional>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,25 @@ struct ReportOptions {
     FollowUpOptions follow_up;
 };
 
+/// The two forms of the HTML viewer.
+enum class ViewerForm {
+    /// One file while the layers are small (see ViewerLimits), a tiled folder above.
+    automatic,
+    /// One self-contained HTML file (Leaflet and the data embedded), opened from disk.
+    single_file,
+    /// A folder: index.html, MapLibre GL JS, style.json and vector tiles; served over HTTP.
+    tiled,
+};
+
+/// Where the automatic choice switches to the tiled viewer: above this many features in the
+/// layers drawn (parcels, zones, buildings, free space, isochrones, roads, facilities,
+/// changes) or this many bytes of embedded data (estimated from the vertices and attributes
+/// before writing). A browser opens a single file of that size in a few seconds.
+struct ViewerLimits {
+    static constexpr std::size_t max_features = 20000;
+    static constexpr std::size_t max_bytes = 20u * 1000u * 1000u;
+};
+
 /// Options of the HTML viewer.
 struct ViewOptions {
     /// Title; empty: the study name.
@@ -77,6 +98,34 @@ struct ViewOptions {
     /// With earlier surveys: a "changes" layer (the parcels by change category since the
     /// latest of them, with class, statuses and differences in the popups).
     FollowUpOptions follow_up;
+    ViewerForm form = ViewerForm::automatic;
+};
+
+/// One layer of a tiled viewer and its tile check.
+struct TileLayerCheck {
+    std::string layer;
+    int min_zoom = 0;
+    int max_zoom = 0;
+    /// Features of the layer; every one is in the tiles of max_zoom.
+    std::size_t features = 0;
+    /// Features left out of a lower zoom for being smaller than a pixel there, summed over the
+    /// lower zooms.
+    std::size_t subpixel_omitted = 0;
+};
+
+/// What write_viewer wrote.
+struct ViewerWritten {
+    /// The HTML file, or the tiled viewer's folder.
+    std::string path;
+    bool tiled = false;
+    /// Why this form (the features and estimated bytes against ViewerLimits, or forced).
+    std::string reason;
+    std::size_t features = 0;
+    std::size_t estimated_bytes = 0;
+    /// Tiled viewer: the tile check of each layer, the tiles and their bytes.
+    std::vector<TileLayerCheck> layers;
+    std::size_t tiles = 0;
+    std::uint64_t tile_bytes = 0;
 };
 
 /// The documents `run_study` writes into the output folder after the analyses (from the
@@ -146,11 +195,26 @@ void render_map(const StudyReport& report, const MapOptions& options, const std:
 void render_report(const StudyReport& report, const ReportOptions& options, const std::string& path,
                    const WriteOptions& write);
 
-/// Writes the single-file offline HTML viewer: Leaflet (embedded), every result layer as
-/// GeoJSON (WGS84), a legend, layer toggles and parcel popups. Leaflet is read from
-/// `$SPACEUSE_LEAFLET_DIR`, the build tree or the install's share/spaceuse/leaflet.
-/// @throws InputError when Leaflet is not found, OutputError as render_map.
-void write_viewer(const StudyReport& report, const ViewOptions& options, const std::string& path,
-                  const WriteOptions& write);
+/// The path a viewer of `form` is written to for the output path `path`: the path itself,
+/// except that a tiled viewer asked for as "NAME.html" is the folder "NAME".
+std::string viewer_path(const std::string& path, bool tiled);
+
+/// Writes the HTML viewer: a legend, layer toggles, a colouring switch (status, definitions,
+/// scenarios), popups with each parcel's and zone's figures.
+/// - Single file: Leaflet (embedded; from `$SPACEUSE_LEAFLET_DIR`, the build tree or the
+///   install's share/spaceuse/leaflet) and every layer as GeoJSON (WGS84); isochrones drawn
+///   simplified within 5 m.
+/// - Tiled folder (viewer_path): index.html, MapLibre GL JS (from `$SPACEUSE_MAPLIBRE_DIR`,
+///   the build tree or share/spaceuse/maplibre) with its licence, style.json (the colours and
+///   classes of the QGIS styles and the report), vector tiles (GDAL's MVT driver, z/x/y.pbf,
+///   uncompressed; zones from zoom 8, parcels, buildings and free space from 13, all to 16), a
+///   search index and viewer.json (the files and the tile check). After writing, every feature
+///   of every layer must be found in the tiles of the layer's highest zoom and, at the lower
+///   zooms, every feature not smaller than a pixel there; any other loss throws. The folder
+///   is replaced all or nothing, as a run's output folder.
+/// @throws InputError when Leaflet or MapLibre is not found, OutputError as render_map or when
+///         the tile check fails.
+ViewerWritten write_viewer(const StudyReport& report, const ViewOptions& options,
+                           const std::string& path, const WriteOptions& write);
 
 }  // namespace spaceuse

@@ -529,6 +529,14 @@ std::string shorten(const std::string& name, std::size_t limit) {
 
 }  // namespace
 
+namespace detail {
+
+std::unique_ptr<OGRGeometry> to_ogr_geometry(const Geometry& g) { return to_ogr(g); }
+
+OGRFieldType ogr_field_type(FieldType t) { return ogr_type(t); }
+
+}  // namespace detail
+
 std::vector<WrittenFile> detail::write_gpkg_file(const std::vector<const OutputLayer*>& layers,
                                                  const std::vector<const OutputLayer*>& extra,
                                                  const CrsInfo& crs, const std::string& path,

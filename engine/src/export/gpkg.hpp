@@ -4,10 +4,20 @@
 
 #include <spaceuse/export.hpp>
 
+#include <ogr_core.h>
+#include <ogr_geometry.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace spaceuse::detail {
+
+/// A model geometry as an OGR geometry (coordinates as they are).
+std::unique_ptr<OGRGeometry> to_ogr_geometry(const Geometry& g);
+
+/// The OGR field type an output field is written as.
+OGRFieldType ogr_field_type(FieldType t);
 
 /// Writes a new GeoPackage at `path` (temporary name, renamed into place): `layers`, with their
 /// styles in the layer_styles table when `styles`, then `extra` (tables and layers without

@@ -90,43 +90,6 @@ void polygon_path(cairo_t* cr, const MultiPolygon& mp, const Xf& xf) {
 
 const MultiPolygon* polygons(const Geometry& g) { return std::get_if<MultiPolygon>(&g); }
 
-/// A point inside the largest polygon: its centroid when inside, else the middle of the longest
-/// horizontal chord through the centroid.
-std::optional<Point> interior_point(const MultiPolygon& mp) {
-    const Polygon* best = nullptr;
-    double best_area = 0;
-    for (const auto& p : mp) {
-        const double a = std::fabs(bg::area(p));
-        if (a > best_area) {
-            best_area = a;
-            best = &p;
-        }
-    }
-    if (best == nullptr) {
-        return std::nullopt;
-    }
-    Point c;
-    bg::centroid(*best, c);
-    if (bg::within(c, *best)) {
-        return c;
-    }
-    Box b;
-    bg::envelope(*best, b);
-    LineString chord{Point(b.min_corner().x() - 1, c.y()), Point(b.max_corner().x() + 1, c.y())};
-    MultiLineString pieces;
-    bg::intersection(chord, *best, pieces);
-    double longest = 0;
-    std::optional<Point> out;
-    for (const auto& piece : pieces) {
-        const double len = bg::length(piece);
-        if (len > longest && piece.size() >= 2) {
-            longest = len;
-            out = Point((piece.front().x() + piece.back().x()) / 2, c.y());
-        }
-    }
-    return out;
-}
-
 bool overlaps(const Rect& a, const Rect& b) {
     return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }

@@ -1,5 +1,6 @@
 #include "render/render_util.hpp"
 
+#include <boost/geometry.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cairo-pdf.h>
@@ -419,6 +420,44 @@ const std::vector<CapacityClass>& scenario_capacity_classes() {
                                                        {2500.0, 0x2171B5, "2,500 – 5,000"},
                                                        {5000.0, 0x08306B, "over 5,000"}};
     return classes;
+}
+
+/// A point inside the largest polygon: its centroid when inside, else the middle of the longest
+/// horizontal chord through the centroid.
+std::optional<Point> interior_point(const MultiPolygon& mp) {
+    namespace bg = boost::geometry;
+    const Polygon* best = nullptr;
+    double best_area = 0;
+    for (const auto& p : mp) {
+        const double a = std::fabs(bg::area(p));
+        if (a > best_area) {
+            best_area = a;
+            best = &p;
+        }
+    }
+    if (best == nullptr) {
+        return std::nullopt;
+    }
+    Point c;
+    bg::centroid(*best, c);
+    if (bg::within(c, *best)) {
+        return c;
+    }
+    Box b;
+    bg::envelope(*best, b);
+    LineString chord{Point(b.min_corner().x() - 1, c.y()), Point(b.max_corner().x() + 1, c.y())};
+    MultiLineString pieces;
+    bg::intersection(chord, *best, pieces);
+    double longest = 0;
+    std::optional<Point> out;
+    for (const auto& piece : pieces) {
+        const double len = bg::length(piece);
+        if (len > longest && piece.size() >= 2) {
+            longest = len;
+            out = Point((piece.front().x() + piece.back().x()) / 2, c.y());
+        }
+    }
+    return out;
 }
 
 }  // namespace spaceuse::detail

@@ -238,4 +238,8 @@ double draw_legend(cairo_t* cr, const DocContext& ctx, const ParcelStyle& style,
                    std::optional<std::size_t> zone_row, bool insets, double x, double y, double w,
                    double font_pt);
 
+/// A point inside the largest polygon: its centroid when inside, else the middle of the longest
+/// horizontal chord through the centroid; nullopt for an empty geometry.
+std::optional<Point> interior_point(const MultiPolygon& mp);
+
 }  // namespace spaceuse::detail

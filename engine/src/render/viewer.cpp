@@ -1,6 +1,7 @@
 #include "geos/geos.hpp"
 #include "render/followup.hpp"
 #include "render/render_util.hpp"
+#include "render/viewer_content.hpp"
 #include "util/markup.hpp"
 
 #include <spaceuse/error.hpp>
@@ -26,34 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace bg = boost::geometry;
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream os;
-    os << in.rdbuf();
-    return os.str();
-}
-
-/// Folder holding leaflet.js and leaflet.css.
-fs::path leaflet_dir() {
-    std::vector<std::string> dirs;
-    if (const char* env = std::getenv("SPACEUSE_LEAFLET_DIR")) {
-        dirs.emplace_back(env);
-    }
-    dirs.emplace_back(SPACEUSE_BUILD_LEAFLET_DIR);
-    dirs.emplace_back(SPACEUSE_INSTALL_LEAFLET_DIR);
-    std::string tried;
-    for (const auto& d : dirs) {
-        if (!d.empty() && fs::exists(fs::path(d) / "leaflet.js") &&
-            fs::exists(fs::path(d) / "leaflet.css")) {
-            return d;
-        }
-        tried += (tried.empty() ? "" : ", ") + (d.empty() ? std::string("(unset)") : d);
-    }
-    throw InputError(
-        "Leaflet (leaflet.js, leaflet.css) not found in " + tried +
-        "; build the project (it fetches Leaflet with npm) or set SPACEUSE_LEAFLET_DIR");
-}
 
 /// Text safe inside a <script> or <style> element.
 std::string script_safe(std::string text) {
@@ -342,11 +315,45 @@ const char* viewer_js = R"(
 })();
 )";
 
-/// Isochrones are buffers of the network reached, with a vertex every few metres; the viewer
-/// draws them simplified within this tolerance (a pixel at zoom 16 is about 1.5 m here), with
-/// their topology kept: the bands stay valid polygons. The isochrones.geojson export keeps
-/// every vertex.
-constexpr double isochrone_display_tolerance_m = 5.0;
+}  // namespace
+
+namespace detail {
+
+std::string read_whole_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+        throw OutputError("cannot read " + p.string());
+    }
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+fs::path library_dir(const char* env, const char* build_dir, const char* install_dir,
+                     const std::vector<std::string>& files, const std::string& what) {
+    std::vector<std::string> dirs;
+    if (const char* e = std::getenv(env)) {
+        dirs.emplace_back(e);
+    }
+    dirs.emplace_back(build_dir);
+    dirs.emplace_back(install_dir);
+    std::string tried;
+    for (const auto& d : dirs) {
+        const bool all = !d.empty() && std::all_of(files.begin(), files.end(), [&d](const auto& f) {
+            return fs::exists(fs::path(d) / f);
+        });
+        if (all) {
+            return d;
+        }
+        tried += (tried.empty() ? "" : ", ") + (d.empty() ? std::string("(unset)") : d);
+    }
+    std::string list;
+    for (const auto& f : files) {
+        list += (list.empty() ? "" : ", ") + f;
+    }
+    throw InputError(what + " (" + list + ") not found in " + tried +
+                     "; build the project (it fetches it with npm) or set " + env);
+}
 
 OutputLayer simplified_for_display(const OutputLayer& layer, double tolerance) {
     OutputLayer out;
@@ -354,7 +361,7 @@ OutputLayer simplified_for_display(const OutputLayer& layer, double tolerance) {
     out.fields = layer.fields;
     out.rows = layer.rows;
     out.geometries.reserve(layer.rows.size());
-    const detail::GeosContext geos;
+    const GeosContext geos;
     for (std::size_t r = 0; r < layer.rows.size(); ++r) {
         const Geometry& g = layer.geometry(r);
         if (const auto* polygons = std::get_if<MultiPolygon>(&g)) {
@@ -368,18 +375,48 @@ OutputLayer simplified_for_display(const OutputLayer& layer, double tolerance) {
     return out;
 }
 
-}  // namespace
+const ViewerLayer* ViewerContent::find(const std::string& name) const {
+    for (const auto& l : layers) {
+        if (l.name == name) {
+            return &l;
+        }
+    }
+    return nullptr;
+}
 
-void write_viewer(const StudyReport& report, const ViewOptions& options, const std::string& path,
-                  const WriteOptions& write) {
-    using namespace detail;
+std::size_t ViewerContent::features() const {
+    std::size_t n = 0;
+    for (const auto& l : layers) {
+        if (!l.attributes_only) {
+            n += l.layer->rows.size();
+        }
+    }
+    return n;
+}
+
+std::size_t ViewerContent::estimated_bytes() const {
+    // About 21 bytes a vertex ("[4.123456,50.123456],"), 16 an attribute value with its name.
+    std::size_t bytes = 0;
+    for (const auto& l : layers) {
+        const OutputLayer& layer = *l.layer;
+        bytes += layer.rows.size() * (40 + 16 * layer.fields.size());
+        if (l.attributes_only) {
+            continue;
+        }
+        for (std::size_t r = 0; r < layer.rows.size(); ++r) {
+            bytes += 21 *
+                     std::visit([](const auto& g) { return bg::num_points(g); }, layer.geometry(r));
+        }
+    }
+    return bytes;
+}
+
+ViewerContent viewer_content(const StudyReport& report, const ViewOptions& options) {
     const DocContext ctx = make_context(report);
-    const fs::path dir = leaflet_dir();
-    const std::string leaflet_js = read_file(dir / "leaflet.js");
-    const std::string leaflet_css = read_file(dir / "leaflet.css");
+    ViewerContent content;
 
     // Inputs are shown around the zones only (1 km beyond them), so a regional road or
-    // building layer does not swell the file.
+    // building layer does not swell the viewer.
     Box near;
     bg::assign_inverse(near);
     for (std::size_t r = 0; r < ctx.zones->rows.size(); ++r) {
@@ -388,44 +425,32 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
     near = Box(Point(near.min_corner().x() - 1000, near.min_corner().y() - 1000),
                Point(near.max_corner().x() + 1000, near.max_corner().y() + 1000));
 
-    WriteOptions wo;
-    wo.precision = 6;  // about 0.1 m, enough for a screen
-    const CrsInfo& crs = report.crs;
-    std::string data = "{";
-    bool first = true;
-    auto add = [&](const std::string& name, const OutputLayer& layer) {
-        data += (first ? "" : ",\n") + nlohmann::json(name).dump() + ":" +
-                geojson_text(layer, crs, wo);
-        first = false;
+    auto add = [&content](const std::string& name, const OutputLayer& layer, bool attributes) {
+        content.layers.push_back({name, &layer, nullptr, attributes});
+    };
+    auto add_owned = [&content](const std::string& name, OutputLayer layer) {
+        auto owned = std::make_shared<const OutputLayer>(std::move(layer));
+        content.layers.push_back({name, owned.get(), owned, false});
     };
     for (const auto& layer : report.results) {
         if (layer.name == "parcels" || layer.name == "zones" || layer.name == "free_space" ||
-            layer.name == "access" || layer.name == "isochrones") {
-            if (layer.name == "access") {
-                // Only the attributes: popups join them to the parcels.
-                OutputLayer a;
-                a.name = layer.name;
-                a.fields = layer.fields;
-                a.rows = layer.rows;
-                add(layer.name, a);
-            } else if (layer.name == "isochrones") {
-                add(layer.name, simplified_for_display(layer, isochrone_display_tolerance_m));
-            } else {
-                add(layer.name, layer);
-            }
+            layer.name == "isochrones") {
+            add(layer.name, layer, false);
+        } else if (layer.name == "access") {
+            add(layer.name, layer, true);  // only the attributes: popups join them to parcels
         }
     }
     if (const OutputLayer* defs = report.table("parcel_definitions")) {
-        add("definitions", *defs);  // attributes only: popups and the switch join them
+        add("definitions", *defs, true);  // popups and the switch join them
     }
     if (const OutputLayer* scenarios = report.table("scenario_parcels")) {
-        add("scenarios", *scenarios);  // joined as the definitions are
+        add("scenarios", *scenarios, true);  // joined as the definitions are
     }
     if (ctx.buildings != nullptr) {
-        add("buildings", input_layer(*ctx.buildings, near, "buildings", {}, {}));
+        add_owned("buildings", input_layer(*ctx.buildings, near, "buildings", {}, {}));
     }
     if (ctx.roads != nullptr) {
-        add("roads", input_layer(*ctx.roads, near, "roads", {"highway", "name"}, {}));
+        add_owned("roads", input_layer(*ctx.roads, near, "roads", {"highway", "name"}, {}));
     }
     if (!ctx.facilities.empty()) {
         OutputLayer all;
@@ -442,14 +467,12 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
                                       part.geometries.end());
             }
         }
-        add("facilities", all);
+        add_owned("facilities", std::move(all));
     }
-    const auto follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
-    if (follow) {
-        add("changes", follow->last().parcel_changes);
+    content.follow = make_follow_up(report, options.follow_up.since, options.follow_up.diff);
+    if (content.follow) {
+        add("changes", content.follow->last().parcel_changes, false);
     }
-    data += "}";
-
     nlohmann::json meta;
     char hex[8];
     auto colour = [&hex](unsigned rgb) {
@@ -522,7 +545,7 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
                              {"partly available", colour(StatusColours::underused)},
                              {"not available", colour(StatusColours::occupied)},
                              {"not computable", colour(0xDDDDDD)}};
-    if (follow) {
+    if (content.follow) {
         // The categories in the legends' order, with their colours, labels and group counts.
         nlohmann::json cc = nlohmann::json::object(), cl = nlohmann::json::object(),
                        cn = nlohmann::json::object(), order = nlohmann::json::array();
@@ -535,7 +558,7 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
         }
         // Parcels, as the printed legends count them: the current parcels of each group (the
         // earlier ones of a retired group).
-        const OutputLayer& pc = follow->last().parcel_changes;
+        const OutputLayer& pc = content.follow->last().parcel_changes;
         const std::size_t cat = *column(pc, "category");
         const std::size_t after = *column(pc, "parcel_ids_after");
         const std::size_t before = *column(pc, "parcel_ids_before");
@@ -550,10 +573,64 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
         meta["change_colours"] = cc;
         meta["change_labels"] = cl;
         meta["change_counts"] = cn;
-        meta["change_since"] = follow->since_date();
+        meta["change_since"] = content.follow->since_date();
     }
 
-    const std::string title = options.title.empty() ? ctx.title : options.title;
+    content.meta = std::move(meta);
+    content.title = options.title.empty() ? ctx.title : options.title;
+    content.subtitle_html = "Data date: " +
+                            escape_markup(ctx.data_date.empty() ? std::string("unknown")
+                                                                : ctx.data_date) +
+                            " · CRS of the analysis: " + escape_markup(ctx.crs) +
+                            " · click a parcel or zone for its figures";
+    return content;
+}
+
+}  // namespace detail
+
+std::string viewer_path(const std::string& path, bool tiled) {
+    const fs::path p(path);
+    if (tiled && p.extension() == ".html") {
+        return fs::path(p).replace_extension().string();
+    }
+    return path;
+}
+
+namespace {
+
+void write_single_file(const detail::ViewerContent& content, const CrsInfo& crs,
+                       const std::string& path, const WriteOptions& write) {
+    using namespace detail;
+    const fs::path dir = library_dir("SPACEUSE_LEAFLET_DIR", SPACEUSE_BUILD_LEAFLET_DIR,
+                                     SPACEUSE_INSTALL_LEAFLET_DIR, {"leaflet.js", "leaflet.css"},
+                                     "Leaflet");
+    const std::string leaflet_js = read_whole_file(dir / "leaflet.js");
+    const std::string leaflet_css = read_whole_file(dir / "leaflet.css");
+
+    WriteOptions wo;
+    wo.precision = 6;  // about 0.1 m, enough for a screen
+    std::string data = "{";
+    bool first = true;
+    for (const auto& l : content.layers) {
+        std::string text;
+        if (l.attributes_only) {
+            OutputLayer a;
+            a.name = l.layer->name;
+            a.fields = l.layer->fields;
+            a.rows = l.layer->rows;
+            text = geojson_text(a, crs, wo);
+        } else if (l.name == "isochrones") {
+            text = geojson_text(simplified_for_display(*l.layer, isochrone_display_tolerance_m),
+                                crs, wo);
+        } else {
+            text = geojson_text(*l.layer, crs, wo);
+        }
+        data += (first ? "" : ",\n") + nlohmann::json(l.name).dump() + ":" + text;
+        first = false;
+    }
+    data += "}";
+
+    const std::string& title = content.title;
     std::string html;
     html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
@@ -561,15 +638,47 @@ void write_viewer(const StudyReport& report, const ViewOptions& options, const s
     html += "<style>\n" + script_safe(leaflet_css) + "\n</style>\n";
     html += "<style>" + std::string(viewer_css) + "</style>\n";
     html += "<script>\n" + script_safe(leaflet_js) + "\n</script>\n</head>\n<body>\n";
-    html += "<div id=\"top\"><h1>" + escape_markup(title) + "</h1><div>Data date: " +
-            escape_markup(ctx.data_date.empty() ? std::string("unknown") : ctx.data_date) +
-            " · CRS of the analysis: " + escape_markup(ctx.crs) +
-            " · click a parcel or zone for its figures</div></div>\n";
+    html += "<div id=\"top\"><h1>" + escape_markup(title) + "</h1><div>" + content.subtitle_html +
+            "</div></div>\n";
     html += "<div id=\"map\"></div>\n<div id=\"spaceuse-status\" hidden></div>\n";
     html += "<script>\nconst SPACEUSE_DATA = " + script_safe(data) +
-            ";\nconst SPACEUSE_META = " + script_safe(meta.dump()) + ";\n" + viewer_js +
+            ";\nconst SPACEUSE_META = " + script_safe(content.meta.dump()) + ";\n" + viewer_js +
             "</script>\n</body>\n</html>\n";
     write_text_file(path, html, write);
+}
+
+}  // namespace
+
+ViewerWritten write_viewer(const StudyReport& report, const ViewOptions& options,
+                           const std::string& path, const WriteOptions& write) {
+    const detail::ViewerContent content = detail::viewer_content(report, options);
+    ViewerWritten written;
+    written.features = content.features();
+    written.estimated_bytes = content.estimated_bytes();
+    const bool large = written.features > ViewerLimits::max_features ||
+                       written.estimated_bytes > ViewerLimits::max_bytes;
+    written.tiled = options.form == ViewerForm::tiled ||
+                    (options.form == ViewerForm::automatic && large);
+    char mb[32];
+    std::snprintf(mb, sizeof mb, "%.1f MB", static_cast<double>(written.estimated_bytes) / 1e6);
+    const std::string sizes = std::to_string(written.features) + " features, about " + mb;
+    if (options.form == ViewerForm::tiled) {
+        written.reason = "tiled, as asked (" + sizes + ")";
+    } else if (options.form == ViewerForm::single_file) {
+        written.reason = "single file, as asked (" + sizes + ")";
+    } else {
+        written.reason = std::string(large ? "tiled: " : "single file: ") + sizes +
+                         (large ? ", above" : ", within") + " the single-file limits (" +
+                         std::to_string(ViewerLimits::max_features) + " features, " +
+                         std::to_string(ViewerLimits::max_bytes / 1000000) + " MB)";
+    }
+    written.path = viewer_path(path, written.tiled);
+    if (written.tiled) {
+        detail::write_tiled_viewer(content, report, written.path, write, written);
+    } else {
+        write_single_file(content, report.crs, written.path, write);
+    }
+    return written;
 }
 
 }  // namespace spaceuse

@@ -91,19 +91,19 @@ void sync_tree(const std::string& dir) {
 
 }  // namespace
 
-std::vector<std::string> foreign_files(const std::string& dir) {
+std::vector<std::string> foreign_files(const std::string& dir, const std::string& manifest_name) {
     std::set<std::string> listed;
     bool manifest = false;
     const fs::path root(dir);
     {
-        std::ifstream in(root / "run.json");
+        std::ifstream in(root / manifest_name);
         if (in) {
             try {
                 const auto m = nlohmann::json::parse(in);
                 if (m.is_object() && m.value("tool", std::string()).rfind("spaceuse ", 0) == 0 &&
                     m.contains("outputs") && m["outputs"].is_array()) {
                     manifest = true;
-                    listed.insert("run.json");
+                    listed.insert(manifest_name);
                     for (const auto& o : m["outputs"]) {
                         if (o.is_object() && o.contains("file") && o["file"].is_string()) {
                             const std::string f = o["file"].get<std::string>();
@@ -143,7 +143,8 @@ std::vector<std::string> foreign_files(const std::string& dir) {
     return foreign;
 }
 
-OutputFolder::OutputFolder(const std::string& target, bool overwrite) {
+OutputFolder::OutputFolder(const std::string& target, bool overwrite, std::string manifest)
+    : m_manifest(std::move(manifest)) {
     std::error_code ec;
     // Symbolic links resolved: the folder swapped is the real one, locked under one name.
     fs::path t = fs::weakly_canonical(fs::absolute(fs::path(target)), ec);
@@ -287,7 +288,7 @@ void OutputFolder::check_owned(bool overwrite) const {
     if (fs::is_empty(m_target)) {
         return;
     }
-    const auto foreign = foreign_files(m_target);
+    const auto foreign = foreign_files(m_target, m_manifest);
     if (!foreign.empty()) {
         std::string list;
         for (std::size_t i = 0; i < foreign.size() && i < 3; ++i) {

@@ -40,7 +40,8 @@ public:
     /// earlier results may be replaced: `overwrite`), and creates an empty staging folder.
     /// @throws OutputError naming the folder: locked by another run, foreign files, earlier
     ///         results without overwrite, or a file system error.
-    OutputFolder(const std::string& target, bool overwrite);
+    /// `manifest`: the file (in the folder) whose "outputs" list the files spaceuse wrote.
+    OutputFolder(const std::string& target, bool overwrite, std::string manifest = "run.json");
     /// Without commit(): deletes the staging folder (the target is untouched) and unlocks.
     ~OutputFolder();
     OutputFolder(const OutputFolder&) = delete;
@@ -63,12 +64,15 @@ private:
     std::string m_staging;
     std::string m_old;
     std::string m_lock_path;
+    std::string m_manifest;
     int m_lock_fd = -1;
     bool m_committed = false;
 };
 
-/// Files under `dir` (relative, generic separators, sorted) that the run manifest `dir/run.json`
-/// does not list, or every file when there is no spaceuse manifest.
-std::vector<std::string> foreign_files(const std::string& dir);
+/// Files under `dir` (relative, generic separators, sorted) that the manifest `dir/<manifest>`
+/// (a run's run.json, a tiled viewer's viewer.json) does not list, or every file when there is
+/// no spaceuse manifest.
+std::vector<std::string> foreign_files(const std::string& dir,
+                                       const std::string& manifest = "run.json");
 
 }  // namespace spaceuse::detail

@@ -498,7 +498,11 @@ void write_documents(const DocumentSettings& d, const std::string& dir, const St
         } else if (d.report && files[i].first == d.report->first) {
             render_report(report, d.report->second, path, write);
         } else {
-            write_viewer(report, d.view->second, path, write);
+            // The run's folder holds the files its manifest lists, the viewer as one file;
+            // `spaceuse view --results` writes the tiled form of a region's results.
+            ViewOptions single = d.view->second;
+            single.form = ViewerForm::single_file;
+            write_viewer(report, single, path, write);
         }
     }
     progress.report(1.0, "documents drawn");
