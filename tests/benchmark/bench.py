@@ -3,8 +3,11 @@
 
     bench.py --spaceuse PATH [--sizes 10000,100000] [--repeat 3] [--peers] [--formats gpkg,shp]
              [--data DIR] [--work DIR] [--threads N] [--verify] [--json FILE]
+             [--region-kind grid|irregular]
 
-For each size (parcels) the region is generated on demand (gen_region.py, cached in DATA/<n>),
+For each size (parcels) the region is generated on demand (gen_region.py, cached in DATA/<n>;
+with --region-kind irregular gen_irregular.py's lobed parks and clipped, multipart, holed
+parcels, cached in DATA/<n>-irregular, the kind named beside the size in the tables),
 then timed, median of REPEAT runs, whole process (wall, CPU of all threads, peak RSS):
 
 - spaceuse occupancy (zones + parcels + buildings -> parcels and zones GeoJSON and summary
@@ -100,11 +103,13 @@ def sha256(path):
     return h.hexdigest()
 
 
-def ensure_region(data_dir, n):
-    d = os.path.join(data_dir, str(n))
+def ensure_region(data_dir, n, kind="grid"):
+    d = os.path.join(data_dir, str(n) if kind == "grid" else "%d-%s" % (n, kind))
     if not os.path.exists(os.path.join(d, "region.done")):
-        log("generating region of %d parcels in %s" % (n, d))
-        r = run([PY, os.path.join(HERE, "gen_region.py"), str(n), d])
+        grid = kind == "grid"
+        log("generating %sregion of %d parcels in %s" % ("" if grid else kind + " ", n, d))
+        gen = "gen_region.py" if grid else "gen_irregular.py"
+        r = run([PY, os.path.join(HERE, gen), str(n), d])
         log("  %s (%.1f s)" % (r["stdout"].strip(), r["wall"]))
     return d
 
@@ -585,6 +590,13 @@ def fmt_s(x):
     return "-" if x is None else ("%.2f" % x if x < 100 else "%.0f" % x)
 
 
+def size_label(r, width=0):
+    """A results row's size as printed: the parcel count (right-aligned in width), with the
+    region kind when it is not the grid."""
+    n = "%*d" % (width, r["parcels"])
+    return n + " " + r["region_kind"] if r.get("region_kind") else n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spaceuse", required=True, help="the spaceuse program")
@@ -617,6 +629,9 @@ def main():
                     help="the --baseline build predates the snapshot (no --no-snapshot flag)")
     ap.add_argument("--baseline-lib", default=None,
                     help="LD_LIBRARY_PATH for --baseline (its engine library folder)")
+    ap.add_argument("--region-kind", choices=("grid", "irregular"), default="grid",
+                    help="synthetic region: gen_region.py's grid of parks (default) or "
+                    "gen_irregular.py's irregular parks and parcels")
     args = ap.parse_args()
 
     exe = os.path.abspath(args.spaceuse)
@@ -652,10 +667,12 @@ def main():
 
     try:
         for n in sizes:
-            region = ensure_region(data_dir, n)
-            work = os.path.join(args.work, "runs", str(n))
+            region = ensure_region(data_dir, n, args.region_kind)
+            work = os.path.join(args.work, "runs", os.path.basename(region))
             row = {"parcels": n, "region": open(os.path.join(region, "region.done")).read().strip()}
-            log("== %d parcels: %s" % (n, row["region"]))
+            if args.region_kind != "grid":
+                row["region_kind"] = args.region_kind
+            log("== %s parcels: %s" % (size_label(row), row["region"]))
 
             # spaceuse occupancy per format
             for fmt in formats:
@@ -670,8 +687,12 @@ def main():
             out_occ = os.path.join(work, "spaceuse-occ-" + fmt0)
             built = built_of(out_occ)
             row["checks"] = {}
-            if len(built) != n and n % 100 == 0:
-                raise Failure("spaceuse wrote %d parcels, the region has %d" % (len(built), n))
+            # The grid has n parcels when n is whole parks; the irregular region aims at n within
+            # a few parcels and says how many it made.
+            want = n if args.region_kind == "grid" else int(
+                row["region"].rsplit("parcels=", 1)[1].split()[0])
+            if len(built) != want and (want % 100 == 0 or args.region_kind != "grid"):
+                raise Failure("spaceuse wrote %d parcels, the region has %d" % (len(built), want))
 
             if not args.no_extra_runs:
                 extra_runs(exe, src, work, out_occ, row, args, n, failures)
@@ -922,7 +943,7 @@ def print_table(results, formats):
     fmt0 = formats[0]
     print("\nwall s (ratio) | CPU s (ratio), median run; ratio = peer / spaceuse; CPU counts all "
           "threads and, for PostGIS/pgRouting, the server (occupancy: %s in, GeoJSON out)" % fmt0)
-    print("%-44s %s" % ("parcels", " ".join("%30d" % r["parcels"] for r in results)))
+    print("%-44s %s" % ("parcels", " ".join("%30s" % size_label(r) for r in results)))
 
     def line(label, key, ref_key=None, rss=False):
         cells = []
@@ -961,8 +982,8 @@ def print_table(results, formats):
               "RSS MiB); outputs: every file but run.json compared byte for byte")
         for r in results:
             for name, b in r.get("baseline", {}).items():
-                print("%9d %-15s new %6.2f %s %4dM | baseline %6.2f %s %4dM | new/baseline %.2f | %s" % (
-                    r["parcels"], name, b["new"], b["new_walls"], b["new_rss_mb"], b["base"],
+                print("%s %-15s new %6.2f %s %4dM | baseline %6.2f %s %4dM | new/baseline %.2f | %s" % (
+                    size_label(r, 9), name, b["new"], b["new_walls"], b["new_rss_mb"], b["base"],
                     b["base_walls"], b["base_rss_mb"], b["new"] / b["base"],
                     "%d files byte-identical" % b["files"] if not b["differ"] and not b["extra"]
                     else "DIFFER: %s %s" % (b["differ"], b["extra"])))
@@ -973,18 +994,18 @@ def print_table(results, formats):
                 "spaceuse_access_1thread"]:
             ph = r.get(key, {}).get("phases")
             if ph:
-                print("%9d %-30s %s" % (r["parcels"], key.replace("spaceuse_", ""), "  ".join(
+                print("%s %-30s %s" % (size_label(r, 9), key.replace("spaceuse_", ""), "  ".join(
                     "%s %.2f/%.2f/%d" % (k, v["wall"], v["cpu"], v["rss_mb"]) for k, v in ph.items())))
     for r in results:
         o = r.get("spaceuse_occupancy_" + fmt0)
         o1 = r.get("spaceuse_occupancy_1thread")
         if o and o1 and "overlay" in o.get("phases", {}) and "overlay" in o1.get("phases", {}):
-            print("%9d overlay phase speed-up, default threads over 1 thread: %.2fx" % (
-                r["parcels"], o1["phases"]["overlay"]["wall"] / max(1e-9, o["phases"]["overlay"]["wall"])))
+            print("%s overlay phase speed-up, default threads over 1 thread: %.2fx" % (
+                size_label(r, 9), o1["phases"]["overlay"]["wall"] / max(1e-9, o["phases"]["overlay"]["wall"])))
         a, a1 = r.get("spaceuse_access"), r.get("spaceuse_access_1thread")
         if a and a1 and "network" in a.get("phases", {}) and "network" in a1.get("phases", {}):
-            print("%9d network phase speed-up, default threads over 1 thread: %.2fx" % (
-                r["parcels"], a1["phases"]["network"]["wall"] / max(1e-9, a["phases"]["network"]["wall"])))
+            print("%s network phase speed-up, default threads over 1 thread: %.2fx" % (
+                size_label(r, 9), a1["phases"]["network"]["wall"] / max(1e-9, a["phases"]["network"]["wall"])))
 
 
 def print_targets(results, formats):
@@ -999,6 +1020,7 @@ def print_targets(results, formats):
 
     for r in results:
         n = r["parcels"]
+        size = size_label(r)
         # The speed ratios are targets at 100k and 1M parcels; smaller sizes are shown only.
         sized = n >= 100000
         occ = r.get(occ_key)
@@ -1008,47 +1030,49 @@ def print_targets(results, formats):
                                  ("geopandas_occupancy", "GeoPandas", 30.0)):
             if r.get(key):
                 ratio = r[key]["wall"] / occ["wall"]
-                verdict("%d: occupancy >= %.0fx faster than %s" % (n, want, label),
+                verdict("%s: occupancy >= %.0fx faster than %s" % (size, want, label),
                         "%.1fx" % ratio, ratio >= want, sized)
         free = r.get("spaceuse_occupancy_free")
         if free and r.get("postgis_free_space"):
             ratio = r["postgis_free_space"]["wall"] / free["wall"]
-            verdict("%d: default run (usable free space) >= 10x PostGIS computing it" % n,
+            verdict("%s: default run (usable free space) >= 10x PostGIS computing it" % size,
                     "%.1fx" % ratio, ratio >= 10.0, sized)
         if r.get("floor_ogr2ogr"):
             ratio = occ["wall"] / r["floor_ogr2ogr"]["wall"]
-            verdict("%d: occupancy <= 2x the I/O floor (ogr2ogr)" % n, "%.2fx" % ratio,
+            verdict("%s: occupancy <= 2x the I/O floor (ogr2ogr)" % size, "%.2fx" % ratio,
                     ratio <= 2.0, sized)
         acc = r.get("spaceuse_access")
         for key, label, want in (("pgrouting_access", "pgRouting", 50.0),
                                  ("networkx_access", "networkx", 20.0)):
             if acc and r.get(key):
                 ratio = r[key]["wall"] / acc["wall"]
-                verdict("%d: access >= %.0fx faster than %s" % (n, want, label),
+                verdict("%s: access >= %.0fx faster than %s" % (size, want, label),
                         "%.1fx" % ratio, ratio >= want, sized)
         o1 = r.get("spaceuse_occupancy_1thread")
         if o1 and "overlay" in o1.get("phases", {}) and "overlay" in occ.get("phases", {}):
             ratio = o1["phases"]["overlay"]["wall"] / max(1e-9, occ["phases"]["overlay"]["wall"])
-            verdict("%d: overlay phase >= 1.7x over 1 thread" % n, "%.2fx" % ratio, ratio >= 1.7)
+            verdict("%s: overlay phase >= 1.7x over 1 thread" % size, "%.2fx" % ratio, ratio >= 1.7)
         a1 = r.get("spaceuse_access_1thread")
         if acc and a1 and "network" in a1.get("phases", {}) and "network" in acc.get("phases", {}):
             ratio = a1["phases"]["network"]["wall"] / max(1e-9, acc["phases"]["network"]["wall"])
-            verdict("%d: network phase >= 1.7x over 1 thread" % n, "%.2fx" % ratio, ratio >= 1.7)
+            verdict("%s: network phase >= 1.7x over 1 thread" % size, "%.2fx" % ratio, ratio >= 1.7)
         if n >= 1000000:
             # The target is for occupancy; access's peak is shown beside it.
             for key in (occ_key, "spaceuse_occupancy_free"):
                 if r.get(key):
                     mib = r[key]["rss_mb"]
-                    verdict("%d: peak RSS <= 2 GiB (%s)" % (n, key.replace("spaceuse_", "")),
+                    verdict("%s: peak RSS <= 2 GiB (%s)" % (size, key.replace("spaceuse_", "")),
                             "%.0f MiB" % mib, mib <= 2048)
             if acc:
-                print("  %-62s %.0f MiB (no target)" % ("%d: peak RSS of access" % n, acc["rss_mb"]))
+                print("  %-62s %.0f MiB (no target)" % ("%s: peak RSS of access" % size, acc["rss_mb"]))
     by_n = {r["parcels"]: r for r in results}
     if 100000 in by_n and 1000000 in by_n:
         a, b = by_n[100000].get(occ_key), by_n[1000000].get(occ_key)
         if a and b:
             growth = b["wall"] / a["wall"]
-            verdict("100k -> 1M occupancy time grows <= 11x", "%.1fx" % growth, growth <= 11.0)
+            kind = by_n[1000000].get("region_kind")
+            verdict("100k -> 1M occupancy time grows <= 11x" + (" (%s)" % kind if kind else ""),
+                    "%.1fx" % growth, growth <= 11.0)
 
 
 if __name__ == "__main__":

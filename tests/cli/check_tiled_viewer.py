@@ -117,14 +117,16 @@ def tile_ids(tiles, zoom, layers):
 
 
 def distinct_colours(browser, png):
-    """Colours in a PNG, decoded by the browser itself (a 2D canvas)."""
+    """Colours in a PNG between the page's panels (toggles on the left, legend on the right,
+    title above), decoded by the browser itself (a 2D canvas)."""
     import base64
     data = base64.b64encode(open(png, "rb").read()).decode()
     return browser.evaluate(
         "new Promise(done => { const img = new Image(); img.onload = () => {"
         " const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;"
         " const g = c.getContext('2d'); g.drawImage(img, 0, 0);"
-        " const d = g.getImageData(0, 0, c.width, c.height).data; const s = new Set();"
+        " const d = g.getImageData(320, 120, c.width - 640, c.height - 320).data;"
+        " const s = new Set();"
         " for (let i = 0; i < d.length; i += 4) s.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);"
         " done(s.size); }; img.src = 'data:image/png;base64,%s'; })" % data)
 
@@ -226,12 +228,23 @@ def main():
                 b.screenshot(shot)
                 colours = distinct_colours(b, shot)
                 if colours < 8:
-                    fail("the overview screenshot is blank (%d colours)" % colours)
-                print("overview screenshot: %d colours" % colours)
+                    fail("the map is blank in the overview screenshot (%d colours between "
+                         "the panels)" % colours)
+                print("overview screenshot: %d colours between the panels" % colours)
                 b.evaluate("spaceuseMap.jumpTo({zoom: 11, center: spaceuseMap.getCenter()}); true")
                 b.wait_for("spaceuseMap.loaded() && !spaceuseMap.isMoving()", timeout=120)
                 b.pump(2)
                 b.screenshot(os.path.join(args.screenshots, "zoom11.png"))
+
+            # Panning there and back: the map moves and draws the tiles it needs.
+            for dx, dy in ((300, 150), (-300, -150)):
+                t1 = time.monotonic()
+                b.evaluate("window.suPanned = false; spaceuseMap.once('idle', () => "
+                           "{ window.suPanned = true; }); spaceuseMap.panBy([%d, %d], "
+                           "{ duration: 0 }); true" % (dx, dy))
+                b.wait_for("window.suPanned", timeout=120)
+                print("panned %d x %d px: drawn again after %.1f s" % (
+                    dx, dy, time.monotonic() - t1))
 
             # A click on the parcel opens its popup with the figures of its GeoJSON row.
             b.navigate(origin + "index.html?probe#probe=" + probe)  # a new document

@@ -401,6 +401,15 @@ bool GeosContext::prepared_intersects(const GEOSPreparedGeometry* prepared,
     return r == 1;
 }
 
+bool GeosContext::prepared_distance_within(const GEOSPreparedGeometry* prepared,
+                                           const GEOSGeometry* g, double distance) const {
+    const char r = GEOSPreparedDistanceWithin_r(m_handle, prepared, g, distance);
+    if (r == 2) {
+        throw GeometryError("GEOS distance test failed: " + m_last_error);
+    }
+    return r == 1;
+}
+
 bool GeosContext::prepared_covers(const GEOSPreparedGeometry* prepared,
                                   const GEOSGeometry* g) const {
     const char r = GEOSPreparedCovers_r(m_handle, prepared, g);

@@ -77,6 +77,9 @@ public:
     bool prepared_contains(const GEOSPreparedGeometry* prepared, const GEOSGeometry* g) const;
     bool prepared_intersects(const GEOSPreparedGeometry* prepared, const GEOSGeometry* g) const;
     bool prepared_covers(const GEOSPreparedGeometry* prepared, const GEOSGeometry* g) const;
+    /// Whether `g` comes within `distance` of the prepared geometry.
+    bool prepared_distance_within(const GEOSPreparedGeometry* prepared, const GEOSGeometry* g,
+                                  double distance) const;
 
     /// Overlays (intersection, difference, union) retried after a failure: the inputs
     /// repaired, then snap-rounded to kSnapGrid_m.

@@ -605,7 +605,8 @@ private:
                     m_parcels.features[i].fid) {
                     throw GeometryError("injected failure (test)");
                 }
-                free_space(w, i, box, parcel_geos(), building_geos, out);
+                const GEOSGeometry* pg = parcel_geos();
+                free_space(w, i, box, pg, prepared.get(), building_geos, out);
             } catch (const GeometryError& e) {
                 // The rest of the parcel's figures stand; its free land is unknown.
                 out.free.clear();
@@ -653,13 +654,24 @@ private:
     /// Usable free land of parcel i into out.free and the parcel's free figures.
     template <typename BuildingGeos>
     void free_space(Worker& w, std::size_t i, const Box& box, const GEOSGeometry* parcel,
-                    BuildingGeos& building_geos, ParcelWork& out) const {
+                    const GEOSPreparedGeometry* prepared, BuildingGeos& building_geos,
+                    ParcelWork& out) const {
         const auto& geos = w.geos;
         ParcelResult& r = out.result;
         const double setback = m_profile.setback_m;
         std::vector<const GEOSGeometry*> nearby;
         for (const std::size_t b : m_buildings.query(expanded(box, setback))) {
-            nearby.push_back(building_geos(b));
+            // Only buildings within the setback of the parcel block part of it. One farther
+            // away (its box is near, the building is not) is left out of the union: grown by
+            // the setback it cannot reach the parcel, but merged with a neighbour it changes
+            // how GEOS simplifies the buffer's input (by 1 % of the distance), which moved the
+            // free edge by centimetres along whole sides (up to 2.8 m2 a parcel on the
+            // benchmark region). PostGIS selects by ST_DWithin alike.
+            const GEOSGeometry* g = building_geos(b);
+            if (setback > 0 ? geos.prepared_distance_within(prepared, g, setback)
+                            : geos.prepared_intersects(prepared, g)) {
+                nearby.push_back(g);
+            }
         }
         // Usable free land: parcel minus buildings grown by the setback (round buffer: a
         // distance), opened by the minimum width (erode then dilate with mitred joins, so
