@@ -450,7 +450,9 @@ CREATE TABLE result_free AS SELECT f.parcel_id,
   coalesce(max(ST_Area(d.geom)) FILTER (WHERE ST_Area(d.geom) >= %(min_area)s), 0) AS largest_free_m2,
   p.geom
   FROM fo f JOIN fv p USING (parcel_id)
-  LEFT JOIN LATERAL ST_Dump(ST_CollectionExtract(ST_Intersection(f.opened, f.free), 3)) d ON true
+  LEFT JOIN LATERAL ST_Dump(ST_CollectionExtract(ST_Intersection(
+    CASE WHEN ST_IsValid(f.opened) THEN f.opened ELSE ST_MakeValid(f.opened) END, f.free), 3)) d
+    ON true
   GROUP BY f.parcel_id, p.geom;
 """ % {"setback": FREE_SETBACK_M, "half": FREE_MIN_WIDTH_M / 2.0, "min_area": FREE_MIN_AREA_M2}
 
