@@ -200,20 +200,7 @@ void write_ogr_layer(GDALDataset& ds, const OutputLayer& layer, const std::strin
     OGRFeatureDefn* defn = out->GetLayerDefn();
     for (std::size_t row = 0; row < layer.rows.size(); ++row) {
         OGRFeature feature(defn);
-        const auto& values = layer.rows[row];
-        for (std::size_t f = 0; f < layer.fields.size(); ++f) {
-            const int i = static_cast<int>(f);
-            const Value& v = values[f];
-            if (const auto* d = std::get_if<double>(&v)) {
-                feature.SetField(i, *d);
-            } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
-                feature.SetField(i, static_cast<GIntBig>(*n));
-            } else if (const auto* s = std::get_if<std::string>(&v)) {
-                feature.SetField(i, s->c_str());
-            } else {
-                feature.SetFieldNull(i);
-            }
-        }
+        detail::set_ogr_fields(feature, layer.rows[row]);
         if (layer.has_geometry()) {
             feature.SetGeometryDirectly(to_ogr(layer.geometry(row)).release());
         }
@@ -534,6 +521,22 @@ namespace detail {
 std::unique_ptr<OGRGeometry> to_ogr_geometry(const Geometry& g) { return to_ogr(g); }
 
 OGRFieldType ogr_field_type(FieldType t) { return ogr_type(t); }
+
+void set_ogr_fields(OGRFeature& feature, const std::vector<Value>& values) {
+    for (std::size_t f = 0; f < values.size(); ++f) {
+        const int i = static_cast<int>(f);
+        const Value& v = values[f];
+        if (const auto* d = std::get_if<double>(&v)) {
+            feature.SetField(i, *d);
+        } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+            feature.SetField(i, static_cast<GIntBig>(*n));
+        } else if (const auto* s = std::get_if<std::string>(&v)) {
+            feature.SetField(i, s->c_str());
+        } else {
+            feature.SetFieldNull(i);
+        }
+    }
+}
 
 }  // namespace detail
 

@@ -5,6 +5,7 @@
 #include <spaceuse/export.hpp>
 
 #include <ogr_core.h>
+#include <ogr_feature.h>
 #include <ogr_geometry.h>
 
 #include <memory>
@@ -18,6 +19,9 @@ std::unique_ptr<OGRGeometry> to_ogr_geometry(const Geometry& g);
 
 /// The OGR field type an output field is written as.
 OGRFieldType ogr_field_type(FieldType t);
+
+/// Sets the fields of `feature` from a row of values, in field order (null for no value).
+void set_ogr_fields(OGRFeature& feature, const std::vector<Value>& values);
 
 /// Writes a new GeoPackage at `path` (temporary name, renamed into place): `layers`, with their
 /// styles in the layer_styles table when `styles`, then `extra` (tables and layers without

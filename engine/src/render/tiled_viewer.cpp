@@ -277,17 +277,7 @@ void write_tiles(const std::vector<TileLayer>& layers, const CrsInfo& crs, const
         for (std::size_t row = 0; row < layer.rows.size(); ++row) {
             OGRFeature feature(defn);
             feature.SetFID(static_cast<GIntBig>(row + 1));
-            for (std::size_t f = 0; f < layer.fields.size(); ++f) {
-                const int i = static_cast<int>(f);
-                const Value& v = layer.rows[row][f];
-                if (const auto* d = std::get_if<double>(&v)) {
-                    feature.SetField(i, *d);
-                } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
-                    feature.SetField(i, static_cast<GIntBig>(*n));
-                } else if (const auto* s = std::get_if<std::string>(&v)) {
-                    feature.SetField(i, s->c_str());
-                }
-            }
+            set_ogr_fields(feature, layer.rows[row]);
             feature.SetGeometryDirectly(to_ogr_geometry(layer.geometry(row)).release());
             if (out->CreateFeature(&feature) != OGRERR_NONE) {
                 fail("cannot write feature " + std::to_string(row + 1) + " of tile layer " + l.name,
