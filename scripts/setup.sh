@@ -19,7 +19,7 @@ done
 pkgs="build-essential cmake pkg-config ca-certificates
       libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
       libboost-dev libssl-dev libtbb-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-      libcairo2-dev fonts-dejavu-core libpq-dev libcpp-httplib-dev"
+      libcairo2-dev fonts-dejavu-core libpq-dev libcpp-httplib-dev libjemalloc-dev"
 # The build fetches Leaflet (HTML viewer) with npm; a Node.js that bundles npm is fine too.
 if ! command -v npm >/dev/null 2>&1; then
     pkgs="$pkgs nodejs npm"

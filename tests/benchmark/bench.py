@@ -427,7 +427,9 @@ CREATE TABLE result_zones AS SELECT z.zone_id, z.name, ST_Area(z.geom) AS gross_
 # width 15 m, minimum piece 500 m2): the buildings within the setback of a parcel, unioned and
 # buffered by the setback (round, 8 segments a quarter, as GEOS's default), taken from the
 # parcel; opened by half the width (erode then dilate, mitred joins, flat caps, mitre limit 5);
-# clipped back to the free land; pieces of at least the minimum area summed per parcel.
+# clipped back to the free land; pieces of at least the minimum area summed per parcel. Each
+# buffer's input is normalised first (ST_Normalize), as spaceuse does: GEOS's buffer depends on
+# where a ring starts, and a mitred dilation of a thin sliver magnifies that to square metres.
 FREE_SETBACK_M, FREE_MIN_WIDTH_M, FREE_MIN_AREA_M2 = 5.0, 15.0, 500.0
 POSTGIS_FREE_SPACE_SQL = """
 CREATE TABLE fv AS SELECT parcel_id,
@@ -438,11 +440,12 @@ ANALYZE fv; ANALYZE buildings;
 CREATE TABLE ff AS SELECT p.parcel_id,
   CASE WHEN blk.geom IS NULL THEN p.geom ELSE ST_Difference(p.geom, blk.geom) END AS free
   FROM fv p LEFT JOIN LATERAL (
-    SELECT ST_Buffer(ST_Union(b.geom), %(setback)s) AS geom FROM buildings b
+    SELECT ST_Buffer(ST_Normalize(ST_Union(b.geom)), %(setback)s) AS geom FROM buildings b
     WHERE ST_DWithin(p.geom, b.geom, %(setback)s)) blk ON true;
 CREATE TABLE fo AS SELECT parcel_id, free,
   CASE WHEN ST_IsEmpty(free) THEN free ELSE
-    ST_Buffer(ST_Buffer(free, -%(half)s, 'endcap=flat join=mitre mitre_limit=5.0'), %(half)s,
+    ST_Buffer(ST_Normalize(ST_Buffer(ST_Normalize(free), -%(half)s,
+                                     'endcap=flat join=mitre mitre_limit=5.0')), %(half)s,
               'endcap=flat join=mitre mitre_limit=5.0') END AS opened
   FROM ff;
 CREATE TABLE result_free AS SELECT f.parcel_id,

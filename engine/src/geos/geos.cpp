@@ -339,6 +339,12 @@ GeomPtr GeosContext::simplify_preserving_topology(const GEOSGeometry* geometry,
     return own(GEOSTopologyPreserveSimplify_r(m_handle, geometry, tolerance), "simplify");
 }
 
+void GeosContext::normalize(GEOSGeometry* geometry) const {
+    if (GEOSNormalize_r(m_handle, geometry) != 0) {
+        throw GeometryError("GEOS normalize failed: " + m_last_error);
+    }
+}
+
 GeomPtr GeosContext::make_valid(const GEOSGeometry* geometry) const {
     return own(GEOSMakeValid_r(m_handle, geometry), "MakeValid");
 }

@@ -69,6 +69,9 @@ public:
     /// (GEOS's TopologyPreservingSimplifier).
     GeomPtr simplify_preserving_topology(const GEOSGeometry* geometry, double tolerance) const;
     GeomPtr make_valid(const GEOSGeometry* geometry) const;
+    /// Puts `geometry` in GEOS's normal form in place (rings oriented and started alike, parts
+    /// sorted), so that an operation sensitive to vertex order gives one answer for the shape.
+    void normalize(GEOSGeometry* geometry) const;
     /// Collection that takes ownership of `parts`.
     GeomPtr collection(int type, std::vector<GeomPtr> parts) const;
     /// Validity; on invalid, `reason` gets GEOS's reason with location.
