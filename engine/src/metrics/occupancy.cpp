@@ -174,24 +174,49 @@ double ring_orientation(const std::vector<Point>& ring) {
     return twice >= 0.0 ? 1.0 : -1.0;
 }
 
+/// A part's outer ring if it is convex, else its convex hull (closed, either orientation).
+std::vector<Point> convex_outline(const Ring& ring) {
+    if (convex(ring, ring_orientation(ring))) {
+        return ring;
+    }
+    Ring hull;
+    bg::convex_hull(ring, hull);
+    return {hull.begin(), hull.end()};
+}
+
+/// The convex outlines of a multipolygon's parts (see convex_outline).
+std::vector<std::vector<Point>> convex_outlines(const MultiPolygon& geometry) {
+    std::vector<std::vector<Point>> out;
+    out.reserve(geometry.size());
+    for (const auto& part : geometry) {
+        out.push_back(convex_outline(part.outer()));
+    }
+    return out;
+}
+
 /// Exact cheap test that two parcels' interiors cannot share more than a sliver of
-/// kOverlapTolerance_m: some pair of parts whose boxes overlap is not separated by an edge
-/// of either part when that part is convex. False means "may overlap" (GEOS decides).
-bool surely_apart(const MultiPolygon& a, const MultiPolygon& b) {
-    for (const auto& pa : a) {
-        const Box ba = bg::return_envelope<Box>(pa.outer());
-        const double oa = ring_orientation(pa.outer());
+/// kOverlapTolerance_m: every pair of parts whose boxes overlap is separated by an edge of one
+/// part's convex outline (the part if convex, else its hull: the separating axis theorem on
+/// convex sets that hold the parts). Neighbours in a cadastre mostly meet along a straight
+/// side, an edge of both hulls even when the parcels are concave. `outlines_a` are a's
+/// convex outlines, made once per parcel; b's are made only when a's edges do not separate.
+/// False means "may overlap" (GEOS decides).
+bool surely_apart(const MultiPolygon& a, const std::vector<std::vector<Point>>& outlines_a,
+                  const MultiPolygon& b) {
+    for (std::size_t k = 0; k < a.size(); ++k) {
+        const Box ba = bg::return_envelope<Box>(a[k].outer());
+        const std::vector<Point>& ha = outlines_a[k];
+        const double oa = ring_orientation(ha);
         for (const auto& pb : b) {
             const Box bb = bg::return_envelope<Box>(pb.outer());
             if (!interiors_overlap(expanded(ba, -kOverlapTolerance_m), bb)) {
                 continue;
             }
-            const double ob = ring_orientation(pb.outer());
-            const bool separated = (convex(pa.outer(), oa) &&
-                                    edge_separates(pa.outer(), oa, pb.outer())) ||
-                                   (convex(pb.outer(), ob) &&
-                                    edge_separates(pb.outer(), ob, pa.outer()));
-            if (!separated) {
+            if (edge_separates(ha, oa, pb.outer())) {
+                continue;
+            }
+            const std::vector<Point> hb = convex_outline(pb.outer());
+            if (!edge_separates(hb, ring_orientation(hb), ha)) {
                 return false;
             }
         }
@@ -487,12 +512,16 @@ private:
 
         // Overlaps with the parcels after this one (each pair once): a cheap separating-edge
         // test first, GEOS only for the pairs it cannot decide.
+        std::vector<std::vector<Point>> outlines;
         for (const std::size_t j : m_parcels.query(box)) {
             if (j <= i) {
                 continue;
             }
             const auto& other = std::get<MultiPolygon>(m_parcels.features[j].geometry);
-            if (surely_apart(geometry, other)) {
+            if (outlines.empty()) {
+                outlines = convex_outlines(geometry);
+            }
+            if (surely_apart(geometry, outlines, other)) {
                 continue;
             }
             try {

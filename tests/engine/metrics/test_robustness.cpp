@@ -278,6 +278,31 @@ TEST_CASE("overlapping parcels are measured per pair and per zone; touching ones
     CHECK(r.total.net_m2 == Approx(11250.0));
 }
 
+TEST_CASE("concave parcels: a hull side separates neighbours, an overlap across it is measured",
+          "[robust][overlap]") {
+    // U, a U-shape 0..30 x 0..30 open to the north (notch 10..20 x 10..30), is concave: its hull
+    // is the square. V = 30..50 x 0..30 touches U along x = 30, a side of U's hull: apart
+    // without GEOS. X = 12..18 x 15..30 sits in the notch, 2 m from U on both sides: inside
+    // U's hull, so GEOS decides (no overlap). W = 25..35 x 20..40 overlaps U's east arm
+    // (25..30 x 20..30 = 50 m²) and V (30..35 x 20..30 = 50 m²).
+    const std::string parcels = feature_collection(
+        31370,
+        feature(
+            R"({"pid":"U"})",
+            R"({"type":"Polygon","coordinates":[[[0,0],[30,0],[30,30],[20,30],[20,10],[10,10],[10,30],[0,30],[0,0]]]})") +
+            "," + feature(R"({"pid":"V"})", rect(30, 0, 50, 30)) + "," +
+            feature(R"({"pid":"W"})", rect(25, 20, 35, 40)) + "," +
+            feature(R"({"pid":"X"})", rect(12, 15, 18, 30)));
+    const OccupancyResult r = compute_occupancy(small_model("hull", parcels), OccupancyOptions{});
+    REQUIRE(r.overlaps.size() == 2);
+    CHECK(r.overlaps[0].id_a == "U");
+    CHECK(r.overlaps[0].id_b == "W");
+    CHECK(r.overlaps[0].area_m2 == Approx(50.0));
+    CHECK(r.overlaps[1].id_a == "V");
+    CHECK(r.overlaps[1].id_b == "W");
+    CHECK(r.overlaps[1].area_m2 == Approx(50.0));
+}
+
 TEST_CASE("overlaps thinner than 1 mm are not overlaps, whichever test decides",
           "[robust][overlap]") {
     // Two interlocking L-shapes (neither convex, so GEOS measures them), the second shifted left
