@@ -720,9 +720,10 @@ private:
         // Every buffer's input is normalised first (GEOSNormalize: rings oriented and started
         // alike). GEOS's buffer depends on where a ring starts: it simplifies its input by 1 %
         // of the distance walking from the first vertex, and a mitred dilation of a thin eroded
-        // sliver turns a few centimetres there into metres of mitre spike. Without it, the
-        // same parcel digitised clockwise or anticlockwise gave 489.9 or 511.8 m2 (either side
-        // of the 500 m2 minimum) on the irregular benchmark region.
+        // sliver turns a few centimetres there into metres of mitre spike. Without it, parcel
+        // P0000713 of the irregular benchmark region gave 1466.01 or 1470.47 m2 depending on
+        // its ring's first vertex, and GEOS gave 489.9 or 511.8 m2 (either side of the 500 m2
+        // minimum) for P0093398's free land in one ring orientation or the other.
         GeomPtr free;
         if (!nearby.empty()) {
             GeomPtr blocked = w.union_of(nearby);
