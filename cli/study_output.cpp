@@ -50,7 +50,7 @@ void print_zone_table(const StudyReport& report) {
     std::printf("%-8s %-34s %12s %12s %11s %11s %6s %6s %11s %11s %5s %4s %4s %4s\n", "zone",
                 "name", "gross_m2", "net_m2", "infra_m2", "built_m2", "cover", "occup", "vacant_m2",
                 "free_m2", "parc", "occ", "und", "vac");
-    for (const auto& row : t.rows) {
+    for (const std::vector<Value> row : t.rows) {
         auto s = [&row](std::size_t i) {
             const auto* v = std::get_if<std::string>(&row[i]);
             return v ? *v : std::string();
@@ -136,7 +136,7 @@ void print_access_table(const StudyReport& report) {
     const auto& t = *table;
     std::printf("%-8s %-16s %7s %9s %12s %10s %-22s %12s\n", "zone", "kind", "origins", "reachable",
                 "mean_dist_m", "mean_min", "worst_origin", "worst_dist_m");
-    for (const auto& row : t.rows) {
+    for (const std::vector<Value> row : t.rows) {
         auto s = [&row](std::size_t i) {
             const auto* v = std::get_if<std::string>(&row[i]);
             return v ? *v : std::string("-");
@@ -219,7 +219,7 @@ void print_definitions_table(const StudyReport& report) {
     }
     std::printf("definitions, all zones  %14s %18s %15s %22s\n", "available m²", "partly avail. m²",
                 "not avail. m²", "not computable m² (n)");
-    for (const auto& row : table->rows) {
+    for (const std::vector<Value> row : table->rows) {
         const auto* zone = std::get_if<std::string>(&row[0]);
         if (zone == nullptr || *zone != "ALL") {
             continue;
@@ -270,7 +270,7 @@ void print_scenarios_table(const StudyReport& report) {
     };
     std::printf("scenarios, all zones   %16s %16s %16s %10s %14s\n", "gross floor m²",
                 "net floor m²", "net footprint m²", "net jobs", "with capacity");
-    for (const auto& row : zones->rows) {
+    for (const std::vector<Value> row : zones->rows) {
         const auto* zone = std::get_if<std::string>(&row[0]);
         if (zone == nullptr || *zone != "ALL") {
             continue;
@@ -289,7 +289,7 @@ void print_scenarios_table(const StudyReport& report) {
                     "points)\n");
         std::string scenario;
         int shown = 0;
-        for (const auto& row : ranking->rows) {
+        for (const std::vector<Value> row : ranking->rows) {
             const std::string& s = std::get<std::string>(row[0]);
             if (s != scenario) {
                 scenario = s;

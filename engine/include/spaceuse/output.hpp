@@ -8,8 +8,14 @@
 #include <spaceuse/crs.hpp>
 #include <spaceuse/model.hpp>
 
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spaceuse {
@@ -20,6 +26,134 @@ struct OutputField {
     FieldType type = FieldType::real;
     /// Fixed decimals of a real in CSV output; -1 for the writer's default.
     int decimals = -1;
+};
+
+/// The values of a result layer, held by column: a column of reals or integers holds 8 bytes a
+/// cell, a column of texts one std::string a cell, each cell with a one-byte state (null, typed,
+/// other), instead of a 40-byte Value per cell (a million parcels' result rows: 560 MB as
+/// variants). A column takes its type from the first value it gets, or from the fields given to
+/// prepare(); a value of another type is kept aside exactly as given, so a row reads back the
+/// values it was given whatever their types.
+///
+/// Read a row through operator[] (a Row: its values by column, each a copy), or value(row, col);
+/// write whole rows with push_back, or cells with set. After prepare(), distinct rows may be set
+/// from several threads at once.
+class Rows {
+public:
+    /// A read-only view of one row. Its cells are copies (`const Value`): bind them by value or
+    /// const reference, never a reference to what std::get returns from a cell.
+    class Row {
+    public:
+        Row(const Rows& rows, std::size_t row) noexcept : m_rows(&rows), m_row(row) {}
+        std::size_t size() const noexcept;
+        const Value operator[](std::size_t column) const { return m_rows->value(m_row, column); }
+        /// The values of the row.
+        std::vector<Value> values() const;
+        operator std::vector<Value>() const { return values(); }  // NOLINT: a row is its values
+        /// The row's number in its Rows.
+        std::size_t index() const noexcept { return m_row; }
+
+    private:
+        const Rows* m_rows;
+        std::size_t m_row;
+    };
+
+    /// Iterates over the rows as Row views.
+    class const_iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using value_type = Row;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = Row;
+        const_iterator(const Rows* rows, std::size_t row) noexcept : m_rows(rows), m_row(row) {}
+        Row operator*() const noexcept { return Row(*m_rows, m_row); }
+        const_iterator& operator++() noexcept {
+            ++m_row;
+            return *this;
+        }
+        const_iterator operator+(difference_type n) const noexcept {
+            return {m_rows, m_row + static_cast<std::size_t>(n)};
+        }
+        difference_type operator-(const const_iterator& o) const noexcept {
+            return static_cast<difference_type>(m_row) - static_cast<difference_type>(o.m_row);
+        }
+        bool operator==(const const_iterator& o) const noexcept { return m_row == o.m_row; }
+        bool operator!=(const const_iterator& o) const noexcept { return m_row != o.m_row; }
+
+    private:
+        const Rows* m_rows;
+        std::size_t m_row;
+    };
+
+    Rows() = default;
+    Rows(std::initializer_list<std::vector<Value>> rows);
+
+    std::size_t size() const noexcept { return m_size; }
+    bool empty() const noexcept { return m_size == 0; }
+    Row operator[](std::size_t row) const noexcept { return Row(*this, row); }
+    Row front() const noexcept { return Row(*this, 0); }
+    Row back() const noexcept { return Row(*this, m_size - 1); }
+    const_iterator begin() const noexcept { return {this, 0}; }
+    const_iterator end() const noexcept { return {this, m_size}; }
+
+    /// The value of a cell; null beyond the row's width.
+    Value value(std::size_t row, std::size_t column) const;
+    /// The number of values of a row.
+    std::size_t width(std::size_t row) const noexcept {
+        return m_widths.empty() ? m_columns.size() : m_widths[row];
+    }
+
+    /// Appends a row.
+    void push_back(const std::vector<Value>& row);
+    /// Appends the rows of `other`.
+    void append(const Rows& other);
+    /// Makes every row at least `columns` values wide (the new values null).
+    void widen_rows(std::size_t columns);
+    void reserve(std::size_t rows);
+    void clear();
+    /// Makes `rows` rows of `fields.size()` nulls, each column typed from its field (integer,
+    /// real, text for strings and dates), ready to be set from several threads.
+    void prepare(const std::vector<OutputField>& fields, std::size_t rows);
+    /// Sets a cell of an existing row (within its width). Safe from several threads on distinct
+    /// rows once the column has a type (after prepare(), or once it has held a value).
+    void set(std::size_t row, std::size_t column, const Value& value);
+    /// Sets the first values of an existing row, as set() does one by one.
+    void set_row(std::size_t row, const std::vector<Value>& values);
+
+    /// Rows equal value for value (types included).
+    bool operator==(const Rows& other) const;
+
+private:
+    enum class Kind : std::uint8_t { none, integer, real, text };
+    /// Cell states.
+    static constexpr std::uint8_t kNull = 0, kTyped = 1, kOther = 2;
+    struct Column {
+        Kind kind = Kind::none;
+        std::vector<std::uint8_t> state;
+        std::vector<std::int64_t> integers;
+        std::vector<double> reals;
+        std::vector<std::string> texts;
+    };
+    /// A mutex that copies as a new one (Rows stay copyable).
+    struct Lock {
+        std::mutex mutex;
+        Lock() = default;
+        Lock(const Lock&) noexcept {}
+        Lock& operator=(const Lock&) noexcept { return *this; }
+    };
+
+    void widen(std::size_t columns);
+    void grow(std::size_t rows);
+    static bool fits(const Column& column, const Value& value) noexcept;
+
+    std::size_t m_size = 0;
+    std::vector<Column> m_columns;
+    /// Width of each row when rows differ in width (empty while every row has them all).
+    std::vector<std::uint32_t> m_widths;
+    /// Values that differ in type from their column, by (row, column).
+    std::map<std::pair<std::size_t, std::size_t>, Value> m_other;
+    Lock m_lock;
 };
 
 /// A layer of results: fields, one row of values per feature and (optionally) its geometry in
@@ -34,7 +168,7 @@ struct OutputLayer {
     /// has the geometry of feature i of this layer, which the pointer keeps alive (results per
     /// parcel then hold no second copy of the parcels). Its features must match the rows.
     std::shared_ptr<const Layer> geometry_source;
-    std::vector<std::vector<Value>> rows;
+    Rows rows;
 
     /// Whether the rows have geometries.
     bool has_geometry() const noexcept { return geometry_source != nullptr || !geometries.empty(); }

@@ -257,19 +257,19 @@ TrendReport trend_results(const std::vector<const StudyReport*>& surveys,
     for (std::size_t k = 0; k < keys.size(); ++k) {
         order[keys[k].first] = k;
     }
-    std::vector<std::pair<std::size_t, const std::vector<Value>*>> rows;
+    std::vector<std::pair<std::size_t, Rows::Row>> rows;
     for (std::size_t i = by_year ? t.steps.size() - 1 : 0; i < t.steps.size(); ++i) {
         const OutputLayer& step = t.steps[i].takeup;
         for (std::size_t r = 0; r < step.rows.size(); ++r) {
             const auto o = order.find(text_cell(step, r, "zone_id"));
-            rows.emplace_back(o == order.end() ? keys.size() : o->second, &step.rows[r]);
+            rows.emplace_back(o == order.end() ? keys.size() : o->second, step.rows[r]);
         }
     }
     // Zone by zone, each zone's periods in time order (the steps are already in time order).
     std::stable_sort(rows.begin(), rows.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [k, row] : rows) {
-        tu.rows.push_back(*row);
+        tu.rows.push_back(row.values());
     }
     return t;
 }

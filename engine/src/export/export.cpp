@@ -176,7 +176,8 @@ void write_ogr_layer(GDALDataset& ds, const OutputLayer& layer, const std::strin
             // nothing is cut (GDAL's default width of 80 would truncate longer notes).
             std::size_t longest = 1;
             for (std::size_t row = 0; row < layer.rows.size(); ++row) {
-                if (const auto* s = std::get_if<std::string>(&layer.rows[row][f])) {
+                const Value cell = layer.rows[row][f];
+                if (const auto* s = std::get_if<std::string>(&cell)) {
                     if (s->size() > 254) {
                         throw OutputError(
                             "layer '" + layer.name + "' row " + std::to_string(row + 1) +

@@ -163,7 +163,8 @@ std::vector<LayerStyle> access_styles(const OutputLayer& layer) {
         ++col;
     }
     for (const auto& row : layer.rows) {
-        if (const auto* d = std::get_if<double>(&row[col])) {
+        const Value cell = row[col];
+        if (const auto* d = std::get_if<double>(&cell)) {
             max_value = std::max(max_value, *d);
         }
     }
@@ -190,9 +191,10 @@ std::vector<LayerStyle> isochrone_styles(const OutputLayer& layer) {
     }
     std::set<double> minutes;
     for (const auto& row : layer.rows) {
-        if (const auto* i = std::get_if<std::int64_t>(&row[col])) {
+        const Value cell = row[col];
+        if (const auto* i = std::get_if<std::int64_t>(&cell)) {
             minutes.insert(static_cast<double>(*i));
-        } else if (const auto* d = std::get_if<double>(&row[col])) {
+        } else if (const auto* d = std::get_if<double>(&cell)) {
             minutes.insert(*d);
         }
     }
@@ -306,7 +308,8 @@ std::vector<LayerStyle> parcel_change_styles(const OutputLayer& layer) {
         const std::size_t col = column_index(layer, "transition");
         std::set<std::string> values;
         for (const auto& row : layer.rows) {
-            if (const auto* t = std::get_if<std::string>(&row[col]); t && !t->empty()) {
+            const Value cell = row[col];
+            if (const auto* t = std::get_if<std::string>(&cell); t && !t->empty()) {
                 values.insert(*t);
             }
         }
@@ -334,7 +337,8 @@ std::vector<LayerStyle> zone_change_styles(const OutputLayer& layer) {
     const std::size_t col = column_index(layer, "d_vacant_m2");
     double lo = -10000.0, hi = 10000.0;
     for (const auto& row : layer.rows) {
-        if (const auto* d = std::get_if<double>(&row[col])) {
+        const Value cell = row[col];
+        if (const auto* d = std::get_if<double>(&cell)) {
             lo = std::min(lo, std::floor(*d));
             hi = std::max(hi, std::ceil(*d));
         }

@@ -575,7 +575,7 @@ void write_csv(const OutputLayer& layer, const std::string& path, const WriteOpt
         out += (f ? "," : "") + quote(layer.fields[f].name);
     }
     out += '\n';
-    auto format_row = [&](std::string& text, const std::vector<Value>& row) {
+    auto format_row = [&](std::string& text, const Rows::Row& row) {
         for (std::size_t f = 0; f < layer.fields.size(); ++f) {
             if (f) {
                 text += ',';

@@ -52,9 +52,9 @@ OutputLayer access_layer(const MetricInput& in, const AccessOptions& options,
     // million origins; the rows are the same for any thread count).
     const std::size_t n = origins.features.size();
     const std::size_t width = a.fields.size();
-    a.rows.resize(n);
+    a.rows.prepare(a.fields, n);
     parallel_for(n, worker_count(options.threads), 1024, stateless, [&](Stateless&, std::size_t i) {
-        std::vector<Value>& row = a.rows[i];
+        std::vector<Value> row;
         row.reserve(width);
         row.emplace_back(origins.features[i].id);
         row.push_back(opt(result.snap_m[i]));
@@ -78,6 +78,7 @@ OutputLayer access_layer(const MetricInput& in, const AccessOptions& options,
         if (!result.opportunities.empty()) {
             row.push_back(opt(result.opportunities[i]));
         }
+        a.rows.set_row(i, row);
     });
     attach_geometries(a, origins, in.shared_model(), n, [](std::size_t i) { return i; });
     return a;

@@ -425,11 +425,11 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
         pl.fields.push_back({run.column + "_rule", string});
     }
     pl.fields.push_back({"n_levels", integer});
-    pl.rows.resize(n);
+    pl.rows.prepare(pl.fields, n);
     const auto& facts = definition_facts();
     parallel_for(n, worker_count(in.threads()), 1024, stateless, [&](Stateless&, std::size_t i) {
         const ParcelResult& r = occ.parcels[i];
-        auto& row = pl.rows[i];
+        std::vector<Value> row;
         row.reserve(pl.fields.size());
         row.emplace_back(parcels.features[r.parcel].id);
         row.push_back(r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}));
@@ -448,6 +448,7 @@ MetricResult DefinitionsMetric::compute(const MetricInput& in) const {
             }
         }
         row.emplace_back(std::int64_t{distinct_levels(i)});
+        pl.rows.set_row(i, row);
     });
 
     // Per zone (and all zones) and definition: area and parcels per class and per level.

@@ -53,12 +53,12 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
                 {"largest_free_m2", real}, {"n_buildings", integer}};
     // One row per parcel result, filled on the analysis threads into pre-sized slots.
     const std::size_t width = p.fields.size();
-    p.rows.resize(result.parcels.size());
+    p.rows.prepare(p.fields, result.parcels.size());
     parallel_for(result.parcels.size(), worker_count(options.threads), 1024, stateless,
                  [&](Stateless&, std::size_t i) {
         const ParcelResult& r = result.parcels[i];
         const Feature& f = parcels.features[r.parcel];
-        std::vector<Value>& row = p.rows[i];
+        std::vector<Value> row;
         row.reserve(width);
         row.emplace_back(f.id);
         row.emplace_back(f.fid);
@@ -69,6 +69,7 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
             // Unknown, not zero: the reason is in the run's manifest (occupancy.failed_parcels).
             row.resize(width);
             row[3] = Value(std::monostate{});  // zone_share: no zone was found
+            p.rows.set_row(i, row);
             return;
         }
         row.emplace_back(r.built_m2);
@@ -82,6 +83,7 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
         row.push_back(free_known ? free_value(options, r.largest_free_m2)
                                  : Value(std::monostate{}));
         row.emplace_back(std::int64_t{r.n_buildings});
+        p.rows.set_row(i, row);
     });
     attach_geometries(p, parcels, in.shared_model(), result.parcels.size(),
                       [&result](std::size_t i) { return result.parcels[i].parcel; });

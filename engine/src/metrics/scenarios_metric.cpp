@@ -286,7 +286,8 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
         std::vector<std::optional<std::size_t>> row_of(parcels.features.size());
         bool in_order = layer.rows.size() == parcels.features.size();
         for (std::size_t i = 0; i < layer.rows.size() && in_order; ++i) {
-            const auto* id = std::get_if<std::string>(&layer.rows[i][0]);
+            const Value cell = layer.rows[i][0];
+            const auto* id = std::get_if<std::string>(&cell);
             in_order = id != nullptr && *id == parcels.features[i].id;
         }
         if (in_order) {
@@ -428,8 +429,9 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                 }
             }
             for (std::size_t i = 0; i < n; ++i) {
-                const auto* v = rows[i] ? std::get_if<double>(&constraints->rows[*rows[i]][*field])
-                                        : nullptr;
+                const Value cell = rows[i] ? Value(constraints->rows[*rows[i]][*field])
+                                           : Value(std::monostate{});
+                const auto* v = std::get_if<double>(&cell);
                 l.m2[i] = v != nullptr ? *v : occ.parcels[i].free_m2;
                 // Null developable land is unknown land, not the parcel's free land (a failure
                 // of the run's occupancy on the parcel is reported there).
@@ -670,10 +672,10 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
         pl.fields.push_back({k + "_rank", integer});
         pl.fields.push_back({k + "_note", string});
     }
-    pl.rows.resize(n);
+    pl.rows.prepare(pl.fields, n);
     parallel_for(n, workers, 1024, stateless, [&](Stateless&, std::size_t i) {
         const ParcelResult& r = occ.parcels[i];
-        auto& row = pl.rows[i];
+        std::vector<Value> row;
         row.reserve(pl.fields.size());
         row.emplace_back(parcels.features[r.parcel].id);
         row.push_back(r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}));
@@ -704,6 +706,7 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                                                          : Value(*rk.rank[i]));
             row.push_back(text_or_null(pc->note));
         }
+        pl.rows.set_row(i, row);
     });
 
     // The ranking: one row per ranked parcel and scenario, with every criterion's value,

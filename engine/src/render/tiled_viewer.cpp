@@ -153,9 +153,7 @@ OutputLayer joined_parcels(const ViewerContent& content) {
                 out.fields.push_back(t.fields[f]);
             }
         }
-        for (auto& row : out.rows) {
-            row.resize(out.fields.size());
-        }
+        out.rows.widen_rows(out.fields.size());
         const std::size_t first = out.fields.size() - cols.size();
         for (std::size_t r = 0; r < t.rows.size(); ++r) {
             const auto it = row_of.find(text_at(t, r, *k));
@@ -163,7 +161,7 @@ OutputLayer joined_parcels(const ViewerContent& content) {
                 continue;
             }
             for (std::size_t c = 0; c < cols.size(); ++c) {
-                out.rows[it->second][first + c] = t.rows[r][cols[c]];
+                out.rows.set(it->second, first + c, t.rows[r][cols[c]]);
             }
         }
     }

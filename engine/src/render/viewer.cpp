@@ -462,7 +462,7 @@ ViewerContent viewer_content(const StudyReport& report, const ViewOptions& optio
             if (all.fields.empty()) {
                 all = std::move(part);
             } else {
-                all.rows.insert(all.rows.end(), part.rows.begin(), part.rows.end());
+                all.rows.append(part.rows);
                 all.geometries.insert(all.geometries.end(), part.geometries.begin(),
                                       part.geometries.end());
             }

@@ -227,14 +227,14 @@ TEST_CASE("GeoJSON in the analysis CRS carries the crs member and metre coordina
 
 TEST_CASE("a text too long for a dBase field is an error, not a silent cut", "[export]") {
     OutputLayer layer = parcels_layer();
-    layer.rows[1][0] = std::string(300, 'x');
+    layer.rows.set(1, 0, std::string(300, 'x'));
     ExportOptions options;
     options.formats = {ExportFormat::shapefile};
     CHECK_THROWS_WITH(export_layers({layer}, describe_crs("EPSG:31370"),
                                     test::temp_dir("export_long"), options, WriteOptions{}),
                       Catch::Contains("row 2 field 'parcel_id': text of 300 bytes"));
     // Long but fitting texts keep every byte (GDAL's default width would cut at 80).
-    layer.rows[1][0] = std::string(200, 'y');
+    layer.rows.set(1, 0, std::string(200, 'y'));
     const std::string dir = test::temp_dir("export_long_ok");
     export_layers({layer}, describe_crs("EPSG:31370"), dir, options, WriteOptions{});
     auto ds = open(dir + "/shapefile/parcels.shp");

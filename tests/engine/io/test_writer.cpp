@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <thread>
 
 using namespace spaceuse;
 
@@ -358,4 +359,95 @@ TEST_CASE("string attributes are escaped byte for byte as nlohmann escapes them"
     }
     expected += "\n]}\n";
     CHECK(geojson_text(layer, describe_crs("EPSG:31370"), {}) == expected);
+}
+
+TEST_CASE("result rows held by column read back every value with its type", "[writer][rows]") {
+    Rows rows;
+    const std::vector<Value> a{std::string("P1"), std::int64_t{7}, 2.5, std::monostate{}};
+    // The second row puts an integer in the real column and a real in the text column: kept
+    // exactly as given, not converted to the column's type.
+    const std::vector<Value> b{std::string("P2"), std::int64_t{-3}, std::int64_t{4}, 1.25};
+    const std::vector<Value> c{std::monostate{}, std::monostate{}, 0.0, std::string("x")};
+    rows.push_back(a);
+    rows.push_back(b);
+    rows.push_back(c);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].values() == a);
+    CHECK(rows[1].values() == b);
+    CHECK(rows[2].values() == c);
+    CHECK(std::holds_alternative<std::int64_t>(rows[1][2]));
+    CHECK(std::get<std::int64_t>(rows[1][2]) == 4);
+    CHECK(std::get<double>(rows[1][3]) == 1.25);
+    CHECK(std::holds_alternative<std::monostate>(rows[2][0]));
+    // Setting a cell back to the column's type replaces the value kept aside.
+    rows.set(1, 2, 4.5);
+    CHECK(std::get<double>(rows[1][2]) == 4.5);
+    rows.set(1, 3, std::monostate{});
+    CHECK(std::holds_alternative<std::monostate>(rows[1][3]));
+
+    // Equality compares types too: the integer 1 is not the real 1.0.
+    Rows x{{std::int64_t{1}}}, y{{1.0}}, z{{std::int64_t{1}}};
+    CHECK_FALSE(x == y);
+    CHECK(x == z);
+    CHECK_THROWS_AS(rows.set(3, 0, 1.0), std::out_of_range);
+}
+
+TEST_CASE("result rows of different widths keep their widths", "[writer][rows]") {
+    Rows rows{{std::int64_t{1}, std::int64_t{2}, std::int64_t{3}},
+              {std::string("only")},
+              {1.0, 2.0, 3.0, 4.0}};
+    CHECK(rows[0].size() == 3);
+    CHECK(rows[1].size() == 1);
+    CHECK(rows[2].size() == 4);
+    CHECK(rows[1].values() == std::vector<Value>{std::string("only")});
+    CHECK(std::holds_alternative<std::monostate>(rows.value(1, 2)));
+    CHECK(std::get<double>(rows[2][3]) == 4.0);
+    const Rows copy = rows;
+    CHECK(copy == rows);
+    rows.widen_rows(5);
+    for (const auto& row : rows) {
+        CHECK(row.size() == 5);
+    }
+    CHECK(std::holds_alternative<std::monostate>(rows[1][4]));
+    CHECK(std::get<std::int64_t>(rows[0][2]) == 3);
+    CHECK_FALSE(copy == rows);
+    Rows all = copy;
+    all.append(copy);
+    REQUIRE(all.size() == 6);
+    CHECK(all[4].values() == copy[1].values());
+}
+
+TEST_CASE("prepared result rows filled from several threads equal rows appended in order",
+          "[writer][rows]") {
+    const std::vector<OutputField> fields{
+        {"id", FieldType::string}, {"n", FieldType::integer}, {"v", FieldType::real}};
+    constexpr std::size_t n = 20000;
+    auto row_of = [](std::size_t i) {
+        // Every 97th row has a value of another type than its column, every 13th a null.
+        return std::vector<Value>{"R" + std::to_string(i), static_cast<std::int64_t>(i * 3),
+                                  i % 97 == 0   ? Value(std::string("n/a"))
+                                  : i % 13 == 0 ? Value(std::monostate{})
+                                                : Value(static_cast<double>(i) / 8.0)};
+    };
+    Rows expected;
+    for (std::size_t i = 0; i < n; ++i) {
+        expected.push_back(row_of(i));
+    }
+    Rows rows;
+    rows.prepare(fields, n);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 4; ++t) {
+        threads.emplace_back([&rows, &row_of, t] {
+            for (std::size_t i = t; i < n; i += 4) {
+                rows.set_row(i, row_of(i));
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    CHECK(rows == expected);
+    CHECK(std::get<std::string>(rows[97][2]) == "n/a");
+    CHECK(std::holds_alternative<std::monostate>(rows[13][2]));
+    CHECK(std::get<double>(rows[12][2]) == 1.5);
 }

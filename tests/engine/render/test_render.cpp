@@ -289,8 +289,8 @@ StudyReport with_zones(const StudyReport& sample_report, const std::vector<Point
                 offsets[i].x(), offsets[i].y()));
         zones.geometries.emplace_back(moved);
         zones.rows.push_back(row);
-        zones.rows.back()[test::col(zones, "zone_id")] = "Z" + std::to_string(i + 1);
-        zones.rows.back()[test::col(zones, "name")] = "Zone " + std::to_string(i + 1);
+        zones.rows.set(i, test::col(zones, "zone_id"), "Z" + std::to_string(i + 1));
+        zones.rows.set(i, test::col(zones, "name"), "Zone " + std::to_string(i + 1));
     }
     return r;
 }
