@@ -9,6 +9,7 @@
 #include <spaceuse/model.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iterator>
 #include <map>
@@ -86,6 +87,9 @@ public:
         std::size_t m_row;
     };
 
+    /// Appends the values of one row to an empty vector (see view()).
+    using RowSource = std::function<void(std::size_t row, std::vector<Value>& values)>;
+
     Rows() = default;
     Rows(std::initializer_list<std::vector<Value>> rows);
 
@@ -101,7 +105,7 @@ public:
     Value value(std::size_t row, std::size_t column) const;
     /// The number of values of a row.
     std::size_t width(std::size_t row) const noexcept {
-        return m_widths.empty() ? m_columns.size() : m_widths[row];
+        return m_view ? m_view_width : m_widths.empty() ? m_columns.size() : m_widths[row];
     }
 
     /// Appends a row.
@@ -124,6 +128,17 @@ public:
     /// Rows equal value for value (types included).
     bool operator==(const Rows& other) const;
 
+    /// Makes these rows a view: `rows` rows of `columns` values each, made on demand by
+    /// `source`, which must give a row the same values every time and may be called from
+    /// several threads at once. A result layer that presents a metric's result (the parcels of
+    /// occupancy, the origins of access) then holds no second copy of it: a million parcels'
+    /// rows cost nothing until written, one row at a time. Copies share the view; a change to
+    /// the rows (push_back, set, widen_rows...) first turns them into stored columns, from one
+    /// thread.
+    void view(std::size_t rows, std::size_t columns, RowSource source);
+    /// Whether the rows are a view.
+    bool is_view() const noexcept { return m_view != nullptr; }
+
 private:
     enum class Kind : std::uint8_t { none, integer, real, text };
     /// Cell states.
@@ -143,6 +158,9 @@ private:
         Lock& operator=(const Lock&) noexcept { return *this; }
     };
 
+    struct View;
+    /// Turns a view into stored columns (no-op for stored rows).
+    void materialise();
     void widen(std::size_t columns);
     void grow(std::size_t rows);
     static bool fits(const Column& column, const Value& value) noexcept;
@@ -154,6 +172,8 @@ private:
     /// Values that differ in type from their column, by (row, column).
     std::map<std::pair<std::size_t, std::size_t>, Value> m_other;
     Lock m_lock;
+    std::shared_ptr<const View> m_view;
+    std::size_t m_view_width = 0;
 };
 
 /// A layer of results: fields, one row of values per feature and (optionally) its geometry in

@@ -1,9 +1,22 @@
 #include <spaceuse/output.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 namespace spaceuse {
+
+struct Rows::View {
+    /// Unique among the views of a run: the key of each thread's last-row cache.
+    std::uint64_t id = 0;
+    RowSource source;
+};
+
+namespace {
+
+std::atomic<std::uint64_t> g_next_view{1};
+
+}  // namespace
 
 std::size_t Rows::Row::size() const noexcept { return m_rows->width(m_row); }
 
@@ -27,6 +40,21 @@ Rows::Rows(std::initializer_list<std::vector<Value>> rows) {
 Value Rows::value(std::size_t row, std::size_t column) const {
     if (row >= m_size || column >= width(row)) {
         return Value(std::monostate{});
+    }
+    if (m_view) {
+        // Writers read a row's values one after the other: each thread keeps the last row it
+        // made, so a row is made once per reading, not once per value.
+        thread_local std::uint64_t cached_view = 0;
+        thread_local std::size_t cached_row = 0;
+        thread_local std::vector<Value> cached;
+        if (cached_view != m_view->id || cached_row != row) {
+            cached_view = 0;
+            cached.clear();
+            m_view->source(row, cached);
+            cached_view = m_view->id;
+            cached_row = row;
+        }
+        return column < cached.size() ? cached[column] : Value(std::monostate{});
     }
     const Column& c = m_columns[column];
     switch (c.state[row]) {
@@ -109,7 +137,38 @@ void Rows::grow(std::size_t rows) {
     m_size = rows;
 }
 
+void Rows::view(std::size_t rows, std::size_t columns, RowSource source) {
+    clear();
+    auto v = std::make_shared<View>();
+    v->id = g_next_view.fetch_add(1);
+    v->source = std::move(source);
+    m_view = std::move(v);
+    m_view_width = columns;
+    m_size = rows;
+}
+
+void Rows::materialise() {
+    if (!m_view) {
+        return;
+    }
+    const std::shared_ptr<const View> v = std::move(m_view);
+    m_view.reset();
+    const std::size_t rows = m_size;
+    const std::size_t columns = m_view_width;
+    m_size = 0;
+    m_view_width = 0;
+    reserve(rows);
+    std::vector<Value> values;
+    for (std::size_t r = 0; r < rows; ++r) {
+        values.clear();
+        v->source(r, values);
+        values.resize(columns);
+        push_back(values);
+    }
+}
+
 void Rows::push_back(const std::vector<Value>& row) {
+    materialise();
     const bool ragged = !m_widths.empty() || (m_size > 0 && row.size() != m_columns.size());
     if (ragged && m_widths.empty()) {
         m_widths.assign(m_size, static_cast<std::uint32_t>(m_columns.size()));
@@ -126,6 +185,7 @@ void Rows::push_back(const std::vector<Value>& row) {
 }
 
 void Rows::append(const Rows& other) {
+    materialise();
     reserve(m_size + other.m_size);
     for (std::size_t r = 0; r < other.m_size; ++r) {
         push_back(other[r].values());
@@ -133,6 +193,7 @@ void Rows::append(const Rows& other) {
 }
 
 void Rows::widen_rows(std::size_t columns) {
+    materialise();
     widen(columns);
     if (m_widths.empty()) {
         return;
@@ -148,6 +209,9 @@ void Rows::widen_rows(std::size_t columns) {
 }
 
 void Rows::reserve(std::size_t rows) {
+    if (m_view) {
+        return;
+    }
     for (Column& c : m_columns) {
         c.state.reserve(rows);
         switch (c.kind) {
@@ -167,6 +231,8 @@ void Rows::reserve(std::size_t rows) {
 }
 
 void Rows::clear() {
+    m_view.reset();
+    m_view_width = 0;
     m_size = 0;
     m_columns.clear();
     m_widths.clear();
@@ -194,6 +260,7 @@ void Rows::prepare(const std::vector<OutputField>& fields, std::size_t rows) {
 }
 
 void Rows::set(std::size_t row, std::size_t column, const Value& value) {
+    materialise();
     if (row >= m_size || column >= width(row)) {
         throw std::out_of_range("Rows::set: no cell (" + std::to_string(row) + ", " +
                                 std::to_string(column) + ")");
@@ -239,6 +306,7 @@ void Rows::set(std::size_t row, std::size_t column, const Value& value) {
 }
 
 void Rows::set_row(std::size_t row, const std::vector<Value>& values) {
+    materialise();
     for (std::size_t c = 0; c < values.size(); ++c) {
         set(row, c, values[c]);
     }

@@ -31,7 +31,8 @@ std::string minutes_label(double m) {
 }
 
 OutputLayer access_layer(const MetricInput& in, const AccessOptions& options,
-                         const AccessResult& result) {
+                         const std::shared_ptr<const AccessResult>& shared) {
+    const AccessResult& result = *shared;
     const Layer& origins = *in.model().find(options.origins_layer);
     OutputLayer a;
     a.name = "access";
@@ -48,13 +49,10 @@ OutputLayer access_layer(const MetricInput& in, const AccessOptions& options,
     if (!result.opportunities.empty()) {
         a.fields.push_back({"opportunities", real});
     }
-    // One row per origin, filled on the analysis threads into pre-sized slots (a region has a
-    // million origins; the rows are the same for any thread count).
     const std::size_t n = origins.features.size();
     const std::size_t width = a.fields.size();
-    a.rows.prepare(a.fields, n);
-    parallel_for(n, worker_count(options.threads), 1024, stateless, [&](Stateless&, std::size_t i) {
-        std::vector<Value> row;
+    // An origin's row, made from the result.
+    auto row_of = [&result, &origins, width](std::size_t i, std::vector<Value>& row) {
         row.reserve(width);
         row.emplace_back(origins.features[i].id);
         row.push_back(opt(result.snap_m[i]));
@@ -78,8 +76,23 @@ OutputLayer access_layer(const MetricInput& in, const AccessOptions& options,
         if (!result.opportunities.empty()) {
             row.push_back(opt(result.opportunities[i]));
         }
-        a.rows.set_row(i, row);
-    });
+    };
+    if (const auto& model = in.shared_model()) {
+        // The rows are a view of the result, which the run keeps (a region has a million
+        // origins: their figures are held once, not again as a table).
+        a.rows.view(n, width, [row_of, shared, model](std::size_t i, std::vector<Value>& row) {
+            row_of(i, row);
+        });
+    } else {
+        // No owner to keep the model alive: rows filled on the analysis threads.
+        a.rows.prepare(a.fields, n);
+        parallel_for(n, worker_count(options.threads), 1024, stateless,
+                     [&](Stateless&, std::size_t i) {
+            std::vector<Value> row;
+            row_of(i, row);
+            a.rows.set_row(i, row);
+        });
+    }
     attach_geometries(a, origins, in.shared_model(), n, [](std::size_t i) { return i; });
     return a;
 }
@@ -268,7 +281,7 @@ public:
             compute_access(in.model(), options, in.progress()));
         add_failure_warnings(*result);
         MetricResult out;
-        out.layers.push_back(access_layer(in, options, *result));
+        out.layers.push_back(access_layer(in, options, result));
         out.layers.push_back(isochrones_layer(*result));
         out.layers.push_back(summary_table(in, options, *result));
         out.set_data(result);

@@ -283,8 +283,10 @@ struct Worker {
     }
 };
 
-struct ParcelWork {
-    ParcelResult result;
+/// What a parcel's overlay gives beyond its ParcelResult, kept until the results are summed
+/// up (the ParcelResults themselves are made in place, in the result's own vector: a million
+/// parcels' figures are not held twice).
+struct ParcelRest {
     /// The parcel's figures inside one zone (all zones it meets, not only its own).
     struct ZonePart {
         std::size_t zone = 0;
@@ -301,6 +303,11 @@ struct ParcelWork {
     /// Parcels of a higher index whose interiors overlap this one, with the shared area.
     std::vector<std::pair<std::size_t, double>> overlaps;
     std::vector<BuildingPart> building_parts;
+};
+
+/// One parcel's overlay, as it is computed.
+struct ParcelWork : ParcelRest {
+    ParcelResult result;
 };
 
 class OccupancyRun {
@@ -377,34 +384,55 @@ public:
         });
         progress.report(0.0, "occupancy");
         const std::size_t n = m_parcels.features.size();
-        std::vector<ParcelWork> work(n);
+        // The parcels go through in blocks: a block's overlays in parallel, then its figures
+        // summed up in parcel order, so what a parcel's overlay gives beyond its ParcelResult
+        // (zone parts, building parts, free pieces) is held for one block, not for a million
+        // parcels. A block's barrier costs little: the work is handed out 64 parcels at a time.
+        std::vector<ParcelResult> parcels(n);
+        OccupancyResult result;
+        std::vector<bool> floors_complete;
+        begin_totals(result, floors_complete);
+        constexpr std::size_t kBlock = std::size_t{1} << 16;
+        std::vector<ParcelRest> rest;
         // Only the calling thread reports progress (and may cancel), every 64 parcels.
         const auto caller = std::this_thread::get_id();
         std::atomic<std::size_t> done{0};
-        detail::parallel_for(
-            n, threads, 64, [] { return Worker(); },
-            [&](Worker& worker, std::size_t i) {
-            try {
-                work[i] = process(worker, i);
-            } catch (const GeometryError& e) {
-                // One parcel never stops a run: its figures are unknown and the reason kept.
-                work[i] = ParcelWork{};
-                work[i].result.parcel = i;
-                work[i].result.area_m2 = bg::area(
-                    std::get<MultiPolygon>(m_parcels.features[i].geometry));
-                work[i].result.failed = ParcelFailure::all;
-                work[i].failure = e.what();
-            } catch (Error& e) {
-                e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
-                throw;
+        for (std::size_t begin = 0; begin < n; begin += kBlock) {
+            const std::size_t count = std::min(kBlock, n - begin);
+            rest.assign(count, ParcelRest{});
+            detail::parallel_for(
+                count, threads, 64, [] { return Worker(); },
+                [&](Worker& worker, std::size_t k) {
+                const std::size_t i = begin + k;
+                try {
+                    ParcelWork w = process(worker, i);
+                    parcels[i] = w.result;
+                    rest[k] = std::move(static_cast<ParcelRest&>(w));
+                } catch (const GeometryError& e) {
+                    // One parcel never stops a run: its figures are unknown and the reason kept.
+                    parcels[i] = ParcelResult{};
+                    parcels[i].parcel = i;
+                    parcels[i].area_m2 = bg::area(
+                        std::get<MultiPolygon>(m_parcels.features[i].geometry));
+                    parcels[i].failed = ParcelFailure::all;
+                    rest[k] = ParcelRest{};
+                    rest[k].failure = e.what();
+                } catch (Error& e) {
+                    e.set_layer(m_parcels.name).set_feature(m_parcels.features[i].fid);
+                    throw;
+                }
+                const std::size_t finished = done.fetch_add(1, std::memory_order_relaxed) + 1;
+                if (i % 64 == 63 && std::this_thread::get_id() == caller) {
+                    progress.report(0.95 * static_cast<double>(finished) / static_cast<double>(n),
+                                    "occupancy: parcels");
+                }
+                });
+            for (std::size_t k = 0; k < count; ++k) {
+                add_parcel(result, floors_complete, begin + k, parcels[begin + k], rest[k]);
             }
-            const std::size_t finished = done.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (i % 64 == 63 && std::this_thread::get_id() == caller) {
-                progress.report(0.95 * static_cast<double>(finished) / static_cast<double>(n),
-                                "occupancy: parcels");
-            }
-            });
-        OccupancyResult result = aggregate(work);
+        }
+        rest = {};
+        finish_totals(result, floors_complete, std::move(parcels));
         std::size_t n_failed_all = 0;
         for (const auto& f : result.failures) {
             n_failed_all += f.step == ParcelFailure::all ? 1 : 0;
@@ -499,7 +527,7 @@ private:
                 }
             }
             if (inside > 0.0) {
-                ParcelWork::ZonePart part;
+                ParcelRest::ZonePart part;
                 part.zone = z;
                 part.area_m2 = inside;
                 part.partial = inside < r.area_m2;
@@ -795,23 +823,11 @@ private:
         return false;
     }
 
-    OccupancyResult aggregate(std::vector<ParcelWork>& work) const {
-        OccupancyResult result;
+    /// Starts the figures of a run: the zones, named and measured, everything else zero.
+    void begin_totals(OccupancyResult& result, std::vector<bool>& floors_complete) const {
         result.n_buildings_floors_unknown = m_unknown_floors;
         result.zones.resize(m_zones.features.size());
-        std::vector<bool> floors_complete(m_zones.features.size(), true);
-        result.parcels.reserve(work.size());
-        std::size_t pieces = 0;
-        for (const auto& w : work) {
-            pieces += w.free.size();
-        }
-        result.free_pieces.reserve(pieces);
-        std::size_t parts = 0;
-        for (const auto& w : work) {
-            parts += w.building_parts.size();
-        }
-        result.building_parts.reserve(parts);
-        result.part_offsets.reserve(work.size() + 1);
+        floors_complete.assign(m_zones.features.size(), true);
         result.part_offsets.push_back(0);
         for (std::size_t z = 0; z < m_zones.features.size(); ++z) {
             auto& zr = result.zones[z];
@@ -820,92 +836,101 @@ private:
                                   : m_zones.features[z].id;
             zr.gross_m2 = bg::area(std::get<MultiPolygon>(m_zones.features[z].geometry));
         }
-        for (auto& w : work) {
-            const ParcelResult& p = w.result;
-            for (const auto& part : w.zone_parts) {
-                auto& zr = result.zones[part.zone];
-                zr.net_m2 += part.area_m2;
-                zr.built_m2 += part.built_m2;
-                zr.free_m2 += part.free_m2;
-                switch (p.status) {
-                case ParcelStatus::occupied:
-                    zr.occupied_m2 += part.area_m2;
-                    break;
-                case ParcelStatus::underused:
-                    zr.underused_m2 += part.area_m2;
-                    break;
-                case ParcelStatus::vacant:
-                    zr.vacant_m2 += part.area_m2;
-                    break;
-                }
-                if (p.floor_m2) {
-                    zr.floor_m2 = zr.floor_m2.value_or(0.0) + part.floor_m2;
-                } else {
-                    floors_complete[part.zone] = false;
-                }
+    }
+
+    /// Adds parcel k's figures to the run's (in parcel order: the sums are the same bytes for
+    /// any thread count) and frees what its overlay gave beyond them.
+    void add_parcel(OccupancyResult& result, std::vector<bool>& floors_complete, std::size_t k,
+                    const ParcelResult& p, ParcelRest& w) const {
+        for (const auto& part : w.zone_parts) {
+            auto& zr = result.zones[part.zone];
+            zr.net_m2 += part.area_m2;
+            zr.built_m2 += part.built_m2;
+            zr.free_m2 += part.free_m2;
+            switch (p.status) {
+            case ParcelStatus::occupied:
+                zr.occupied_m2 += part.area_m2;
+                break;
+            case ParcelStatus::underused:
+                zr.underused_m2 += part.area_m2;
+                break;
+            case ParcelStatus::vacant:
+                zr.vacant_m2 += part.area_m2;
+                break;
             }
-            if (p.failed != ParcelFailure::none || !w.failure.empty()) {
-                const Feature& f = m_parcels.features[p.parcel];
-                result.failures.push_back(
-                    {p.parcel, f.id, f.fid,
-                     p.failed != ParcelFailure::none ? p.failed : ParcelFailure::overlap,
-                     std::move(w.failure)});
-            }
-            if (!p.zone) {
-                if (p.failed != ParcelFailure::all) {
-                    ++result.n_outside;
-                }
+            if (p.floor_m2) {
+                zr.floor_m2 = zr.floor_m2.value_or(0.0) + part.floor_m2;
             } else {
-                auto& zr = result.zones[*p.zone];
-                ++zr.n_parcels;
-                switch (p.status) {
-                case ParcelStatus::occupied:
-                    ++zr.n_occupied;
-                    break;
-                case ParcelStatus::underused:
-                    ++zr.n_underused;
-                    break;
-                case ParcelStatus::vacant:
-                    ++zr.n_vacant;
-                    break;
-                }
-            }
-            // Also a single part whose measured area differs from the parcel's (in the last
-            // bits), so that the definitions' zone areas add up to net_m2 exactly.
-            const bool split = w.zone_parts.size() > 1 ||
-                               (w.zone_parts.size() == 1 &&
-                                (w.zone_parts.front().partial ||
-                                 w.zone_parts.front().area_m2 != p.area_m2));
-            for (const auto& part : w.zone_parts) {
-                if (split) {
-                    result.split_parcels.push_back(
-                        {result.parcels.size(), part.zone, part.area_m2});
-                }
-            }
-            for (const auto& [j, shared] : w.overlaps) {
-                if (std::isnan(shared)) {
-                    continue;  // not measured: listed in failures
-                }
-                // Counted in the zone of the first parcel of the pair (else the second's).
-                std::optional<std::size_t> zone = p.zone;
-                if (!zone) {
-                    zone = work[j].result.zone;
-                }
-                result.overlaps.push_back({p.parcel, j, zone, shared,
-                                           m_parcels.features[p.parcel].id,
-                                           m_parcels.features[j].id});
-                if (zone) {
-                    result.zones[*zone].overlap_m2 += shared;
-                }
-            }
-            result.parcels.push_back(p);
-            result.building_parts.insert(result.building_parts.end(), w.building_parts.begin(),
-                                         w.building_parts.end());
-            result.part_offsets.push_back(result.building_parts.size());
-            for (auto& piece : w.free) {
-                result.free_pieces.push_back(std::move(piece));
+                floors_complete[part.zone] = false;
             }
         }
+        if (p.failed != ParcelFailure::none || !w.failure.empty()) {
+            const Feature& f = m_parcels.features[p.parcel];
+            result.failures.push_back(
+                {p.parcel, f.id, f.fid,
+                 p.failed != ParcelFailure::none ? p.failed : ParcelFailure::overlap,
+                 std::move(w.failure)});
+        }
+        if (!p.zone) {
+            if (p.failed != ParcelFailure::all) {
+                ++result.n_outside;
+            }
+        } else {
+            auto& zr = result.zones[*p.zone];
+            ++zr.n_parcels;
+            switch (p.status) {
+            case ParcelStatus::occupied:
+                ++zr.n_occupied;
+                break;
+            case ParcelStatus::underused:
+                ++zr.n_underused;
+                break;
+            case ParcelStatus::vacant:
+                ++zr.n_vacant;
+                break;
+            }
+        }
+        // Also a single part whose measured area differs from the parcel's (in the last
+        // bits), so that the definitions' zone areas add up to net_m2 exactly.
+        const bool split = w.zone_parts.size() > 1 || (w.zone_parts.size() == 1 &&
+                                                       (w.zone_parts.front().partial ||
+                                                        w.zone_parts.front().area_m2 != p.area_m2));
+        for (const auto& part : w.zone_parts) {
+            if (split) {
+                result.split_parcels.push_back({k, part.zone, part.area_m2});
+            }
+        }
+        for (const auto& [j, shared] : w.overlaps) {
+            if (std::isnan(shared)) {
+                continue;  // not measured: listed in failures
+            }
+            // Counted in the zone of the first parcel of the pair, else the second's: that
+            // one is known in finish_totals.
+            result.overlaps.push_back({p.parcel, j, p.zone, shared, m_parcels.features[p.parcel].id,
+                                       m_parcels.features[j].id});
+        }
+        result.building_parts.insert(result.building_parts.end(), w.building_parts.begin(),
+                                     w.building_parts.end());
+        result.part_offsets.push_back(result.building_parts.size());
+        for (auto& piece : w.free) {
+            result.free_pieces.push_back(std::move(piece));
+        }
+        w = ParcelRest{};  // its memory back before the next parcel's
+    }
+
+    /// Completes the figures once every parcel is in: the overlaps' zones, the zones' ratios
+    /// and the totals.
+    void finish_totals(OccupancyResult& result, const std::vector<bool>& floors_complete,
+                       std::vector<ParcelResult> parcels) const {
+        for (ParcelOverlap& o : result.overlaps) {
+            if (!o.zone) {
+                o.zone = parcels[o.b].zone;
+            }
+            if (o.zone) {
+                result.zones[*o.zone].overlap_m2 += o.area_m2;
+            }
+        }
+        result.parcels = std::move(parcels);
         ZoneResult& total = result.total;
         total.zone = m_zones.features.size();
         total.name = "All zones";
@@ -934,7 +959,6 @@ private:
         }
         total.floor_m2 = total_floor_sum;
         finish_zone(total, total_floors);
-        return result;
     }
 
     static void finish_zone(ZoneResult& zr, bool floors_complete) {

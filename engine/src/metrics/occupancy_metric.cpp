@@ -41,7 +41,8 @@ nlohmann::json overlaps_json(const OccupancyResult& r) {
 }
 
 OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options,
-                          const OccupancyResult& result) {
+                          const std::shared_ptr<const OccupancyResult>& shared) {
+    const OccupancyResult& result = *shared;
     const Layer& parcels = *in.model().find(options.parcels_layer);
     const Layer& zones = *in.model().find(options.zones_layer);
     OutputLayer p;
@@ -51,14 +52,13 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
                 {"coverage", real},        {"floor_m2", real},        {"far", real},
                 {"status", string},        {"status_source", string}, {"free_m2", real},
                 {"largest_free_m2", real}, {"n_buildings", integer}};
-    // One row per parcel result, filled on the analysis threads into pre-sized slots.
     const std::size_t width = p.fields.size();
-    p.rows.prepare(p.fields, result.parcels.size());
-    parallel_for(result.parcels.size(), worker_count(options.threads), 1024, stateless,
-                 [&](Stateless&, std::size_t i) {
+    const bool free_space = options.free_space;
+    // A parcel's row, made from its result.
+    auto row_of =
+        [&result, &parcels, &zones, width, free_space](std::size_t i, std::vector<Value>& row) {
         const ParcelResult& r = result.parcels[i];
         const Feature& f = parcels.features[r.parcel];
-        std::vector<Value> row;
         row.reserve(width);
         row.emplace_back(f.id);
         row.emplace_back(f.fid);
@@ -69,7 +69,6 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
             // Unknown, not zero: the reason is in the run's manifest (occupancy.failed_parcels).
             row.resize(width);
             row[3] = Value(std::monostate{});  // zone_share: no zone was found
-            p.rows.set_row(i, row);
             return;
         }
         row.emplace_back(r.built_m2);
@@ -78,13 +77,29 @@ OutputLayer parcels_layer(const MetricInput& in, const OccupancyOptions& options
         row.push_back(opt(r.far));
         row.emplace_back(std::string(status_name(r.status)));
         row.emplace_back(std::string(r.status_from_attribute ? "attribute" : "computed"));
-        const bool free_known = r.failed != ParcelFailure::free_space;
-        row.push_back(free_known ? free_value(options, r.free_m2) : Value(std::monostate{}));
-        row.push_back(free_known ? free_value(options, r.largest_free_m2)
-                                 : Value(std::monostate{}));
+        // Free-space figures are unknown (null, not zero) when free space was not computed.
+        const bool free_known = free_space && r.failed != ParcelFailure::free_space;
+        row.push_back(free_known ? Value(r.free_m2) : Value(std::monostate{}));
+        row.push_back(free_known ? Value(r.largest_free_m2) : Value(std::monostate{}));
         row.emplace_back(std::int64_t{r.n_buildings});
-        p.rows.set_row(i, row);
-    });
+    };
+    if (const auto& model = in.shared_model()) {
+        // The rows are a view of the result, which the run keeps for the metrics that use
+        // occupancy: the parcels' figures are held once, not again as a table.
+        p.rows.view(result.parcels.size(), width,
+                    [row_of, shared, model](std::size_t i, std::vector<Value>& row) {
+            row_of(i, row);
+        });
+    } else {
+        // No owner to keep the model alive: rows filled on the analysis threads.
+        p.rows.prepare(p.fields, result.parcels.size());
+        parallel_for(result.parcels.size(), worker_count(options.threads), 1024, stateless,
+                     [&](Stateless&, std::size_t i) {
+            std::vector<Value> row;
+            row_of(i, row);
+            p.rows.set_row(i, row);
+        });
+    }
     attach_geometries(p, parcels, in.shared_model(), result.parcels.size(),
                       [&result](std::size_t i) { return result.parcels[i].parcel; });
     return p;
@@ -217,7 +232,7 @@ public:
         auto result = std::make_shared<OccupancyResult>(
             compute_occupancy(in.model(), options, in.progress()));
         MetricResult out;
-        out.layers.push_back(parcels_layer(in, options, *result));
+        out.layers.push_back(parcels_layer(in, options, result));
         out.layers.push_back(zones_layer(in, options, *result));
         out.layers.push_back(summary_table(in, options, *result));
         result->free_space = options.free_space;

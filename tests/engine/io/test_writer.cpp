@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ogrsf_frmts.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -450,4 +451,39 @@ TEST_CASE("prepared result rows filled from several threads equal rows appended 
     CHECK(std::get<std::string>(rows[97][2]) == "n/a");
     CHECK(std::holds_alternative<std::monostate>(rows[13][2]));
     CHECK(std::get<double>(rows[12][2]) == 1.5);
+}
+
+TEST_CASE("result rows made on demand: one call a row read, equal to stored rows, copied on change",
+          "[writer][rows]") {
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    Rows rows;
+    rows.view(3, 3, [calls](std::size_t i, std::vector<Value>& row) {
+        ++*calls;
+        row = {"P" + std::to_string(i), static_cast<std::int64_t>(i),
+               i == 1 ? Value(std::monostate{}) : Value(0.5 * static_cast<double>(i))};
+    });
+    REQUIRE(rows.is_view());
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[2].size() == 3);
+    // A row's values read one after the other make the row once.
+    CHECK(std::get<std::string>(rows[2][0]) == "P2");
+    CHECK(std::get<std::int64_t>(rows[2][1]) == 2);
+    CHECK(std::get<double>(rows[2][2]) == 1.0);
+    CHECK(calls->load() == 1);
+    CHECK(std::holds_alternative<std::monostate>(rows[1][2]));
+    CHECK(std::holds_alternative<std::monostate>(rows[1][5]));  // beyond the width
+    CHECK(calls->load() == 2);
+    const Rows stored{{std::string("P0"), std::int64_t{0}, 0.0},
+                      {std::string("P1"), std::int64_t{1}, std::monostate{}},
+                      {std::string("P2"), std::int64_t{2}, 1.0}};
+    CHECK(rows == stored);
+    // A change turns a copy into stored rows; the view it was copied from stays as it was.
+    Rows changed = rows;
+    changed.set(0, 2, 9.5);
+    CHECK_FALSE(changed.is_view());
+    CHECK(rows.is_view());
+    CHECK(std::get<double>(changed[0][2]) == 9.5);
+    CHECK(std::get<double>(rows[0][2]) == 0.0);
+    CHECK(changed[2].values() == stored[2].values());
+    CHECK_FALSE(changed == stored);
 }

@@ -349,6 +349,73 @@ TEST_CASE("overlaps thinner than 1 mm are not overlaps, whichever test decides",
     CHECK(r.total.overlap_m2 == 0.0);  // outside every zone
 }
 
+TEST_CASE("occupancy past 65,536 parcels: figures summed over blocks as over one, any threads",
+          "[robust][blocks]") {
+    // 80 x 1,000 parcels of 0.25 x 0.1 m on x 0..20, y 0..100, column by column (parcel
+    // i = col * 1000 + row): the parcels go through in blocks of 65,536, and the building
+    // 10..20² (columns 40..79, rows 100..199) lies on parcels of both blocks. Parcel 80,000 is a
+    // copy of parcel 65,536 (the first of the second block: an overlap across the blocks);
+    // parcel 80,001 = 95..105 x 0..10 lies half in the zone.
+    std::string features;
+    for (int i = 0; i < 80000; ++i) {
+        const double x = 0.25 * (i / 1000);
+        const double y = 0.1 * (i % 1000);
+        features += feature(R"({"pid":"P)" + std::to_string(i) + R"("})",
+                            rect(x, y, x + 0.25, y + 0.1)) +
+                    ",";
+    }
+    features += feature(R"({"pid":"COPY"})", rect(16.25, 53.6, 16.5, 53.7)) + "," +
+                feature(R"({"pid":"EDGE"})", rect(95, 0, 105, 10));
+    const Model m = small_model("blocks", feature_collection(31370, features));
+    OccupancyOptions one;
+    one.threads = 1;
+    OccupancyOptions two;
+    two.threads = 2;
+    const OccupancyResult r = compute_occupancy(m, two);
+    REQUIRE(r.parcels.size() == 80002);
+    REQUIRE(r.part_offsets.size() == 80003);
+    CHECK(r.zones[0].n_parcels == 80002);
+    CHECK(r.zones[0].net_m2 == Approx(2000.0 + 0.025 + 50.0));
+    CHECK(r.zones[0].built_m2 == Approx(100.0));
+    double parts = 0.0;
+    for (const auto& part : r.building_parts) {
+        parts += part.area_m2;
+    }
+    CHECK(parts == Approx(100.0));
+    // Under the building in the first block (45,150) and in the second (70,150); beside it.
+    for (const std::size_t i : {std::size_t{45150}, std::size_t{70150}}) {
+        INFO("parcel " << i);
+        REQUIRE(r.part_offsets[i + 1] - r.part_offsets[i] == 1);
+        CHECK(r.building_parts[r.part_offsets[i]].building == 0);
+        CHECK(r.building_parts[r.part_offsets[i]].area_m2 == Approx(0.025));
+        CHECK(r.parcels[i].n_buildings == 1);
+        CHECK(r.parcels[i].built_m2 == Approx(0.025));
+    }
+    CHECK(r.part_offsets[65536] == r.part_offsets[65535]);
+    REQUIRE(r.overlaps.size() == 1);
+    CHECK(r.overlaps[0].a == 65536);
+    CHECK(r.overlaps[0].b == 80000);
+    CHECK(r.overlaps[0].area_m2 == Approx(0.025));
+    CHECK(r.overlaps[0].zone == std::optional<std::size_t>{0});
+    CHECK(r.zones[0].overlap_m2 == Approx(0.025));
+    bool edge = false;
+    for (const auto& part : r.split_parcels) {
+        if (part.parcel == 80001) {
+            edge = true;
+            CHECK(part.zone == 0);
+            CHECK(part.area_m2 == Approx(50.0));
+        }
+    }
+    CHECK(edge);
+    // One thread: the same figures, to the bit.
+    const OccupancyResult r1 = compute_occupancy(m, one);
+    CHECK(r1.zones[0].net_m2 == r.zones[0].net_m2);
+    CHECK(r1.zones[0].built_m2 == r.zones[0].built_m2);
+    CHECK(r1.total.overlap_m2 == r.total.overlap_m2);
+    CHECK(r1.part_offsets == r.part_offsets);
+    CHECK(r1.split_parcels.size() == r.split_parcels.size());
+}
+
 TEST_CASE("a scenario's own free space GEOS cannot compute gives the parcel no capacity, noted",
           "[robust][scenarios]") {
     // The run computes no free space, so the scenario computes its own: only there does A's

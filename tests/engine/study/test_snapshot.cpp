@@ -95,6 +95,11 @@ TEST_CASE("a reopened snapshot gives the run's result layers value for value",
     REQUIRE(reopened.results.size() == run.results.size());
     for (std::size_t i = 0; i < run.results.size(); ++i) {
         check_same_layer(run.results[i], reopened.results[i]);
+        // The run's parcels and access rows are views of the metrics' results; the reopened
+        // ones are stored: equal value for value above.
+        const bool view = run.results[i].name == "parcels" || run.results[i].name == "access";
+        CHECK(run.results[i].rows.is_view() == view);
+        CHECK_FALSE(reopened.results[i].rows.is_view());
     }
     REQUIRE(reopened.tables.size() == run.tables.size());
     for (const auto& [name, table] : run.tables) {
