@@ -37,7 +37,7 @@ if [ "$want_tests" = 1 ]; then
           clang-format osmium-tool clang-14 libclang-rt-14-dev postgresql-15-postgis-3"
 fi
 if [ "$want_bench" = 1 ]; then
-    pkgs="$pkgs python3 python3-gdal postgresql-15-postgis-3 postgresql-15-pgrouting
+    pkgs="$pkgs python3 python3-gdal time postgresql-15-postgis-3 postgresql-15-pgrouting
           python3-geopandas python3-rtree python3-networkx python3-scipy"
 fi
 
