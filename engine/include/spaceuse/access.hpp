@@ -8,9 +8,11 @@
 #include <spaceuse/model.hpp>
 #include <spaceuse/progress.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spaceuse {
@@ -89,25 +91,50 @@ struct NetworkStats {
     double total_length_m = 0.0;
 };
 
-/// Results for one facility kind.
+/// Results for one facility kind. Held per origin and kind, so compact: a million origins and
+/// three kinds take about 110 MB (four reals and a facility index each); the texts few origins
+/// have are held once per origin, in AccessResult.
 struct KindAccess {
+    /// No facility (unreachable or unattached origin).
+    static constexpr std::uint32_t no_facility = 0xffffffffU;
+
     std::string kind;
     /// Kind made safe for field names ("motorway_exit").
     std::string field_prefix;
     std::size_t facilities = 0;
     /// Facilities that could not be attached (farther than max_snap).
     std::size_t facilities_unsnapped = 0;
-    /// Per origin (nullopt: unreachable or unsnapped).
-    std::vector<std::optional<double>> dist_m;
-    std::vector<std::optional<double>> time_min;
-    std::vector<std::optional<double>> eucl_m;
-    std::vector<std::string> facility_id;
-    /// Per origin: connector length on the facility side (of the facility in facility_id).
-    std::vector<std::optional<double>> facility_snap_m;
-    /// Per origin: note when a nearer edge of a smaller component was passed over.
-    std::vector<std::string> snap_note;
-    /// Per origin: why there is no result ("" when there is one).
-    std::vector<std::string> reason;
+    /// Per origin: network distance (m), travel time (min) and straight line (m) to the nearest
+    /// facility, and the connector on the facility's side (m); NaN when unknown (unreachable or
+    /// unattached origin; no facility at all for the straight line).
+    std::vector<double> dist_m;
+    std::vector<double> time_min;
+    std::vector<double> eucl_m;
+    std::vector<double> facility_snap_m;
+    /// Per origin: the nearest facility over the network, an index in facility_ids
+    /// (no_facility when none).
+    std::vector<std::uint32_t> facility;
+    /// Ids of the kind's facilities.
+    std::vector<std::string> facility_ids;
+
+    /// Whether origin i reaches a facility over the network.
+    bool reached(std::size_t i) const noexcept { return facility[i] != no_facility; }
+    /// Id of the nearest facility of origin i ("" when none).
+    const std::string& facility_id(std::size_t i) const;
+};
+
+/// Texts that few of many origins have, held for those alone: (origin, text) by origin.
+class OriginTexts {
+public:
+    /// The text of `origin` ("" when it has none).
+    const std::string& at(std::size_t origin) const;
+    /// Adds the text of `origin`, which comes after every origin added before.
+    void add(std::size_t origin, std::string text);
+    /// Origins that have a text.
+    std::size_t size() const noexcept { return m_texts.size(); }
+
+private:
+    std::vector<std::pair<std::size_t, std::string>> m_texts;
 };
 
 /// An isochrone polygon: the area within `minutes` of the nearest facility of `kind`.
@@ -151,6 +178,10 @@ struct AccessResult {
     std::vector<std::optional<double>> snap_m;
     /// Per origin: the access point used.
     std::vector<Point> access_points;
+    /// Per origin: the note when a nearer road of a small component was passed over.
+    OriginTexts snap_notes;
+    /// Per origin without an access to the network (snap_m null): why.
+    OriginTexts unattached;
     std::vector<KindAccess> kinds;
     std::vector<Isochrone> isochrones;
     /// Per origin: Σ weight of targets reachable within opportunities_min (when configured).
@@ -160,6 +191,9 @@ struct AccessResult {
     /// access point GEOS could not compute...). The access metric adds those of
     /// Isochrone::failure and ZoneAccess::failures.
     std::vector<std::string> warnings;
+
+    /// Why origin i has no result for kind k ("" when it has one).
+    std::string reason(std::size_t k, std::size_t i) const;
 };
 
 /// Computes accessibility. @throws ConfigError on missing layers or fields.

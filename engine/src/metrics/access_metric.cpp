@@ -56,22 +56,20 @@ OutputLayer access_layer(const MetricInput& in, const AccessOptions& options,
         row.reserve(width);
         row.emplace_back(origins.features[i].id);
         row.push_back(opt(result.snap_m[i]));
-        row.emplace_back(std::monostate{});
-        const std::string* reason = nullptr;
-        for (const auto& k : result.kinds) {
-            row.push_back(opt(k.dist_m[i]));
-            row.push_back(opt(k.time_min[i]));
-            row.push_back(opt(k.eucl_m[i]));
-            row.push_back(opt(k.facility_snap_m[i]));
-            row.push_back(text_or_null(k.facility_id[i]));
-            row.push_back(text_or_null(k.snap_note[i]));
-            row.push_back(text_or_null(k.reason[i]));
-            if (!result.snap_m[i] && (reason == nullptr || reason->empty())) {
-                reason = &k.reason[i];
-            }
-        }
-        if (reason != nullptr) {
-            row[2] = text_or_null(*reason);
+        // Why the origin has no access to the network (the same for every kind).
+        row.push_back(!result.snap_m[i] && !result.kinds.empty()
+                          ? text_or_null(result.unattached.at(i))
+                          : Value(std::monostate{}));
+        const std::string& note = result.snap_notes.at(i);
+        for (std::size_t k = 0; k < result.kinds.size(); ++k) {
+            const KindAccess& ka = result.kinds[k];
+            row.push_back(nan_null(ka.dist_m[i]));
+            row.push_back(nan_null(ka.time_min[i]));
+            row.push_back(nan_null(ka.eucl_m[i]));
+            row.push_back(nan_null(ka.facility_snap_m[i]));
+            row.push_back(text_or_null(ka.facility_id(i)));
+            row.push_back(text_or_null(note));
+            row.push_back(text_or_null(result.reason(k, i)));
         }
         if (!result.opportunities.empty()) {
             row.push_back(opt(result.opportunities[i]));
@@ -182,11 +180,11 @@ OutputLayer summary_table(const MetricInput& in, const AccessOptions& options,
         std::string worst_id;
         std::optional<double> tsum;
         for (std::size_t i = 0; i < k.dist_m.size(); ++i) {
-            if (k.dist_m[i]) {
+            if (k.reached(i)) {
                 ++reachable;
-                sum += *k.dist_m[i];
-                tsum = tsum.value_or(0.0) + *k.time_min[i];
-                if (!worst || *k.dist_m[i] > *worst) {
+                sum += k.dist_m[i];
+                tsum = tsum.value_or(0.0) + k.time_min[i];
+                if (!worst || k.dist_m[i] > *worst) {
                     worst = k.dist_m[i];
                     worst_id = origins.features[i].id;
                 }
@@ -314,8 +312,8 @@ public:
         nlohmann::json kinds = nlohmann::json::array();
         for (const auto& k : r.kinds) {
             std::size_t reachable = 0;
-            for (const auto& d : k.dist_m) {
-                reachable += d ? 1 : 0;
+            for (std::size_t i = 0; i < k.facility.size(); ++i) {
+                reachable += k.reached(i) ? 1 : 0;
             }
             kinds.push_back({{"kind", k.kind},
                              {"field_prefix", k.field_prefix},

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ nlohmann::json failed_parcels_json(const OccupancyResult& r, bool with_overlaps)
 
 /// A figure, or null when unknown.
 inline Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }
+
+/// A figure, or null when NaN (unknown).
+inline Value nan_null(double v) { return std::isnan(v) ? Value(std::monostate{}) : Value(v); }
 
 /// A text, or null when empty.
 inline Value text_or_null(const std::string& t) {

@@ -6,10 +6,12 @@
 #include <spaceuse/access.hpp>
 #include <spaceuse/error.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cmath>
 #include <fstream>
+#include <stdexcept>
 
 namespace spaceuse {
 
@@ -84,6 +86,38 @@ std::map<std::string, double> load_speed_table(const std::string& path) {
         table[cls] = kmh;
     }
     return table;
+}
+
+namespace {
+const std::string no_text;
+}  // namespace
+
+const std::string& KindAccess::facility_id(std::size_t i) const {
+    return reached(i) ? facility_ids[facility[i]] : no_text;
+}
+
+const std::string& OriginTexts::at(std::size_t origin) const {
+    const auto it = std::lower_bound(
+        m_texts.begin(), m_texts.end(), origin,
+        [](const std::pair<std::size_t, std::string>& t, std::size_t o) { return t.first < o; });
+    return it != m_texts.end() && it->first == origin ? it->second : no_text;
+}
+
+void OriginTexts::add(std::size_t origin, std::string text) {
+    if (!m_texts.empty() && m_texts.back().first >= origin) {
+        throw std::logic_error("OriginTexts::add: origins out of order");
+    }
+    m_texts.emplace_back(origin, std::move(text));
+}
+
+std::string AccessResult::reason(std::size_t k, std::size_t i) const {
+    if (!snap_m[i]) {
+        return unattached.at(i);
+    }
+    if (!kinds[k].reached(i)) {
+        return "no '" + kinds[k].kind + "' reachable over the network";
+    }
+    return {};
 }
 
 std::string safe_field_name(const std::string& kind) {

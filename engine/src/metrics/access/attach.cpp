@@ -195,6 +195,18 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
                                       " more origins without a boundary access point");
         }
     }
+    // The texts few origins have move to the result, held there once per origin (not per kind).
+    for (std::size_t i = 0; i < n; ++i) {
+        Attachment& a = origin_at[i];
+        if (!a.note.empty()) {
+            result.snap_notes.add(i, std::move(a.note));
+            a.note = std::string();
+        }
+        if (!a.ok) {
+            result.unattached.add(i, std::move(a.reason));
+            a.reason = std::string();
+        }
+    }
     return origin_at;
 }
 

@@ -7,6 +7,7 @@
 #include <boost/iterator/function_output_iterator.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace spaceuse::detail::access {
 
@@ -86,32 +87,27 @@ void seed_kind(const Network& net, KindSearch& s, KindAccess& ka) {
     s.tree = KindSearch::PointTree(points.begin(), points.end());
 }
 
-/// Sizes the per-origin slots of every kind; in parallel too: first touching them is a cost of
-/// its own at 1M origins.
+/// Sizes the per-origin slots of every kind (NaN: unknown); in parallel too: first touching
+/// them is a cost of its own at 1M origins.
 void size_slots(std::vector<KindAccess>& kinds, std::size_t n, unsigned threads) {
-    parallel_for(7 * kinds.size(), threads, 1, stateless, [&](Stateless&, std::size_t task) {
-        KindAccess& ka = kinds[task / 7];
-        switch (task % 7) {
+    constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
+    parallel_for(5 * kinds.size(), threads, 1, stateless, [&](Stateless&, std::size_t task) {
+        KindAccess& ka = kinds[task / 5];
+        switch (task % 5) {
         case 0:
-            ka.dist_m.resize(n);
+            ka.dist_m.assign(n, unknown);
             break;
         case 1:
-            ka.time_min.resize(n);
+            ka.time_min.assign(n, unknown);
             break;
         case 2:
-            ka.eucl_m.resize(n);
+            ka.eucl_m.assign(n, unknown);
             break;
         case 3:
-            ka.facility_id.resize(n);
-            break;
-        case 4:
-            ka.facility_snap_m.resize(n);
-            break;
-        case 5:
-            ka.snap_note.resize(n);
+            ka.facility_snap_m.assign(n, unknown);
             break;
         default:
-            ka.reason.resize(n);
+            ka.facility.assign(n, KindAccess::no_facility);
             break;
         }
     });
@@ -160,12 +156,11 @@ void nearest_of_kind(const Network& net, const KindSearch& s, const Attachment& 
         }
     }
     if (best_d == inf) {
-        ka.reason[i] = "no '" + ka.kind + "' reachable over the network";
-        return;
+        return;  // no facility of the kind reachable: the slots stay unknown
     }
     ka.dist_m[i] = best_d + a.connector;
     ka.time_min[i] = best_t + e.minutes(a.connector);
-    ka.facility_id[i] = s.layer->features[facilities[best_f].feature].id;
+    ka.facility[i] = best_f;
     ka.facility_snap_m[i] = facilities[best_f].attachment.connector;
 }
 
@@ -187,6 +182,10 @@ std::vector<KindSearch> search_kinds(const Network& net, const Csr& towards,
         ka.kind = kind;
         ka.field_prefix = safe_field_name(kind);
         ka.facilities = s.facilities->size();
+        ka.facility_ids.reserve(ka.facilities);
+        for (const auto& f : *s.facilities) {
+            ka.facility_ids.push_back(s.layer->features[f.feature].id);
+        }
         seed_kind(net, s, ka);
         if (ka.facilities_unsnapped > 0) {
             warnings.push_back(std::to_string(ka.facilities_unsnapped) + " of " +
@@ -221,9 +220,7 @@ void nearest_facilities(const Network& net, const std::vector<KindSearch>& searc
                          boost::make_function_output_iterator([&](const KindSearch::PointValue& v) {
                              ka.eucl_m[i] = bg::distance(p, v.first);
                          }));
-            ka.snap_note[i] = a.note;
             if (!a.ok) {
-                ka.reason[i] = a.reason;
                 continue;
             }
             nearest_of_kind(net, s, a, i, ka);

@@ -121,12 +121,12 @@ void aggregate_kind(const GeosContext& geos, const Layer& origins,
                 }
             }
         }
-        if (ka.dist_m[i]) {
+        if (ka.reached(i)) {
             ++za.reachable;
             wsum += weight[i];
-            dsum += weight[i] * *ka.dist_m[i];
-            tsum += weight[i] * *ka.time_min[i];
-            if (!za.worst_dist_m || *ka.dist_m[i] > *za.worst_dist_m) {
+            dsum += weight[i] * ka.dist_m[i];
+            tsum += weight[i] * ka.time_min[i];
+            if (!za.worst_dist_m || ka.dist_m[i] > *za.worst_dist_m) {
                 za.worst_dist_m = ka.dist_m[i];
                 za.worst_origin = origins.features[i].id;
             }
