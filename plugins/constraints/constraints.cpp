@@ -124,7 +124,7 @@ public:
         }
         std::vector<MultiPolygon> free_land(parcels->features.size());
         for (const auto& piece : occupancy.free_pieces) {
-            for (const auto& p : piece.geometry) {
+            for (const auto& p : piece.polygon()) {
                 free_land[piece.parcel].push_back(p);
             }
         }

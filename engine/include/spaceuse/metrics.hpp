@@ -272,12 +272,19 @@ public:
     /// @throws ConfigError when that metric's result is not of type T or was not computed.
     template <typename T>
     const T& result(const std::string& metric) const {
+        return *shared_result<T>(metric);
+    }
+
+    /// The same result with its owner: output layers can borrow what it holds
+    /// (OutputLayer::geometry_at) instead of copying it. @throws ConfigError as result().
+    template <typename T>
+    const std::shared_ptr<const T>& shared_result(const std::string& metric) const {
         const std::any* r = m_results ? m_results(metric) : nullptr;
         const auto* p = r == nullptr ? nullptr : std::any_cast<std::shared_ptr<const T>>(r);
         if (p == nullptr || !*p) {
             throw_missing_result(metric);
         }
-        return **p;
+        return *p;
     }
 
     /// The model layers of a role, in source order (several for a role with many sources);

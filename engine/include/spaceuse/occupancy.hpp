@@ -80,7 +80,10 @@ struct BuildingPart {
 /// One usable free piece of land.
 struct FreePiece {
     std::size_t parcel = 0;
-    MultiPolygon geometry;
+    /// A MultiPolygon (polygon()), held as a Geometry so that the free_space layer borrows it.
+    Geometry geometry = MultiPolygon{};
+    /// The piece's polygons.
+    const MultiPolygon& polygon() const { return std::get<MultiPolygon>(geometry); }
     double area_m2 = 0.0;
 };
 

@@ -188,13 +188,22 @@ struct OutputLayer {
     /// has the geometry of feature i of this layer, which the pointer keeps alive (results per
     /// parcel then hold no second copy of the parcels). Its features must match the rows.
     std::shared_ptr<const Layer> geometry_source;
+    /// Or else, for rows whose geometries a metric's result holds: the geometry of row i, which
+    /// the function keeps alive (it holds the result's owner). Set only when there are rows; all
+    /// of one kind (the writers read the kind from the first).
+    std::function<const Geometry&(std::size_t)> geometry_at;
     Rows rows;
 
     /// Whether the rows have geometries.
-    bool has_geometry() const noexcept { return geometry_source != nullptr || !geometries.empty(); }
+    bool has_geometry() const noexcept {
+        return geometry_source != nullptr || geometry_at || !geometries.empty();
+    }
     /// The geometry of a row (has_geometry() must hold).
     const Geometry& geometry(std::size_t row) const {
-        return geometry_source ? geometry_source->features[row].geometry : geometries[row];
+        if (geometry_source) {
+            return geometry_source->features[row].geometry;
+        }
+        return geometry_at ? geometry_at(row) : geometries[row];
     }
 };
 

@@ -787,7 +787,7 @@ private:
                 FreePiece piece;
                 piece.parcel = i;
                 piece.area_m2 = a;
-                piece.geometry.push_back(std::move(poly));
+                piece.geometry = MultiPolygon{std::move(poly)};
                 out.free.push_back(std::move(piece));
             }
         }

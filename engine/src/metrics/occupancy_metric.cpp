@@ -294,7 +294,8 @@ public:
     }
 
     MetricResult compute(const MetricInput& in) const override {
-        const auto& result = in.result<OccupancyResult>("occupancy");
+        const auto& shared = in.shared_result<OccupancyResult>("occupancy");
+        const OccupancyResult& result = *shared;
         if (!result.free_space) {
             throw ConfigError("free_space needs occupancy's usable free space (occupancy option "
                               "free_space = true)");
@@ -308,13 +309,18 @@ public:
             {"piece_id", integer}, {"parcel_id", string}, {"zone_id", string}, {"area_m2", real}};
         std::int64_t piece_id = 0;
         fs.rows.reserve(result.free_pieces.size());
-        fs.geometries.reserve(result.free_pieces.size());
         for (const auto& piece : result.free_pieces) {
             const auto& r = result.parcels[piece.parcel];
             fs.rows.push_back({++piece_id, parcels.features[piece.parcel].id,
                                r.zone ? Value(zones.features[*r.zone].id) : Value(std::monostate{}),
                                piece.area_m2});
-            fs.geometries.emplace_back(piece.geometry);
+        }
+        if (!result.free_pieces.empty()) {
+            // The pieces' geometries are borrowed from occupancy's result, not copied (a million
+            // parcels have about as many pieces).
+            fs.geometry_at = [shared](std::size_t row) -> const Geometry& {
+                return shared->free_pieces[row].geometry;
+            };
         }
         MetricResult out;
         out.layers.push_back(std::move(fs));

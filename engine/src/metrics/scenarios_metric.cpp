@@ -365,7 +365,7 @@ MetricResult ScenariosMetric::compute(const MetricInput& in) const {
                 // metric computes developable land from the run's.
                 std::vector<MultiPolygon> free_land(n);
                 for (const auto& piece : own->free_pieces) {
-                    for (const auto& poly : piece.geometry) {
+                    for (const auto& poly : piece.polygon()) {
                         free_land[piece.parcel].push_back(poly);
                     }
                 }

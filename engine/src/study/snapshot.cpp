@@ -63,10 +63,10 @@ std::optional<GeometryFamily> written_family(const OutputLayer& layer) {
     if (layer.geometry_source) {
         return layer.geometry_source->family;
     }
-    if (layer.geometries.empty()) {
+    if (!layer.has_geometry()) {
         return std::nullopt;
     }
-    switch (layer.geometries.front().index()) {
+    switch (layer.geometry(0).index()) {
     case 0:
         return GeometryFamily::point;
     case 1:

@@ -5,12 +5,14 @@
 #include "test_support.hpp"
 
 #include <spaceuse/error.hpp>
+#include <spaceuse/occupancy.hpp>
 #include <spaceuse/render.hpp>
 #include <spaceuse/study.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -100,6 +102,20 @@ TEST_CASE("a reopened snapshot gives the run's result layers value for value",
         const bool view = run.results[i].name == "parcels" || run.results[i].name == "access";
         CHECK(run.results[i].rows.is_view() == view);
         CHECK_FALSE(reopened.results[i].rows.is_view());
+    }
+    // The run's free_space layer borrows the pieces' geometries from occupancy's result (the
+    // same objects, not copies); the reopened one holds them: equal coordinate for coordinate.
+    const auto occupancy = run.result<OccupancyResult>("occupancy");
+    REQUIRE(occupancy != nullptr);
+    const auto fs = std::find_if(run.results.begin(), run.results.end(),
+                                 [](const OutputLayer& l) { return l.name == "free_space"; });
+    REQUIRE(fs != run.results.end());
+    REQUIRE(fs->rows.size() == occupancy->free_pieces.size());
+    REQUIRE(fs->rows.size() > 10);
+    CHECK(fs->geometry_at);
+    CHECK(fs->geometries.empty());
+    for (std::size_t r = 0; r < fs->rows.size(); ++r) {
+        CHECK(&fs->geometry(r) == &occupancy->free_pieces[r].geometry);
     }
     REQUIRE(reopened.tables.size() == run.tables.size());
     for (const auto& [name, table] : run.tables) {
