@@ -61,8 +61,7 @@ struct Attachment {
     double offset = 0.0;     // along the edge from u
     double connector = 0.0;  // straight line from the point to the edge
     Point at;
-    std::string note;
-    std::string reason;
+    // No texts here (one Attachment per origin): attach() gives them apart.
 };
 
 /// A GEOS context made on first use (one per thread).
@@ -105,7 +104,9 @@ public:
     void build_tree(bool main_only);
 
     /// Attaches a point to the largest component (attach.cpp).
-    Attachment attach(const Point& p) const;
+    /// `text`, when given, receives the note when a nearer road of a small component was
+    /// passed over, or why the point could not be attached; it is left as is otherwise.
+    Attachment attach(const Point& p, std::string* text = nullptr) const;
 
     std::uint32_t largest() const noexcept { return m_largest; }
     bool in_largest(std::uint32_t node) const { return m_component[node] == m_largest; }

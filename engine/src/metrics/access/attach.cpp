@@ -34,10 +34,12 @@ Point representative_point(const Geometry& g) {
     return std::get<MultiPoint>(g).front();
 }
 
-Attachment Network::attach(const Point& p) const {
+Attachment Network::attach(const Point& p, std::string* text) const {
     Attachment a;
     if (m_lc_tree.empty()) {
-        a.reason = "the network has no usable road";
+        if (text != nullptr) {
+            *text = "the network has no usable road";
+        }
         return a;
     }
     // The nearest segments of all edges usually settle both the nearest edge of the main
@@ -60,7 +62,9 @@ Attachment Network::attach(const Point& p) const {
         char buf[160];
         std::snprintf(buf, sizeof buf, "no road of the main network within %.0f m (nearest %.1f m)",
                       m_options.max_snap_m, best.distance);
-        a.reason = buf;
+        if (text != nullptr) {
+            *text = buf;
+        }
         return a;
     }
     if (any.distance + 1e-9 < best.distance && m_component[m_edges[any.edge].u] != m_largest) {
@@ -70,7 +74,9 @@ Attachment Network::attach(const Point& p) const {
             "nearer road %.1f m away is in a small component (%zu nodes); attached to the "
             "main network at %.1f m",
             any.distance, m_component_size[m_component[m_edges[any.edge].u]], best.distance);
-        a.note = buf;
+        if (text != nullptr) {
+            *text = buf;
+        }
     }
     a.ok = true;
     return a;
@@ -130,10 +136,12 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
             result.snap_m.resize(n);
         }
     });
-    // Origins whose boundary access point GEOS could not compute: rare, gathered under a lock
-    // and reported in origin order (the same for any thread count).
+    // Origins whose boundary access point GEOS could not compute, and the texts of the
+    // origins that have one (a note or why there is no attachment): few, gathered under a lock
+    // and put in origin order (the same for any thread count).
     std::mutex mutex;
     std::vector<std::size_t> failed;
+    std::vector<std::pair<std::size_t, std::string>> texts;
     parallel_for(n, threads, 256, lazy_geos, [&](LazyGeos& lazy, std::size_t i) {
         Point p = representative_point(origins.features[i].geometry);
         if (options.access_point == AccessPoint::boundary) {
@@ -164,22 +172,34 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
                         // result (null figures), with GEOS's reason in its reason field.
                         result.access_points[i] = p;
                         origin_at[i] = Attachment{};
-                        origin_at[i].reason = std::string("access point on the boundary not "
-                                                          "computed: ") +
-                                              e.what();
                         result.snap_m[i] = std::nullopt;
+                        std::string why = std::string("access point on the boundary not "
+                                                      "computed: ") +
+                                          e.what();
                         const std::lock_guard lock(mutex);
                         failed.push_back(i);
+                        texts.emplace_back(i, std::move(why));
                         return;
                     }
                 }
             }
         }
         result.access_points[i] = p;
-        origin_at[i] = net.attach(p);
+        std::string text;
+        origin_at[i] = net.attach(p, &text);
         result.snap_m[i] = origin_at[i].ok ? std::optional<double>(origin_at[i].connector)
                                            : std::nullopt;
+        if (!text.empty()) {
+            const std::lock_guard lock(mutex);
+            texts.emplace_back(i, std::move(text));
+        }
     });
+    // The texts go to the result, once per origin (not per kind).
+    std::sort(texts.begin(), texts.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [i, text] : texts) {
+        (origin_at[i].ok ? result.snap_notes : result.unattached).add(i, std::move(text));
+    }
     if (!failed.empty()) {
         std::sort(failed.begin(), failed.end());
         result.warnings.push_back("GEOS could not compute the boundary access point of " +
@@ -188,23 +208,11 @@ std::vector<Attachment> attach_origins(const Network& net, const Layer& origins,
         for (std::size_t k = 0; k < failed.size() && k < 10; ++k) {
             const Feature& f = origins.features[failed[k]];
             result.warnings.push_back("origin " + f.id + " (fid " + std::to_string(f.fid) +
-                                      "): " + origin_at[failed[k]].reason);
+                                      "): " + result.unattached.at(failed[k]));
         }
         if (failed.size() > 10) {
             result.warnings.push_back("... and " + std::to_string(failed.size() - 10) +
                                       " more origins without a boundary access point");
-        }
-    }
-    // The texts few origins have move to the result, held there once per origin (not per kind).
-    for (std::size_t i = 0; i < n; ++i) {
-        Attachment& a = origin_at[i];
-        if (!a.note.empty()) {
-            result.snap_notes.add(i, std::move(a.note));
-            a.note = std::string();
-        }
-        if (!a.ok) {
-            result.unattached.add(i, std::move(a.reason));
-            a.reason = std::string();
         }
     }
     return origin_at;
