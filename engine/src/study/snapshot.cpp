@@ -129,15 +129,17 @@ OutputLayer context_table(const std::shared_ptr<const Model>& model, const Layer
                           {"type", field_type_name(f.type)},
                           {"decimals", -1}});
     }
-    out.rows.reserve(layer.features.size());
-    for (const auto& feature : layer.features) {
-        std::vector<Value> row;
+    // The rows are a view of the model's features, which `model` keeps alive: a region's
+    // parcels and buildings are not copied again as a table to be written.
+    const Layer* source = &layer;
+    out.rows.view(layer.features.size(), layer.fields.size() + 2,
+                  [model, source](std::size_t i, std::vector<Value>& row) {
+        const Feature& feature = source->features[i];
         row.reserve(feature.attributes.size() + 2);
         row.emplace_back(feature.fid);
         row.emplace_back(feature.id);
         row.insert(row.end(), feature.attributes.begin(), feature.attributes.end());
-        out.rows.push_back(std::move(row));
-    }
+    });
     meta = {{"table", out.name},
             {"name", layer.name},
             {"kind", "context"},
