@@ -89,7 +89,7 @@ OGRwkbGeometryType layer_type(const OutputLayer& layer) {
             return wkbMultiPolygon;
         }
     }
-    switch ((layer.geometry_at ? layer.geometry_at(0) : layer.geometries.front()).index()) {
+    switch (layer.geometry(0).index()) {
     case 0:
         return wkbMultiPoint;
     case 1:
